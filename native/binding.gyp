@@ -1,0 +1,24 @@
+{
+  "targets": [
+    {
+      "target_name": "tttnn_native",
+      "sources": [
+        "src/addon.cc",
+        "src/tensor_handle.cc",
+        "src/tensor_ops.cc",
+        "src/optimizers.cc",
+        "src/runtime.cc",
+        "src/caching_allocator.cc"
+      ],
+      "include_dirs": [
+        "<!(node -p \"require('node-addon-api').include_dir\")",
+        "<!@(node torch-config.cjs include)"
+      ],
+      "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS", "<!@(node torch-config.cjs defines)"],
+      "cflags!": ["-fno-exceptions"],
+      "cflags_cc!": ["-fno-exceptions", "-fno-rtti", "-std=gnu++17"],
+      "cflags_cc": ["-std=c++17", "-O2", "-fexceptions", "-frtti", "-Wno-unused-parameter"],
+      "libraries": ["<!@(node torch-config.cjs libs)", "-ldl"]
+    }
+  ]
+}

@@ -1,0 +1,21 @@
+// Entry point of the native addon: registers the tensor handle class, the
+// ops, the optimizers and the runtime settings on the module's exports.
+#include <napi.h>
+
+#include "tensor_handle.h"
+
+namespace tttnn {
+void RegisterTensorOps(Napi::Env env, Napi::Object exports);
+void RegisterOptimizers(Napi::Env env, Napi::Object exports);
+void RegisterRuntime(Napi::Env env, Napi::Object exports);
+}  // namespace tttnn
+
+static Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  exports.Set("TensorHandle", tttnn::TensorHandle::DefineClass(env));
+  tttnn::RegisterTensorOps(env, exports);
+  tttnn::RegisterOptimizers(env, exports);
+  tttnn::RegisterRuntime(env, exports);
+  return exports;
+}
+
+NODE_API_MODULE(tttnn_native, Init)

@@ -1,0 +1,136 @@
+// Process-wide engine settings: threads, seeds, devices, the allocator, and
+// a raw sgemm timer that benchmarks use as the ceiling for matmul speed.
+#include <ATen/Parallel.h>
+#include <dlfcn.h>
+#include <torch/version.h>
+
+#include <chrono>
+#include <vector>
+
+#include "caching_allocator.h"
+#include "tensor_handle.h"
+
+namespace tttnn {
+
+namespace {
+
+// OpenBLAS is reached through libtorch's BLAS dependency, not linked by us,
+// so its extras are looked up at run time; they are absent with other BLAS.
+void* BlasSymbol(const char* name) {
+  for (const char* lib : {"libopenblas.so.0", "libblas.so.3"}) {
+    void* handle = dlopen(lib, RTLD_LAZY | RTLD_NOLOAD);
+    if (handle == nullptr) continue;
+    void* symbol = dlsym(handle, name);
+    if (symbol != nullptr) return symbol;
+  }
+  return nullptr;
+}
+
+using SetThreadsFn = void (*)(int);
+using GetConfigFn = char* (*)();
+// cblas_sgemm(order, transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc)
+using SgemmFn = void (*)(int, int, int, int, int, int, float, const float*, int, const float*, int, float, float*, int);
+
+Napi::Value SetNumThreads(const Napi::CallbackInfo& info) {
+  return Guard(info, [&]() -> Napi::Value {
+    int64_t n = ArgInt(info, 0);
+    if (n < 1) throw std::invalid_argument("setNumThreads: need at least 1 thread");
+    at::set_num_threads(int(n));
+    // OpenBLAS keeps its own thread pool; keep it in step with torch's.
+    if (auto fn = reinterpret_cast<SetThreadsFn>(BlasSymbol("openblas_set_num_threads"))) fn(int(n));
+    return info.Env().Undefined();
+  });
+}
+
+Napi::Value GetNumThreads(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), at::get_num_threads());
+}
+
+Napi::Value ManualSeed(const Napi::CallbackInfo& info) {
+  return Guard(info, [&]() -> Napi::Value {
+    double seed = ArgDouble(info, 0);
+    if (seed < 0 || seed != double(uint64_t(seed))) throw std::invalid_argument("manualSeed: expected a non-negative integer");
+    at::manual_seed(uint64_t(seed));
+    return info.Env().Undefined();
+  });
+}
+
+Napi::Value CudaDeviceCount(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), at::hasCUDA() ? double(at::getNumGPUs()) : 0.0);
+}
+
+Napi::Value LiveTensors(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), double(TensorHandle::live_count.load()));
+}
+
+Napi::Value BuildInfo(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("torchVersion", TORCH_VERSION);
+  out.Set("parallel", at::get_parallel_info());
+  auto get_config = reinterpret_cast<GetConfigFn>(BlasSymbol("openblas_get_config"));
+  out.Set("blas", get_config != nullptr ? std::string(get_config()) : std::string("unknown (not OpenBLAS)"));
+  return out;
+}
+
+Napi::Value GetAllocatorStats(const Napi::CallbackInfo& info) {
+  CachingAllocatorStats stats = AllocatorStats();
+  Napi::Object out = Napi::Object::New(info.Env());
+  out.Set("cachedBytes", double(stats.cached_bytes));
+  out.Set("limitBytes", double(stats.limit_bytes));
+  out.Set("hits", double(stats.hits));
+  out.Set("misses", double(stats.misses));
+  return out;
+}
+
+Napi::Value EmptyCache(const Napi::CallbackInfo& info) {
+  EmptyAllocatorCache();
+  return info.Env().Undefined();
+}
+
+Napi::Value SetCacheLimit(const Napi::CallbackInfo& info) {
+  return Guard(info, [&]() -> Napi::Value {
+    double bytes = ArgDouble(info, 0);
+    if (bytes < 0) throw std::invalid_argument("setAllocatorCacheLimit: bytes must be >= 0");
+    SetAllocatorCacheLimit(size_t(bytes));
+    return info.Env().Undefined();
+  });
+}
+
+// sgemmSeconds(m, n, k, iterations) -> mean seconds of one C = A @ B through
+// the BLAS that libtorch uses, with no framework in between.
+Napi::Value SgemmSeconds(const Napi::CallbackInfo& info) {
+  return Guard(info, [&]() -> Napi::Value {
+    auto sgemm = reinterpret_cast<SgemmFn>(BlasSymbol("cblas_sgemm"));
+    if (sgemm == nullptr) throw std::runtime_error("cblas_sgemm not found in the loaded BLAS");
+    int m = int(ArgInt(info, 0)), n = int(ArgInt(info, 1)), k = int(ArgInt(info, 2));
+    int iterations = int(ArgInt(info, 3));
+    std::vector<float> a(size_t(m) * k, 0.5f), b(size_t(k) * n, 0.25f), c(size_t(m) * n, 0.f);
+    const int kRowMajor = 101, kNoTrans = 111;
+    sgemm(kRowMajor, kNoTrans, kNoTrans, m, n, k, 1.f, a.data(), k, b.data(), n, 0.f, c.data(), n);  // warm-up
+    auto start = std::chrono::steady_clock::now();
+    for (int i = 0; i < iterations; i++) {
+      sgemm(kRowMajor, kNoTrans, kNoTrans, m, n, k, 1.f, a.data(), k, b.data(), n, 0.f, c.data(), n);
+    }
+    std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - start;
+    return Napi::Number::New(info.Env(), elapsed.count() / iterations);
+  });
+}
+
+}  // namespace
+
+void RegisterRuntime(Napi::Env env, Napi::Object exports) {
+  InstallCachingAllocator();
+  exports.Set("setNumThreads", Napi::Function::New(env, SetNumThreads, "setNumThreads"));
+  exports.Set("getNumThreads", Napi::Function::New(env, GetNumThreads, "getNumThreads"));
+  exports.Set("manualSeed", Napi::Function::New(env, ManualSeed, "manualSeed"));
+  exports.Set("cudaDeviceCount", Napi::Function::New(env, CudaDeviceCount, "cudaDeviceCount"));
+  exports.Set("liveTensors", Napi::Function::New(env, LiveTensors, "liveTensors"));
+  exports.Set("buildInfo", Napi::Function::New(env, BuildInfo, "buildInfo"));
+  exports.Set("allocatorStats", Napi::Function::New(env, GetAllocatorStats, "allocatorStats"));
+  exports.Set("emptyCache", Napi::Function::New(env, EmptyCache, "emptyCache"));
+  exports.Set("setAllocatorCacheLimit", Napi::Function::New(env, SetCacheLimit, "setAllocatorCacheLimit"));
+  exports.Set("sgemmSeconds", Napi::Function::New(env, SgemmSeconds, "sgemmSeconds"));
+}
+
+}  // namespace tttnn

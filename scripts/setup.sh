@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# Installs what tttnn needs and builds it. Idempotent: each step is skipped
+# when already done, so `npm test` and `npm run demo` can call it every time.
+#
+#   1. Debian packages: libtorch (the tensor engine), OpenBLAS (without it
+#      libtorch's matmul is ~30x slower), FAISS (indexes), and PyTorch/FAISS
+#      for Python, which tests and benchmarks use as independent references.
+#   2. npm ci, when package-lock.json changed since the last install.
+#   3. The native addon (native/), when its sources changed.
+#   4. The TypeScript build (dist/).
+#
+# Environment:
+#   TORCH_DIR=/path/to/site-packages/torch   build against that PyTorch's
+#       libtorch (e.g. a CUDA build) instead of Debian's libtorch-dev.
+#   TTTNN_SKIP_APT=1   never call apt-get (report missing packages instead).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+say() { printf 'setup: %s\n' "$*" >&2; }
+
+# ---- 1. Debian packages ----------------------------------------------------
+packages=(libopenblas-dev libfaiss-dev python3-torch python3-faiss python3-numpy)
+if [ -z "${TORCH_DIR:-}" ]; then packages+=(libtorch-dev); fi
+
+missing=()
+for pkg in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed'; then
+    missing+=("$pkg")
+  fi
+done
+
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" -eq 0 ] && [ -z "${TTTNN_SKIP_APT:-}" ] && command -v apt-get >/dev/null; then
+    say "installing Debian packages: ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    # Package lists may be absent on a fresh machine; update once if the install fails.
+    if ! apt-get install -y --no-install-recommends "${missing[@]}" >/tmp/tttnn-apt.log 2>&1; then
+      apt-get update >>/tmp/tttnn-apt.log 2>&1
+      apt-get install -y --no-install-recommends "${missing[@]}" >>/tmp/tttnn-apt.log 2>&1 ||
+        { cat /tmp/tttnn-apt.log >&2; say "apt-get install failed (log above)"; exit 1; }
+    fi
+  else
+    say "missing Debian packages: ${missing[*]}"
+    say "install them as root:  apt-get install ${missing[*]}"
+    say "or build against an existing PyTorch:  TORCH_DIR=\$(python3 -c 'import torch, os; print(os.path.dirname(torch.__file__))') npm run setup"
+    say "(python3-torch / python3-faiss are only needed by the tests and benchmarks)"
+    exit 1
+  fi
+fi
+
+# libtorch must reach OpenBLAS through the libblas.so.3 alternative; the
+# reference BLAS that may sit there instead is ~30x slower.
+if [ -z "${TORCH_DIR:-}" ] && command -v update-alternatives >/dev/null; then
+  blas=$(update-alternatives --query libblas.so.3-x86_64-linux-gnu 2>/dev/null | sed -n 's/^Value: //p')
+  case "$blas" in
+    *openblas*|"") ;;
+    *) say "warning: libblas.so.3 points at $blas, not OpenBLAS; matmul will be slow." \
+          "Fix: update-alternatives --set libblas.so.3-x86_64-linux-gnu /usr/lib/x86_64-linux-gnu/openblas-pthread/libblas.so.3" ;;
+  esac
+fi
+
+# ---- 2. npm dependencies -----------------------------------------------------
+lock_hash=$(sha256sum package-lock.json | cut -d' ' -f1)
+stamp=node_modules/.tttnn-lock-hash
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$lock_hash" ]; then
+  say "npm ci"
+  npm ci --no-audit --no-fund >&2
+  echo "$lock_hash" >"$stamp"
+fi
+
+# ---- 3. native addon ---------------------------------------------------------
+addon=native/build/Release/tttnn_native.node
+native_hash=$( (cat native/binding.gyp native/torch-config.cjs native/src/*; echo "TORCH_DIR=${TORCH_DIR:-}"; node --version) | sha256sum | cut -d' ' -f1)
+native_stamp=native/build/.tttnn-source-hash
+if [ ! -f "$addon" ] || [ ! -f "$native_stamp" ] || [ "$(cat "$native_stamp")" != "$native_hash" ]; then
+  say "building the native addon (about a minute)"
+  npx node-gyp rebuild --directory native --jobs "$(nproc)" >/tmp/tttnn-node-gyp.log 2>&1 ||
+    { tail -n 60 /tmp/tttnn-node-gyp.log >&2; say "native build failed (full log: /tmp/tttnn-node-gyp.log)"; exit 1; }
+  echo "$native_hash" >"$native_stamp"
+fi
+
+# ---- 4. TypeScript -------------------------------------------------------------
+npx tsc -p tsconfig.json
+say "ready"

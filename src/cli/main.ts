@@ -1,0 +1,30 @@
+// The `tttnn` command line: one subcommand per capability. Each subcommand
+// lives in its own file and registers itself on the program here.
+import { Command } from 'commander';
+import { readFileSync } from 'node:fs';
+import { registerInfoCommand } from './info.js';
+
+function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+export function buildProgram(): Command {
+  const program = new Command();
+  program
+    .name('tttnn')
+    .description('Test-time training on nearest neighbors (TTT-NN) for language models')
+    .version(packageVersion(), '-V, --version', 'print the version and exit')
+    .showHelpAfterError();
+  registerInfoCommand(program);
+  return program;
+}
+
+export async function run(argv: string[]): Promise<void> {
+  try {
+    await buildProgram().parseAsync(argv);
+  } catch (error) {
+    console.error(`tttnn: ${error instanceof Error ? error.message : String(error)}`);
+    process.exitCode = 1;
+  }
+}

@@ -1,0 +1,81 @@
+// Functions of several tensors and the neural-network ops (as
+// torch.nn.functional). Shapes: B batch, T tokens, C channels / classes.
+import { native } from './native.js';
+import { Tensor } from './tensor.js';
+
+/** Concatenates along an existing dim. */
+export function cat(tensors: readonly Tensor[], dim = 0): Tensor {
+  return new Tensor(native.cat(tensors.map((t) => t.handle), dim));
+}
+
+/** Stacks along a new dim. */
+export function stack(tensors: readonly Tensor[], dim = 0): Tensor {
+  return new Tensor(native.stack(tensors.map((t) => t.handle), dim));
+}
+
+/** `condition ? a : b`, elementwise with broadcasting. */
+export function where(condition: Tensor, a: Tensor | number, b: Tensor | number): Tensor {
+  return new Tensor(
+    native.where(condition.handle, typeof a === 'number' ? a : a.handle, typeof b === 'number' ? b : b.handle),
+  );
+}
+
+/** x[..., in] @ weight[out, in].T + bias[out] */
+export function linear(x: Tensor, weight: Tensor, bias?: Tensor | null): Tensor {
+  return new Tensor(native.linear(x.handle, weight.handle, bias?.handle ?? null));
+}
+
+/** Rows of weight[V, C] for integer ids[...] -> [..., C]; `paddingIdx` rows get no gradient. */
+export function embedding(weight: Tensor, ids: Tensor, paddingIdx = -1): Tensor {
+  return new Tensor(native.embedding(weight.handle, ids.handle, paddingIdx));
+}
+
+/** Normalises over the trailing `normalizedShape` dims, then scales and shifts. */
+export function layerNorm(
+  x: Tensor,
+  normalizedShape: readonly number[],
+  weight: Tensor | null,
+  bias: Tensor | null,
+  eps = 1e-5,
+): Tensor {
+  return new Tensor(native.layerNorm(x.handle, [...normalizedShape], weight?.handle ?? null, bias?.handle ?? null, eps));
+}
+
+/** GELU: exact erf form ("none", BERT/RoBERTa) or tanh approximation ("tanh", GPT-2's gelu_new). */
+export function gelu(x: Tensor, approximate: 'none' | 'tanh' = 'none'): Tensor {
+  return new Tensor(native.gelu(x.handle, approximate));
+}
+
+export function softmax(x: Tensor, dim: number): Tensor {
+  return new Tensor(native.softmax(x.handle, dim));
+}
+
+export function logSoftmax(x: Tensor, dim: number): Tensor {
+  return new Tensor(native.logSoftmax(x.handle, dim));
+}
+
+/** Zeroes elements with probability p and scales the rest by 1/(1-p) when training. */
+export function dropout(x: Tensor, p: number, training: boolean): Tensor {
+  if (!(p >= 0 && p <= 1)) throw new RangeError(`dropout probability ${p} is not in [0, 1]`);
+  return new Tensor(native.dropout(x.handle, p, training));
+}
+
+export interface CrossEntropyOptions {
+  /** Targets equal to this are skipped (default -100, as torch and Hugging Face). */
+  ignoreIndex?: number;
+  reduction?: 'mean' | 'sum' | 'none';
+  labelSmoothing?: number;
+}
+
+/** Cross entropy of logits[N, C] against integer targets[N]. */
+export function crossEntropy(logits: Tensor, targets: Tensor, options: CrossEntropyOptions = {}): Tensor {
+  return new Tensor(
+    native.crossEntropy(
+      logits.handle,
+      targets.handle,
+      options.ignoreIndex ?? -100,
+      options.reduction ?? 'mean',
+      options.labelSmoothing ?? 0,
+    ),
+  );
+}

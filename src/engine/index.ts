@@ -1,0 +1,33 @@
+// The tensor engine: libtorch tensors with autograd, optimizers and scopes.
+export { Tensor } from './tensor.js';
+export { DTYPES, isDType, isFloatingDType, type DType, type AnyTypedArray } from './dtype.js';
+export { tidy, keep, scopeDepth } from './scope.js';
+export { zeros, ones, full, arange, randn, rand, randint, tensor, type TensorOptions } from './creation.js';
+export {
+  cat,
+  stack,
+  where,
+  linear,
+  embedding,
+  layerNorm,
+  gelu,
+  softmax,
+  logSoftmax,
+  dropout,
+  crossEntropy,
+  type CrossEntropyOptions,
+} from './functional.js';
+export { noGrad, isGradEnabled } from './autograd.js';
+export { Optimizer, AdamW, SGD, clipGradNorm, type OptimizerState, type AdamWOptions, type SGDOptions } from './optim.js';
+export { snapshotParameters, restoreParameters, disposeAll } from './parameters.js';
+export {
+  setNumThreads,
+  getNumThreads,
+  manualSeed,
+  cuda,
+  liveTensorCount,
+  engineInfo,
+  cpuAllocator,
+  rawSgemmSeconds,
+  type EngineInfo,
+} from './runtime.js';

@@ -1,0 +1,187 @@
+// Loads the native addon (native/, libtorch behind N-API) and applies the
+// process-wide settings that make it fast without the user exporting
+// anything: OpenMP threads that sleep instead of spinning (they otherwise
+// fight OpenBLAS's own threads), and one compute thread per core (libtorch
+// starts with one here).
+import { createRequire } from 'node:module';
+import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { existsSync } from 'node:fs';
+
+/** The handle the addon returns for a tensor; owned by a `Tensor`. */
+export interface NativeTensor {
+  dispose(): void;
+  isDisposed(): boolean;
+  shape(): number[];
+  dtype(): string;
+  device(): string;
+  numel(): number;
+  isContiguous(): boolean;
+}
+
+type T = NativeTensor;
+type TorS = NativeTensor | number;
+
+export interface OptimizerOptions {
+  lr?: number;
+  beta1?: number;
+  beta2?: number;
+  eps?: number;
+  weightDecay?: number;
+  momentum?: number;
+  dampening?: number;
+  nesterov?: boolean;
+}
+
+export interface NativeOptimizerState {
+  steps: number[];
+  slots: Record<string, (NativeTensor | null)[]>;
+}
+
+export interface NativeOptimizer {
+  step(): void;
+  zeroGrad(setToNone?: boolean): void;
+  getLr(): number;
+  setLr(lr: number): void;
+  getState(): NativeOptimizerState;
+  setState(state: NativeOptimizerState): void;
+  resetState(): void;
+}
+
+/** Everything the addon exports; argument order as in native/src/*.cc. */
+export interface NativeAddon {
+  TensorHandle: new () => NativeTensor;
+  Optimizer: new (kind: 'adamw' | 'sgd', params: T[], options: OptimizerOptions) => NativeOptimizer;
+
+  zeros(shape: number[], dtype?: string, device?: string): T;
+  ones(shape: number[], dtype?: string, device?: string): T;
+  full(shape: number[], value: number, dtype?: string, device?: string): T;
+  arange(start: number, end: number, step: number, dtype?: string, device?: string): T;
+  randn(shape: number[], dtype?: string, device?: string): T;
+  rand(shape: number[], dtype?: string, device?: string): T;
+  randint(low: number, high: number, shape: number[], dtype?: string, device?: string): T;
+  fromBuffer(data: ArrayBufferView, shape: number[], dtype: string): T;
+  toBuffer(t: T): ArrayBuffer;
+  item(t: T): number;
+
+  add(a: T, b: TorS): T;
+  sub(a: T, b: TorS): T;
+  mul(a: T, b: TorS): T;
+  div(a: T, b: TorS): T;
+  pow(a: T, b: TorS): T;
+  eq(a: T, b: TorS): T;
+  ne(a: T, b: TorS): T;
+  lt(a: T, b: TorS): T;
+  le(a: T, b: TorS): T;
+  gt(a: T, b: TorS): T;
+  ge(a: T, b: TorS): T;
+  maximum(a: T, b: T): T;
+  minimum(a: T, b: T): T;
+  logicalAnd(a: T, b: T): T;
+  neg(a: T): T;
+  exp(a: T): T;
+  log(a: T): T;
+  sqrt(a: T): T;
+  rsqrt(a: T): T;
+  tanh(a: T): T;
+  sigmoid(a: T): T;
+  relu(a: T): T;
+  abs(a: T): T;
+  sin(a: T): T;
+  cos(a: T): T;
+  logicalNot(a: T): T;
+  clamp(a: T, min?: number | null, max?: number | null): T;
+  gelu(a: T, approximate: 'none' | 'tanh'): T;
+  where(cond: T, a: TorS, b: TorS): T;
+  maskedFill(a: T, mask: T, value: TorS): T;
+  tril(a: T, diagonal?: number): T;
+  triu(a: T, diagonal?: number): T;
+
+  matmul(a: T, b: T): T;
+  linear(x: T, weight: T, bias?: T | null): T;
+  embedding(weight: T, ids: T, paddingIdx?: number): T;
+  layerNorm(x: T, normalizedShape: number[], weight: T | null, bias: T | null, eps: number): T;
+  softmax(x: T, dim: number): T;
+  logSoftmax(x: T, dim: number): T;
+  dropout(x: T, p: number, train: boolean): T;
+  crossEntropy(logits: T, target: T, ignoreIndex: number, reduction: string, labelSmoothing?: number): T;
+
+  sum(x: T, dims?: number[] | null, keepdim?: boolean): T;
+  mean(x: T, dims?: number[] | null, keepdim?: boolean): T;
+  logsumexp(x: T, dims?: number[] | null, keepdim?: boolean): T;
+  norm(x: T, p: number, dims?: number[] | null, keepdim?: boolean): T;
+  maxAll(x: T): T;
+  minAll(x: T): T;
+  maxDim(x: T, dim: number, keepdim?: boolean): [T, T];
+  minDim(x: T, dim: number, keepdim?: boolean): [T, T];
+  topk(x: T, k: number, dim?: number, largest?: boolean): [T, T];
+  argmax(x: T, dim?: number | null, keepdim?: boolean): T;
+  cumsum(x: T, dim: number): T;
+
+  reshape(x: T, shape: number[]): T;
+  view(x: T, shape: number[]): T;
+  permute(x: T, dims: number[]): T;
+  transpose(x: T, dim0: number, dim1: number): T;
+  contiguous(x: T): T;
+  unsqueeze(x: T, dim: number): T;
+  squeeze(x: T, dim?: number): T;
+  expand(x: T, shape: number[]): T;
+  flatten(x: T, startDim?: number, endDim?: number): T;
+  narrow(x: T, dim: number, start: number, length: number): T;
+  slice(x: T, dim: number, start?: number | null, end?: number | null, step?: number): T;
+  select(x: T, dim: number, index: number): T;
+  indexSelect(x: T, dim: number, index: T): T;
+  gather(x: T, dim: number, index: T): T;
+  cat(xs: T[], dim?: number): T;
+  stack(xs: T[], dim?: number): T;
+  split(x: T, sizeOrSizes: number | number[], dim?: number): T[];
+  chunk(x: T, chunks: number, dim?: number): T[];
+
+  to(x: T, dtype?: string | null, device?: string | null): T;
+  clone(x: T): T;
+  detach(x: T): T;
+  copy_(dst: T, src: T): void;
+  fill_(dst: T, value: number): void;
+
+  requiresGrad(x: T): boolean;
+  setRequiresGrad(x: T, value: boolean): void;
+  isLeaf(x: T): boolean;
+  backward(x: T, gradient?: T | null, retainGraph?: boolean): void;
+  grad(x: T): T | null;
+  setGrad(x: T, gradient: T | null): void;
+  isGradEnabled(): boolean;
+  setGradEnabled(enabled: boolean): void;
+
+  clipGradNorm(params: T[], maxNorm: number, normType?: number): number;
+
+  setNumThreads(n: number): void;
+  getNumThreads(): number;
+  manualSeed(seed: number): void;
+  cudaDeviceCount(): number;
+  liveTensors(): number;
+  buildInfo(): { torchVersion: string; parallel: string; blas: string };
+  allocatorStats(): { cachedBytes: number; limitBytes: number; hits: number; misses: number };
+  emptyCache(): void;
+  setAllocatorCacheLimit(bytes: number): void;
+  sgemmSeconds(m: number, n: number, k: number, iterations: number): number;
+}
+
+const addonPath = fileURLToPath(new URL('../../../native/build/Release/tttnn_native.node', import.meta.url));
+
+function load(): NativeAddon {
+  if (!existsSync(addonPath)) {
+    throw new Error(
+      `tttnn: native addon not built (${addonPath} is missing). Run \`npm run setup\` ` +
+        '(installs libtorch and builds native/; see README.md).',
+    );
+  }
+  // Read by libgomp when libtorch loads it, so it must be set before require().
+  process.env['OMP_WAIT_POLICY'] ??= 'PASSIVE';
+  const addon = createRequire(import.meta.url)(addonPath) as NativeAddon;
+  const requested = Number(process.env['TTTNN_NUM_THREADS'] ?? '');
+  addon.setNumThreads(Number.isInteger(requested) && requested > 0 ? requested : availableParallelism());
+  return addon;
+}
+
+/** The loaded addon. Engine modules call it; other layers use the engine. */
+export const native: NativeAddon = load();

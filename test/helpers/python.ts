@@ -1,0 +1,31 @@
+// Runs Python reference code (Debian's python3-torch / python3-faiss) from
+// tests and benchmarks. These are independent references, never runtime
+// dependencies of tttnn.
+//
+// Debian's packages belong to /usr/bin/python3; the python3 first on PATH may
+// be another interpreter without them. TTTNN_REFERENCE_PYTHON overrides.
+import { spawnSync } from 'node:child_process';
+
+export const referencePython = process.env['TTTNN_REFERENCE_PYTHON'] ?? '/usr/bin/python3';
+
+/**
+ * Runs `script` with `input` as JSON on stdin; the script prints one JSON
+ * document on stdout, which is returned. Throws with Python's stderr on failure.
+ */
+export function runPython<T>(script: string, input: unknown = null, timeoutMs = 300_000): T {
+  const result = spawnSync(referencePython, ['-c', script], {
+    input: JSON.stringify(input),
+    encoding: 'utf8',
+    maxBuffer: 1 << 30,
+    timeout: timeoutMs,
+    env: { ...process.env, PYTHONHASHSEED: '0' },
+  });
+  if (result.error) throw new Error(`${referencePython}: ${result.error.message}`);
+  if (result.status !== 0) {
+    throw new Error(
+      `reference python failed (exit ${result.status}); is python3-torch installed for ${referencePython}? ` +
+        `(npm run setup installs it)\n${result.stderr}`,
+    );
+  }
+  return JSON.parse(result.stdout) as T;
+}
