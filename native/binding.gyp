@@ -4,7 +4,7 @@
       "target_name": "tttnn_native",
       "sources": [
         "src/addon.cc",
-        "src/tensor_handle.cc",
+        "src/tensor_registry.cc",
         "src/tensor_ops.cc",
         "src/optimizers.cc",
         "src/runtime.cc",

@@ -1,8 +1,8 @@
-// Entry point of the native addon: registers the tensor handle class, the
-// ops, the optimizers and the runtime settings on the module's exports.
+// Entry point of the native addon: registers the tensor registry, the ops,
+// the optimizers and the runtime settings on the module's exports.
 #include <napi.h>
 
-#include "tensor_handle.h"
+#include "tensor_registry.h"
 
 namespace tttnn {
 void RegisterTensorOps(Napi::Env env, Napi::Object exports);
@@ -11,7 +11,7 @@ void RegisterRuntime(Napi::Env env, Napi::Object exports);
 }  // namespace tttnn
 
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
-  exports.Set("TensorHandle", tttnn::TensorHandle::DefineClass(env));
+  tttnn::RegisterTensorRegistry(env, exports);
   tttnn::RegisterTensorOps(env, exports);
   tttnn::RegisterOptimizers(env, exports);
   tttnn::RegisterRuntime(env, exports);

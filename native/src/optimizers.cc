@@ -8,7 +8,7 @@
 #include <cmath>
 #include <map>
 
-#include "tensor_handle.h"
+#include "tensor_registry.h"
 
 namespace tttnn {
 
@@ -52,7 +52,7 @@ class Optimizer : public Napi::ObjectWrap<Optimizer> {
                                               });
   }
 
-  // new Optimizer(kind: "adamw" | "sgd", params: TensorHandle[], options)
+  // new Optimizer(kind: "adamw" | "sgd", params: tensor ids, options)
   explicit Optimizer(const Napi::CallbackInfo& info) : Napi::ObjectWrap<Optimizer>(info) {
     Guard(info, [&]() -> Napi::Value {
       std::string kind = ArgString(info, 0);
@@ -177,7 +177,7 @@ class Optimizer : public Napi::ObjectWrap<Optimizer> {
     });
   }
 
-  // getState() -> { steps: number[], slots: { name: (TensorHandle | null)[] } }
+  // getState() -> { steps: number[], slots: { name: (tensor id | null)[] } }
   // Slot tensors are copies: the caller owns (and disposes) them.
   Napi::Value GetState(const Napi::CallbackInfo& info) {
     return Guard(info, [&]() -> Napi::Value {
@@ -189,7 +189,7 @@ class Optimizer : public Napi::ObjectWrap<Optimizer> {
         Napi::Array list = Napi::Array::New(env, state_.size());
         for (size_t i = 0; i < state_.size(); i++) {
           auto it = state_[i].slots.find(name);
-          list.Set(uint32_t(i), it == state_[i].slots.end() ? env.Null() : TensorHandle::Wrap(env, it->second.clone()));
+          list.Set(uint32_t(i), it == state_[i].slots.end() ? env.Null() : WrapTensor(env, it->second.clone()));
         }
         slots.Set(name, list);
       }
@@ -226,7 +226,7 @@ class Optimizer : public Napi::ObjectWrap<Optimizer> {
           Napi::Value v = list.Get(uint32_t(i));
           if (v.IsNull() || v.IsUndefined()) continue;
           std::string what = std::string("setState slot ") + name + "[" + std::to_string(i) + "]";
-          const at::Tensor& t = TensorHandle::FromValue(v, what.c_str())->tensor(info.Env());
+          const at::Tensor& t = TensorFromValue(v, what);
           if (t.sizes() != params_[i].sizes()) {
             throw std::invalid_argument(what + " has shape " + c10::str(t.sizes()) + ", parameter has " +
                                         c10::str(params_[i].sizes()));

@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "caching_allocator.h"
-#include "tensor_handle.h"
+#include "tensor_registry.h"
 
 namespace tttnn {
 
@@ -60,7 +60,7 @@ Napi::Value CudaDeviceCount(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value LiveTensors(const Napi::CallbackInfo& info) {
-  return Napi::Number::New(info.Env(), double(TensorHandle::live_count.load()));
+  return Napi::Number::New(info.Env(), double(LiveTensorCount()));
 }
 
 Napi::Value BuildInfo(const Napi::CallbackInfo& info) {

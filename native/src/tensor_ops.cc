@@ -9,7 +9,7 @@
 #include <cmath>
 #include <cstring>
 
-#include "tensor_handle.h"
+#include "tensor_registry.h"
 
 namespace tttnn {
 
@@ -21,7 +21,7 @@ static void DefTensorOp(Napi::Env env, Napi::Object exports, const char* name, T
   exports.Set(name, Napi::Function::New(
                         env,
                         [op](const Args& info) -> Napi::Value {
-                          return Guard(info, [&] { return TensorHandle::Wrap(info.Env(), op(info)); });
+                          return Guard(info, [&] { return WrapTensor(info.Env(), op(info)); });
                         },
                         name));
 }
@@ -50,12 +50,6 @@ static at::Scalar ArgScalar(const Args& a, size_t i) {
   return at::Scalar(v);
 }
 
-// A tensor, or a number turned into a 0-dim tensor like `like`.
-static at::Tensor ArgTensorLike(const Args& a, size_t i, const at::Tensor& like) {
-  if (ArgIsNumber(a, i)) return at::scalar_tensor(ArgScalar(a, i), like.options());
-  return ArgTensor(a, i);
-}
-
 static std::vector<int64_t> ArgDimsOrAll(const Args& a, size_t i, int64_t ndim) {
   if (!ArgIsMissing(a, i)) return ArgIntList(a, i);
   std::vector<int64_t> all(ndim);
@@ -70,12 +64,11 @@ static int64_t ParseReduction(const std::string& name) {
   throw std::invalid_argument("unknown reduction '" + name + "' (expected mean, sum or none)");
 }
 
-// Binary elementwise ops take a tensor or a number as second operand and
-// broadcast like torch.
-#define BINARY(NAME, FN)                                                                      \
-  DefTensorOp(env, exports, NAME, [](const Args& a) {                                         \
-    return ArgIsNumber(a, 1) ? FN(ArgTensor(a, 0), ArgScalar(a, 1)) : FN(ArgTensor(a, 0), ArgTensor(a, 1)); \
-  })
+// Binary elementwise ops broadcast like torch. Tensor ids are numbers too, so
+// the scalar form of each op has its own name: add(a, b) and addScalar(a, 2).
+#define BINARY(NAME, FN)                                                                                  \
+  DefTensorOp(env, exports, NAME, [](const Args& a) { return FN(ArgTensor(a, 0), ArgTensor(a, 1)); }); \
+  DefTensorOp(env, exports, NAME "Scalar", [](const Args& a) { return FN(ArgTensor(a, 0), ArgScalar(a, 1)); })
 #define UNARY(NAME, FN) DefTensorOp(env, exports, NAME, [](const Args& a) { return FN(ArgTensor(a, 0)); })
 
 void RegisterTensorOps(Napi::Env env, Napi::Object exports) {
@@ -164,19 +157,11 @@ void RegisterTensorOps(Napi::Env env, Napi::Object exports) {
   });
   // gelu(x, approximate: "none" | "tanh")
   DefTensorOp(env, exports, "gelu", [](const Args& a) { return at::gelu(ArgTensor(a, 0), ArgString(a, 1)); });
-  DefTensorOp(env, exports, "where", [](const Args& a) {
-    const at::Tensor& cond = ArgTensor(a, 0);
-    if (ArgIsNumber(a, 1) && ArgIsNumber(a, 2)) {
-      return at::where(cond, at::scalar_tensor(ArgScalar(a, 1)), at::scalar_tensor(ArgScalar(a, 2)));
-    }
-    at::Tensor x = ArgIsNumber(a, 1) ? at::Tensor() : ArgTensor(a, 1);
-    at::Tensor y = ArgIsNumber(a, 2) ? at::Tensor() : ArgTensor(a, 2);
-    return at::where(cond, x.defined() ? x : ArgTensorLike(a, 1, y), y.defined() ? y : ArgTensorLike(a, 2, x));
-  });
-  DefTensorOp(env, exports, "maskedFill", [](const Args& a) {
-    return ArgIsNumber(a, 2) ? at::masked_fill(ArgTensor(a, 0), ArgTensor(a, 1), ArgScalar(a, 2))
-                             : at::masked_fill(ArgTensor(a, 0), ArgTensor(a, 1), ArgTensor(a, 2));
-  });
+  DefTensorOp(env, exports, "where",
+              [](const Args& a) { return at::where(ArgTensor(a, 0), ArgTensor(a, 1), ArgTensor(a, 2)); });
+  // maskedFill(x, mask, value: number)
+  DefTensorOp(env, exports, "maskedFill",
+              [](const Args& a) { return at::masked_fill(ArgTensor(a, 0), ArgTensor(a, 1), ArgScalar(a, 2)); });
   DefTensorOp(env, exports, "tril", [](const Args& a) { return at::tril(ArgTensor(a, 0), ArgIntOr(a, 1, 0)); });
   DefTensorOp(env, exports, "triu", [](const Args& a) { return at::triu(ArgTensor(a, 0), ArgIntOr(a, 1, 0)); });
 
@@ -330,7 +315,7 @@ void RegisterTensorOps(Napi::Env env, Napi::Object exports) {
   });
   // grad(x): the accumulated gradient, or null.
   DefValueOp(env, exports, "grad",
-             [](const Args& a) -> Napi::Value { return TensorHandle::Wrap(a.Env(), ArgTensor(a, 0).grad()); });
+             [](const Args& a) -> Napi::Value { return WrapTensor(a.Env(), ArgTensor(a, 0).grad()); });
   // setGrad(x, gradient | null): null drops the gradient (zero_grad(set_to_none)).
   DefValueOp(env, exports, "setGrad", [](const Args& a) -> Napi::Value {
     at::Tensor& grad = const_cast<at::Tensor&>(ArgTensor(a, 0)).mutable_grad();

@@ -2,6 +2,7 @@
 // torch.nn.functional). Shapes: B batch, T tokens, C channels / classes.
 import { native } from './native.js';
 import { Tensor } from './tensor.js';
+import { full } from './creation.js';
 
 /** Concatenates along an existing dim. */
 export function cat(tensors: readonly Tensor[], dim = 0): Tensor {
@@ -13,11 +14,18 @@ export function stack(tensors: readonly Tensor[], dim = 0): Tensor {
   return new Tensor(native.stack(tensors.map((t) => t.handle), dim));
 }
 
-/** `condition ? a : b`, elementwise with broadcasting. */
+/** `condition ? a : b`, elementwise with broadcasting; a number stands for a 0-dim tensor like the other branch. */
 export function where(condition: Tensor, a: Tensor | number, b: Tensor | number): Tensor {
-  return new Tensor(
-    native.where(condition.handle, typeof a === 'number' ? a : a.handle, typeof b === 'number' ? b : b.handle),
-  );
+  const like = typeof a === 'number' ? (typeof b === 'number' ? undefined : b) : a;
+  const scalar = (v: number): Tensor => full([], v, like ? { dtype: like.dtype, device: like.device } : {});
+  const x = typeof a === 'number' ? scalar(a) : a;
+  const y = typeof b === 'number' ? scalar(b) : b;
+  try {
+    return new Tensor(native.where(condition.handle, x.handle, y.handle));
+  } finally {
+    if (x !== a) x.dispose();
+    if (y !== b) y.dispose();
+  }
 }
 
 /** x[..., in] @ weight[out, in].T + bias[out] */

@@ -8,19 +8,10 @@ import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { existsSync } from 'node:fs';
 
-/** The handle the addon returns for a tensor; owned by a `Tensor`. */
-export interface NativeTensor {
-  dispose(): void;
-  isDisposed(): boolean;
-  shape(): number[];
-  dtype(): string;
-  device(): string;
-  numel(): number;
-  isContiguous(): boolean;
-}
+/** The id the addon returns for a tensor it holds; owned by a `Tensor`. */
+export type NativeTensor = number;
 
 type T = NativeTensor;
-type TorS = NativeTensor | number;
 
 export interface OptimizerOptions {
   lr?: number;
@@ -50,8 +41,15 @@ export interface NativeOptimizer {
 
 /** Everything the addon exports; argument order as in native/src/*.cc. */
 export interface NativeAddon {
-  TensorHandle: new () => NativeTensor;
   Optimizer: new (kind: 'adamw' | 'sgd', params: T[], options: OptimizerOptions) => NativeOptimizer;
+
+  dispose(t: T): void;
+  isDisposed(t: T): boolean;
+  shape(t: T): number[];
+  dtype(t: T): string;
+  device(t: T): string;
+  numel(t: T): number;
+  isContiguous(t: T): boolean;
 
   zeros(shape: number[], dtype?: string, device?: string): T;
   ones(shape: number[], dtype?: string, device?: string): T;
@@ -64,17 +62,28 @@ export interface NativeAddon {
   toBuffer(t: T): ArrayBuffer;
   item(t: T): number;
 
-  add(a: T, b: TorS): T;
-  sub(a: T, b: TorS): T;
-  mul(a: T, b: TorS): T;
-  div(a: T, b: TorS): T;
-  pow(a: T, b: TorS): T;
-  eq(a: T, b: TorS): T;
-  ne(a: T, b: TorS): T;
-  lt(a: T, b: TorS): T;
-  le(a: T, b: TorS): T;
-  gt(a: T, b: TorS): T;
-  ge(a: T, b: TorS): T;
+  add(a: T, b: T): T;
+  addScalar(a: T, b: number): T;
+  sub(a: T, b: T): T;
+  subScalar(a: T, b: number): T;
+  mul(a: T, b: T): T;
+  mulScalar(a: T, b: number): T;
+  div(a: T, b: T): T;
+  divScalar(a: T, b: number): T;
+  pow(a: T, b: T): T;
+  powScalar(a: T, b: number): T;
+  eq(a: T, b: T): T;
+  eqScalar(a: T, b: number): T;
+  ne(a: T, b: T): T;
+  neScalar(a: T, b: number): T;
+  lt(a: T, b: T): T;
+  ltScalar(a: T, b: number): T;
+  le(a: T, b: T): T;
+  leScalar(a: T, b: number): T;
+  gt(a: T, b: T): T;
+  gtScalar(a: T, b: number): T;
+  ge(a: T, b: T): T;
+  geScalar(a: T, b: number): T;
   maximum(a: T, b: T): T;
   minimum(a: T, b: T): T;
   logicalAnd(a: T, b: T): T;
@@ -92,8 +101,8 @@ export interface NativeAddon {
   logicalNot(a: T): T;
   clamp(a: T, min?: number | null, max?: number | null): T;
   gelu(a: T, approximate: 'none' | 'tanh'): T;
-  where(cond: T, a: TorS, b: TorS): T;
-  maskedFill(a: T, mask: T, value: TorS): T;
+  where(cond: T, a: T, b: T): T;
+  maskedFill(a: T, mask: T, value: number): T;
   tril(a: T, diagonal?: number): T;
   triu(a: T, diagonal?: number): T;
 

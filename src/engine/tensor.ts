@@ -9,13 +9,15 @@ import { checkDevice } from './device.js';
 import { isDType, typedArrayView, type AnyTypedArray, type DType } from './dtype.js';
 
 type Operand = Tensor | number;
+type BinaryOp = 'add' | 'sub' | 'mul' | 'div' | 'pow' | 'eq' | 'ne' | 'lt' | 'le' | 'gt' | 'ge';
 
-function raw(x: Operand): NativeTensor | number {
-  return typeof x === 'number' ? x : x.handle;
+// Tensor ids are numbers too, so scalar operands go to the op's Scalar form.
+function binary(op: BinaryOp, a: NativeTensor, b: Operand): Tensor {
+  return new Tensor(typeof b === 'number' ? native[`${op}Scalar`](a, b) : native[op](a, b.handle));
 }
 
 export class Tensor {
-  /** The native handle; engine-internal. */
+  /** The addon's id for this tensor; engine-internal. */
   readonly handle: NativeTensor;
 
   constructor(handle: NativeTensor) {
@@ -25,24 +27,24 @@ export class Tensor {
 
   // ---- metadata ----
   get shape(): number[] {
-    return this.handle.shape();
+    return native.shape(this.handle);
   }
   get ndim(): number {
-    return this.handle.shape().length;
+    return native.shape(this.handle).length;
   }
   get numel(): number {
-    return this.handle.numel();
+    return native.numel(this.handle);
   }
   get dtype(): DType {
-    const name = this.handle.dtype();
+    const name = native.dtype(this.handle);
     if (!isDType(name)) throw new TypeError(`tensor has a dtype the engine does not expose: ${name}`);
     return name;
   }
   get device(): string {
-    return this.handle.device();
+    return native.device(this.handle);
   }
   get isContiguous(): boolean {
-    return this.handle.isContiguous();
+    return native.isContiguous(this.handle);
   }
   /** Size of dimension `dim` (negative counts from the end). */
   size(dim: number): number {
@@ -55,10 +57,10 @@ export class Tensor {
   // ---- lifetime ----
   /** Frees the tensor now; using it afterwards throws. Idempotent. */
   dispose(): void {
-    this.handle.dispose();
+    native.dispose(this.handle);
   }
   get isDisposed(): boolean {
-    return this.handle.isDisposed();
+    return native.isDisposed(this.handle);
   }
 
   // ---- data out ----
@@ -86,37 +88,37 @@ export class Tensor {
 
   // ---- elementwise (broadcasting; the right operand may be a number) ----
   add(other: Operand): Tensor {
-    return new Tensor(native.add(this.handle, raw(other)));
+    return binary('add', this.handle, other);
   }
   sub(other: Operand): Tensor {
-    return new Tensor(native.sub(this.handle, raw(other)));
+    return binary('sub', this.handle, other);
   }
   mul(other: Operand): Tensor {
-    return new Tensor(native.mul(this.handle, raw(other)));
+    return binary('mul', this.handle, other);
   }
   div(other: Operand): Tensor {
-    return new Tensor(native.div(this.handle, raw(other)));
+    return binary('div', this.handle, other);
   }
   pow(exponent: Operand): Tensor {
-    return new Tensor(native.pow(this.handle, raw(exponent)));
+    return binary('pow', this.handle, exponent);
   }
   eq(other: Operand): Tensor {
-    return new Tensor(native.eq(this.handle, raw(other)));
+    return binary('eq', this.handle, other);
   }
   ne(other: Operand): Tensor {
-    return new Tensor(native.ne(this.handle, raw(other)));
+    return binary('ne', this.handle, other);
   }
   lt(other: Operand): Tensor {
-    return new Tensor(native.lt(this.handle, raw(other)));
+    return binary('lt', this.handle, other);
   }
   le(other: Operand): Tensor {
-    return new Tensor(native.le(this.handle, raw(other)));
+    return binary('le', this.handle, other);
   }
   gt(other: Operand): Tensor {
-    return new Tensor(native.gt(this.handle, raw(other)));
+    return binary('gt', this.handle, other);
   }
   ge(other: Operand): Tensor {
-    return new Tensor(native.ge(this.handle, raw(other)));
+    return binary('ge', this.handle, other);
   }
   maximum(other: Tensor): Tensor {
     return new Tensor(native.maximum(this.handle, other.handle));
@@ -167,8 +169,8 @@ export class Tensor {
     return new Tensor(native.clamp(this.handle, min, max));
   }
   /** Elements where `mask` is true replaced by `value`. */
-  maskedFill(mask: Tensor, value: Operand): Tensor {
-    return new Tensor(native.maskedFill(this.handle, mask.handle, raw(value)));
+  maskedFill(mask: Tensor, value: number): Tensor {
+    return new Tensor(native.maskedFill(this.handle, mask.handle, value));
   }
   /** Lower triangle of the last two dims (above `diagonal` zeroed). */
   tril(diagonal = 0): Tensor {

@@ -34,7 +34,7 @@ const cases: [string, () => void][] = [
   ['matmul (batched, broadcast)', () =>
     gradcheck('bmm', [{ shape: [2, 2, 3] }, { shape: [3, 2] }], ([a, b]) => a!.matmul(b!))],
   ['linear', () =>
-    gradcheck('linear', [{ shape: [2, 3] }, { shape: [4, 3] }, { shape: [4] }], ([x, w, b]) => linear(x!, w!, b!))],
+    gradcheck('linear', [{ shape: [2, 3] }, { shape: [4, 3] }, { shape: [4] }], ([x, w, b]) => linear(x!, w!, b))],
   ['linear (no bias)', () => gradcheck('linear0', [{ shape: [2, 3] }, { shape: [4, 3] }], ([x, w]) => linear(x!, w!))],
   ['reshape / view', () => gradcheck('reshape', [{ shape: [2, 6] }], ([a]) => a!.reshape([3, -1]).view([4, 3]))],
   ['permute / transpose / contiguous', () =>

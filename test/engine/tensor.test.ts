@@ -118,9 +118,12 @@ test('using a disposed tensor throws a clear error', () => {
 });
 
 test('bad argument types are TypeErrors naming the argument', () => {
-  const native = ones([1]).handle;
-  assert.throws(() => (ones([1]) as unknown as { matmul(x: unknown): Tensor }).matmul({ handle: {} }), /expected a tensor handle/);
-  native.dispose();
+  tidy(() => {
+    const a = ones([1]);
+    assert.throws(() => a.matmul({ handle: 'x' } as unknown as Tensor), /argument 1: expected a tensor id/);
+    assert.throws(() => a.reshape(['2'] as unknown as number[]), /argument 1\[0\]: expected an integer/);
+    assert.throws(() => a.narrow(0, 0.5, 1), /argument 2: expected an integer/);
+  });
 });
 
 test('devices: cpu by default; cuda requests fail clearly when no GPU is present', () => {

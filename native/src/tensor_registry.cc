@@ -1,112 +1,81 @@
-#include "tensor_handle.h"
+#include "tensor_registry.h"
 
-#include <sstream>
+#include <unordered_map>
 
 namespace tttnn {
 
-std::atomic<int64_t> TensorHandle::live_count{0};
+namespace {
 
-static Napi::FunctionReference* g_constructor = nullptr;
+// All N-API calls run on the JS thread, so the registry needs no lock.
+std::unordered_map<int64_t, at::Tensor> g_tensors;
+int64_t g_next_id = 1;  // 0 is never an id; ids stay below 2^53 (exact in JS)
 
-Napi::Function TensorHandle::DefineClass(Napi::Env env) {
-  Napi::Function ctor = ObjectWrap<TensorHandle>::DefineClass(
-      env, "TensorHandle",
-      {
-          InstanceMethod("dispose", &TensorHandle::Dispose),
-          InstanceMethod("isDisposed", &TensorHandle::IsDisposed),
-          InstanceMethod("shape", &TensorHandle::Shape),
-          InstanceMethod("dtype", &TensorHandle::DType),
-          InstanceMethod("device", &TensorHandle::Device),
-          InstanceMethod("numel", &TensorHandle::Numel),
-          InstanceMethod("isContiguous", &TensorHandle::IsContiguous),
-      });
-  g_constructor = new Napi::FunctionReference(Napi::Persistent(ctor));
-  return ctor;
-}
+std::string ArgName(size_t i) { return "argument " + std::to_string(i); }
 
-TensorHandle::TensorHandle(const Napi::CallbackInfo& info)
-    : Napi::ObjectWrap<TensorHandle>(info) {}
+const char* kDisposedMessage =
+    "tensor was disposed: it was freed by dispose() or when its scope ended; keep() it or return it from "
+    "the scope to use it later";
 
-TensorHandle::~TensorHandle() { Release(); }
+}  // namespace
 
-void TensorHandle::Release() {
-  if (owns_) {
-    tensor_.reset();
-    owns_ = false;
-    live_count--;
-  }
-}
-
-Napi::Value TensorHandle::Wrap(Napi::Env env, at::Tensor tensor) {
+Napi::Value WrapTensor(Napi::Env env, at::Tensor tensor) {
   if (!tensor.defined()) return env.Null();
-  Napi::Object object = g_constructor->New({});
-  TensorHandle* handle = ObjectWrap<TensorHandle>::Unwrap(object);
-  handle->tensor_ = std::move(tensor);
-  handle->owns_ = true;
-  live_count++;
-  return object;
+  int64_t id = g_next_id++;
+  g_tensors.emplace(id, std::move(tensor));
+  return Napi::Number::New(env, double(id));
 }
 
-bool TensorHandle::IsHandle(const Napi::Value& value) {
-  return value.IsObject() &&
-         value.As<Napi::Object>().InstanceOf(g_constructor->Value());
-}
-
-TensorHandle* TensorHandle::FromValue(const Napi::Value& value, const char* what) {
-  if (!IsHandle(value)) {
-    throw Napi::TypeError::New(value.Env(), std::string(what) + ": expected a tensor handle");
-  }
-  return ObjectWrap<TensorHandle>::Unwrap(value.As<Napi::Object>());
-}
-
-const at::Tensor& TensorHandle::tensor(Napi::Env env) const {
-  if (!owns_) {
-    throw Napi::Error::New(env,
-                           "tensor was disposed: it was freed by dispose() or when its scope "
-                           "ended; keep() it or return it from the scope to use it later");
-  }
-  return tensor_;
-}
-
-Napi::Value TensorHandle::Dispose(const Napi::CallbackInfo& info) {
-  Release();
-  return info.Env().Undefined();
-}
-
-Napi::Value TensorHandle::IsDisposed(const Napi::CallbackInfo& info) {
-  return Napi::Boolean::New(info.Env(), !owns_);
-}
-
-Napi::Value TensorHandle::Shape(const Napi::CallbackInfo& info) {
-  const at::Tensor& t = tensor(info.Env());
-  Napi::Array out = Napi::Array::New(info.Env(), t.dim());
-  for (int64_t d = 0; d < t.dim(); d++) out.Set(uint32_t(d), Napi::Number::New(info.Env(), double(t.size(d))));
+Napi::Array WrapList(Napi::Env env, const std::vector<at::Tensor>& tensors) {
+  Napi::Array out = Napi::Array::New(env, tensors.size());
+  for (size_t k = 0; k < tensors.size(); k++) out.Set(uint32_t(k), WrapTensor(env, tensors[k]));
   return out;
 }
 
-Napi::Value TensorHandle::DType(const Napi::CallbackInfo& info) {
-  return Napi::String::New(info.Env(), DTypeName(tensor(info.Env()).scalar_type()));
+const at::Tensor& TensorFromValue(const Napi::Value& value, const std::string& what) {
+  if (!value.IsNumber()) throw Napi::TypeError::New(value.Env(), what + ": expected a tensor id");
+  auto it = g_tensors.find(int64_t(value.As<Napi::Number>().DoubleValue()));
+  if (it == g_tensors.end()) throw Napi::Error::New(value.Env(), kDisposedMessage);
+  return it->second;
 }
 
-Napi::Value TensorHandle::Device(const Napi::CallbackInfo& info) {
-  return Napi::String::New(info.Env(), tensor(info.Env()).device().str());
-}
+size_t LiveTensorCount() { return g_tensors.size(); }
 
-Napi::Value TensorHandle::Numel(const Napi::CallbackInfo& info) {
-  return Napi::Number::New(info.Env(), double(tensor(info.Env()).numel()));
-}
-
-Napi::Value TensorHandle::IsContiguous(const Napi::CallbackInfo& info) {
-  return Napi::Boolean::New(info.Env(), tensor(info.Env()).is_contiguous());
+void RegisterTensorRegistry(Napi::Env env, Napi::Object exports) {
+  auto def = [&](const char* name, Napi::Value (*fn)(const Napi::CallbackInfo&)) {
+    exports.Set(name, Napi::Function::New(env, fn, name));
+  };
+  // dispose(id): frees the tensor (its storage once no view shares it). Idempotent.
+  def("dispose", [](const Napi::CallbackInfo& info) -> Napi::Value {
+    if (info[0].IsNumber()) g_tensors.erase(int64_t(info[0].As<Napi::Number>().DoubleValue()));
+    return info.Env().Undefined();
+  });
+  def("isDisposed", [](const Napi::CallbackInfo& info) -> Napi::Value {
+    bool live = info[0].IsNumber() && g_tensors.count(int64_t(info[0].As<Napi::Number>().DoubleValue())) > 0;
+    return Napi::Boolean::New(info.Env(), !live);
+  });
+  def("shape", [](const Napi::CallbackInfo& info) -> Napi::Value {
+    const at::Tensor& t = ArgTensor(info, 0);
+    Napi::Array out = Napi::Array::New(info.Env(), t.dim());
+    for (int64_t d = 0; d < t.dim(); d++) out.Set(uint32_t(d), Napi::Number::New(info.Env(), double(t.size(d))));
+    return out;
+  });
+  def("dtype", [](const Napi::CallbackInfo& info) -> Napi::Value {
+    return Napi::String::New(info.Env(), DTypeName(ArgTensor(info, 0).scalar_type()));
+  });
+  def("device", [](const Napi::CallbackInfo& info) -> Napi::Value {
+    return Napi::String::New(info.Env(), ArgTensor(info, 0).device().str());
+  });
+  def("numel", [](const Napi::CallbackInfo& info) -> Napi::Value {
+    return Napi::Number::New(info.Env(), double(ArgTensor(info, 0).numel()));
+  });
+  def("isContiguous", [](const Napi::CallbackInfo& info) -> Napi::Value {
+    return Napi::Boolean::New(info.Env(), ArgTensor(info, 0).is_contiguous());
+  });
 }
 
 // ---- argument helpers ------------------------------------------------------
 
-static std::string ArgName(size_t i) { return "argument " + std::to_string(i); }
-
-const at::Tensor& ArgTensor(const Napi::CallbackInfo& info, size_t i) {
-  return TensorHandle::FromValue(info[i], ArgName(i).c_str())->tensor(info.Env());
-}
+const at::Tensor& ArgTensor(const Napi::CallbackInfo& info, size_t i) { return TensorFromValue(info[i], ArgName(i)); }
 
 bool ArgIsMissing(const Napi::CallbackInfo& info, size_t i) {
   return i >= info.Length() || info[i].IsUndefined() || info[i].IsNull();
@@ -123,8 +92,7 @@ std::vector<at::Tensor> ArgTensorList(const Napi::CallbackInfo& info, size_t i) 
   std::vector<at::Tensor> out;
   out.reserve(array.Length());
   for (uint32_t k = 0; k < array.Length(); k++) {
-    std::string what = ArgName(i) + "[" + std::to_string(k) + "]";
-    out.push_back(TensorHandle::FromValue(array.Get(k), what.c_str())->tensor(info.Env()));
+    out.push_back(TensorFromValue(array.Get(k), ArgName(i) + "[" + std::to_string(k) + "]"));
   }
   return out;
 }
@@ -213,12 +181,6 @@ at::TensorOptions ArgOptions(const Napi::CallbackInfo& info, size_t dtype_index)
   if (!ArgIsMissing(info, dtype_index)) options = options.dtype(ParseDType(ArgString(info, dtype_index)));
   if (!ArgIsMissing(info, dtype_index + 1)) options = options.device(at::Device(ArgString(info, dtype_index + 1)));
   return options;
-}
-
-Napi::Array WrapList(Napi::Env env, const std::vector<at::Tensor>& tensors) {
-  Napi::Array out = Napi::Array::New(env, tensors.size());
-  for (size_t k = 0; k < tensors.size(); k++) out.Set(uint32_t(k), TensorHandle::Wrap(env, tensors[k]));
-  return out;
 }
 
 }  // namespace tttnn

@@ -1,54 +1,35 @@
-// TensorHandle: the JS object that owns one at::Tensor, plus the argument
-// helpers every binding file uses to read N-API arguments.
+// The tensor registry: JS refers to tensors by integer id, the registry owns
+// the at::Tensor behind each id. Plus the argument helpers every binding file
+// uses to read N-API arguments.
 //
-// Why handles are disposed explicitly: a JS wrapper is a few bytes to V8's
-// garbage collector while the tensor behind it can be gigabytes, so V8 has no
-// reason to collect it soon. The TypeScript engine frees every intermediate
-// tensor deterministically (scopes / dispose) and the GC finalizer is only the
-// last safety net.
+// Why ids and not wrapped JS objects: a wrapped object's native part is freed
+// by a GC finalizer that Node runs later from the event loop, so a long
+// synchronous loop (a training run, one document's evaluation) accumulates
+// them without bound. Ids are plain numbers: the TypeScript engine frees each
+// one deterministically (scopes / dispose) and the GC has nothing to do.
+// Ids are never reused, so a stale id is reported as disposed, never
+// silently aliased to a newer tensor.
 #pragma once
 
 #include <napi.h>
 
 #include <ATen/ATen.h>
 
-#include <atomic>
 #include <cstdint>
 #include <string>
 #include <vector>
 
 namespace tttnn {
 
-class TensorHandle : public Napi::ObjectWrap<TensorHandle> {
- public:
-  static Napi::Function DefineClass(Napi::Env env);
-  // Wraps a tensor in a new JS handle. An undefined tensor becomes `null`.
-  static Napi::Value Wrap(Napi::Env env, at::Tensor tensor);
-  static bool IsHandle(const Napi::Value& value);
-  static TensorHandle* FromValue(const Napi::Value& value, const char* what);
+// Stores `tensor` and returns its id as a JS number (null for an undefined tensor).
+Napi::Value WrapTensor(Napi::Env env, at::Tensor tensor);
+Napi::Array WrapList(Napi::Env env, const std::vector<at::Tensor>& tensors);
+// The tensor behind a JS value holding an id; `what` names it in errors.
+const at::Tensor& TensorFromValue(const Napi::Value& value, const std::string& what);
+size_t LiveTensorCount();
 
-  explicit TensorHandle(const Napi::CallbackInfo& info);
-  ~TensorHandle() override;
-
-  // The tensor; throws a JS Error if the handle was disposed.
-  const at::Tensor& tensor(Napi::Env env) const;
-  void Release();
-
-  // Number of handles that still own a tensor (used by leak tests).
-  static std::atomic<int64_t> live_count;
-
- private:
-  Napi::Value Dispose(const Napi::CallbackInfo& info);
-  Napi::Value IsDisposed(const Napi::CallbackInfo& info);
-  Napi::Value Shape(const Napi::CallbackInfo& info);
-  Napi::Value DType(const Napi::CallbackInfo& info);
-  Napi::Value Device(const Napi::CallbackInfo& info);
-  Napi::Value Numel(const Napi::CallbackInfo& info);
-  Napi::Value IsContiguous(const Napi::CallbackInfo& info);
-
-  at::Tensor tensor_;
-  bool owns_ = false;
-};
+// Registers dispose, isDisposed, shape, dtype, device, numel, isContiguous.
+void RegisterTensorRegistry(Napi::Env env, Napi::Object exports);
 
 // Runs `body`, turning C++ and libtorch exceptions into JS exceptions that
 // carry torch's message (without the C++ backtrace) so the process survives.
@@ -84,8 +65,7 @@ bool ArgIsMissing(const Napi::CallbackInfo& info, size_t i);
 // int32 bool.
 at::ScalarType ParseDType(const std::string& name);
 std::string DTypeName(at::ScalarType type);
+// dtype name at `dtype_index`, device name at `dtype_index + 1` (both optional).
 at::TensorOptions ArgOptions(const Napi::CallbackInfo& info, size_t dtype_index);
-
-Napi::Array WrapList(Napi::Env env, const std::vector<at::Tensor>& tensors);
 
 }  // namespace tttnn

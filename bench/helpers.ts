@@ -1,0 +1,16 @@
+// Shared by the benchmarks: timing loops and the Python reference runner.
+export { runPython, referencePython } from '../test/helpers/python.js';
+
+/** Mean seconds per call of `fn` over `iterations`, after `warmup` calls. */
+export function timeIt(fn: () => void, iterations: number, warmup = 3): number {
+  for (let i = 0; i < warmup; i++) fn();
+  const start = process.hrtime.bigint();
+  for (let i = 0; i < iterations; i++) fn();
+  return Number(process.hrtime.bigint() - start) / 1e9 / iterations;
+}
+
+export function formatTable(header: string[], rows: (string | number)[][]): string {
+  const cells = [header, ...rows.map((r) => r.map((c) => (typeof c === 'number' ? c.toFixed(2) : c)))];
+  const widths = header.map((_, i) => Math.max(...cells.map((r) => String(r[i]).length)));
+  return cells.map((r) => r.map((c, i) => String(c).padStart(widths[i] as number)).join('  ')).join('\n');
+}
