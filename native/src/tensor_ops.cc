@@ -236,6 +236,10 @@ void RegisterTensorOps(Napi::Env env, Napi::Object exports) {
   DefTensorOp(env, exports, "permute", [](const Args& a) { return ArgTensor(a, 0).permute(ArgIntList(a, 1)); });
   DefTensorOp(env, exports, "transpose",
               [](const Args& a) { return at::transpose(ArgTensor(a, 0), ArgInt(a, 1), ArgInt(a, 2)); });
+  // asStrided(x, size, stride, storageOffset): a view of x's storage (torch.as_strided).
+  DefTensorOp(env, exports, "asStrided", [](const Args& a) {
+    return at::as_strided(ArgTensor(a, 0), ArgIntList(a, 1), ArgIntList(a, 2), ArgIntOr(a, 3, 0));
+  });
   DefTensorOp(env, exports, "contiguous", [](const Args& a) { return ArgTensor(a, 0).contiguous(); });
   DefTensorOp(env, exports, "unsqueeze", [](const Args& a) { return at::unsqueeze(ArgTensor(a, 0), ArgInt(a, 1)); });
   DefTensorOp(env, exports, "squeeze", [](const Args& a) {

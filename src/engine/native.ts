@@ -131,6 +131,7 @@ export interface NativeAddon {
   view(x: T, shape: number[]): T;
   permute(x: T, dims: number[]): T;
   transpose(x: T, dim0: number, dim1: number): T;
+  asStrided(x: T, size: number[], stride: number[], storageOffset: number): T;
   contiguous(x: T): T;
   unsqueeze(x: T, dim: number): T;
   squeeze(x: T, dim?: number): T;

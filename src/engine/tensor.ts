@@ -241,6 +241,10 @@ export class Tensor {
   transpose(dim0: number, dim1: number): Tensor {
     return new Tensor(native.transpose(this.handle, dim0, dim1));
   }
+  /** A view of this tensor's storage with explicit sizes, strides and element offset (torch.as_strided). */
+  asStrided(size: number[], stride: number[], storageOffset = 0): Tensor {
+    return new Tensor(native.asStrided(this.handle, size, stride, storageOffset));
+  }
   contiguous(): Tensor {
     return new Tensor(native.contiguous(this.handle));
   }
