@@ -1,0 +1,133 @@
+// A byte-level BPE tokenizer (GPT-2, GPT-Neo, RoBERTa) loaded from a local
+// directory. Tokenization itself is Hugging Face's tokenizers.js (a pure-JS
+// port of the Rust `tokenizers`, tested here against tiktoken's ids); this
+// class adds the parts a training and evaluation pipeline needs: special
+// token ids, truncation that keeps the special tokens, padding and batches.
+import { Tokenizer } from '@huggingface/tokenizers';
+
+// The part of tokenizers.js used here. Its published .d.ts files use
+// extensionless relative imports that NodeNext resolution cannot follow, so
+// the types are stated here.
+interface HfTokenizer {
+  encode(text: string, options?: { add_special_tokens?: boolean }): { ids: number[] };
+  decode(ids: number[], options?: { skip_special_tokens?: boolean }): string;
+  token_to_id(token: string): number | undefined;
+  id_to_token(id: number): string | undefined;
+}
+const HfTokenizer = Tokenizer as unknown as new (tokenizerJson: object, config: object) => HfTokenizer;
+
+export interface SpecialTokens {
+  bos?: string;
+  eos?: string;
+  pad?: string;
+  mask?: string;
+  unk?: string;
+}
+
+export interface EncodeOptions {
+  /** Add the model's special tokens (<s> ... </s> for RoBERTa; nothing for GPT-2). Default false. */
+  addSpecialTokens?: boolean;
+  /** Truncate to at most this many ids (special tokens included and kept). */
+  maxLength?: number;
+}
+
+export interface BatchEncoding {
+  /** [batch][maxLength] ids, padded on the right with the pad id. */
+  ids: number[][];
+  /** 1 for real tokens, 0 for padding. */
+  attentionMask: number[][];
+}
+
+export class BpeTokenizer {
+  private readonly hf: HfTokenizer;
+  /** Ids placed before / after the text when special tokens are added. */
+  private readonly prefix: number[];
+  private readonly suffix: number[];
+  readonly vocabSize: number;
+  readonly bosTokenId: number | undefined;
+  readonly eosTokenId: number | undefined;
+  readonly padTokenId: number | undefined;
+  readonly maskTokenId: number | undefined;
+  /** The model's context length as the tokenizer config states it, if any. */
+  readonly modelMaxLength: number | undefined;
+
+  /**
+   * @param tokenizerJson the parsed tokenizer.json
+   * @param config the parsed tokenizer_config.json (may be {})
+   */
+  constructor(
+    readonly tokenizerJson: Record<string, unknown>,
+    readonly config: Record<string, unknown>,
+  ) {
+    this.hf = new HfTokenizer(tokenizerJson, { clean_up_tokenization_spaces: false, ...config });
+    const specials = resolveSpecialTokens(tokenizerJson, config);
+    const idOf = (token: string | undefined): number | undefined => (token === undefined ? undefined : this.hf.token_to_id(token));
+    this.bosTokenId = idOf(specials.bos);
+    this.eosTokenId = idOf(specials.eos);
+    this.padTokenId = idOf(specials.pad);
+    this.maskTokenId = idOf(specials.mask);
+    const vocab = (tokenizerJson['model'] as { vocab?: Record<string, number> } | undefined)?.vocab ?? {};
+    const ids = [...Object.values(vocab), ...((tokenizerJson['added_tokens'] as { id: number }[] | undefined) ?? []).map((t) => t.id)];
+    this.vocabSize = ids.length === 0 ? 0 : Math.max(...ids) + 1;
+    const maxLength = Number(config['model_max_length']);
+    this.modelMaxLength = Number.isFinite(maxLength) && maxLength < 1e9 ? maxLength : undefined;
+    // What add_special_tokens adds, read off an empty encoding.
+    const template = this.hf.encode('', { add_special_tokens: true }).ids;
+    const cls = template.length > 0 && template[0] === this.bosTokenId ? 1 : 0;
+    this.prefix = template.slice(0, cls);
+    this.suffix = template.slice(cls);
+  }
+
+  /** Token ids of `text`. */
+  encode(text: string, options: EncodeOptions = {}): number[] {
+    const special = options.addSpecialTokens ?? false;
+    let ids = this.hf.encode(text, { add_special_tokens: false }).ids;
+    const budget = (options.maxLength ?? Infinity) - (special ? this.prefix.length + this.suffix.length : 0);
+    if (budget < 0) throw new RangeError(`maxLength ${options.maxLength} leaves no room for the special tokens`);
+    if (ids.length > budget) ids = ids.slice(0, budget);
+    return special ? [...this.prefix, ...ids, ...this.suffix] : ids;
+  }
+
+  /** Encodes several texts and pads them to the longest (right padding). */
+  encodeBatch(texts: readonly string[], options: EncodeOptions = {}): BatchEncoding {
+    const encoded = texts.map((t) => this.encode(t, options));
+    const width = Math.max(0, ...encoded.map((ids) => ids.length));
+    const pad = this.padTokenId ?? this.eosTokenId;
+    if (pad === undefined && encoded.some((ids) => ids.length < width)) {
+      throw new Error('this tokenizer has no pad or end-of-text token to pad a batch with');
+    }
+    return {
+      ids: encoded.map((ids) => [...ids, ...new Array<number>(width - ids.length).fill(pad ?? 0)]),
+      attentionMask: encoded.map((ids) => [...new Array<number>(ids.length).fill(1), ...new Array<number>(width - ids.length).fill(0)]),
+    };
+  }
+
+  decode(ids: readonly number[], options: { skipSpecialTokens?: boolean } = {}): string {
+    if (ids.length === 0) return '';
+    return this.hf.decode([...ids], { skip_special_tokens: options.skipSpecialTokens ?? false });
+  }
+
+  tokenToId(token: string): number | undefined {
+    return this.hf.token_to_id(token);
+  }
+
+  idToToken(id: number): string | undefined {
+    return this.hf.id_to_token(id);
+  }
+}
+
+/** Special token strings from tokenizer_config.json, else the conventions of the vocabulary. */
+function resolveSpecialTokens(tokenizerJson: Record<string, unknown>, config: Record<string, unknown>): SpecialTokens {
+  const content = (value: unknown): string | undefined =>
+    typeof value === 'string' ? value : typeof value === 'object' && value !== null ? ((value as { content?: string }).content ?? undefined) : undefined;
+  const addedTokens = new Set(((tokenizerJson['added_tokens'] as { content: string }[] | undefined) ?? []).map((t) => t.content));
+  const fallback = (name: string): string | undefined => (addedTokens.has(name) ? name : undefined);
+  const gpt = fallback('<|endoftext|>');
+  return {
+    bos: content(config['bos_token']) ?? fallback('<s>') ?? gpt,
+    eos: content(config['eos_token']) ?? fallback('</s>') ?? gpt,
+    pad: content(config['pad_token']) ?? fallback('<pad>'),
+    mask: content(config['mask_token']) ?? fallback('<mask>'),
+    unk: content(config['unk_token']) ?? fallback('<unk>') ?? gpt,
+  };
+}
