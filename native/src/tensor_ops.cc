@@ -137,6 +137,8 @@ void RegisterTensorOps(Napi::Env env, Napi::Object exports) {
   DefTensorOp(env, exports, "minimum", [](const Args& a) { return at::minimum(ArgTensor(a, 0), ArgTensor(a, 1)); });
   DefTensorOp(env, exports, "logicalAnd",
               [](const Args& a) { return at::logical_and(ArgTensor(a, 0), ArgTensor(a, 1)); });
+  DefTensorOp(env, exports, "logicalOr",
+              [](const Args& a) { return at::logical_or(ArgTensor(a, 0), ArgTensor(a, 1)); });
   UNARY("neg", at::neg);
   UNARY("exp", at::exp);
   UNARY("log", at::log);

@@ -87,6 +87,7 @@ export interface NativeAddon {
   maximum(a: T, b: T): T;
   minimum(a: T, b: T): T;
   logicalAnd(a: T, b: T): T;
+  logicalOr(a: T, b: T): T;
   neg(a: T): T;
   exp(a: T): T;
   log(a: T): T;

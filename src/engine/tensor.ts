@@ -129,6 +129,9 @@ export class Tensor {
   logicalAnd(other: Tensor): Tensor {
     return new Tensor(native.logicalAnd(this.handle, other.handle));
   }
+  logicalOr(other: Tensor): Tensor {
+    return new Tensor(native.logicalOr(this.handle, other.handle));
+  }
   logicalNot(): Tensor {
     return new Tensor(native.logicalNot(this.handle));
   }

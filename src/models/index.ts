@@ -1,0 +1,10 @@
+// Models with Hugging Face weight names: GPT-2, GPT-Neo, RoBERTa.
+export type { Model, CausalLM, EncoderModel, AnyModel } from './language-model.js';
+export type { RawConfig } from './config.js';
+export type { PlacementOptions } from './parameter-set.js';
+export { Gpt2LMHeadModel, parseGpt2Config, type Gpt2Config } from './gpt2.js';
+export { GptNeoForCausalLM, parseGptNeoConfig, type GptNeoConfig } from './gpt-neo.js';
+export { RobertaModel, meanPooledEmbedding, parseRobertaConfig, type RobertaConfig } from './roberta.js';
+export { loadModel, loadCausalLM, loadEncoder, createModel, saveModel, SUPPORTED_MODEL_TYPES } from './auto.js';
+export { causalLmLoss, maskedLmLoss } from './losses.js';
+export { generate, type GenerateOptions } from './generate.js';

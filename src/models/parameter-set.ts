@@ -1,0 +1,110 @@
+// The named parameters of a model, with Hugging Face's names and the shapes
+// its config implies. Loading checks every name and shape against that spec
+// and names the parameter and both shapes when they disagree.
+import { keep, noGrad, type DType, type Tensor } from '../engine/index.js';
+
+export type ParameterSpec = Map<string, number[]>;
+
+export interface PlacementOptions {
+  /** Parameter dtype (default float32: CPU compute is float32). */
+  dtype?: DType;
+  /** Default cpu. */
+  device?: string;
+}
+
+export class ParameterSet {
+  private readonly tensors = new Map<string, Tensor>();
+
+  private constructor(readonly spec: ParameterSpec) {}
+
+  /** Fresh parameters from `init(name, shape)` (called inside the caller's seed). */
+  static initialized(spec: ParameterSpec, init: (name: string, shape: number[]) => Tensor, placement: PlacementOptions = {}): ParameterSet {
+    const set = new ParameterSet(spec);
+    for (const [name, shape] of spec) set.adopt(name, init(name, shape), placement);
+    return set;
+  }
+
+  /**
+   * Parameters from checkpoint tensors (taken over: each is used or disposed).
+   * `canonical` maps a checkpoint name to a spec name, or null to skip it
+   * (buffers, tied copies). Missing or misshapen parameters are errors; on
+   * error the caller still owns (and disposes) the source tensors not yet read.
+   */
+  static fromCheckpoint(
+    spec: ParameterSpec,
+    source: Iterable<[string, Tensor]>,
+    canonical: (name: string) => string | null,
+    origin: string,
+    placement: PlacementOptions = {},
+  ): { parameters: ParameterSet; unexpected: string[] } {
+    const set = new ParameterSet(spec);
+    const unexpected: string[] = [];
+    try {
+      for (const [rawName, t] of source) {
+        const name = canonical(rawName);
+        const shape = name === null ? undefined : spec.get(name);
+        if (name === null || shape === undefined) {
+          if (name !== null) unexpected.push(rawName);
+          t.dispose();
+          continue;
+        }
+        const actual = t.shape;
+        if (actual.length !== shape.length || actual.some((s, i) => s !== shape[i])) {
+          t.dispose();
+          throw new Error(`${origin}: parameter ${rawName} has shape [${actual.join(', ')}] but the config implies [${shape.join(', ')}]`);
+        }
+        set.adopt(name, t, placement);
+      }
+      const missing = [...spec.keys()].filter((name) => !set.tensors.has(name));
+      if (missing.length > 0) {
+        const shown = missing.slice(0, 5).join(', ') + (missing.length > 5 ? `, … (${missing.length} in all)` : '');
+        throw new Error(`${origin}: missing parameters: ${shown}`);
+      }
+    } catch (error) {
+      set.dispose();
+      throw error;
+    }
+    return { parameters: set, unexpected };
+  }
+
+  private adopt(name: string, t: Tensor, placement: PlacementOptions): void {
+    const dtype = placement.dtype ?? 'float32';
+    const device = placement.device ?? 'cpu';
+    let placed = t;
+    if (t.dtype !== dtype || t.device !== device) {
+      placed = noGrad(() => t.to({ dtype, device }));
+      t.dispose();
+    }
+    this.tensors.get(name)?.dispose();
+    this.tensors.set(name, keep(placed).requiresGrad_(true));
+  }
+
+  get(name: string): Tensor {
+    const t = this.tensors.get(name);
+    if (!t) throw new Error(`no parameter named ${name}`);
+    return t;
+  }
+
+  /** All parameters, in spec order (the order optimizers and snapshots use). */
+  list(): Tensor[] {
+    return [...this.spec.keys()].map((name) => this.get(name));
+  }
+
+  names(): string[] {
+    return [...this.spec.keys()];
+  }
+
+  /** Total number of scalar parameters. */
+  count(): number {
+    return this.list().reduce((n, t) => n + t.numel, 0);
+  }
+
+  entries(): [string, Tensor][] {
+    return [...this.spec.keys()].map((name) => [name, this.get(name)]);
+  }
+
+  dispose(): void {
+    for (const t of this.tensors.values()) t.dispose();
+    this.tensors.clear();
+  }
+}
