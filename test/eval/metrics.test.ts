@@ -1,0 +1,82 @@
+// Perplexity metrics on hand-computed values, and the rolling windows
+// against lm-evaluation-harness's algorithm run in Python.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { countBytes, countWords, perplexityMetrics, sumCounts } from '../../src/eval/metrics.js';
+import { rollingWindows } from '../../src/eval/rolling-windows.js';
+import { runPython } from '../helpers/python.js';
+
+test('word and byte counts follow Python re.split(r"\\s+") and UTF-8', () => {
+  assert.equal(countWords('  a b '), 4); // ['', 'a', 'b', '']
+  assert.equal(countWords('one two\nthree\t\tfour'), 4);
+  assert.equal(countWords(''), 1);
+  assert.equal(countWords('a\u00a0b\u3000c'), 3);
+  assert.equal(countBytes('héllo'), 6);
+  assert.equal(countBytes('東京'), 6);
+  const python = runPython<number[]>(
+    `import json, re, sys; print(json.dumps([len(re.split(r"\\s+", t)) for t in json.load(sys.stdin)]))`,
+    ['  a b ', 'x\x1cy', 'tab\tnew\nline\r\n', '\u2028sep\u2029', 'no-space'],
+  );
+  assert.deepEqual(['  a b ', 'x\x1cy', 'tab\tnew\nline\r\n', '\u2028sep\u2029', 'no-space'].map(countWords), python);
+});
+
+test('bits per byte, byte and word perplexity from summed counts', () => {
+  const m = perplexityMetrics({ loglikelihood: -10, bytes: 5, words: 2 });
+  assert.ok(Math.abs(m.bits_per_byte - 2 / Math.LN2) < 1e-12);
+  assert.ok(Math.abs(m.byte_perplexity - Math.exp(2)) < 1e-12);
+  assert.ok(Math.abs(m.word_perplexity - Math.exp(5)) < 1e-9);
+  // Aggregation weights documents by their length: (-10 - 30) / (5 + 35) bytes.
+  const total = sumCounts([
+    { loglikelihood: -10, bytes: 5, words: 2 },
+    { loglikelihood: -30, bytes: 35, words: 8 },
+  ]);
+  assert.deepEqual(total, { loglikelihood: -40, bytes: 40, words: 10 });
+  assert.ok(Math.abs(perplexityMetrics(total).bits_per_byte - 1 / Math.LN2) < 1e-12);
+});
+
+// lm-evaluation-harness utils.get_rolling_token_windows + make_disjoint_window.
+const LM_EVAL_WINDOWS = `
+import json, sys
+def get_rolling_token_windows(token_list, prefix_token, max_seq_len, context_len):
+    assert 1 <= context_len <= max_seq_len
+    if not token_list:
+        return
+    pred_len = max_seq_len - context_len + 1
+    predicted = 0
+    first_seq_len = min(max_seq_len, len(token_list))
+    yield ([prefix_token] + token_list[: first_seq_len - 1], token_list[:first_seq_len])
+    predicted += first_seq_len
+    while predicted < len(token_list):
+        window_pred_len = min(len(token_list) - predicted, pred_len)
+        window_end = predicted + window_pred_len
+        yield (token_list[window_end - max_seq_len - 1 : window_end - 1], token_list[window_end - window_pred_len : window_end])
+        predicted += window_pred_len
+def make_disjoint_window(pair):
+    a, b = pair
+    return a[: len(a) - (len(b) - 1)], b
+out = []
+for n, m in json.load(sys.stdin):
+    out.append([list(map(list, make_disjoint_window(w))) for w in get_rolling_token_windows(list(range(100, 100 + n)), 7, m, 1)])
+print(json.dumps(out))
+`;
+
+test('rolling windows equal lm-evaluation-harness at lengths 0, 1, max, max+1, 3*max and 3*max+2', () => {
+  const max = 5;
+  const cases: [number, number][] = [0, 1, max, max + 1, 3 * max, 3 * max + 2].map((n) => [n, max]);
+  const expected = runPython<[number[], number[]][][]>(LM_EVAL_WINDOWS, cases);
+  cases.forEach(([n], i) => {
+    const tokens = Array.from({ length: n }, (_, k) => 100 + k);
+    const ours = rollingWindows(tokens, 7, max).map((w) => [w.context, w.continuation]);
+    assert.deepEqual(ours, expected[i], `length ${n}`);
+    // Every token is predicted exactly once, in order.
+    assert.deepEqual(ours.flatMap(([, c]) => c), tokens);
+  });
+  // Spot checks by hand: the second full window conditions on one token; the last partial one on more.
+  const w = rollingWindows([1, 2, 3, 4, 5, 6, 7], 0, 3);
+  assert.deepEqual(w.map((x) => [x.context, x.continuation]), [
+    [[0], [1, 2, 3]],
+    [[3], [4, 5, 6]],
+    [[4, 5, 6], [7]], // input [4, 5, 6]: a full window of 3
+  ]);
+  assert.throws(() => rollingWindows([1], 0, 0), /maxLength must be a positive integer/);
+});
