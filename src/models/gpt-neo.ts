@@ -147,23 +147,34 @@ export class GptNeoForCausalLM implements CausalLM {
     let x = drop(embedding(wte, ids).add(embedding(p('transformer.wpe.weight'), positions)), c.embedDropout); // [B, T, C]
     const padding = attentionMask ? paddingBlocked(attentionMask) : undefined; // [B, 1, 1, T]
 
+    // One scope per block, so intermediates are freed as each block returns.
     for (let i = 0; i < c.numLayers; i++) {
-      const h = `transformer.h.${i}.`;
-      const a = layerNorm(x, [c.hiddenSize], p(`${h}ln_1.weight`), p(`${h}ln_1.bias`), c.layerNormEpsilon);
-      const q = splitHeads(linear(a, p(`${h}attn.attention.q_proj.weight`)), c.numHeads); // [B, H, T, D]
-      const k = splitHeads(linear(a, p(`${h}attn.attention.k_proj.weight`)), c.numHeads);
-      const v = splitHeads(linear(a, p(`${h}attn.attention.v_proj.weight`)), c.numHeads);
-      let blocked = this.mask(c.attentionLayers[i] as 'global' | 'local', T, ids.device); // [T, T]
-      if (padding) blocked = blocked.logicalOr(padding);
-      const y = attend(q, k, v, { scale: 1, blocked, dropoutP: c.attentionDropout, training: this.training }); // no 1/sqrt(D)
-      const attnOut = linear(mergeHeads(y), p(`${h}attn.attention.out_proj.weight`), p(`${h}attn.attention.out_proj.bias`));
-      x = x.add(drop(attnOut, c.residDropout));
-      const m = layerNorm(x, [c.hiddenSize], p(`${h}ln_2.weight`), p(`${h}ln_2.bias`), c.layerNormEpsilon);
-      const hidden = gelu(linear(m, p(`${h}mlp.c_fc.weight`), p(`${h}mlp.c_fc.bias`)), c.activation); // [B, T, I]
-      x = x.add(drop(linear(hidden, p(`${h}mlp.c_proj.weight`), p(`${h}mlp.c_proj.bias`)), c.residDropout));
+      const input = x;
+      x = tidy(() => this.block(i, input, padding));
     }
     x = layerNorm(x, [c.hiddenSize], p('transformer.ln_f.weight'), p('transformer.ln_f.bias'), c.layerNormEpsilon);
     return linear(x, wte); // tied lm_head: [B, T, V]
+  }
+
+  /** One transformer block: x [B, T, C] -> [B, T, C]; padding [B, 1, 1, T] or undefined. */
+  private block(i: number, x: Tensor, padding: Tensor | undefined): Tensor {
+    const c = this.config;
+    const p = (name: string): Tensor => this.parameters.get(name);
+    const drop = (t: Tensor, rate: number): Tensor => dropout(t, rate, this.training);
+    const T = x.size(1);
+    const h = `transformer.h.${i}.`;
+    const a = layerNorm(x, [c.hiddenSize], p(`${h}ln_1.weight`), p(`${h}ln_1.bias`), c.layerNormEpsilon);
+    const q = splitHeads(linear(a, p(`${h}attn.attention.q_proj.weight`)), c.numHeads); // [B, H, T, D]
+    const k = splitHeads(linear(a, p(`${h}attn.attention.k_proj.weight`)), c.numHeads);
+    const v = splitHeads(linear(a, p(`${h}attn.attention.v_proj.weight`)), c.numHeads);
+    let blocked = this.mask(c.attentionLayers[i] as 'global' | 'local', T, x.device); // [T, T]
+    if (padding) blocked = blocked.logicalOr(padding);
+    const y = attend(q, k, v, { scale: 1, blocked, dropoutP: c.attentionDropout, training: this.training }); // no 1/sqrt(D)
+    const attnOut = linear(mergeHeads(y), p(`${h}attn.attention.out_proj.weight`), p(`${h}attn.attention.out_proj.bias`));
+    const x1 = x.add(drop(attnOut, c.residDropout));
+    const m = layerNorm(x1, [c.hiddenSize], p(`${h}ln_2.weight`), p(`${h}ln_2.bias`), c.layerNormEpsilon);
+    const hidden = gelu(linear(m, p(`${h}mlp.c_fc.weight`), p(`${h}mlp.c_fc.bias`)), c.activation); // [B, T, I]
+    return x1.add(drop(linear(hidden, p(`${h}mlp.c_proj.weight`), p(`${h}mlp.c_proj.bias`)), c.residDropout));
   }
 
   private mask(kind: 'global' | 'local', t: number, device: string): Tensor {

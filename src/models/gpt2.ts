@@ -129,23 +129,35 @@ export class Gpt2LMHeadModel implements CausalLM {
     let blocked = this.causalMask(T, ids.device); // [T, T]
     if (attentionMask) blocked = blocked.logicalOr(paddingBlocked(attentionMask)); // [B, 1, T, T]
 
+    // Each block in its own scope: its intermediates are freed as soon as it
+    // returns (autograd keeps what backward needs), so memory does not grow
+    // with depth.
     for (let i = 0; i < c.nLayer; i++) {
-      const h = `transformer.h.${i}.`;
-      // attention: Conv1D y = x W + b, W [in, out] -> linear with W^T (a view, no copy)
-      const a = layerNorm(x, [c.nEmbd], p(`${h}ln_1.weight`), p(`${h}ln_1.bias`), c.layerNormEpsilon);
-      const qkv = linear(a, p(`${h}attn.c_attn.weight`).transpose(0, 1), p(`${h}attn.c_attn.bias`)); // [B, T, 3C]
-      const [q, k, v] = qkv.split(c.nEmbd, 2).map((t) => splitHeads(t, c.nHead)) as [Tensor, Tensor, Tensor]; // [B, H, T, D]
-      const y = attend(q, k, v, { scale: 1 / Math.sqrt(c.nEmbd / c.nHead), blocked, dropoutP: c.attnPdrop, training: this.training });
-      const attnOut = linear(mergeHeads(y), p(`${h}attn.c_proj.weight`).transpose(0, 1), p(`${h}attn.c_proj.bias`));
-      x = x.add(drop(attnOut, c.residPdrop));
-      // MLP
-      const m = layerNorm(x, [c.nEmbd], p(`${h}ln_2.weight`), p(`${h}ln_2.bias`), c.layerNormEpsilon);
-      const hidden = gelu(linear(m, p(`${h}mlp.c_fc.weight`).transpose(0, 1), p(`${h}mlp.c_fc.bias`)), c.activation); // [B, T, 4C]
-      const mlpOut = linear(hidden, p(`${h}mlp.c_proj.weight`).transpose(0, 1), p(`${h}mlp.c_proj.bias`));
-      x = x.add(drop(mlpOut, c.residPdrop));
+      const input = x;
+      x = tidy(() => this.block(i, input, blocked));
     }
     x = layerNorm(x, [c.nEmbd], p('transformer.ln_f.weight'), p('transformer.ln_f.bias'), c.layerNormEpsilon);
     return linear(x, wte); // tied lm_head: [B, T, V]
+  }
+
+  /** One transformer block: x [B, T, C] -> [B, T, C]. */
+  private block(i: number, x: Tensor, blocked: Tensor): Tensor {
+    const c = this.config;
+    const p = (name: string): Tensor => this.parameters.get(name);
+    const drop = (t: Tensor, rate: number): Tensor => dropout(t, rate, this.training);
+    const h = `transformer.h.${i}.`;
+    // attention: Conv1D y = x W + b, W [in, out] -> linear with W^T (a view, no copy)
+    const a = layerNorm(x, [c.nEmbd], p(`${h}ln_1.weight`), p(`${h}ln_1.bias`), c.layerNormEpsilon);
+    const qkv = linear(a, p(`${h}attn.c_attn.weight`).transpose(0, 1), p(`${h}attn.c_attn.bias`)); // [B, T, 3C]
+    const [q, k, v] = qkv.split(c.nEmbd, 2).map((t) => splitHeads(t, c.nHead)) as [Tensor, Tensor, Tensor]; // [B, H, T, D]
+    const y = attend(q, k, v, { scale: 1 / Math.sqrt(c.nEmbd / c.nHead), blocked, dropoutP: c.attnPdrop, training: this.training });
+    const attnOut = linear(mergeHeads(y), p(`${h}attn.c_proj.weight`).transpose(0, 1), p(`${h}attn.c_proj.bias`));
+    const x1 = x.add(drop(attnOut, c.residPdrop));
+    // MLP
+    const m = layerNorm(x1, [c.nEmbd], p(`${h}ln_2.weight`), p(`${h}ln_2.bias`), c.layerNormEpsilon);
+    const hidden = gelu(linear(m, p(`${h}mlp.c_fc.weight`).transpose(0, 1), p(`${h}mlp.c_fc.bias`)), c.activation); // [B, T, 4C]
+    const mlpOut = linear(hidden, p(`${h}mlp.c_proj.weight`).transpose(0, 1), p(`${h}mlp.c_proj.bias`));
+    return x1.add(drop(mlpOut, c.residPdrop));
   }
 
   private causalMask(t: number, device: string): Tensor {

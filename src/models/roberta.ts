@@ -156,19 +156,30 @@ export class RobertaModel implements EncoderModel {
       .add(p(`${e}token_type_embeddings.weight`).select(0, 0)); // token type 0 everywhere: [B, T, C]
     x = drop(ln(x, `${e}LayerNorm`), c.hiddenDropout);
     const additive = attentionMask ? additivePaddingMask(attentionMask) : undefined; // [B, 1, 1, T]
-    const scale = 1 / Math.sqrt(c.hiddenSize / c.numHeads);
 
+    // One scope per layer, so intermediates are freed as each layer returns.
     for (let i = 0; i < c.numLayers; i++) {
-      const l = `roberta.encoder.layer.${i}.`;
-      const proj = (name: string): Tensor => splitHeads(linear(x, p(`${l}attention.self.${name}.weight`), p(`${l}attention.self.${name}.bias`)), c.numHeads);
-      const y = attend(proj('query'), proj('key'), proj('value'), { scale, additive, dropoutP: c.attentionDropout, training: this.training });
-      const attnOut = linear(mergeHeads(y), p(`${l}attention.output.dense.weight`), p(`${l}attention.output.dense.bias`));
-      x = ln(drop(attnOut, c.hiddenDropout).add(x), `${l}attention.output.LayerNorm`);
-      const hidden = gelu(linear(x, p(`${l}intermediate.dense.weight`), p(`${l}intermediate.dense.bias`)), c.activation); // [B, T, I]
-      const out = linear(hidden, p(`${l}output.dense.weight`), p(`${l}output.dense.bias`));
-      x = ln(drop(out, c.hiddenDropout).add(x), `${l}output.LayerNorm`);
+      const input = x;
+      x = tidy(() => this.layer(i, input, additive));
     }
     return x;
+  }
+
+  /** One encoder layer (post-LN): x [B, T, C] -> [B, T, C]; additive [B, 1, 1, T] or undefined. */
+  private layer(i: number, x: Tensor, additive: Tensor | undefined): Tensor {
+    const c = this.config;
+    const p = (name: string): Tensor => this.parameters.get(name);
+    const drop = (t: Tensor, rate: number): Tensor => dropout(t, rate, this.training);
+    const ln = (t: Tensor, prefix: string): Tensor => layerNorm(t, [c.hiddenSize], p(`${prefix}.weight`), p(`${prefix}.bias`), c.layerNormEps);
+    const l = `roberta.encoder.layer.${i}.`;
+    const proj = (name: string): Tensor => splitHeads(linear(x, p(`${l}attention.self.${name}.weight`), p(`${l}attention.self.${name}.bias`)), c.numHeads);
+    const scale = 1 / Math.sqrt(c.hiddenSize / c.numHeads);
+    const y = attend(proj('query'), proj('key'), proj('value'), { scale, additive, dropoutP: c.attentionDropout, training: this.training });
+    const attnOut = linear(mergeHeads(y), p(`${l}attention.output.dense.weight`), p(`${l}attention.output.dense.bias`));
+    const x1 = ln(drop(attnOut, c.hiddenDropout).add(x), `${l}attention.output.LayerNorm`);
+    const hidden = gelu(linear(x1, p(`${l}intermediate.dense.weight`), p(`${l}intermediate.dense.bias`)), c.activation); // [B, T, I]
+    const out = linear(hidden, p(`${l}output.dense.weight`), p(`${l}output.dense.bias`));
+    return ln(drop(out, c.hiddenDropout).add(x1), `${l}output.LayerNorm`);
   }
 
   mlmLogits(ids: Tensor, attentionMask?: Tensor): Tensor {

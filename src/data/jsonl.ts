@@ -1,0 +1,57 @@
+// Pile-format JSONL documents: one {"text": ..., "meta": {"pile_set_name": ...}}
+// per line, plain or .jsonl.zst. A line that is not such an object is
+// reported with its file and line number and, by policy, skipped or fatal.
+import { readLines } from './lines.js';
+
+export interface PileDocument {
+  text: string;
+  meta?: { pile_set_name?: string; [key: string]: unknown };
+}
+
+export interface DocumentRecord {
+  /** 0-based line index in the file: the document's id (and its vector id in the index). */
+  id: number;
+  /** Byte offset of the line in the uncompressed file. */
+  offset: number;
+  document: PileDocument;
+}
+
+export type BadLinePolicy = 'skip' | 'fail';
+
+export interface ReadOptions {
+  /** What to do with a line that is not a Pile document (default fail). */
+  onBadLine?: BadLinePolicy;
+  /** Told about each skipped line (default: a warning on stderr). */
+  warn?: (message: string) => void;
+}
+
+/** Parses one line; returns an error message instead of throwing. */
+export function parseDocumentLine(bytes: Buffer): PileDocument | string {
+  let value: unknown;
+  try {
+    value = JSON.parse(bytes.toString('utf8'));
+  } catch (error) {
+    return `malformed JSON (${(error as Error).message})`;
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'not a JSON object';
+  const doc = value as PileDocument;
+  if (typeof doc.text !== 'string') return 'no "text" string';
+  if (doc.meta !== undefined && (typeof doc.meta !== 'object' || doc.meta === null)) return '"meta" is not an object';
+  return doc;
+}
+
+export async function* readDocuments(path: string, options: ReadOptions = {}): AsyncGenerator<DocumentRecord> {
+  const policy = options.onBadLine ?? 'fail';
+  const warn = options.warn ?? ((message: string) => process.stderr.write(`warning: ${message}\n`));
+  for await (const line of readLines(path)) {
+    if (line.bytes.length === 0) continue;
+    const parsed = parseDocumentLine(line.bytes);
+    if (typeof parsed === 'string') {
+      const message = `${path}:${line.index + 1}: ${parsed}`;
+      if (policy === 'fail') throw new Error(`${message} (use --on-bad-line skip to skip such lines)`);
+      warn(`${message}; line skipped`);
+      continue;
+    }
+    yield { id: line.index, offset: line.offset, document: parsed };
+  }
+}

@@ -1,0 +1,59 @@
+// Streaming the lines of a text file, plain or zstd-compressed (.zst), with
+// the byte offset of each line in the uncompressed stream. Lines are split
+// on raw bytes, so a multi-byte character split across chunks is intact.
+import { createReadStream } from 'node:fs';
+import { Decompress } from 'fzstd';
+
+export interface Line {
+  /** 0-based line index. */
+  index: number;
+  /** Byte offset of the line's start in the (uncompressed) file. */
+  offset: number;
+  /** The line's bytes, without the newline. */
+  bytes: Buffer;
+}
+
+/** Raw chunks of a file, decompressed when its name ends in .zst. */
+async function* chunks(path: string): AsyncGenerator<Buffer> {
+  const stream = createReadStream(path, { highWaterMark: 1 << 20 });
+  if (!path.endsWith('.zst')) {
+    for await (const chunk of stream) yield chunk as Buffer;
+    return;
+  }
+  const pending: Buffer[] = [];
+  const decompressor = new Decompress((chunk: Uint8Array) => pending.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)));
+  for await (const chunk of stream) {
+    try {
+      decompressor.push(chunk as Uint8Array);
+    } catch (error) {
+      throw new Error(`${path}: corrupt zstd stream (${(error as Error).message})`);
+    }
+    yield* pending.splice(0);
+  }
+  try {
+    decompressor.push(new Uint8Array(0), true);
+  } catch (error) {
+    throw new Error(`${path}: truncated zstd stream (${(error as Error).message})`);
+  }
+  yield* pending.splice(0);
+}
+
+/** Every line of `path` (a final line without a newline included; a trailing empty line not). */
+export async function* readLines(path: string): AsyncGenerator<Line> {
+  let carry = Buffer.alloc(0);
+  let offset = 0;
+  let index = 0;
+  for await (const chunk of chunks(path)) {
+    let data = carry.length > 0 ? Buffer.concat([carry, chunk]) : chunk;
+    let start = 0;
+    for (let newline = data.indexOf(10, start); newline >= 0; newline = data.indexOf(10, start)) {
+      const end = newline > start && data[newline - 1] === 13 ? newline - 1 : newline; // tolerate CRLF
+      yield { index: index++, offset, bytes: data.subarray(start, end) };
+      offset += newline + 1 - start;
+      start = newline + 1;
+    }
+    carry = Buffer.from(data.subarray(start));
+    data = carry;
+  }
+  if (carry.length > 0) yield { index, offset, bytes: carry };
+}
