@@ -4,6 +4,7 @@ import { Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import { registerInfoCommand } from './info.js';
 import { registerScoreCommand } from './score.js';
+import { registerCorpusCommand } from './corpus.js';
 
 function packageVersion(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -19,6 +20,7 @@ export function buildProgram(): Command {
     .showHelpAfterError();
   registerInfoCommand(program);
   registerScoreCommand(program);
+  registerCorpusCommand(program);
   return program;
 }
 
