@@ -181,6 +181,13 @@ void RegisterTensorOps(Napi::Env env, Napi::Object exports) {
     return at::layer_norm(ArgTensor(a, 0), ArgIntList(a, 1), ArgOptTensor(a, 2), ArgOptTensor(a, 3), ArgDouble(a, 4));
   });
   DefTensorOp(env, exports, "softmax", [](const Args& a) { return at::softmax(ArgTensor(a, 0), ArgInt(a, 1)); });
+  // maskedSoftmax(x, blocked, dim): softmax with `blocked` (bool, broadcast to
+  // x) positions excluded, in one pass (ATen's fused _masked_softmax); a
+  // fully blocked row gives zeros.
+  DefTensorOp(env, exports, "maskedSoftmax", [](const Args& a) {
+    const at::Tensor& x = ArgTensor(a, 0);
+    return at::_masked_softmax(x, ArgTensor(a, 1).expand_as(x), ArgInt(a, 2), 2);
+  });
   DefTensorOp(env, exports, "logSoftmax",
               [](const Args& a) { return at::log_softmax(ArgTensor(a, 0), ArgInt(a, 1)); });
   // dropout(x, p, train): identity when train is false.

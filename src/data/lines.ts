@@ -21,7 +21,11 @@ async function* chunks(path: string): AsyncGenerator<Buffer> {
     return;
   }
   const pending: Buffer[] = [];
-  const decompressor = new Decompress((chunk: Uint8Array) => pending.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)));
+  let ended = false;
+  const decompressor = new Decompress((chunk: Uint8Array, final?: boolean) => {
+    pending.push(Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength));
+    ended ||= final === true;
+  });
   for await (const chunk of stream) {
     try {
       decompressor.push(chunk as Uint8Array);
@@ -36,6 +40,7 @@ async function* chunks(path: string): AsyncGenerator<Buffer> {
     throw new Error(`${path}: truncated zstd stream (${(error as Error).message})`);
   }
   yield* pending.splice(0);
+  if (!ended) throw new Error(`${path}: truncated zstd stream (it ends inside a frame)`);
 }
 
 /** Every line of `path` (a final line without a newline included; a trailing empty line not). */

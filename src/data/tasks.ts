@@ -70,6 +70,12 @@ export function taskWeights(bytesPerTask: Record<string, number>): Record<string
   if (tasks.length > 0 && tasks.every((t) => t in PILE_WEIGHTS)) {
     return Object.fromEntries(tasks.map((t) => [t, PILE_WEIGHTS[t] as number]));
   }
+  return proportionalWeights(bytesPerTask);
+}
+
+/** Weights proportional to each task's bytes, summing to 100. */
+export function proportionalWeights(bytesPerTask: Record<string, number>): Record<string, number> {
+  const tasks = Object.keys(bytesPerTask);
   const total = tasks.reduce((sum, t) => sum + (bytesPerTask[t] as number), 0);
   return Object.fromEntries(tasks.map((t) => [t, total === 0 ? 0 : (100 * (bytesPerTask[t] as number)) / total]));
 }

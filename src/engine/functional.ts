@@ -58,6 +58,11 @@ export function softmax(x: Tensor, dim: number): Tensor {
   return new Tensor(native.softmax(x.handle, dim));
 }
 
+/** Softmax over `dim` with the positions where `blocked` (bool, broadcastable) is true excluded; fully blocked rows give 0. */
+export function maskedSoftmax(x: Tensor, blocked: Tensor, dim: number): Tensor {
+  return new Tensor(native.maskedSoftmax(x.handle, blocked.handle, dim));
+}
+
 export function logSoftmax(x: Tensor, dim: number): Tensor {
   return new Tensor(native.logSoftmax(x.handle, dim));
 }

@@ -12,6 +12,7 @@ export {
   layerNorm,
   gelu,
   softmax,
+  maskedSoftmax,
   logSoftmax,
   dropout,
   crossEntropy,

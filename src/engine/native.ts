@@ -113,6 +113,7 @@ export interface NativeAddon {
   layerNorm(x: T, normalizedShape: number[], weight: T | null, bias: T | null, eps: number): T;
   softmax(x: T, dim: number): T;
   logSoftmax(x: T, dim: number): T;
+  maskedSoftmax(x: T, blocked: T, dim: number): T;
   dropout(x: T, p: number, train: boolean): T;
   crossEntropy(logits: T, target: T, ignoreIndex: number, reduction: string, labelSmoothing?: number): T;
 

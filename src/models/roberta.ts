@@ -7,7 +7,7 @@
 // bias (lm_head.bias).
 // Shapes: B batch, T tokens, C = hidden_size, H = heads, V = vocab_size.
 import { dropout, embedding, gelu, layerNorm, linear, ones, randn, tidy, zeros, type Tensor } from '../engine/index.js';
-import { additivePaddingMask, attend, mergeHeads, splitHeads } from './attention.js';
+import { attend, mergeHeads, paddingBlocked, splitHeads } from './attention.js';
 import { ConfigReader, geluVariant, type RawConfig } from './config.js';
 import type { EncoderModel } from './language-model.js';
 import { ParameterSet, type ParameterSpec, type PlacementOptions } from './parameter-set.js';
@@ -155,18 +155,18 @@ export class RobertaModel implements EncoderModel {
       .add(embedding(p(`${e}position_embeddings.weight`), this.positionIds(ids)))
       .add(p(`${e}token_type_embeddings.weight`).select(0, 0)); // token type 0 everywhere: [B, T, C]
     x = drop(ln(x, `${e}LayerNorm`), c.hiddenDropout);
-    const additive = attentionMask ? additivePaddingMask(attentionMask) : undefined; // [B, 1, 1, T]
+    const blocked = attentionMask ? paddingBlocked(attentionMask) : undefined; // [B, 1, 1, T], true at padding keys
 
     // One scope per layer, so intermediates are freed as each layer returns.
     for (let i = 0; i < c.numLayers; i++) {
       const input = x;
-      x = tidy(() => this.layer(i, input, additive));
+      x = tidy(() => this.layer(i, input, blocked));
     }
     return x;
   }
 
-  /** One encoder layer (post-LN): x [B, T, C] -> [B, T, C]; additive [B, 1, 1, T] or undefined. */
-  private layer(i: number, x: Tensor, additive: Tensor | undefined): Tensor {
+  /** One encoder layer (post-LN): x [B, T, C] -> [B, T, C]; blocked [B, 1, 1, T] or undefined. */
+  private layer(i: number, x: Tensor, blocked: Tensor | undefined): Tensor {
     const c = this.config;
     const p = (name: string): Tensor => this.parameters.get(name);
     const drop = (t: Tensor, rate: number): Tensor => dropout(t, rate, this.training);
@@ -174,7 +174,7 @@ export class RobertaModel implements EncoderModel {
     const l = `roberta.encoder.layer.${i}.`;
     const proj = (name: string): Tensor => splitHeads(linear(x, p(`${l}attention.self.${name}.weight`), p(`${l}attention.self.${name}.bias`)), c.numHeads);
     const scale = 1 / Math.sqrt(c.hiddenSize / c.numHeads);
-    const y = attend(proj('query'), proj('key'), proj('value'), { scale, additive, dropoutP: c.attentionDropout, training: this.training });
+    const y = attend(proj('query'), proj('key'), proj('value'), { scale, blocked, dropoutP: c.attentionDropout, training: this.training });
     const attnOut = linear(mergeHeads(y), p(`${l}attention.output.dense.weight`), p(`${l}attention.output.dense.bias`));
     const x1 = ln(drop(attnOut, c.hiddenDropout).add(x), `${l}attention.output.LayerNorm`);
     const hidden = gelu(linear(x1, p(`${l}intermediate.dense.weight`), p(`${l}intermediate.dense.bias`)), c.activation); // [B, T, I]

@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { PileDocument } from '../jsonl.js';
-import { taskName, taskWeights } from '../tasks.js';
+import { proportionalWeights, taskName } from '../tasks.js';
 import { fetchPackage } from './fetch.js';
 import { SOURCES, type CorpusSource } from './sources.js';
 import { chunkText } from './text-extract.js';
@@ -135,7 +135,8 @@ export function buildCorpus(options: BuildOptions): Manifest {
     writeAtomically(join(options.out, split, '00.jsonl'), pending[split].map((p) => `${p.line}\n`).join(''));
   }
   const bytesPerTask = Object.fromEntries(Object.values(manifest.domains).map((d) => [d.task, d.train.bytes + d.val.bytes + d.test.bytes]));
-  manifest.weights = taskWeights(bytesPerTask);
+  // Its domains only resemble the Pile's: pile_all weights follow this corpus's own bytes.
+  manifest.weights = proportionalWeights(bytesPerTask);
   writeAtomically(join(options.out, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
   return manifest;
 }

@@ -17,7 +17,7 @@ function run(command: string, args: string[], cwd: string): void {
   try {
     execFileSync(command, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'], timeout: 600_000 });
   } catch (error) {
-    const stderr = String((error as { stderr?: Buffer }).stderr ?? '').trim().split('\n').slice(-3).join(' ');
+    const stderr = String((error as { stderr?: Buffer }).stderr ?? '').trim().split('\n').filter(Boolean).slice(-3).join(' ');
     throw new Error(`${command} ${args.join(' ')} failed: ${stderr || (error as Error).message}`);
   }
 }
@@ -36,7 +36,7 @@ export function fetchPackage(ref: PackageRef, cacheDir: string): string {
   mkdirSync(staging, { recursive: true });
   try {
     if (kind === 'npm') {
-      run('npm', ['pack', name, '--silent'], staging);
+      run('npm', ['pack', name], staging);
       const tarball = readdirSync(staging).find((f) => f.endsWith('.tgz'));
       if (!tarball) throw new Error(`npm pack ${name} produced no tarball`);
       run('tar', ['xzf', tarball], staging);

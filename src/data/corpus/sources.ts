@@ -78,9 +78,11 @@ function fortunes(pkg: string, domain: string, dir: string): CorpusSource {
       const all = files(root, dir, /\/[^./]+(\.u8)?$/);
       return all.filter((f) => f.endsWith('.u8') || !all.includes(`${f}.u8`));
     },
+    // A document is a group of 20 consecutive fortunes of one file.
     (root, unit) => {
       const text = readText(join(root, unit));
-      return text === null ? [] : [splitFortunes(text).join('\n\n')];
+      const all = text === null ? [] : splitFortunes(text);
+      return Array.from({ length: Math.ceil(all.length / 20) }, (_, i) => all.slice(20 * i, 20 * i + 20).join('\n\n'));
     },
   );
 }
@@ -170,7 +172,7 @@ export const SOURCES: CorpusSource[] = [
       const poems = Array.isArray(data) ? (data as Record<string, unknown>[]) : [];
       const text = poems
         .map((p) => {
-          const lines = (p['paragraphs'] ?? p['content'] ?? p['para']) as unknown;
+          const lines = (p['paragraphs'] ?? p['content'] ?? p['para']);
           const body = Array.isArray(lines) ? lines.filter((l) => typeof l === 'string').join('\n') : '';
           return body ? [p['title'], p['author'], body].filter((x) => typeof x === 'string' && x).join('\n') : '';
         })
