@@ -19,7 +19,7 @@ cd "$(dirname "$0")/.."
 say() { printf 'setup: %s\n' "$*" >&2; }
 
 # ---- 1. Debian packages ----------------------------------------------------
-packages=(libopenblas-dev libfaiss-dev python3-torch python3-faiss python3-numpy)
+packages=(libopenblas-dev libfaiss-dev zstd python3-torch python3-faiss python3-numpy)
 if [ -z "${TORCH_DIR:-}" ]; then packages+=(libtorch-dev); fi
 
 missing=()

@@ -73,9 +73,9 @@ function fortunes(pkg: string, domain: string, dir: string): CorpusSource {
     '',
     domain,
     pkg,
-    // Fortune files have no extension; .dat is the index, .u8 a UTF-8 copy of a Latin-1 file.
+    // Beside each fortune file: its .dat index, and sometimes a .u8 UTF-8 copy of a Latin-1 original.
     (root) => {
-      const all = files(root, dir, /\/[^./]+(\.u8)?$/);
+      const all = files(root, dir, /\/[^/]+$/).filter((f) => !f.endsWith('.dat'));
       return all.filter((f) => f.endsWith('.u8') || !all.includes(`${f}.u8`));
     },
     // A document is a group of 20 consecutive fortunes of one file.
