@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { registerInfoCommand } from './info.js';
 import { registerScoreCommand } from './score.js';
 import { registerCorpusCommand } from './corpus.js';
+import { registerTrainCommand } from './train.js';
 
 function packageVersion(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -21,6 +22,7 @@ export function buildProgram(): Command {
   registerInfoCommand(program);
   registerScoreCommand(program);
   registerCorpusCommand(program);
+  registerTrainCommand(program);
   return program;
 }
 

