@@ -1,5 +1,9 @@
 // Shared by the benchmarks: timing loops and the Python reference runner.
+import { fileURLToPath } from 'node:url';
 export { runPython, referencePython } from '../test/helpers/python.js';
+
+/** bench/reference/ in the source tree (the compiled benchmarks run from dist/bench/). */
+export const REFERENCE_DIR = fileURLToPath(new URL('../../bench/reference/', import.meta.url));
 
 /** Mean seconds per call of `fn` over `iterations`, after `warmup` calls. */
 export function timeIt(fn: () => void, iterations: number, warmup = 3): number {
