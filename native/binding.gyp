@@ -8,7 +8,8 @@
         "src/tensor_ops.cc",
         "src/optimizers.cc",
         "src/runtime.cc",
-        "src/caching_allocator.cc"
+        "src/caching_allocator.cc",
+        "src/faiss_index.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",
@@ -18,7 +19,7 @@
       "cflags!": ["-fno-exceptions"],
       "cflags_cc!": ["-fno-exceptions", "-fno-rtti", "-std=gnu++17"],
       "cflags_cc": ["-std=c++17", "-O2", "-fexceptions", "-frtti", "-Wno-unused-parameter"],
-      "libraries": ["<!@(node torch-config.cjs libs)", "-ldl"]
+      "libraries": ["<!@(node torch-config.cjs libs)", "-lfaiss", "-llapack", "-lblas", "-lgomp", "-ldl"]
     }
   ]
 }

@@ -1,5 +1,5 @@
 // Entry point of the native addon: registers the tensor registry, the ops,
-// the optimizers and the runtime settings on the module's exports.
+// the optimizers, the runtime settings and FAISS indexes on the module's exports.
 #include <napi.h>
 
 #include "tensor_registry.h"
@@ -8,6 +8,7 @@ namespace tttnn {
 void RegisterTensorOps(Napi::Env env, Napi::Object exports);
 void RegisterOptimizers(Napi::Env env, Napi::Object exports);
 void RegisterRuntime(Napi::Env env, Napi::Object exports);
+void RegisterFaiss(Napi::Env env, Napi::Object exports);
 }  // namespace tttnn
 
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
@@ -15,6 +16,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   tttnn::RegisterTensorOps(env, exports);
   tttnn::RegisterOptimizers(env, exports);
   tttnn::RegisterRuntime(env, exports);
+  tttnn::RegisterFaiss(env, exports);
   return exports;
 }
 

@@ -6,6 +6,7 @@ import { registerInfoCommand } from './info.js';
 import { registerScoreCommand } from './score.js';
 import { registerCorpusCommand } from './corpus.js';
 import { registerTrainCommand } from './train.js';
+import { registerIndexCommand } from './index-command.js';
 
 function packageVersion(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -23,6 +24,7 @@ export function buildProgram(): Command {
   registerScoreCommand(program);
   registerCorpusCommand(program);
   registerTrainCommand(program);
+  registerIndexCommand(program);
   return program;
 }
 

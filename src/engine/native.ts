@@ -176,6 +176,22 @@ export interface NativeAddon {
   emptyCache(): void;
   setAllocatorCacheLimit(bytes: number): void;
   sgemmSeconds(m: number, n: number, k: number, iterations: number): number;
+
+  indexFactory(d: number, description: string, metric?: 'l2' | 'ip'): number;
+  indexRead(path: string, mmap?: boolean): number;
+  indexWrite(index: number, path: string): void;
+  indexInfo(index: number): { d: number; ntotal: number; isTrained: boolean; metric: string; type: string };
+  indexTrain(index: number, vectors: Float32Array): void;
+  indexAdd(index: number, vectors: Float32Array): void;
+  indexSearch(
+    index: number,
+    queries: Float32Array,
+    k: number,
+    reconstruct?: boolean,
+  ): Promise<{ distances: Float32Array; ids: BigInt64Array; vectors?: Float32Array }>;
+  indexReconstructN(index: number, start: number, n: number): Float32Array;
+  indexSetParameter(index: number, name: string, value: number): void;
+  indexFree(index: number): void;
 }
 
 const addonPath = fileURLToPath(new URL('../../../native/build/Release/tttnn_native.node', import.meta.url));

@@ -1,0 +1,67 @@
+// `tttnn index build|info|split`: FAISS indexes of a corpus.
+import { statSync } from 'node:fs';
+import { type Command, Option } from 'commander';
+
+const int = (name: string) => (value: string): number => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`${name} must be a non-negative integer, got "${value}"`);
+  return n;
+};
+
+export function registerIndexCommand(program: Command): void {
+  const index = program.command('index').description('build, inspect and split FAISS indexes of document embeddings');
+
+  index
+    .command('build')
+    .description('embed every document of a JSONL file (mean-pooled encoder states) and write <datafile>.index; an interrupted build resumes where it stopped')
+    .requiredOption('--data <file>', 'JSONL data file (one document per line; the line number is the vector id)')
+    .requiredOption('--embedder <dir>', 'encoder checkpoint directory (roberta) with its tokenizer')
+    .requiredOption('--out <dir>', 'output directory for the index and embedding_model.txt')
+    .addOption(new Option('--factory <string>', 'FAISS index factory string: Flat (exact, the original), IVF4096,PQ64, HNSW32, SQ8, ...').default('Flat'))
+    .option('--begin <n>', 'first line to index (a slice)', int('--begin'))
+    .option('--end <n>', 'line after the last one to index', int('--end'))
+    .addOption(new Option('--batch-size <n>', 'documents per embedding batch').default(32).argParser(int('--batch-size')))
+    .option('--max-length <n>', "tokens per document (default: the encoder's context)", int('--max-length'))
+    .addOption(new Option('--train-sample <n>', 'vectors to train compressed indexes on').default(100_000).argParser(int('--train-sample')))
+    .addOption(new Option('--on-bad-line <policy>', "skip (embed ' ', keeping ids aligned) or fail").choices(['skip', 'fail']).default('fail'))
+    .action(async (o: { data: string; embedder: string; out: string; factory: string; begin?: number; end?: number; batchSize: number; maxLength?: number; trainSample: number; onBadLine: 'skip' | 'fail' }) => {
+      const { loadEncoder } = await import('../models/index.js');
+      const { loadTokenizer } = await import('../tokenizers/index.js');
+      const { buildIndex } = await import('../index/index.js');
+      const model = loadEncoder(o.embedder);
+      try {
+        const result = await buildIndex({
+          data: o.data, embedderDir: o.embedder, out: o.out, factory: o.factory, begin: o.begin, end: o.end, batchSize: o.batchSize,
+          trainSample: o.trainSample, onBadLine: o.onBadLine, embedder: { model, tokenizer: loadTokenizer(o.embedder), maxLength: o.maxLength },
+        });
+        console.log(JSON.stringify(result));
+      } finally {
+        model.dispose();
+      }
+    });
+
+  index
+    .command('info')
+    .description('type, number of vectors, dimension and size of an index file')
+    .argument('<file>', 'FAISS index file')
+    .option('--json', 'print JSON')
+    .action(async (file: string, o: { json?: boolean }) => {
+      const { FaissIndex } = await import('../index/index.js');
+      const idx = FaissIndex.read(file);
+      const info = { file, ...idx.info, bytes: statSync(file).size, bytesPerVector: 0 };
+      info.bytesPerVector = info.ntotal > 0 ? info.bytes / info.ntotal : 0;
+      idx.free();
+      if (o.json) console.log(JSON.stringify(info));
+      else for (const [k, v] of Object.entries(info)) console.log(`${k.padEnd(15)} ${String(v)}`);
+    });
+
+  index
+    .command('split')
+    .description('split a Flat <datafile>.index into N slice files <datafile>-<begin>-<end>.index (one per shard server)')
+    .argument('<file>', 'Flat index file')
+    .requiredOption('--slices <n>', 'number of slices', int('--slices'))
+    .action(async (file: string, o: { slices: number }) => {
+      const { splitIndex } = await import('../index/index.js');
+      for (const out of splitIndex(file, o.slices)) console.log(out);
+    });
+}

@@ -1,0 +1,165 @@
+// Building the index of one data file (or a slice of its lines): embed every
+// document in batches, then put the vectors into a FAISS index written as
+// <datafile>.index (or <datafile>-<begin>-<end>.index) beside
+// embedding_model.txt, the embedder that made them.
+//
+// Resumable: embeddings are appended to <index>.vectors.partial after every
+// batch, so an interrupted build continues after its last complete batch,
+// with no vector twice and none missing. Compressed factories (IVF, PQ,
+// HNSW, SQ) are trained on a sample of the vectors first.
+import { closeSync, existsSync, fstatSync, ftruncateSync, mkdirSync, openSync, readSync, rmSync, writeFileSync, writeSync, readFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { parseDocumentLine } from '../data/jsonl.js';
+import { readLines } from '../data/lines.js';
+import { seededRandom } from '../data/corpus/dm-mathematics.js';
+import { embedTexts, type Embedder } from './embed.js';
+import { FaissIndex } from './faiss-index.js';
+
+export interface IndexBuildOptions {
+  data: string;
+  embedder: Embedder;
+  /** Directory of the embedder (written to embedding_model.txt). */
+  embedderDir: string;
+  out: string;
+  factory?: string;
+  /** Lines [begin, end) of the data file (default: all). */
+  begin?: number;
+  end?: number;
+  batchSize?: number;
+  /** Vectors used to train compressed indexes (default 100,000 at most). */
+  trainSample?: number;
+  onBadLine?: 'skip' | 'fail';
+  progress?: (line: string) => void;
+}
+
+export function indexFileName(data: string, begin?: number, end?: number): string {
+  return begin === undefined && end === undefined ? `${basename(data)}.index` : `${basename(data)}-${begin ?? 0}-${end ?? 'end'}.index`;
+}
+
+export async function buildIndex(options: IndexBuildOptions): Promise<{ path: string; vectors: number; seconds: number }> {
+  const progress = options.progress ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const factory = options.factory ?? 'Flat';
+  const begin = options.begin ?? 0;
+  const end = options.end ?? Infinity;
+  if (!existsSync(options.data)) throw new Error(`${options.data}: no such data file`);
+  if (begin < 0 || end <= begin) throw new Error(`empty line range [${begin}, ${end})`);
+  const d = options.embedder.model.hiddenSize;
+  FaissIndex.create(d, factory).free(); // a bad factory string fails now, not after the embedding
+  mkdirSync(options.out, { recursive: true });
+  const path = join(options.out, indexFileName(options.data, options.begin, options.end));
+  const partial = `${path}.vectors.partial`;
+  const partialInfo = `${path}.partial.json`;
+  const identity = { data: options.data, begin, end: Number.isFinite(end) ? end : null, dimension: d, embedder: options.embedderDir };
+
+  // Resume: keep the complete vectors of an earlier run with the same inputs.
+  let done = 0;
+  if (existsSync(partial) && existsSync(partialInfo) && readFileSync(partialInfo, 'utf8') === JSON.stringify(identity)) {
+    const fd = openSync(partial, 'r+');
+    done = Math.floor(fstatSync(fd).size / (4 * d));
+    ftruncateSync(fd, done * 4 * d); // drop a half-written vector
+    closeSync(fd);
+    progress(`index: resuming after ${done} embedded documents`);
+  } else {
+    rmSync(partial, { force: true });
+    writeFileSync(partialInfo, JSON.stringify(identity));
+  }
+
+  const started = Date.now();
+  const batchSize = options.batchSize ?? 32;
+  const fd = openSync(partial, 'a');
+  let embedded = done;
+  try {
+    let texts: string[] = [];
+    let labels: string[] = [];
+    const flush = (): void => {
+      if (texts.length === 0) return;
+      const vectors = embedTexts(options.embedder, texts, labels);
+      writeSync(fd, new Uint8Array(vectors.buffer, vectors.byteOffset, vectors.byteLength));
+      embedded += texts.length;
+      texts = [];
+      labels = [];
+      const rate = (embedded - done) / ((Date.now() - started) / 1000);
+      const total = Number.isFinite(end) ? end - begin : undefined;
+      progress(`index: ${embedded}${total ? `/${total}` : ''} documents, ${rate.toFixed(1)} docs/s${total ? `, ETA ${Math.round((total - embedded) / rate)}s` : ''}`);
+    };
+    for await (const line of readLines(options.data)) {
+      if (line.index < begin + done) continue;
+      if (line.index >= end) break;
+      const parsed = line.bytes.length === 0 ? { text: '' } : parseDocumentLine(line.bytes);
+      let text: string;
+      if (typeof parsed === 'string') {
+        if (options.onBadLine !== 'skip') throw new Error(`${options.data}:${line.index + 1}: ${parsed} (use --on-bad-line skip to embed it as ' ')`);
+        text = ''; // keeps vector ids equal to line numbers
+      } else {
+        text = parsed.text;
+      }
+      texts.push(text);
+      labels.push(`${options.data}:${line.index + 1}`);
+      if (texts.length === batchSize) flush();
+    }
+    flush();
+  } finally {
+    closeSync(fd);
+  }
+  if (Number.isFinite(end) && embedded < end - begin) {
+    throw new Error(`${options.data} has ${begin + embedded} lines, fewer than --end ${end}`);
+  }
+
+  const index = FaissIndex.create(d, factory);
+  try {
+    if (!index.info.isTrained) {
+      const sample = sampleVectors(partial, d, embedded, options.trainSample ?? 100_000);
+      progress(`index: training ${factory} on ${sample.length / d} vectors`);
+      index.train(sample);
+    }
+    forEachChunk(partial, d, embedded, (vectors) => index.add(vectors));
+    index.write(path);
+  } finally {
+    index.free();
+  }
+  writeFileSync(join(options.out, 'embedding_model.txt'), `${options.embedderDir}\n`);
+  rmSync(partial, { force: true });
+  rmSync(partialInfo, { force: true });
+  return { path, vectors: embedded, seconds: (Date.now() - started) / 1000 };
+}
+
+/** Calls `fn` with consecutive chunks of the raw float32 vector file. */
+function forEachChunk(path: string, d: number, count: number, fn: (vectors: Float32Array) => void, chunk = 65_536): void {
+  const fd = openSync(path, 'r');
+  try {
+    for (let start = 0; start < count; start += chunk) {
+      const n = Math.min(chunk, count - start);
+      const bytes = new Uint8Array(n * d * 4);
+      readSync(fd, bytes, 0, bytes.length, start * d * 4);
+      fn(new Float32Array(bytes.buffer));
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** A uniform random sample (seeded) of up to `max` vectors. */
+function sampleVectors(path: string, d: number, count: number, max: number): Float32Array {
+  if (count <= max) {
+    const all = new Float32Array(count * d);
+    let offset = 0;
+    forEachChunk(path, d, count, (v) => {
+      all.set(v, offset);
+      offset += v.length;
+    });
+    return all;
+  }
+  const random = seededRandom(1216);
+  const picks = new Set<number>();
+  while (picks.size < max) picks.add(Math.floor(random() * count));
+  const out = new Float32Array(max * d);
+  const fd = openSync(path, 'r');
+  try {
+    [...picks].sort((a, b) => a - b).forEach((row, i) => {
+      readSync(fd, new Uint8Array(out.buffer, i * d * 4, d * 4), 0, d * 4, row * d * 4);
+    });
+  } finally {
+    closeSync(fd);
+  }
+  return out;
+}

@@ -1,0 +1,19 @@
+// Checks that an index, the data file it indexes and the embedder that will
+// query it belong together, naming both files when they do not.
+import type { DocumentStore } from '../data/document-store.js';
+import type { FaissIndex } from './faiss-index.js';
+
+/** The index's vectors must not outnumber the data file's lines (offset by the slice's first line). */
+export function checkIndexMatchesData(index: FaissIndex, indexPath: string, store: DocumentStore, begin = 0): void {
+  const vectors = index.size;
+  if (begin + vectors > store.size) {
+    throw new Error(`${indexPath} has ${vectors} vectors from line ${begin} but ${store.path} has only ${store.size} lines: the index was built from another file`);
+  }
+}
+
+/** The embedder's output size must equal the index's dimension. */
+export function checkIndexMatchesEmbedder(index: FaissIndex, indexPath: string, hiddenSize: number, embedderDir: string): void {
+  if (index.dimension !== hiddenSize) {
+    throw new Error(`${indexPath} holds ${index.dimension}-dimensional vectors but the embedder ${embedderDir} makes ${hiddenSize}-dimensional ones`);
+  }
+}

@@ -1,0 +1,41 @@
+// Document embeddings as the original computes them: the encoder's last
+// hidden states, mean-pooled over non-padding tokens, texts truncated to the
+// encoder's context. An empty text is embedded as ' '; a NaN embedding is
+// replaced by zeros, with a warning naming the document.
+import { noGrad, tensor, tidy } from '../engine/index.js';
+import { meanPooledEmbedding, type EncoderModel } from '../models/index.js';
+import type { BpeTokenizer } from '../tokenizers/index.js';
+
+export interface Embedder {
+  model: EncoderModel;
+  tokenizer: BpeTokenizer;
+  /** Tokens per text, special tokens included (default: the encoder's context). */
+  maxLength?: number;
+}
+
+/** [n x hidden] float32 embeddings of `texts`; `labels` name them in warnings. */
+export function embedTexts(embedder: Embedder, texts: readonly string[], labels?: readonly string[], warn = (m: string) => process.stderr.write(`warning: ${m}\n`)): Float32Array {
+  const { model, tokenizer } = embedder;
+  const maxLength = Math.min(embedder.maxLength ?? model.contextLength, model.contextLength);
+  const batch = tokenizer.encodeBatch(
+    texts.map((t) => (t.length === 0 ? ' ' : t)),
+    { addSpecialTokens: true, maxLength },
+  );
+  const width = batch.ids[0]?.length ?? 0;
+  const out = tidy(() =>
+    noGrad(() => {
+      const ids = tensor(batch.ids.flat(), { dtype: 'int64', shape: [texts.length, width] });
+      const mask = tensor(batch.attentionMask.flat(), { dtype: 'int64', shape: [texts.length, width] });
+      return meanPooledEmbedding(model, ids, mask).toTypedArray() as Float32Array;
+    }),
+  );
+  const d = model.hiddenSize;
+  for (let i = 0; i < texts.length; i++) {
+    const row = out.subarray(i * d, (i + 1) * d);
+    if (row.some((v) => Number.isNaN(v))) {
+      warn(`NaN embedding for ${labels?.[i] ?? `text ${i}`}; using zeros`);
+      row.fill(0);
+    }
+  }
+  return out;
+}

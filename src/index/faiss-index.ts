@@ -1,0 +1,99 @@
+// A FAISS index (through the native addon): FAISS's factory strings and file
+// format, searches off the JS thread. Vectors travel as Float32Arrays of
+// n x d values; ids are the 0-based order in which vectors were added, which
+// tttnn keeps equal to the document's line in its data file.
+import { renameSync } from 'node:fs';
+import { basename } from 'node:path';
+import { native } from '../engine/native.js';
+
+export interface SearchResult {
+  /** [n x k] squared L2 distances (or inner products), nearest first. */
+  distances: Float32Array;
+  /** [n x k] ids; -1 where fewer than k vectors exist. */
+  ids: BigInt64Array;
+  /** [n x k x d] the stored vectors, when asked for. */
+  vectors?: Float32Array;
+}
+
+export class FaissIndex {
+  private freed = false;
+
+  private constructor(
+    private readonly id: number,
+    /** Where it was read from, for messages. */
+    readonly origin: string,
+  ) {}
+
+  /** A new empty index from a FAISS factory string: "Flat", "IVF4096,PQ64", "HNSW32", "SQ8", ... */
+  static create(dimension: number, factory: string, metric: 'l2' | 'ip' = 'l2'): FaissIndex {
+    try {
+      return new FaissIndex(native.indexFactory(dimension, factory, metric), `new ${factory} index`);
+    } catch (error) {
+      throw new Error(`invalid index factory string "${factory}": ${(error as Error).message}`);
+    }
+  }
+
+  /** Reads a FAISS index file; `mmap` leaves IVF inverted lists on disk where FAISS supports it. */
+  static read(path: string, options: { mmap?: boolean } = {}): FaissIndex {
+    try {
+      return new FaissIndex(native.indexRead(path, options.mmap ?? false), path);
+    } catch (error) {
+      throw new Error(`${path}: cannot read the FAISS index (${(error as Error).message}); is the file truncated or not an index?`);
+    }
+  }
+
+  private get handle(): number {
+    if (this.freed) throw new Error(`${this.origin}: index was freed`);
+    return this.id;
+  }
+
+  get info(): { d: number; ntotal: number; isTrained: boolean; metric: string; type: string } {
+    return native.indexInfo(this.handle);
+  }
+  get dimension(): number {
+    return this.info.d;
+  }
+  get size(): number {
+    return this.info.ntotal;
+  }
+
+  train(vectors: Float32Array): void {
+    native.indexTrain(this.handle, vectors);
+  }
+
+  add(vectors: Float32Array): void {
+    native.indexAdd(this.handle, vectors);
+  }
+
+  /** k nearest neighbours of each query (n x d), computed on a worker thread. */
+  search(queries: Float32Array, k: number, options: { reconstruct?: boolean } = {}): Promise<SearchResult> {
+    return native.indexSearch(this.handle, queries, k, options.reconstruct ?? false);
+  }
+
+  /** Vectors start .. start + n - 1 (exact for Flat, decoded for compressed indexes). */
+  reconstruct(start: number, n: number): Float32Array {
+    return native.indexReconstructN(this.handle, start, n);
+  }
+
+  /** A search-time parameter: nprobe (IVF), efSearch (HNSW), ... */
+  setParameter(name: string, value: number): void {
+    native.indexSetParameter(this.handle, name, value);
+  }
+
+  /** Writes FAISS's own format (atomically: temporary file, then rename). */
+  write(path: string): void {
+    const temporary = `${path}.tmp-${process.pid}`;
+    native.indexWrite(this.handle, temporary);
+    renameSync(temporary, path);
+  }
+
+  free(): void {
+    if (!this.freed) native.indexFree(this.id);
+    this.freed = true;
+  }
+
+  toString(): string {
+    return `FaissIndex(${basename(this.origin)})`;
+  }
+}
+
