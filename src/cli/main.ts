@@ -7,6 +7,7 @@ import { registerScoreCommand } from './score.js';
 import { registerCorpusCommand } from './corpus.js';
 import { registerTrainCommand } from './train.js';
 import { registerIndexCommand } from './index-command.js';
+import { registerServeCommands } from './serve.js';
 
 function packageVersion(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -25,6 +26,7 @@ export function buildProgram(): Command {
   registerCorpusCommand(program);
   registerTrainCommand(program);
   registerIndexCommand(program);
+  registerServeCommands(program);
   return program;
 }
 

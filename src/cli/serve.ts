@@ -1,0 +1,131 @@
+// `tttnn serve`, `serve-shard`, `query`, `probe`, `shutdown`: the retrieval fleet.
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { type Command, Option } from 'commander';
+
+const int = (name: string) => (value: string): number => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`${name} must be a non-negative integer, got "${value}"`);
+  return n;
+};
+
+export function registerServeCommands(program: Command): void {
+  program
+    .command('serve')
+    .description('start N slices x R replicas of shard servers for one data file; each appends host:port to the addresses file once ready. Stops on Ctrl-C or tttnn shutdown')
+    .requiredOption('--data <file>', 'the JSONL data file the index was built from')
+    .requiredOption('--index <file>', '<datafile>.index (Flat indexes are split into slices as needed)')
+    .addOption(new Option('--slices <n>', 'slices of the file, one server process each').default(1).argParser(int('--slices')))
+    .addOption(new Option('--replicas <r>', 'replicas of every slice').default(1).argParser(int('--replicas')))
+    .requiredOption('--addresses <file>', 'addresses file to append host:port lines to')
+    .requiredOption('--token-file <file>', 'file holding the shared secret (at least 16 characters)')
+    .addOption(new Option('--host <host>', 'interface to listen on').default('127.0.0.1'))
+    .addOption(new Option('--port <port>', 'first port (0: a free port for each server)').default(0).argParser(int('--port')))
+    .option('--mmap', 'memory-map the index where FAISS supports it (IVF)')
+    .action(async (o: { data: string; index: string; slices: number; replicas: number; addresses: string; tokenFile: string; host: string; port: number; mmap?: boolean }) => {
+      if (o.slices < 1 || o.replicas < 1) throw new Error('--slices and --replicas must be at least 1');
+      const { readToken } = await import('../retrieval/auth.js');
+      readToken(o.tokenFile); // fail here, not in every server
+      const { runFleet } = await import('../retrieval/fleet.js');
+      await runFleet(o);
+    });
+
+  program
+    .command('serve-shard', { hidden: true })
+    .description('one shard server (started by tttnn serve)')
+    .requiredOption('--data <file>', 'JSONL data file')
+    .requiredOption('--index <file>', 'index file of the slice')
+    .addOption(new Option('--begin <n>', 'line number of the slice\'s first vector').default(0).argParser(int('--begin')))
+    .addOption(new Option('--replica <n>', 'replica number').default(0).argParser(int('--replica')))
+    .requiredOption('--addresses <file>', 'addresses file')
+    .requiredOption('--token-file <file>', 'token file')
+    .addOption(new Option('--host <host>', 'interface').default('127.0.0.1'))
+    .addOption(new Option('--port <port>', 'port (0: free)').default(0).argParser(int('--port')))
+    .option('--mmap', 'memory-map the index')
+    .action(async (o: { data: string; index: string; begin: number; replica: number; addresses: string; tokenFile: string; host: string; port: number; mmap?: boolean }) => {
+      const { FaissIndex, checkIndexMatchesData } = await import('../index/index.js');
+      const { DocumentStore } = await import('../data/document-store.js');
+      const { readToken } = await import('../retrieval/auth.js');
+      const { appendAddress } = await import('../retrieval/addresses.js');
+      const { startShardServer } = await import('../retrieval/shard-server.js');
+      const token = readToken(o.tokenFile);
+      const index = FaissIndex.read(o.index, { mmap: o.mmap });
+      const store = await DocumentStore.open(o.data);
+      checkIndexMatchesData(index, o.index, store, o.begin);
+      const modelFile = join(dirname(o.index), 'embedding_model.txt');
+      const embeddingModel = existsSync(modelFile) ? readFileSync(modelFile, 'utf8').trim() : 'unknown';
+      const server = await startShardServer({ index, store, begin: o.begin, replica: o.replica, token, embeddingModel, host: o.host, port: o.port });
+      appendAddress(o.addresses, server.address);
+      process.send?.({ ready: server.address });
+      const stop = (): void => void server.close();
+      process.on('SIGTERM', stop);
+      process.on('SIGINT', stop);
+      await server.closed;
+      index.free();
+      store.close();
+      process.disconnect?.();
+    });
+
+  program
+    .command('query')
+    .description('embed a text with the embedder and print its nearest neighbours from the fleet, as JSON')
+    .requiredOption('--addresses <file>', 'addresses file')
+    .requiredOption('--token-file <file>', 'token file')
+    .requiredOption('--embedder <dir>', 'the encoder the index was built with')
+    .addOption(new Option('-k <k>', 'neighbours').default(10).argParser(int('-k')))
+    .addOption(new Option('--on-missing-shard <policy>', 'fail, or search the shards that answer and flag the result partial').choices(['fail', 'partial']).default('fail'))
+    .argument('<text>', 'query text')
+    .action(async (text: string, o: { addresses: string; tokenFile: string; embedder: string; k: number; onMissingShard: 'fail' | 'partial' }) => {
+      const { readToken } = await import('../retrieval/auth.js');
+      const { readAddresses } = await import('../retrieval/addresses.js');
+      const { RetrievalClient } = await import('../retrieval/client.js');
+      const { loadEncoder } = await import('../models/index.js');
+      const { loadTokenizer } = await import('../tokenizers/index.js');
+      const { embedTexts } = await import('../index/index.js');
+      const client = await RetrievalClient.connect({ addresses: readAddresses(o.addresses), token: readToken(o.tokenFile), onMissingShard: o.onMissingShard });
+      const model = loadEncoder(o.embedder);
+      if (model.hiddenSize !== client.dimension) throw new Error(`the embedder ${o.embedder} makes ${model.hiddenSize}-dimensional vectors but the servers hold ${client.dimension}-dimensional ones`);
+      const query = embedTexts({ model, tokenizer: loadTokenizer(o.embedder) }, [text]);
+      model.dispose();
+      const [result] = await client.search(query, o.k);
+      console.log(JSON.stringify({ ...result, neighbors: result!.neighbors.map(({ vector: _vector, ...rest }) => rest) }, null, 2));
+    });
+
+  program
+    .command('probe')
+    .description('ask every server in the addresses file for its health: up, shard, vectors, latency')
+    .requiredOption('--addresses <file>', 'addresses file')
+    .option('--json', 'print JSON')
+    .action(async (o: { addresses: string; json?: boolean }) => {
+      const { readAddresses } = await import('../retrieval/addresses.js');
+      const { health } = await import('../retrieval/client.js');
+      const rows = await Promise.all(
+        readAddresses(o.addresses).map(async (address) => {
+          const start = performance.now();
+          try {
+            const h = await health(address);
+            return { address, up: true, shard: h.shard, replica: h.replica, vectors: h.vectors, dimension: h.dimension, latencyMs: Number((performance.now() - start).toFixed(2)) };
+          } catch (error) {
+            return { address, up: false, error: (error as Error).message };
+          }
+        }),
+      );
+      if (o.json) console.log(JSON.stringify(rows, null, 2));
+      else for (const r of rows) console.log(r.up ? `${r.address}  up    ${r.shard} replica ${r.replica}  ${r.vectors} vectors  ${r.latencyMs} ms` : `${r.address}  DOWN  ${r.error}`);
+      if (rows.some((r) => !r.up)) process.exitCode = 2;
+    });
+
+  program
+    .command('shutdown')
+    .description('ask every server in the addresses file to shut down (in-flight requests finish first)')
+    .requiredOption('--addresses <file>', 'addresses file')
+    .requiredOption('--token-file <file>', 'token file')
+    .action(async (o: { addresses: string; tokenFile: string }) => {
+      const { readToken } = await import('../retrieval/auth.js');
+      const { readAddresses } = await import('../retrieval/addresses.js');
+      const { shutdown } = await import('../retrieval/client.js');
+      const token = readToken(o.tokenFile);
+      const results = await Promise.allSettled(readAddresses(o.addresses).map((a) => shutdown(a, token)));
+      results.forEach((r, i) => console.log(`${readAddresses(o.addresses)[i]}  ${r.status === 'fulfilled' ? 'stopping' : `not reached: ${(r.reason as Error).message}`}`));
+    });
+}

@@ -1,0 +1,61 @@
+// The shard servers' wire protocol (HTTP/1.1 + JSON, curl-able):
+//   GET  /v1/health    -> HealthResponse (no token needed)
+//   POST /v1/search    SearchRequest -> SearchResponse      (Authorization: Bearer <token>)
+//   POST /v1/shutdown  -> {"status": "shutting down"}         (Authorization: Bearer <token>)
+// Vectors travel as base64 of little-endian float32 arrays.
+
+export interface HealthResponse {
+  status: 'ok';
+  /** Identifies the slice: "<data file name>:<begin>-<end>"; replicas of a slice share it. */
+  shard: string;
+  replica: number;
+  /** Global id (line number) of the slice's first vector. */
+  begin: number;
+  vectors: number;
+  /** Lines in the whole data file: shards of one file should cover [0, lines). */
+  lines: number;
+  dimension: number;
+  embeddingModel: string;
+}
+
+export interface SearchRequest {
+  k: number;
+  /** base64 float32 [n x dimension]. */
+  vectors: string;
+}
+
+export interface ShardHit {
+  /** Global document ids (line numbers in the data file), nearest first. */
+  ids: number[];
+  /** Squared L2 distances as the index computed them. */
+  distances: number[];
+  /** base64 float32 [k x dimension]: the stored vectors, for exact merging. */
+  vectors: string;
+  texts: string[];
+}
+
+export interface SearchResponse {
+  shard: string;
+  replica: number;
+  results: ShardHit[];
+}
+
+export const LIMITS = {
+  maxK: 1024,
+  maxQueries: 256,
+  maxBodyBytes: 64 * 2 ** 20,
+};
+
+export function encodeVectors(vectors: Float32Array): string {
+  return Buffer.from(vectors.buffer, vectors.byteOffset, vectors.byteLength).toString('base64');
+}
+
+/** Decodes base64 float32s; null when the text is not valid base64 of whole floats. */
+export function decodeVectors(text: string): Float32Array | null {
+  if (typeof text !== 'string' || !/^[A-Za-z0-9+/]*={0,2}$/.test(text) || text.length % 4 !== 0) return null;
+  const bytes = Buffer.from(text, 'base64');
+  if (bytes.length % 4 !== 0) return null;
+  const out = new Float32Array(bytes.length / 4);
+  new Uint8Array(out.buffer).set(bytes);
+  return out;
+}

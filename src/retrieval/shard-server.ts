@@ -1,0 +1,173 @@
+// One shard server: a slice of one data file's index, answering searches
+// over HTTP. Searches run on FAISS worker threads, so requests are served
+// concurrently; every bad request gets a 4xx with a message and the server
+// stays healthy; shutdown lets in-flight requests finish.
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { basename } from 'node:path';
+import type { DocumentStore } from '../data/document-store.js';
+import type { FaissIndex } from '../index/index.js';
+import { bearerToken, tokensEqual } from './auth.js';
+import { LIMITS, decodeVectors, encodeVectors, type HealthResponse, type SearchResponse } from './protocol.js';
+
+export interface ShardServerOptions {
+  index: FaissIndex;
+  store: DocumentStore;
+  /** Global id of the slice's first vector. */
+  begin: number;
+  replica: number;
+  token: string;
+  embeddingModel: string;
+  host?: string;
+  port?: number;
+}
+
+export interface RunningShardServer {
+  address: string;
+  health: HealthResponse;
+  /** Stops accepting connections and resolves when in-flight requests are done. */
+  close(): Promise<void>;
+  /** Resolves when the server has shut down (by close() or POST /v1/shutdown). */
+  closed: Promise<void>;
+}
+
+class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+// Reads the body up to the size limit. A larger body is read to its end and
+// discarded, so the client sees the 413 instead of a reset connection (up to
+// 4x the limit; beyond that the connection is cut).
+function readBody(request: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    request.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= LIMITS.maxBodyBytes) chunks.push(chunk);
+      else if (size > 4 * LIMITS.maxBodyBytes) request.destroy();
+    });
+    request.on('end', () => {
+      if (size > LIMITS.maxBodyBytes) reject(new HttpError(413, `request body of ${size} bytes exceeds the limit of ${LIMITS.maxBodyBytes}`));
+      else resolve(Buffer.concat(chunks));
+    });
+    request.on('error', reject);
+  });
+}
+
+export async function startShardServer(options: ShardServerOptions): Promise<RunningShardServer> {
+  const { index, store, begin, token } = options;
+  const info = index.info;
+  const health: HealthResponse = {
+    status: 'ok',
+    shard: `${basename(store.path)}:${begin}-${begin + info.ntotal}`,
+    replica: options.replica,
+    begin,
+    vectors: info.ntotal,
+    lines: store.size,
+    dimension: info.d,
+    embeddingModel: options.embeddingModel,
+  };
+  let closing = false;
+
+  const authorize = (request: IncomingMessage): void => {
+    const given = bearerToken(request.headers.authorization);
+    if (given === null) throw new HttpError(401, 'missing "Authorization: Bearer <token>" header');
+    if (!tokensEqual(given, token)) throw new HttpError(403, 'wrong token');
+  };
+
+  const search = async (request: IncomingMessage): Promise<SearchResponse> => {
+    authorize(request);
+    const body = await readBody(request);
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(body.toString('utf8'));
+    } catch {
+      throw new HttpError(400, 'the body is not valid JSON');
+    }
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new HttpError(400, 'the body must be a JSON object {"k": ..., "vectors": ...}');
+    const { k, vectors } = parsed as { k?: unknown; vectors?: unknown };
+    if (typeof k !== 'number' || !Number.isInteger(k) || k < 1 || k > LIMITS.maxK) throw new HttpError(400, `"k" must be an integer from 1 to ${LIMITS.maxK}`);
+    if (typeof vectors !== 'string') throw new HttpError(400, '"vectors" must be a base64 string of float32 values');
+    const queries = decodeVectors(vectors);
+    if (queries === null) throw new HttpError(400, '"vectors" is not valid base64 of float32 values');
+    if (queries.length === 0 || queries.length % info.d !== 0) throw new HttpError(400, `"vectors" holds ${queries.length} floats, not a positive multiple of the dimension ${info.d}`);
+    const n = queries.length / info.d;
+    if (n > LIMITS.maxQueries) throw new HttpError(400, `at most ${LIMITS.maxQueries} query vectors per request`);
+    if (queries.some((v) => !Number.isFinite(v))) throw new HttpError(400, '"vectors" contains NaN or infinite values');
+    const kk = Math.min(k, info.ntotal);
+    if (kk === 0) return { shard: health.shard, replica: health.replica, results: Array.from({ length: n }, () => ({ ids: [], distances: [], vectors: '', texts: [] })) };
+    const found = await index.search(queries, kk, { reconstruct: true });
+    const results = Array.from({ length: n }, (_, q) => {
+      const ids: number[] = [];
+      const distances: number[] = [];
+      const texts: string[] = [];
+      const keep: number[] = [];
+      for (let j = 0; j < kk; j++) {
+        const local = Number(found.ids[q * kk + j]);
+        if (local < 0) continue;
+        keep.push(j);
+        ids.push(begin + local);
+        distances.push(found.distances[q * kk + j] as number);
+        texts.push(store.text(begin + local));
+      }
+      const vectorsOut = new Float32Array(keep.length * info.d);
+      keep.forEach((j, m) => vectorsOut.set(found.vectors!.subarray((q * kk + j) * info.d, (q * kk + j + 1) * info.d), m * info.d));
+      return { ids, distances, vectors: encodeVectors(vectorsOut), texts };
+    });
+    return { shard: health.shard, replica: health.replica, results };
+  };
+
+  const handle = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
+    const send = (status: number, body: unknown): void => {
+      const text = JSON.stringify(body);
+      response.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...(closing ? { connection: 'close' } : {}) });
+      response.end(text);
+    };
+    try {
+      const url = request.url ?? '/';
+      if (url === '/v1/health') {
+        if (request.method !== 'GET') throw new HttpError(405, 'use GET /v1/health');
+        send(200, health);
+      } else if (url === '/v1/search') {
+        if (request.method !== 'POST') throw new HttpError(405, 'use POST /v1/search');
+        send(200, await search(request));
+      } else if (url === '/v1/shutdown') {
+        if (request.method !== 'POST') throw new HttpError(405, 'use POST /v1/shutdown');
+        authorize(request);
+        send(200, { status: 'shutting down' });
+        void close();
+      } else {
+        throw new HttpError(404, `no such endpoint ${url} (endpoints: GET /v1/health, POST /v1/search, POST /v1/shutdown)`);
+      }
+    } catch (error) {
+      if (error instanceof HttpError) send(error.status, { error: error.message });
+      else send(500, { error: (error as Error).message });
+    }
+  };
+
+  const server = createServer({ keepAliveTimeout: 30_000 }, (request, response) => void handle(request, response));
+  let resolveClosed: () => void = () => undefined;
+  const closed = new Promise<void>((resolve) => (resolveClosed = resolve));
+  function close(): Promise<void> {
+    if (!closing) {
+      closing = true;
+      server.close(() => resolveClosed()); // waits for in-flight requests
+      server.closeIdleConnections();
+    }
+    return closed;
+  }
+  server.requestTimeout = 120_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
+  });
+  const { address, port } = server.address() as AddressInfo;
+  const host = address.includes(':') ? `[${address}]` : address;
+  return { address: `${host}:${port}`, health, close, closed };
+}
