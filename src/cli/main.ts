@@ -8,6 +8,8 @@ import { registerCorpusCommand } from './corpus.js';
 import { registerTrainCommand } from './train.js';
 import { registerIndexCommand } from './index-command.js';
 import { registerServeCommands } from './serve.js';
+import { registerEvalCommand } from './eval.js';
+import { registerDemoCommand } from './demo.js';
 
 function packageVersion(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -27,6 +29,8 @@ export function buildProgram(): Command {
   registerTrainCommand(program);
   registerIndexCommand(program);
   registerServeCommands(program);
+  registerEvalCommand(program);
+  registerDemoCommand(program);
   return program;
 }
 
