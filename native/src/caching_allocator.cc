@@ -10,6 +10,9 @@
 #include <c10/core/Allocator.h>
 #include <c10/core/CPUAllocator.h>
 
+#include <unistd.h>
+
+#include <algorithm>
 #include <cstdint>
 #include <cstdlib>
 #include <map>
@@ -41,17 +44,25 @@ class CachingCPUAllocator final : public c10::Allocator {
     size_t size = SizeClass(nbytes == 0 ? 1 : nbytes);
     void* base = nullptr;
     if (size >= kMinCached) {
+      // Best fit: the smallest cached block of at least `size` bytes, if it
+      // wastes at most a quarter. Variable shapes (documents of every length)
+      // then reuse blocks instead of filling the cache with unusable ones.
       std::lock_guard<std::mutex> lock(mutex_);
-      auto it = free_.find(size);
-      if (it != free_.end() && !it->second.empty()) {
+      for (auto it = free_.lower_bound(size); it != free_.end() && it->first <= size + size / 4; ++it) {
+        if (it->second.empty()) continue;
         base = it->second.back();
         it->second.pop_back();
-        cached_bytes_ -= size;
+        cached_bytes_ -= it->first;
         hits_++;
+        break;
       }
     }
     if (base == nullptr) {
       base = std::aligned_alloc(kAlignment, size + kHeader);
+      if (base == nullptr) {
+        EmptyCache();  // give the cached blocks back and try once more
+        base = std::aligned_alloc(kAlignment, size + kHeader);
+      }
       if (base == nullptr) throw c10::Error({__func__, __FILE__, uint32_t(__LINE__)}, "out of memory allocating " + std::to_string(nbytes) + " bytes");
       *static_cast<size_t*>(base) = size;
       std::lock_guard<std::mutex> lock(mutex_);
@@ -111,7 +122,8 @@ class CachingCPUAllocator final : public c10::Allocator {
   mutable std::mutex mutex_;
   mutable std::map<size_t, std::vector<void*>> free_;
   mutable size_t cached_bytes_ = 0;
-  mutable size_t limit_bytes_ = size_t(8) << 30;
+  // A third of physical memory, at most 8 GiB (setAllocatorCacheLimit changes it).
+  mutable size_t limit_bytes_ = std::min(size_t(8) << 30, size_t(sysconf(_SC_PHYS_PAGES)) * size_t(sysconf(_SC_PAGESIZE)) / 3);
   mutable uint64_t hits_ = 0, misses_ = 0;
 };
 

@@ -11,6 +11,7 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Command, Option } from 'commander';
+import type { DocumentResult } from '../eval/results.js';
 
 interface DemoOptions {
   artifacts: string;
@@ -170,7 +171,7 @@ async function printSummary(resultsDir: string, corpus: string): Promise<void> {
   const { loadResults, bitsPerByteCurve, weightedMean, bootstrapInterval } = await import('../report/aggregate.js');
   const manifest = JSON.parse(readFileSync(join(corpus, 'manifest.json'), 'utf8')) as { weights: Record<string, number> };
   const { byMethod } = loadResults(resultsDir);
-  const pileAll = (byTask: Map<string, import('../eval/results.js').DocumentResult[]>, pick: (curve: number[]) => number): number =>
+  const pileAll = (byTask: Map<string, DocumentResult[]>, pick: (curve: number[]) => number): number =>
     weightedMean(new Map([...byTask].map(([t, docs]) => [t, pick(bitsPerByteCurve(docs))])), manifest.weights);
   const rows: string[][] = [];
   for (const [method, byTask] of byMethod) {

@@ -42,7 +42,7 @@ export function engineInfo(): EngineInfo {
   return { ...info, threads: native.getNumThreads(), cudaDevices: native.cudaDeviceCount() };
 }
 
-/** The CPU caching allocator: freed blocks kept for reuse, bounded by limitBytes (default 8 GiB). */
+/** The CPU caching allocator: freed blocks kept for reuse (best fit), bounded by limitBytes (default: a third of RAM, at most 8 GiB). */
 export const cpuAllocator = {
   stats(): { cachedBytes: number; limitBytes: number; hits: number; misses: number } {
     return native.allocatorStats();

@@ -1,0 +1,179 @@
+// TTT-NN and the baselines on tiny models, a tiny corpus and real shard
+// servers on 127.0.0.1.
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { manualSeed } from '../../src/engine/index.js';
+import { selectDocuments } from '../../src/eval/documents.js';
+import { contextLoglikelihood, contextWindowLength } from '../../src/eval/context.js';
+import { interpolationLoglikelihoods, neighborUnigram } from '../../src/eval/interpolation.js';
+import { rollingLoglikelihood } from '../../src/eval/loglikelihood.js';
+import { runEvaluation, type Method } from '../../src/eval/runner.js';
+import { FleetRetriever } from '../../src/eval/retriever.js';
+import { buildIndex } from '../../src/index/index.js';
+import { Gpt2LMHeadModel, RobertaModel, saveModel, type CausalLM } from '../../src/models/index.js';
+import { writeNewToken, readToken } from '../../src/retrieval/auth.js';
+import { RetrievalClient } from '../../src/retrieval/client.js';
+import { gpt2Tokenizer, robertaTokenizerFromGpt2, saveTokenizer } from '../../src/tokenizers/index.js';
+import { startFleetProcess, type FleetProcess } from '../helpers/fleet.js';
+
+const CLI = new URL('../../../bin/tttnn.js', import.meta.url).pathname;
+const dir = mkdtempSync(join(tmpdir(), 'tttnn-eval-'));
+const tokenizer = gpt2Tokenizer();
+const TOPICS = ['The lighthouse keeper counted ships in the fog every night', 'def parse(tokens): return [t.strip() for t in tokens if t]', 'Solve 3*x + 7 = 22 for x. The answer is 5', 'The licence grants permission to copy and modify the software'];
+const testDocs = TOPICS.map((t, i) => `${t}. ${t.split(' ').reverse().join(' ')} ${i}. ${t}.`);
+const trainData = join(dir, 'train.jsonl');
+const testData = join(dir, 'test.jsonl');
+// The training file holds every test document verbatim (an identical neighbour) among others.
+writeFileSync(trainData, [...testDocs, ...Array.from({ length: 30 }, (_, i) => `${TOPICS[i % 4]} variant ${i} with more words ${i * 7}`)].map((text, i) => JSON.stringify({ text, meta: { pile_set_name: ['Gutenberg (PG-19)', 'Github', 'DM Mathematics', 'FreeLaw'][i % 4] } })).join('\n') + '\n');
+writeFileSync(testData, testDocs.map((text, i) => JSON.stringify({ text, meta: { pile_set_name: ['Gutenberg (PG-19)', 'Github', 'DM Mathematics', 'FreeLaw'][i % 4] } })).join('\n') + '\n');
+
+let fleet: FleetProcess;
+let retriever: FleetRetriever;
+let encoder: RobertaModel;
+const modelDir = join(dir, 'gpt');
+
+function tinyGpt(): CausalLM {
+  manualSeed(21);
+  return Gpt2LMHeadModel.random({ model_type: 'gpt2', vocab_size: 50257, n_positions: 64, n_embd: 32, n_layer: 2, n_head: 2, embd_pdrop: 0, attn_pdrop: 0, resid_pdrop: 0 });
+}
+
+before(async () => {
+  manualSeed(4);
+  encoder = RobertaModel.random({ model_type: 'roberta', vocab_size: 50261, hidden_size: 16, num_hidden_layers: 1, num_attention_heads: 2, intermediate_size: 32, max_position_embeddings: 66 }, false);
+  const embedder = { model: encoder, tokenizer: robertaTokenizerFromGpt2() };
+  await buildIndex({ data: trainData, embedder, embedderDir: 'tiny', out: dir, progress: () => undefined });
+  const tokenFile = join(dir, 'token');
+  writeNewToken(tokenFile);
+  fleet = await startFleetProcess({ data: trainData, index: join(dir, 'train.jsonl.index'), slices: 2, replicas: 1, addresses: join(dir, 'addresses'), tokenFile });
+  const client = await RetrievalClient.connect({ addresses: fleet.addresses, token: readToken(tokenFile) });
+  retriever = new FleetRetriever(client, embedder);
+  const model = tinyGpt();
+  saveModel(model, modelDir);
+  saveTokenizer(tokenizer, modelDir);
+  model.dispose();
+});
+
+after(async () => {
+  await fleet?.stop();
+  encoder?.dispose();
+});
+
+interface Line {
+  doc_id: number;
+  task: string;
+  bytes: number;
+  loglikelihoods?: number[];
+  alpha_loglikelihoods?: number[];
+  neighbor_ids: number[];
+  neighbor_distances: number[];
+  train_losses?: number[][];
+}
+
+function results(resultsDir: string, method: Method): Line[] {
+  const methodDir = join(resultsDir, method);
+  return readdirSync(methodDir).flatMap((f) => readFileSync(join(methodDir, f), 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Line));
+}
+
+async function evaluate(method: Method, extra: Partial<Parameters<typeof runEvaluation>[0]> = {}): Promise<Line[]> {
+  const resultsDir = mkdtempSync(join(dir, 'results-'));
+  const model = tinyGpt();
+  try {
+    await runEvaluation({ method, model, tokenizer, retriever, data: testData, tasks: 'pile_all', resultsDir, numNeighbors: 3, learningRate: 3e-3, valPortion: 1, distanceThreshold: Infinity, progress: () => undefined, ...extra });
+  } finally {
+    model.dispose();
+  }
+  return results(resultsDir, method);
+}
+
+test('TTT on a neighbour identical to the test document lowers its bits per byte; the weights are restored after', async () => {
+  const lines = await evaluate('ttt');
+  assert.equal(lines.length, 4);
+  for (const line of lines) {
+    assert.equal(line.neighbor_ids[0], line.doc_id, 'the nearest neighbour is the identical training document');
+    assert.ok(line.neighbor_distances[0]! < 1e-6);
+    assert.equal(line.loglikelihoods!.length, 4); // before, and after each of 3 neighbours
+    assert.ok(line.loglikelihoods![1]! > line.loglikelihoods![0]! + 1, `log-likelihood ${line.loglikelihoods![0]} -> ${line.loglikelihoods![1]}`);
+    assert.equal(line.train_losses!.length, 3);
+  }
+  // Every document starts from the same weights: the first point equals the plain score.
+  const model = tinyGpt();
+  for (const line of lines) {
+    const plain = rollingLoglikelihood(model, tokenizer.encode(testDocs[line.doc_id]!), 50256);
+    assert.ok(Math.abs(line.loglikelihoods![0]! - plain) < 1e-3, `${line.loglikelihoods![0]} vs ${plain}`);
+  }
+  model.dispose();
+});
+
+test('dynamic evaluation lowers the second half\'s bits per byte (split text)', async () => {
+  const lines = await evaluate('dynamic', { splitText: true, numNeighbors: 2 });
+  for (const line of lines) {
+    assert.equal(line.neighbor_ids.length, 0);
+    assert.ok(line.loglikelihoods!.at(-1)! > line.loglikelihoods![0]!, JSON.stringify(line.loglikelihoods));
+    const tokens = tokenizer.encode(testDocs[line.doc_id]!);
+    assert.equal(line.bytes, Buffer.byteLength(tokenizer.decode(tokens.slice(Math.floor(tokens.length / 2)))));
+  }
+});
+
+test('context with no neighbours equals the plain score; interpolation at alpha 0 equals the plain score', async () => {
+  const model = tinyGpt();
+  const tokens = tokenizer.encode(testDocs[1]!.repeat(3));
+  const plainHalf = rollingLoglikelihood(model, tokens, 50256, contextWindowLength(64));
+  assert.ok(Math.abs(contextLoglikelihood(model, tokens, 50256, [], 64) - plainHalf) < 1e-4);
+  const neighbor = tokenizer.encode(testDocs[1]!);
+  assert.notEqual(contextLoglikelihood(model, tokens, 50256, [neighbor], 64), plainHalf);
+  const plain = rollingLoglikelihood(model, tokens, 50256, 64);
+  const knn = neighborUnigram([neighbor, tokenizer.encode(testDocs[2]!)], [0.5, 2]);
+  const byAlpha = interpolationLoglikelihoods(model, tokens, 50256, knn, 64);
+  assert.equal(byAlpha.length, 20);
+  assert.ok(Math.abs(byAlpha[0]! - plain) < 1e-4, `${byAlpha[0]} vs ${plain}`);
+  assert.ok(Math.max(...byAlpha) > byAlpha[0]!, 'a neighbour with the same words helps at some alpha');
+  model.dispose();
+  const context = await evaluate('context');
+  assert.ok(context.every((l) => l.loglikelihoods!.length === 4));
+  const interpolation = await evaluate('interpolation');
+  assert.ok(interpolation.every((l) => l.alpha_loglikelihoods!.length === 20));
+});
+
+test('document selection: shuffled with the seed, val portion, every world-size-th from rank', async () => {
+  const all = await selectDocuments(trainData, { tasks: 'pile_all', valPortion: 1, seed: 1216, rank: 0, worldSize: 1 });
+  assert.equal([...all.values()].reduce((n, d) => n + d.length, 0), 34);
+  const part = await selectDocuments(trainData, { tasks: ['pile_github'], valPortion: 0.5, seed: 1216, rank: 0, worldSize: 1 });
+  assert.equal(part.get('pile_github')!.length, 4);
+  const ranks = await Promise.all([0, 1, 2].map((rank) => selectDocuments(trainData, { tasks: 'pile_all', valPortion: 1, seed: 1216, rank, worldSize: 3 })));
+  const ids = ranks.flatMap((m) => [...m.values()].flat().map((d) => d.id)).sort((a, b) => a - b);
+  assert.deepEqual(ids, Array.from({ length: 34 }, (_, i) => i));
+  await assert.rejects(selectDocuments(trainData, { tasks: ['pile_nope'], valPortion: 1, seed: 1, rank: 0, worldSize: 1 }), /no documents of task\(s\) pile_nope/);
+});
+
+test('an eval run killed with SIGKILL and rerun ends with no duplicate and no missing document', async () => {
+  const resultsDir = join(dir, 'killed');
+  const args = [CLI, 'eval', '--method', 'ttt', '--model', modelDir, '--embedder', join(dir, 'enc'), '--addresses', join(dir, 'addresses'), '--token-file', join(dir, 'token'), '--data', trainData, '--results-dir', resultsDir, '--num-neighbors', '2', '--val-portion', '1', '--learning-rate', '1e-3'];
+  saveModel(encoder, join(dir, 'enc'));
+  saveTokenizer(robertaTokenizerFromGpt2(), join(dir, 'enc'));
+  const child = spawn(process.execPath, args, { stdio: 'pipe' });
+  await new Promise<void>((resolve) => {
+    const timer = setInterval(() => {
+      const file = join(resultsDir, 'ttt', 'pile_github.rank0.jsonl');
+      if (existsSync(file) && readFileSync(file, 'utf8').split('\n').filter(Boolean).length >= 3) {
+        clearInterval(timer);
+        child.kill('SIGKILL');
+        resolve();
+      }
+    }, 10);
+    child.on('exit', () => {
+      clearInterval(timer);
+      resolve();
+    });
+  });
+  const rerun = spawnSync(process.execPath, args, { encoding: 'utf8' });
+  assert.equal(rerun.status, 0, rerun.stderr);
+  const summary = JSON.parse(rerun.stdout) as { evaluated: number; skipped: number };
+  assert.ok(summary.skipped >= 3, JSON.stringify(summary));
+  const lines = results(resultsDir, 'ttt');
+  const ids = lines.map((l) => l.doc_id).sort((a, b) => a - b);
+  assert.deepEqual(ids, Array.from({ length: 34 }, (_, i) => i));
+});
