@@ -41,12 +41,12 @@ export function registerDemoCommand(program: Command): void {
     .addOption(new Option('--artifacts <dir>', 'where every stage keeps its output (reused by the next run)').default('artifacts'))
     .addOption(new Option('--size <mb>', 'corpus size in MB').default(20).argParser(num))
     .addOption(new Option('--neighbors <k>', 'neighbours per test document').default(5).argParser(num))
-    .addOption(new Option('--docs-per-task <n>', 'test documents per domain').default(2).argParser(num))
+    .addOption(new Option('--docs-per-task <n>', 'test documents per domain').default(1).argParser(num))
     .option('--model <dir>', 'use this causal LM checkpoint instead of training the tiny GPT')
     .option('--embedder <dir>', 'use this encoder checkpoint instead of training the tiny RoBERTa')
-    .addOption(new Option('--gpt-steps <n>', 'training steps of the tiny GPT').default(600).argParser(num))
-    .addOption(new Option('--roberta-steps <n>', 'training steps of the tiny RoBERTa').default(150).argParser(num))
-    .addOption(new Option('--train-seconds <s>', 'time limit of each training run').default(240).argParser(num))
+    .addOption(new Option('--gpt-steps <n>', 'training steps of the tiny GPT (batch 8 x 256 tokens)').default(400).argParser(num))
+    .addOption(new Option('--roberta-steps <n>', 'training steps of the tiny RoBERTa (batch 16 x 128 tokens)').default(200).argParser(num))
+    .addOption(new Option('--train-seconds <s>', 'time limit of each training run (it stops there and resumes on the next run)').default(200).argParser(num))
     .addOption(new Option('--learning-rate <lr>', 'test-time learning rate').default(3e-4).argParser(num))
     .action(async (o: DemoOptions) => runDemo(o));
 }
@@ -67,22 +67,26 @@ async function runDemo(o: DemoOptions): Promise<void> {
 
   const { train } = await import('../train/trainer.js');
   const { latestCheckpoint, readTrainerState } = await import('../train/checkpoints.js');
-  const trained = async (name: string, preset: string, steps: number): Promise<string> => {
+  // Short runs: small batches and a short warm-up, so a few minutes give a few hundred steps.
+  const trained = async (name: string, preset: string, steps: number, batchSize: number, lr: number): Promise<string> => {
     const out = join(art, 'models', name);
     const done = latestCheckpoint(out);
     if (done && readTrainerState(done).step >= steps) {
       console.log(`reusing ${done}`);
       return done;
     }
-    const result = await train({ preset, data: [join(corpus, 'train', '00.jsonl')], val: join(corpus, 'val', '00.jsonl'), out, maxSteps: steps, timeLimit: o.trainSeconds, valBatches: 4, saveEvery: 100, seed: 0 });
+    const result = await train({
+      preset, data: [join(corpus, 'train', '00.jsonl')], val: join(corpus, 'val', '00.jsonl'), out, maxSteps: steps, batchSize, lr, warmup: 20,
+      timeLimit: o.trainSeconds, valBatches: 4, saveEvery: 50, seed: 0,
+    });
     console.log(`${name}: ${result.steps} steps, final val loss ${result.finalValLoss?.toFixed(3)} (perplexity ${result.valPerplexity?.toFixed(1)}), ${result.tokensPerSecond.toFixed(0)} tokens/s`);
     return result.checkpoint;
   };
   say('2/6 models');
   const { manualSeed } = await import('../engine/index.js');
   manualSeed(0);
-  const model = o.model ?? (await trained('tiny-gpt', 'tiny-gpt', o.gptSteps));
-  const embedder = o.embedder ?? (await trained('tiny-roberta', 'tiny-roberta', o.robertaSteps));
+  const model = o.model ?? (await trained('tiny-gpt', 'tiny-gpt', o.gptSteps, 8, 2e-3));
+  const embedder = o.embedder ?? (await trained('tiny-roberta', 'tiny-roberta', o.robertaSteps, 16, 1e-3));
 
   say('3/6 index');
   const indexDir = join(art, 'index', embedder.replace(/[^A-Za-z0-9]+/g, '_').slice(-60));
