@@ -40,13 +40,13 @@ export function registerDemoCommand(program: Command): void {
     .description('run the whole pipeline on the embedded default: corpus, tiny GPT and encoder, index, shard servers, TTT-NN and baselines, summary')
     .addOption(new Option('--artifacts <dir>', 'where every stage keeps its output (reused by the next run)').default('artifacts'))
     .addOption(new Option('--size <mb>', 'corpus size in MB').default(20).argParser(num))
-    .addOption(new Option('--neighbors <k>', 'neighbours per test document').default(5).argParser(num))
+    .addOption(new Option('--neighbors <k>', 'neighbours per test document').default(3).argParser(num))
     .addOption(new Option('--docs-per-task <n>', 'test documents per domain').default(1).argParser(num))
     .option('--model <dir>', 'use this causal LM checkpoint instead of training the tiny GPT')
     .option('--embedder <dir>', 'use this encoder checkpoint instead of training the tiny RoBERTa')
     .addOption(new Option('--gpt-steps <n>', 'training steps of the tiny GPT (batch 8 x 256 tokens)').default(400).argParser(num))
     .addOption(new Option('--roberta-steps <n>', 'training steps of the tiny RoBERTa (batch 16 x 128 tokens)').default(200).argParser(num))
-    .addOption(new Option('--train-seconds <s>', 'time limit of each training run (it stops there and resumes on the next run)').default(200).argParser(num))
+    .addOption(new Option('--train-seconds <s>', 'time limit of each training run').default(150).argParser(num))
     .addOption(new Option('--learning-rate <lr>', 'test-time learning rate').default(3e-4).argParser(num))
     .action(async (o: DemoOptions) => runDemo(o));
 }
@@ -56,23 +56,25 @@ async function runDemo(o: DemoOptions): Promise<void> {
   const art = resolve(o.artifacts);
   mkdirSync(art, { recursive: true });
   const corpus = join(art, `corpus-${o.size}mb`);
+  // Models, index and results belong to one corpus.
+  const run = join(art, `run-${o.size}mb`);
 
   say(`1/6 corpus (${o.size} MB) -> ${corpus}`);
   if (!existsSync(join(corpus, 'manifest.json'))) {
     const { buildCorpus } = await import('../data/corpus/build.js');
     const { defaultCacheDir } = await import('../data/corpus/fetch.js');
-    // Documents of at most 8 KB keep test-time training per neighbour short.
-    buildCorpus({ out: corpus, sizeMB: o.size, cacheDir: defaultCacheDir(), maxDocumentBytes: 8000 });
+    // Documents of at most 4 KB keep test-time training per neighbour short.
+    buildCorpus({ out: corpus, sizeMB: o.size, cacheDir: defaultCacheDir(), maxDocumentBytes: 4000 });
   } else console.log('reusing the corpus');
 
   const { train } = await import('../train/trainer.js');
   const { latestCheckpoint, readTrainerState } = await import('../train/checkpoints.js');
   // Short runs: small batches and a short warm-up, so a few minutes give a few hundred steps.
   const trained = async (name: string, preset: string, steps: number, batchSize: number, lr: number): Promise<string> => {
-    const out = join(art, 'models', name);
+    const out = join(run, 'models', name);
     const done = latestCheckpoint(out);
-    if (done && readTrainerState(done).step >= steps) {
-      console.log(`reusing ${done}`);
+    if (done) {
+      console.log(`reusing ${done} (step ${readTrainerState(done).step}; train longer with tttnn train --out ${out})`);
       return done;
     }
     const result = await train({
@@ -89,7 +91,7 @@ async function runDemo(o: DemoOptions): Promise<void> {
   const embedder = o.embedder ?? (await trained('tiny-roberta', 'tiny-roberta', o.robertaSteps, 16, 1e-3));
 
   say('3/6 index');
-  const indexDir = join(art, 'index', embedder.replace(/[^A-Za-z0-9]+/g, '_').slice(-60));
+  const indexDir = join(run, 'index', o.embedder ? embedder.replace(/[^A-Za-z0-9]+/g, '_').slice(-60) : 'tiny-roberta');
   const indexPath = join(indexDir, '00.jsonl.index');
   const trainData = join(corpus, 'train', '00.jsonl');
   const { loadEncoder, loadCausalLM } = await import('../models/index.js');
@@ -113,9 +115,9 @@ async function runDemo(o: DemoOptions): Promise<void> {
   say('4/6 shard servers: 2 slices x 2 replicas on 127.0.0.1');
   const { writeNewToken } = await import('../retrieval/auth.js');
   const { readAddresses } = await import('../retrieval/addresses.js');
-  const tokenFile = join(art, 'token');
+  const tokenFile = join(run, 'token');
   writeNewToken(tokenFile);
-  const addresses = join(art, 'addresses.txt');
+  const addresses = join(run, 'addresses.txt');
   const { rmSync } = await import('node:fs');
   rmSync(addresses, { force: true });
   const fleet: ChildProcess = spawn(process.execPath, [CLI, 'serve', '--data', trainData, '--index', indexPath, '--slices', '2', '--replicas', '2', '--addresses', addresses, '--token-file', tokenFile], { stdio: ['ignore', 'inherit', 'inherit'] });
@@ -144,7 +146,7 @@ async function runDemo(o: DemoOptions): Promise<void> {
     const client = await RetrievalClient.connect({ addresses: readAddresses(addresses), token: readToken(tokenFile) });
     const encoder = loadEncoder(embedder);
     const retriever = new FleetRetriever(client, { model: encoder, tokenizer: loadTokenizer(embedder), maxLength: 128 });
-    const resultsDir = join(art, 'results', `${o.model ? 'custom' : 'tiny'}-k${o.neighbors}-d${o.docsPerTask}-lr${o.learningRate}`);
+    const resultsDir = join(run, 'results', `${o.model ? 'custom' : 'tiny'}-k${o.neighbors}-d${o.docsPerTask}-lr${o.learningRate}`);
     for (const method of ['ttt', 'context', 'interpolation', 'dynamic'] as const) {
       const lm = loadCausalLM(model);
       try {

@@ -1,17 +1,8 @@
 // `tttnn eval`: TTT-NN and its baselines over the test documents, with the
 // original's flags and defaults.
 import { type Command, Option } from 'commander';
+import { integerArg, numberArg } from './parse.js';
 
-const int = (name: string) => (value: string): number => {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new Error(`${name} must be a non-negative integer, got "${value}"`);
-  return n;
-};
-const num = (name: string) => (value: string): number => {
-  const n = Number(value);
-  if (!Number.isFinite(n)) throw new Error(`${name} must be a number, got "${value}"`);
-  return n;
-};
 
 /** The original's learning rates: GPT-2 2e-5, GPT-Neo 5e-6. */
 export const DEFAULT_LEARNING_RATES: Record<string, number> = { gpt2: 2e-5, gpt_neo: 5e-6 };
@@ -29,21 +20,21 @@ export function registerEvalCommand(program: Command): void {
     .requiredOption('--data <file>', 'test JSONL file')
     .addOption(new Option('--tasks <tasks>', 'pile_all, or comma-separated task names (pile_github, ...)').default('pile_all'))
     .requiredOption('--results-dir <dir>', 'where result files go')
-    .addOption(new Option('--rank <r>', 'this process\'s rank: it takes every world-size-th document from rank').default(0).argParser(int('--rank')))
-    .addOption(new Option('--world-size <w>', 'number of evaluation processes').default(1).argParser(int('--world-size')))
-    .addOption(new Option('--num-neighbors <k>', 'neighbours per document').default(50).argParser(int('--num-neighbors')))
-    .option('--learning-rate <lr>', 'test-time learning rate (default: GPT-2 2e-5, GPT-Neo 5e-6)', num('--learning-rate'))
-    .addOption(new Option('--adam-epsilon <eps>', 'AdamW epsilon').default(1e-8).argParser(num('--adam-epsilon')))
-    .addOption(new Option('--weight-decay <wd>', 'AdamW weight decay').default(0).argParser(num('--weight-decay')))
-    .option('--max-length <n>', "window length (default: the model's context: GPT-2 1024, GPT-Neo 2048)", int('--max-length'))
-    .option('--stride <n>', 'tokens between training windows (default: max-length)', int('--stride'))
-    .addOption(new Option('--distance-threshold <d>', 'drop neighbours farther than this (squared L2)').default(4.0).argParser(num('--distance-threshold')))
+    .addOption(new Option('--rank <r>', 'this process\'s rank: it takes every world-size-th document from rank').default(0).argParser(integerArg('--rank')))
+    .addOption(new Option('--world-size <w>', 'number of evaluation processes').default(1).argParser(integerArg('--world-size')))
+    .addOption(new Option('--num-neighbors <k>', 'neighbours per document').default(50).argParser(integerArg('--num-neighbors')))
+    .option('--learning-rate <lr>', 'test-time learning rate (default: GPT-2 2e-5, GPT-Neo 5e-6)', numberArg('--learning-rate'))
+    .addOption(new Option('--adam-epsilon <eps>', 'AdamW epsilon').default(1e-8).argParser(numberArg('--adam-epsilon')))
+    .addOption(new Option('--weight-decay <wd>', 'AdamW weight decay').default(0).argParser(numberArg('--weight-decay')))
+    .option('--max-length <n>', "window length (default: the model's context: GPT-2 1024, GPT-Neo 2048)", integerArg('--max-length'))
+    .option('--stride <n>', 'tokens between training windows (default: max-length)', integerArg('--stride'))
+    .addOption(new Option('--distance-threshold <d>', 'drop neighbours farther than this (squared L2)').default(4.0).argParser(numberArg('--distance-threshold')))
     .option('--no-reset-weights', 'keep the trained weights from one document to the next')
     .option('--no-reset-optimizer', "keep AdamW's moments from one document to the next (the original's behaviour)")
     .option('--split-text', 'retrieve with the first half of each document (at most 1024 tokens) and score the rest')
-    .addOption(new Option('--val-portion <p>', 'share of each task\'s shuffled test documents evaluated').default(0.2).argParser(num('--val-portion')))
-    .addOption(new Option('--seed <n>', 'shuffle and dropout seed').default(1216).argParser(int('--seed')))
-    .option('--docs-per-task <n>', 'at most this many documents per task (per rank)', int('--docs-per-task'))
+    .addOption(new Option('--val-portion <p>', 'share of each task\'s shuffled test documents evaluated').default(0.2).argParser(numberArg('--val-portion')))
+    .addOption(new Option('--seed <n>', 'shuffle and dropout seed').default(1216).argParser(integerArg('--seed')))
+    .option('--docs-per-task <n>', 'at most this many documents per task (per rank)', integerArg('--docs-per-task'))
     .addOption(new Option('--on-missing-shard <policy>', 'fail, or retrieve from the shards that answer and flag the document').choices(['fail', 'partial']).default('fail'))
     .action(async (o: Record<string, unknown>) => {
       const { loadCausalLM, loadEncoder } = await import('../models/index.js');

@@ -1,12 +1,8 @@
 // `tttnn index build|info|split`: FAISS indexes of a corpus.
 import { statSync } from 'node:fs';
 import { type Command, Option } from 'commander';
+import { integerArg } from './parse.js';
 
-const int = (name: string) => (value: string): number => {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new Error(`${name} must be a non-negative integer, got "${value}"`);
-  return n;
-};
 
 export function registerIndexCommand(program: Command): void {
   const index = program.command('index').description('build, inspect and split FAISS indexes of document embeddings');
@@ -18,11 +14,11 @@ export function registerIndexCommand(program: Command): void {
     .requiredOption('--embedder <dir>', 'encoder checkpoint directory (roberta) with its tokenizer')
     .requiredOption('--out <dir>', 'output directory for the index and embedding_model.txt')
     .addOption(new Option('--factory <string>', 'FAISS index factory string: Flat (exact, the original), IVF4096,PQ64, HNSW32, SQ8, ...').default('Flat'))
-    .option('--begin <n>', 'first line to index (a slice)', int('--begin'))
-    .option('--end <n>', 'line after the last one to index', int('--end'))
-    .addOption(new Option('--batch-size <n>', 'documents per embedding batch').default(32).argParser(int('--batch-size')))
-    .option('--max-length <n>', "tokens per document (default: the encoder's context)", int('--max-length'))
-    .addOption(new Option('--train-sample <n>', 'vectors to train compressed indexes on').default(100_000).argParser(int('--train-sample')))
+    .option('--begin <n>', 'first line to index (a slice)', integerArg('--begin'))
+    .option('--end <n>', 'line after the last one to index', integerArg('--end'))
+    .addOption(new Option('--batch-size <n>', 'documents per embedding batch').default(32).argParser(integerArg('--batch-size')))
+    .option('--max-length <n>', "tokens per document (default: the encoder's context)", integerArg('--max-length'))
+    .addOption(new Option('--train-sample <n>', 'vectors to train compressed indexes on').default(100_000).argParser(integerArg('--train-sample')))
     .addOption(new Option('--on-bad-line <policy>', "skip (embed ' ', keeping ids aligned) or fail").choices(['skip', 'fail']).default('fail'))
     .action(async (o: { data: string; embedder: string; out: string; factory: string; begin?: number; end?: number; batchSize: number; maxLength?: number; trainSample: number; onBadLine: 'skip' | 'fail' }) => {
       const { loadEncoder } = await import('../models/index.js');
@@ -59,7 +55,7 @@ export function registerIndexCommand(program: Command): void {
     .command('split')
     .description('split a Flat <datafile>.index into N slice files <datafile>-<begin>-<end>.index (one per shard server)')
     .argument('<file>', 'Flat index file')
-    .requiredOption('--slices <n>', 'number of slices', int('--slices'))
+    .requiredOption('--slices <n>', 'number of slices', integerArg('--slices'))
     .action(async (file: string, o: { slices: number }) => {
       const { splitIndex } = await import('../index/index.js');
       for (const out of splitIndex(file, o.slices)) console.log(out);

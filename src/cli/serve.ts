@@ -2,12 +2,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { type Command, Option } from 'commander';
+import { integerArg } from './parse.js';
 
-const int = (name: string) => (value: string): number => {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new Error(`${name} must be a non-negative integer, got "${value}"`);
-  return n;
-};
 
 export function registerServeCommands(program: Command): void {
   program
@@ -15,12 +11,12 @@ export function registerServeCommands(program: Command): void {
     .description('start N slices x R replicas of shard servers for one data file; each appends host:port to the addresses file once ready. Stops on Ctrl-C or tttnn shutdown')
     .requiredOption('--data <file>', 'the JSONL data file the index was built from')
     .requiredOption('--index <file>', '<datafile>.index (Flat indexes are split into slices as needed)')
-    .addOption(new Option('--slices <n>', 'slices of the file, one server process each').default(1).argParser(int('--slices')))
-    .addOption(new Option('--replicas <r>', 'replicas of every slice').default(1).argParser(int('--replicas')))
+    .addOption(new Option('--slices <n>', 'slices of the file, one server process each').default(1).argParser(integerArg('--slices')))
+    .addOption(new Option('--replicas <r>', 'replicas of every slice').default(1).argParser(integerArg('--replicas')))
     .requiredOption('--addresses <file>', 'addresses file to append host:port lines to')
     .requiredOption('--token-file <file>', 'file holding the shared secret (at least 16 characters)')
     .addOption(new Option('--host <host>', 'interface to listen on').default('127.0.0.1'))
-    .addOption(new Option('--port <port>', 'first port (0: a free port for each server)').default(0).argParser(int('--port')))
+    .addOption(new Option('--port <port>', 'first port (0: a free port for each server)').default(0).argParser(integerArg('--port')))
     .option('--mmap', 'memory-map the index where FAISS supports it (IVF)')
     .action(async (o: { data: string; index: string; slices: number; replicas: number; addresses: string; tokenFile: string; host: string; port: number; mmap?: boolean }) => {
       if (o.slices < 1 || o.replicas < 1) throw new Error('--slices and --replicas must be at least 1');
@@ -35,12 +31,12 @@ export function registerServeCommands(program: Command): void {
     .description('one shard server (started by tttnn serve)')
     .requiredOption('--data <file>', 'JSONL data file')
     .requiredOption('--index <file>', 'index file of the slice')
-    .addOption(new Option('--begin <n>', 'line number of the slice\'s first vector').default(0).argParser(int('--begin')))
-    .addOption(new Option('--replica <n>', 'replica number').default(0).argParser(int('--replica')))
+    .addOption(new Option('--begin <n>', 'line number of the slice\'s first vector').default(0).argParser(integerArg('--begin')))
+    .addOption(new Option('--replica <n>', 'replica number').default(0).argParser(integerArg('--replica')))
     .requiredOption('--addresses <file>', 'addresses file')
     .requiredOption('--token-file <file>', 'token file')
     .addOption(new Option('--host <host>', 'interface').default('127.0.0.1'))
-    .addOption(new Option('--port <port>', 'port (0: free)').default(0).argParser(int('--port')))
+    .addOption(new Option('--port <port>', 'port (0: free)').default(0).argParser(integerArg('--port')))
     .option('--mmap', 'memory-map the index')
     .action(async (o: { data: string; index: string; begin: number; replica: number; addresses: string; tokenFile: string; host: string; port: number; mmap?: boolean }) => {
       const { FaissIndex, checkIndexMatchesData } = await import('../index/index.js');
@@ -72,7 +68,7 @@ export function registerServeCommands(program: Command): void {
     .requiredOption('--addresses <file>', 'addresses file')
     .requiredOption('--token-file <file>', 'token file')
     .requiredOption('--embedder <dir>', 'the encoder the index was built with')
-    .addOption(new Option('-k <k>', 'neighbours').default(10).argParser(int('-k')))
+    .addOption(new Option('-k <k>', 'neighbours').default(10).argParser(integerArg('-k')))
     .addOption(new Option('--on-missing-shard <policy>', 'fail, or search the shards that answer and flag the result partial').choices(['fail', 'partial']).default('fail'))
     .argument('<text>', 'query text')
     .action(async (text: string, o: { addresses: string; tokenFile: string; embedder: string; k: number; onMissingShard: 'fail' | 'partial' }) => {

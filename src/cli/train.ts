@@ -1,16 +1,7 @@
 // `tttnn train`: masked-LM or causal-LM training with checkpoints and resume.
 import { type Command, Option } from 'commander';
+import { integerArg, numberArg } from './parse.js';
 
-const int = (name: string) => (value: string): number => {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 0) throw new Error(`${name} must be a non-negative integer, got "${value}"`);
-  return n;
-};
-const num = (name: string) => (value: string): number => {
-  const n = Number(value);
-  if (!Number.isFinite(n) || n < 0) throw new Error(`${name} must be a non-negative number, got "${value}"`);
-  return n;
-};
 
 export function registerTrainCommand(program: Command): void {
   program
@@ -26,24 +17,24 @@ export function registerTrainCommand(program: Command): void {
     .requiredOption('--data <files...>', 'training JSONL files (.jsonl or .jsonl.zst), read in order, repeated as epochs')
     .option('--val <file>', 'validation JSONL file')
     .requiredOption('--out <dir>', 'output directory for checkpoints and log.jsonl')
-    .option('--batch-size <n>', 'sequences per step (default: the preset\'s, else 8)', int('--batch-size'))
-    .option('--seq-len <n>', 'tokens per sequence (default: the preset\'s, else the model context)', int('--seq-len'))
-    .option('--lr <rate>', 'peak learning rate (default: the preset\'s, else 5e-4)', num('--lr'))
-    .addOption(new Option('--adam-eps <eps>', 'AdamW epsilon').default(1e-8).argParser(num('--adam-eps')))
-    .option('--weight-decay <wd>', 'AdamW decoupled weight decay (default 0.01)', num('--weight-decay'))
-    .requiredOption('--max-steps <n>', 'optimizer steps to train for', int('--max-steps'))
+    .option('--batch-size <n>', 'sequences per step (default: the preset\'s, else 8)', integerArg('--batch-size'))
+    .option('--seq-len <n>', 'tokens per sequence (default: the preset\'s, else the model context)', integerArg('--seq-len'))
+    .option('--lr <rate>', 'peak learning rate (default: the preset\'s, else 5e-4)', numberArg('--lr'))
+    .addOption(new Option('--adam-eps <eps>', 'AdamW epsilon').default(1e-8).argParser(numberArg('--adam-eps')))
+    .option('--weight-decay <wd>', 'AdamW decoupled weight decay (default 0.01)', numberArg('--weight-decay'))
+    .requiredOption('--max-steps <n>', 'optimizer steps to train for', integerArg('--max-steps'))
     .addOption(new Option('--schedule <kind>', 'learning rate schedule (step: the original\'s 10x drop every 1.5M sequences)').choices(['step', 'cosine', 'constant']))
-    .addOption(new Option('--step-every-sequences <n>', 'step schedule: sequences between drops').default(1_500_000).argParser(int('--step-every-sequences')))
-    .addOption(new Option('--step-factor <f>', 'step schedule: multiplier at each drop').default(0.1).argParser(num('--step-factor')))
-    .option('--warmup <steps>', 'linear warm-up steps (default: the preset\'s, else 0)', int('--warmup'))
-    .addOption(new Option('--grad-clip <norm>', 'clip the gradient norm to this').default(1.0).argParser(num('--grad-clip')))
-    .addOption(new Option('--eval-every <steps>', 'validate every this many steps (0: only at the end)').default(0).argParser(int('--eval-every')))
-    .addOption(new Option('--val-batches <n>', 'batches of --val per validation').default(20).argParser(int('--val-batches')))
-    .addOption(new Option('--save-every <steps>', 'checkpoint every this many steps (0: only at the end)').default(0).argParser(int('--save-every')))
-    .addOption(new Option('--save-total-limit <n>', 'checkpoints kept').default(2).argParser(int('--save-total-limit')))
-    .addOption(new Option('--seed <n>', 'random seed (dropout, masking, initialisation)').default(0).argParser(int('--seed')))
+    .addOption(new Option('--step-every-sequences <n>', 'step schedule: sequences between drops').default(1_500_000).argParser(integerArg('--step-every-sequences')))
+    .addOption(new Option('--step-factor <f>', 'step schedule: multiplier at each drop').default(0.1).argParser(numberArg('--step-factor')))
+    .option('--warmup <steps>', 'linear warm-up steps (default: the preset\'s, else 0)', integerArg('--warmup'))
+    .addOption(new Option('--grad-clip <norm>', 'clip the gradient norm to this').default(1.0).argParser(numberArg('--grad-clip')))
+    .addOption(new Option('--eval-every <steps>', 'validate every this many steps (0: only at the end)').default(0).argParser(integerArg('--eval-every')))
+    .addOption(new Option('--val-batches <n>', 'batches of --val per validation').default(20).argParser(integerArg('--val-batches')))
+    .addOption(new Option('--save-every <steps>', 'checkpoint every this many steps (0: only at the end)').default(0).argParser(integerArg('--save-every')))
+    .addOption(new Option('--save-total-limit <n>', 'checkpoints kept').default(2).argParser(integerArg('--save-total-limit')))
+    .addOption(new Option('--seed <n>', 'random seed (dropout, masking, initialisation)').default(0).argParser(integerArg('--seed')))
     .addOption(new Option('--packing <mode>', 'truncate: one sequence per document (the original\'s MLM data); chunk: every token, in seq-len pieces (default for causal)').choices(['truncate', 'chunk']))
-    .option('--time-limit <seconds>', 'checkpoint and stop after this long (resume later)', num('--time-limit'))
+    .option('--time-limit <seconds>', 'checkpoint and stop after this long (resume later)', numberArg('--time-limit'))
     .action(async (options: Record<string, unknown>) => {
       const { manualSeed } = await import('../engine/index.js');
       const { train } = await import('../train/trainer.js');
