@@ -58,6 +58,7 @@ async function runDemo(o: DemoOptions): Promise<void> {
   const corpus = join(art, `corpus-${o.size}mb`);
   // Models, index and results belong to one corpus.
   const run = join(art, `run-${o.size}mb`);
+  mkdirSync(run, { recursive: true });
 
   say(`1/6 corpus (${o.size} MB) -> ${corpus}`);
   if (!existsSync(join(corpus, 'manifest.json'))) {
