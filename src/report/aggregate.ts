@@ -71,13 +71,22 @@ export function weightedMean(values: Map<string, number>, weights: Record<string
   return total === 0 ? NaN : sum / total;
 }
 
-/** 10%-90% bootstrap interval of a statistic of the documents (seeded, documents resampled per task). */
+/**
+ * 10%-90% bootstrap interval of a statistic (seeded): each resample draws as
+ * many documents as there are, with replacement, from all tasks together,
+ * so tasks with a single document still vary (a task drawn no document is
+ * left out of that resample's weighted mean).
+ */
 export function bootstrapInterval(byTask: Map<string, DocumentResult[]>, statistic: (sample: Map<string, DocumentResult[]>) => number, resamples = 1000, seed = 1216): [number, number] {
   const random = seededRandom(seed);
+  const pooled = [...byTask.values()].flat();
   const values: number[] = [];
   for (let r = 0; r < resamples; r++) {
     const sample = new Map<string, DocumentResult[]>();
-    for (const [task, docs] of byTask) sample.set(task, Array.from({ length: docs.length }, () => docs[Math.floor(random() * docs.length)] as DocumentResult));
+    for (let i = 0; i < pooled.length; i++) {
+      const doc = pooled[Math.floor(random() * pooled.length)] as DocumentResult;
+      (sample.get(doc.task) ?? sample.set(doc.task, []).get(doc.task)!).push(doc);
+    }
     values.push(statistic(sample));
   }
   values.sort((a, b) => a - b);
