@@ -58,10 +58,10 @@ print(json.dumps({'seconds': torch_models.encoder_forward_seconds(d['vocab'], 12
 }
 
 // ---- 2. index kinds ----
-/** Vectors around 1000 random centres, a cluster structure like document embeddings have. */
+/** Vectors around 1000 random centres, a cluster structure like document embeddings have; queries come from the same centres. */
+const centres = ((random) => new Float32Array(1000 * D).map(() => random() * 2 - 1))(seededRandom(7));
 function clustered(n: number, seed: number): Float32Array {
   const random = seededRandom(seed);
-  const centres = new Float32Array(1000 * D).map(() => random() * 2 - 1);
   const out = new Float32Array(n * D);
   for (let i = 0; i < n; i++) {
     const c = Math.floor(random() * 1000) * D;
