@@ -11,9 +11,9 @@
 // Model FLOPs utilisation is reported against raw sgemm measured in the same
 // run (the ceiling). All in one run, because this machine's speed drifts.
 import { availableParallelism } from 'node:os';
-import { AdamW, clipGradNorm, getNumThreads, manualSeed, noGrad, randint, rawSgemmSeconds, tidy } from '../src/engine/index.js';
-import { causalLmLoss, createModel, type CausalLM, type EncoderModel } from '../src/models/index.js';
-import { REFERENCE_DIR, formatTable, runPython } from './helpers.js';
+import { getNumThreads, manualSeed, noGrad, randint, rawSgemmSeconds, tidy } from '../src/engine/index.js';
+import { createModel, type CausalLM, type EncoderModel } from '../src/models/index.js';
+import { REFERENCE_DIR, causalTrainStepSeconds, formatTable, runPython } from './helpers.js';
 
 const QUICK = process.env['BENCH_QUICK'] === '1';
 const GPT = QUICK ? { layers: 4, d: 512, heads: 8, seq: 512 } : { layers: 12, d: 768, heads: 12, seq: 1024 };
@@ -32,22 +32,7 @@ function ourGptStep(): number {
     model_type: 'gpt2', vocab_size: VOCAB, n_positions: GPT.seq, n_embd: GPT.d, n_layer: GPT.layers, n_head: GPT.heads,
     embd_pdrop: 0, attn_pdrop: 0, resid_pdrop: 0,
   }) as CausalLM;
-  model.training = true;
-  const optimizer = new AdamW(model.parameters.list(), { lr: 1e-4 });
-  const step = (): void =>
-    tidy(() => {
-      optimizer.zeroGrad();
-      const loss = causalLmLoss(model, randint(0, VOCAB, [1, GPT.seq]));
-      loss.backward();
-      clipGradNorm(model.parameters.list(), 1.0);
-      optimizer.step();
-    });
-  step(); // warm-up: allocator cache, optimizer state
-  const start = process.hrtime.bigint();
-  for (let i = 0; i < STEPS; i++) step();
-  const seconds = Number(process.hrtime.bigint() - start) / 1e9 / STEPS;
-  model.dispose();
-  return seconds;
+  return causalTrainStepSeconds(model, 1, GPT.seq, STEPS);
 }
 
 function ourEncoderForward(): number {

@@ -4,10 +4,10 @@
 // python3-torch, in the same run. Target: at least 1.5x.
 //
 //   npm run bench:train
-import { AdamW, clipGradNorm, getNumThreads, manualSeed, randint, tidy } from '../src/engine/index.js';
-import { causalLmLoss, createModel, type CausalLM } from '../src/models/index.js';
+import { getNumThreads, manualSeed } from '../src/engine/index.js';
+import { createModel, type CausalLM } from '../src/models/index.js';
 import { PRESETS } from '../src/train/presets.js';
-import { REFERENCE_DIR, formatTable, runPython } from './helpers.js';
+import { REFERENCE_DIR, causalTrainStepSeconds, formatTable, runPython } from './helpers.js';
 
 const preset = PRESETS['tiny-gpt']!;
 const { seqLen, batchSize } = preset.defaults;
@@ -16,23 +16,7 @@ const STEPS = Number(process.env['BENCH_STEPS'] ?? 8);
 
 function ours(): number {
   manualSeed(0);
-  const model = createModel(preset.config) as CausalLM;
-  model.training = true;
-  const optimizer = new AdamW(model.parameters.list(), { lr: 1e-3 });
-  const step = (): void =>
-    tidy(() => {
-      optimizer.zeroGrad();
-      const loss = causalLmLoss(model, randint(0, config.vocab_size, [batchSize, seqLen]));
-      loss.backward();
-      clipGradNorm(model.parameters.list(), 1.0);
-      optimizer.step();
-    });
-  step();
-  const start = process.hrtime.bigint();
-  for (let i = 0; i < STEPS; i++) step();
-  const seconds = Number(process.hrtime.bigint() - start) / 1e9 / STEPS;
-  model.dispose();
-  return seconds;
+  return causalTrainStepSeconds(createModel(preset.config) as CausalLM, batchSize, seqLen, STEPS);
 }
 
 const PYTORCH = String.raw`
