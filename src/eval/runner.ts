@@ -6,7 +6,6 @@ import type { BpeTokenizer } from '../tokenizers/index.js';
 import { contextLoglikelihood } from './context.js';
 import { selectDocuments, type EvalDocument } from './documents.js';
 import { ALPHAS, interpolationLoglikelihoods, neighborUnigram } from './interpolation.js';
-import { rollingLoglikelihood } from './loglikelihood.js';
 import { countBytes, countWords } from './metrics.js';
 import { appendResult, finishedDocuments, resultPath, type DocumentResult } from './results.js';
 import type { Retrieval, Retriever } from './retriever.js';
@@ -154,10 +153,5 @@ async function evaluateDocument(
       return { ...base, alphas: ALPHAS, alpha_loglikelihoods: interpolationLoglikelihoods(model, split.scored, eos, knn, maxLength) };
     }
   }
-}
-
-/** Plain score of a document (no neighbours): what every method's curve starts from. */
-export function plainLoglikelihood(model: CausalLM, tokenizer: BpeTokenizer, text: string, maxLength = model.contextLength): number {
-  return rollingLoglikelihood(model, tokenizer.encode(text), tokenizer.eosTokenId ?? 0, maxLength);
 }
 
