@@ -27,7 +27,7 @@ export function neighborUnigram(neighborTokens: readonly (readonly number[])[], 
 /** Log-likelihood of `tokens` at each alpha of ALPHAS (rolling windows as the plain score). */
 export function interpolationLoglikelihoods(model: CausalLM, tokens: readonly number[], prefixToken: number, knn: Map<number, number>, maxLength: number): number[] {
   const totals = ALPHAS.map(() => 0);
-  const device = model.parameters.get(model.parameters.names()[0] as string).device;
+  const device = model.parameters.device;
   for (const window of rollingWindows(tokens, prefixToken, maxLength)) {
     const input = [...window.context, ...window.continuation].slice(0, -1);
     const n = window.continuation.length;

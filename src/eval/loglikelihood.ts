@@ -6,7 +6,7 @@ import { rollingWindows, type ScoringWindow } from './rolling-windows.js';
 
 /** Sum of log p(continuation | context) for one window. */
 export function windowLoglikelihood(model: CausalLM, window: ScoringWindow): number {
-  const device = model.parameters.get(model.parameters.names()[0] as string).device;
+  const device = model.parameters.device;
   const input = [...window.context, ...window.continuation].slice(0, -1);
   return tidy(() =>
     noGrad(() => {

@@ -32,7 +32,7 @@ export interface TttCurve {
 export function trainOnTokens(model: CausalLM, optimizer: AdamW, tokens: readonly number[], s: TttSettings): number[] {
   const losses: number[] = [];
   model.training = true;
-  const device = model.parameters.get(model.parameters.names()[0] as string).device;
+  const device = model.parameters.device;
   for (let start = 0; start < tokens.length; start += s.stride) {
     const window = tokens.slice(start, start + s.maxLength);
     if (window.length < 2) break;

@@ -6,9 +6,10 @@
 // attention that only sees the last `window_size` tokens
 // (config.attention_types, e.g. [[["global", "local"], 12]]).
 // Shapes: B batch, T tokens, C = hidden_size, H = num_heads, V = vocab_size.
-import { arange, dropout, embedding, gelu, keep, layerNorm, linear, ones, randn, tidy, zeros, type Tensor } from '../engine/index.js';
+import { dropout, gelu, layerNorm, linear, ones, randn, tidy, zeros, type Tensor } from '../engine/index.js';
 import { attend, causalMask, localCausalMask, mergeHeads, paddingBlocked, splitHeads } from './attention.js';
 import { ConfigReader, geluVariant, type RawConfig } from './config.js';
+import { MaskCache, canonicalDecoderName, decoderLogits } from './decoder.js';
 import type { CausalLM } from './language-model.js';
 import { ParameterSet, type ParameterSpec, type PlacementOptions } from './parameter-set.js';
 
@@ -93,8 +94,7 @@ function gptNeoSpec(c: GptNeoConfig): ParameterSpec {
 }
 
 function canonicalGptNeoName(name: string): string | null {
-  if (name === 'lm_head.weight' || /\.attn\.attention\.(masked_)?bias$/.test(name)) return null;
-  return name.startsWith('transformer.') ? name : `transformer.${name}`;
+  return canonicalDecoderName(name, /\.attn\.attention\.(masked_)?bias$/);
 }
 
 export class GptNeoForCausalLM implements CausalLM {
@@ -102,7 +102,7 @@ export class GptNeoForCausalLM implements CausalLM {
   readonly modelType = 'gpt_neo';
   readonly config: GptNeoConfig;
   training = false;
-  private readonly masks = new Map<string, Tensor>();
+  private readonly masks = new MaskCache();
 
   private constructor(
     readonly rawConfig: RawConfig,
@@ -137,23 +137,9 @@ export class GptNeoForCausalLM implements CausalLM {
 
   logits(ids: Tensor, attentionMask?: Tensor): Tensor {
     const c = this.config;
-    const [, T] = ids.shape as [number, number];
-    if (T > c.maxPositions) throw new RangeError(`input of ${T} tokens is longer than the model's context (${c.maxPositions})`);
-    const p = (name: string): Tensor => this.parameters.get(name);
-    const drop = (x: Tensor, rate: number): Tensor => dropout(x, rate, this.training);
-    const wte = p('transformer.wte.weight');
-
-    const positions = arange(0, T, 1, { device: ids.device });
-    let x = drop(embedding(wte, ids).add(embedding(p('transformer.wpe.weight'), positions)), c.embedDropout); // [B, T, C]
     const padding = attentionMask ? paddingBlocked(attentionMask) : undefined; // [B, 1, 1, T]
-
-    // One scope per block, so intermediates are freed as each block returns.
-    for (let i = 0; i < c.numLayers; i++) {
-      const input = x;
-      x = tidy(() => this.block(i, input, padding));
-    }
-    x = layerNorm(x, [c.hiddenSize], p('transformer.ln_f.weight'), p('transformer.ln_f.bias'), c.layerNormEpsilon);
-    return linear(x, wte); // tied lm_head: [B, T, V]
+    const shape = { contextLength: c.maxPositions, layers: c.numLayers, hiddenSize: c.hiddenSize, layerNormEpsilon: c.layerNormEpsilon, embeddingDropout: c.embedDropout, training: this.training };
+    return decoderLogits(this.parameters, ids, shape, (i, x) => this.block(i, x, padding));
   }
 
   /** One transformer block: x [B, T, C] -> [B, T, C]; padding [B, 1, 1, T] or undefined. */
@@ -178,13 +164,7 @@ export class GptNeoForCausalLM implements CausalLM {
   }
 
   private mask(kind: 'global' | 'local', t: number, device: string): Tensor {
-    const key = `${kind}:${t}@${device}`;
-    let mask = this.masks.get(key);
-    if (!mask) {
-      mask = keep(kind === 'global' ? causalMask(t, device) : localCausalMask(t, this.config.windowSize, device));
-      this.masks.set(key, mask);
-    }
-    return mask;
+    return this.masks.get(`${kind}:${t}@${device}`, () => (kind === 'global' ? causalMask(t, device) : localCausalMask(t, this.config.windowSize, device)));
   }
 
   checkpointWeights(): Map<string, Tensor> {
@@ -193,7 +173,6 @@ export class GptNeoForCausalLM implements CausalLM {
 
   dispose(): void {
     this.parameters.dispose();
-    for (const m of this.masks.values()) m.dispose();
-    this.masks.clear();
+    this.masks.dispose();
   }
 }

@@ -4,9 +4,10 @@
 // unchanged: the projections are Conv1D layers whose weights are stored
 // [in, out] (the transpose of nn.Linear), and lm_head shares wte's weight.
 // Shapes: B batch, T tokens, C = n_embd, H = n_head, V = vocab_size.
-import { arange, dropout, embedding, gelu, layerNorm, linear, randn, zeros, ones, keep, tidy, type Tensor } from '../engine/index.js';
+import { dropout, gelu, layerNorm, linear, randn, zeros, ones, tidy, type Tensor } from '../engine/index.js';
 import { attend, causalMask, mergeHeads, paddingBlocked, splitHeads } from './attention.js';
 import { ConfigReader, geluVariant, type RawConfig } from './config.js';
+import { MaskCache, canonicalDecoderName, decoderLogits } from './decoder.js';
 import type { CausalLM } from './language-model.js';
 import { ParameterSet, type ParameterSpec, type PlacementOptions } from './parameter-set.js';
 
@@ -69,8 +70,7 @@ function gpt2Spec(c: Gpt2Config): ParameterSpec {
 
 /** Checkpoint name -> our name; null for what we do not store (tied lm_head, attention mask buffers). */
 function canonicalGpt2Name(name: string): string | null {
-  if (name === 'lm_head.weight' || /\.attn\.(masked_)?bias$/.test(name)) return null;
-  return name.startsWith('transformer.') ? name : `transformer.${name}`;
+  return canonicalDecoderName(name, /\.attn\.(masked_)?bias$/);
 }
 
 export class Gpt2LMHeadModel implements CausalLM {
@@ -78,7 +78,7 @@ export class Gpt2LMHeadModel implements CausalLM {
   readonly modelType = 'gpt2';
   readonly config: Gpt2Config;
   training = false;
-  private readonly masks = new Map<string, Tensor>();
+  private readonly masks = new MaskCache();
 
   private constructor(
     readonly rawConfig: RawConfig,
@@ -117,27 +117,11 @@ export class Gpt2LMHeadModel implements CausalLM {
 
   logits(ids: Tensor, attentionMask?: Tensor): Tensor {
     const c = this.config;
-    const [, T] = ids.shape as [number, number];
-    if (T > c.nPositions) throw new RangeError(`input of ${T} tokens is longer than the model's context (${c.nPositions})`);
-    const p = (name: string): Tensor => this.parameters.get(name);
-    const drop = (x: Tensor, rate: number): Tensor => dropout(x, rate, this.training);
-    const wte = p('transformer.wte.weight');
-
-    const positions = arange(0, T, 1, { device: ids.device });
-    let x = embedding(wte, ids).add(embedding(p('transformer.wpe.weight'), positions)); // [B, T, C]
-    x = drop(x, c.embdPdrop);
-    let blocked = this.causalMask(T, ids.device); // [T, T]
+    const T = ids.size(1);
+    let blocked = this.masks.get(`${T}@${ids.device}`, () => causalMask(T, ids.device)); // [T, T]
     if (attentionMask) blocked = blocked.logicalOr(paddingBlocked(attentionMask)); // [B, 1, T, T]
-
-    // Each block in its own scope: its intermediates are freed as soon as it
-    // returns (autograd keeps what backward needs), so memory does not grow
-    // with depth.
-    for (let i = 0; i < c.nLayer; i++) {
-      const input = x;
-      x = tidy(() => this.block(i, input, blocked));
-    }
-    x = layerNorm(x, [c.nEmbd], p('transformer.ln_f.weight'), p('transformer.ln_f.bias'), c.layerNormEpsilon);
-    return linear(x, wte); // tied lm_head: [B, T, V]
+    const shape = { contextLength: c.nPositions, layers: c.nLayer, hiddenSize: c.nEmbd, layerNormEpsilon: c.layerNormEpsilon, embeddingDropout: c.embdPdrop, training: this.training };
+    return decoderLogits(this.parameters, ids, shape, (i, x) => this.block(i, x, blocked));
   }
 
   /** One transformer block: x [B, T, C] -> [B, T, C]. */
@@ -160,23 +144,12 @@ export class Gpt2LMHeadModel implements CausalLM {
     return x1.add(drop(mlpOut, c.residPdrop));
   }
 
-  private causalMask(t: number, device: string): Tensor {
-    const key = `${t}@${device}`;
-    let mask = this.masks.get(key);
-    if (!mask) {
-      mask = keep(causalMask(t, device));
-      this.masks.set(key, mask);
-    }
-    return mask;
-  }
-
   checkpointWeights(): Map<string, Tensor> {
     return new Map(this.parameters.entries());
   }
 
   dispose(): void {
     this.parameters.dispose();
-    for (const m of this.masks.values()) m.dispose();
-    this.masks.clear();
+    this.masks.dispose();
   }
 }

@@ -90,6 +90,11 @@ export class ParameterSet {
     return [...this.spec.keys()].map((name) => this.get(name));
   }
 
+  /** The device the parameters live on. */
+  get device(): string {
+    return this.get(this.names()[0] as string).device;
+  }
+
   names(): string[] {
     return [...this.spec.keys()];
   }
