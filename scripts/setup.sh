@@ -4,7 +4,9 @@
 #
 #   1. Debian packages: libtorch (the tensor engine), OpenBLAS (without it
 #      libtorch's matmul is ~30x slower), FAISS (indexes), and PyTorch/FAISS
-#      for Python, which tests and benchmarks use as independent references.
+#      for Python, which tests and benchmarks use as independent references;
+#      DejaVu fonts for the report's PNG plots. With --test also Chromium,
+#      in which the tests open the HTML report (headless).
 #   2. npm ci, when package-lock.json changed since the last install.
 #   3. The native addon (native/), when its sources changed.
 #   4. The TypeScript build (dist/).
@@ -15,12 +17,15 @@
 #   TTTNN_SKIP_APT=1   never call apt-get (report missing packages instead).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+for_tests=0
+if [ "${1:-}" = "--test" ]; then for_tests=1; fi
 
 say() { printf 'setup: %s\n' "$*" >&2; }
 
 # ---- 1. Debian packages ----------------------------------------------------
-packages=(libopenblas-dev libfaiss-dev zstd python3-torch python3-faiss python3-numpy)
+packages=(libopenblas-dev libfaiss-dev zstd python3-torch python3-faiss python3-numpy fonts-dejavu-core)
 if [ -z "${TORCH_DIR:-}" ]; then packages+=(libtorch-dev); fi
+if [ "$for_tests" = 1 ]; then packages+=(chromium); fi
 
 missing=()
 for pkg in "${packages[@]}"; do

@@ -4,14 +4,14 @@
 //   3. embed the training split and build its Flat index
 //   4. start 2 slices x 2 replicas of shard servers on 127.0.0.1
 //   5. evaluate TTT-NN and the three baselines on held-out documents of every domain
-//   6. print the pile_all table; stop the servers (on every exit path)
+//   6. write the report (HTML, plots, tables), print the pile_all table; stop the
+//      servers (on every exit path)
 // Every stage's output is kept under --artifacts and reused by the next run.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { existsSync, mkdirSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Command, Option } from 'commander';
-import type { DocumentResult } from '../eval/results.js';
 
 interface DemoOptions {
   artifacts: string;
@@ -163,33 +163,16 @@ async function runDemo(o: DemoOptions): Promise<void> {
     }
     encoder.dispose();
 
-    say('6/6 results');
-    await printSummary(resultsDir, corpus);
-    console.log(`\nresults: ${resultsDir}\ndemo finished in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+    say('6/6 report');
+    const { writeReport } = await import('../report/report.js');
+    const reportDir = join(run, 'report', basename(resultsDir));
+    const report = await writeReport({ resultsDir, out: reportDir, weights: join(corpus, 'manifest.json'), warn: (line) => console.warn(`warning: ${line}`) });
+    console.log(report.markdown);
+    console.log(`\nresults: ${resultsDir}\nreport:  ${join(reportDir, 'report.html')}\ndemo finished in ${((Date.now() - started) / 1000).toFixed(0)} s`);
   } finally {
     stopFleet();
     await new Promise<void>((r) => (fleet.exitCode !== null ? r() : fleet.once('exit', () => r())));
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
-}
-
-async function printSummary(resultsDir: string, corpus: string): Promise<void> {
-  const { loadResults, bitsPerByteCurve, weightedMean, bootstrapInterval } = await import('../report/aggregate.js');
-  const manifest = JSON.parse(readFileSync(join(corpus, 'manifest.json'), 'utf8')) as { weights: Record<string, number> };
-  const { byMethod } = loadResults(resultsDir);
-  const pileAll = (byTask: Map<string, DocumentResult[]>, pick: (curve: number[]) => number): number =>
-    weightedMean(new Map([...byTask].map(([t, docs]) => [t, pick(bitsPerByteCurve(docs))])), manifest.weights);
-  const rows: string[][] = [];
-  for (const [method, byTask] of byMethod) {
-    const before = (c: number[]): number => c[0] ?? NaN;
-    const after = method === 'interpolation' ? (c: number[]): number => Math.min(...c) : (c: number[]): number => c.at(-1) ?? NaN;
-    const [lo0, hi0] = bootstrapInterval(byTask, (s) => pileAll(s, before), 300);
-    const [lo1, hi1] = bootstrapInterval(byTask, (s) => pileAll(s, after), 300);
-    const docs = [...byTask.values()].reduce((n, d) => n + d.length, 0);
-    rows.push([method, String(docs), `${pileAll(byTask, before).toFixed(4)} [${lo0.toFixed(3)}, ${hi0.toFixed(3)}]`, `${pileAll(byTask, after).toFixed(4)} [${lo1.toFixed(3)}, ${hi1.toFixed(3)}]`]);
-  }
-  const header = ['method', 'documents', 'pile_all bits/byte before (10-90%)', 'after k neighbours (interpolation: best alpha)'];
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  for (const row of [header, ...rows]) console.log(row.map((c, i) => c.padEnd(widths[i]!)).join('  '));
 }

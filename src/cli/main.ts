@@ -10,6 +10,7 @@ import { registerIndexCommand } from './index-command.js';
 import { registerServeCommands } from './serve.js';
 import { registerEvalCommand } from './eval.js';
 import { registerDemoCommand } from './demo.js';
+import { registerReportCommand } from './report.js';
 
 function packageVersion(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -30,6 +31,7 @@ export function buildProgram(): Command {
   registerIndexCommand(program);
   registerServeCommands(program);
   registerEvalCommand(program);
+  registerReportCommand(program);
   registerDemoCommand(program);
   return program;
 }

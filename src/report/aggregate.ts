@@ -1,39 +1,69 @@
-// Aggregating result files: per task and method, bits per byte after 0..k
-// neighbours (log-likelihoods and bytes summed over documents, as
-// lm-evaluation-harness aggregates), pile_all as the weighted mean of the
-// tasks, and bootstrap intervals that resample documents.
+// Aggregating result files: per task and method, the perplexity metrics
+// after 0..k neighbours (log-likelihoods, bytes and words summed over
+// documents, as lm-evaluation-harness aggregates), pile_all as the weighted
+// mean of the tasks, and bootstrap intervals that resample documents.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { seededRandom } from '../data/corpus/dm-mathematics.js';
+import { perplexityMetrics, type PerplexityMetrics } from '../eval/metrics.js';
 import type { DocumentResult } from '../eval/results.js';
 
 export interface LoadedResults {
-  /** method -> task -> documents (deduplicated by id). */
+  dir: string;
+  /** method -> task -> documents (all ranks merged, deduplicated by doc_id). */
   byMethod: Map<string, Map<string, DocumentResult[]>>;
+  /** Lines that could not be used (malformed JSON, missing fields, non-finite values). */
   skippedLines: number;
+  /** Documents found in more than one line (a rerun, or two ranks): the last line wins. */
+  duplicateLines: number;
+  /** One per bad line: `file:line: why`. */
   warnings: string[];
 }
 
-/** Reads every <method>/<task>.rank<R>.jsonl under `dir`; a bad line is warned about and skipped. */
+/** Why a parsed line cannot be used, or undefined when it can. */
+function problemWith(r: Partial<DocumentResult>): string | undefined {
+  if (typeof r.task !== 'string' || r.task === '') return 'no "task"';
+  if (typeof r.doc_id !== 'number') return 'no numeric "doc_id"';
+  if (!(typeof r.bytes === 'number' && r.bytes > 0)) return '"bytes" is not a positive number';
+  if (!(typeof r.words === 'number' && r.words > 0)) return '"words" is not a positive number';
+  const curve = r.loglikelihoods ?? r.alpha_loglikelihoods;
+  if (!Array.isArray(curve) || curve.length === 0) return 'no "loglikelihoods" or "alpha_loglikelihoods"';
+  if (!curve.every((v) => typeof v === 'number' && Number.isFinite(v))) return 'a log-likelihood is not a finite number';
+  return undefined;
+}
+
+/**
+ * Reads every <method>/<task>.rank<R>.jsonl under `dir` (the layout the
+ * evaluation writes); a bad line is warned about, counted and skipped.
+ */
 export function loadResults(dir: string): LoadedResults {
-  const out: LoadedResults = { byMethod: new Map(), skippedLines: 0, warnings: [] };
-  if (!existsSync(dir)) throw new Error(`${dir}: no results directory`);
+  const out: LoadedResults = { dir, byMethod: new Map(), skippedLines: 0, duplicateLines: 0, warnings: [] };
+  if (!existsSync(dir)) throw new Error(`${dir}: no such results directory`);
   for (const method of readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name).sort()) {
     const tasks = new Map<string, Map<number, DocumentResult>>();
     for (const file of readdirSync(join(dir, method)).filter((f) => f.endsWith('.jsonl')).sort()) {
-      readFileSync(join(dir, method, file), 'utf8').split('\n').forEach((line, i) => {
+      const path = join(dir, method, file);
+      readFileSync(path, 'utf8').split('\n').forEach((line, i) => {
         if (!line.trim()) return;
+        let problem: string | undefined;
+        let r: DocumentResult | undefined;
         try {
-          const r = JSON.parse(line) as DocumentResult;
-          if (typeof r.task !== 'string' || typeof r.doc_id !== 'number' || !(r.bytes > 0)) throw new Error('missing task, doc_id or bytes');
-          (tasks.get(r.task) ?? tasks.set(r.task, new Map()).get(r.task)!).set(r.doc_id, r);
+          r = JSON.parse(line) as DocumentResult;
+          problem = typeof r === 'object' && r !== null ? problemWith(r) : 'not a JSON object';
         } catch (error) {
-          out.skippedLines++;
-          out.warnings.push(`${join(dir, method, file)}:${i + 1}: ${(error as Error).message}; line skipped`);
+          problem = `not JSON (${(error as Error).message})`;
         }
+        if (problem !== undefined || r === undefined) {
+          out.skippedLines++;
+          out.warnings.push(`${path}:${i + 1}: ${problem ?? 'unreadable'}; line skipped`);
+          return;
+        }
+        const docs = tasks.get(r.task) ?? tasks.set(r.task, new Map()).get(r.task)!;
+        if (docs.has(r.doc_id)) out.duplicateLines++;
+        docs.set(r.doc_id, r);
       });
     }
-    out.byMethod.set(method, new Map([...tasks].map(([t, docs]) => [t, [...docs.values()]])));
+    if (tasks.size > 0) out.byMethod.set(method, new Map([...tasks].sort(([a], [b]) => a.localeCompare(b)).map(([t, docs]) => [t, [...docs.values()]])));
   }
   return out;
 }
@@ -43,23 +73,43 @@ export function curveOf(r: DocumentResult): number[] {
   return r.loglikelihoods ?? r.alpha_loglikelihoods ?? [];
 }
 
-/**
- * Bits per byte after 0..n steps over `docs`; a document with a shorter
- * curve (fewer neighbours passed the threshold) keeps its last value.
- */
-export function bitsPerByteCurve(docs: readonly DocumentResult[], steps?: number): number[] {
-  const n = steps ?? Math.max(0, ...docs.map((d) => curveOf(d).length));
-  const bytes = docs.reduce((s, d) => s + d.bytes, 0);
-  return Array.from({ length: n }, (_, i) => {
-    const ll = docs.reduce((s, d) => {
-      const c = curveOf(d);
-      return s + (c[Math.min(i, c.length - 1)] ?? 0);
-    }, 0);
-    return -ll / bytes / Math.LN2;
-  });
+/** Longest curve among the documents (k + 1 for k neighbours). */
+export function curveLength(docs: readonly DocumentResult[]): number {
+  return docs.reduce((n, d) => Math.max(n, curveOf(d).length), 0);
 }
 
-/** Weighted mean of per-task values (weights need not sum to 100; missing tasks are left out). */
+/**
+ * Perplexity metrics after 0..n-1 steps over `docs`; a document with a
+ * shorter curve (fewer neighbours passed the distance threshold) keeps its
+ * last value. (The original instead dropped documents whose curve length
+ * differed from the median; keeping them scores every document.)
+ */
+export function metricsCurve(docs: readonly DocumentResult[], steps = curveLength(docs)): PerplexityMetrics[] {
+  let bytes = 0;
+  let words = 0;
+  for (const d of docs) {
+    bytes += d.bytes;
+    words += d.words;
+  }
+  return Array.from({ length: steps }, (_, i) => perplexityMetrics({ loglikelihood: loglikelihoodAt(docs, i), bytes, words }));
+}
+
+/** Summed log-likelihood of `docs` after `step` steps (a shorter curve keeps its last value). */
+export function loglikelihoodAt(docs: readonly DocumentResult[], step: number): number {
+  let sum = 0;
+  for (const d of docs) {
+    const c = curveOf(d);
+    sum += c[Math.min(step, c.length - 1)] ?? 0;
+  }
+  return sum;
+}
+
+/** Bits per byte after 0..n-1 steps (see metricsCurve). */
+export function bitsPerByteCurve(docs: readonly DocumentResult[], steps?: number): number[] {
+  return metricsCurve(docs, steps).map((m) => m.bits_per_byte);
+}
+
+/** Weighted mean of per-task values (weights need not sum to 100; tasks without a weight are left out). */
 export function weightedMean(values: Map<string, number>, weights: Record<string, number>): number {
   let sum = 0;
   let total = 0;
@@ -71,17 +121,33 @@ export function weightedMean(values: Map<string, number>, weights: Record<string
   return total === 0 ? NaN : sum / total;
 }
 
+/** The q-quantile of sorted values, interpolating linearly (numpy's default). */
+export function quantile(sorted: readonly number[], q: number): number {
+  if (sorted.length === 0) return NaN;
+  const at = q * (sorted.length - 1);
+  const lo = Math.floor(at);
+  const hi = Math.min(lo + 1, sorted.length - 1);
+  return (sorted[lo] as number) + (at - lo) * ((sorted[hi] as number) - (sorted[lo] as number));
+}
+
+export interface BootstrapOptions {
+  resamples?: number;
+  seed?: number;
+}
+
 /**
- * 10%-90% bootstrap interval of a statistic (seeded): each resample draws as
- * many documents as there are, with replacement, from all tasks together,
- * so tasks with a single document still vary (a task drawn no document is
- * left out of that resample's weighted mean).
+ * 10%-90% bootstrap interval of a statistic (seeded, 1,000 resamples as the
+ * original): each resample draws as many documents as there are, with
+ * replacement, from all tasks together, so tasks with a single document
+ * still vary (a task drawn no document is left out of that resample's
+ * weighted mean). With one task this is the plain document bootstrap.
  */
-export function bootstrapInterval(byTask: Map<string, DocumentResult[]>, statistic: (sample: Map<string, DocumentResult[]>) => number, resamples = 1000, seed = 1216): [number, number] {
-  const random = seededRandom(seed);
+export function bootstrapInterval(byTask: Map<string, DocumentResult[]>, statistic: (sample: Map<string, DocumentResult[]>) => number, options: BootstrapOptions = {}): [number, number] {
+  const random = seededRandom(options.seed ?? 1216);
   const pooled = [...byTask.values()].flat();
+  if (pooled.length === 0) return [NaN, NaN];
   const values: number[] = [];
-  for (let r = 0; r < resamples; r++) {
+  for (let r = 0; r < (options.resamples ?? 1000); r++) {
     const sample = new Map<string, DocumentResult[]>();
     for (let i = 0; i < pooled.length; i++) {
       const doc = pooled[Math.floor(random() * pooled.length)] as DocumentResult;
@@ -90,5 +156,5 @@ export function bootstrapInterval(byTask: Map<string, DocumentResult[]>, statist
     values.push(statistic(sample));
   }
   values.sort((a, b) => a - b);
-  return [values[Math.floor(0.1 * (values.length - 1))] as number, values[Math.floor(0.9 * (values.length - 1))] as number];
+  return [quantile(values, 0.1), quantile(values, 0.9)];
 }

@@ -118,3 +118,14 @@ test('tttnn corpus stats prints per-domain counts', () => {
   assert.match(text, /^DM Mathematics\s+\d+\s+0\.\d\d/m);
   assert.match(text, /^total\s+\d+/m);
 });
+
+test('a small domain still gets one val and one test document', () => {
+  // Six documents: by hash alone (5% each) they would most likely all be training documents.
+  const small: CorpusSource = { id: 'generated:small', domain: 'Small', license: [], units: () => ['u'], documents: () => Array.from({ length: 6 }, (_, i) => `document ${i} `.repeat(20)) };
+  const out = mkdtempSync(join(tmpdir(), 'tttnn-corpus-'));
+  const { domains } = buildCorpus({ out, sizeMB: 1, cacheDir: cache, sources: [small], log: () => undefined });
+  assert.deepEqual([domains['Small']!.train.documents, domains['Small']!.val.documents, domains['Small']!.test.documents], [4, 1, 1]);
+  for (const split of ['train', 'val', 'test']) {
+    assert.equal(readFileSync(join(out, split, '00.jsonl'), 'utf8').split('\n').filter(Boolean).length, domains['Small']![split as 'train' | 'val' | 'test'].documents);
+  }
+});

@@ -63,6 +63,28 @@ interface Pending {
   line: string;
 }
 
+interface DomainDocument {
+  key: string;
+  split: Split;
+  bytes: number;
+  line: string;
+}
+
+/**
+ * A small domain can draw no test (or val) document by hash alone; then the
+ * training documents with the lowest split hashes move there, so every
+ * domain with at least 3 documents is evaluated. Deterministic like the hash.
+ */
+function ensureHeldOut(documents: DomainDocument[]): void {
+  if (documents.length < 3) return;
+  for (const split of ['test', 'val'] as const) {
+    if (documents.some((d) => d.split === split)) continue;
+    const train = documents.filter((d) => d.split === 'train');
+    if (train.length < 2) continue;
+    train.sort((a, b) => unitHash(`split:${a.key}`) - unitHash(`split:${b.key}`))[0]!.split = split;
+  }
+}
+
 export function buildCorpus(options: BuildOptions): Manifest {
   const log = options.log ?? ((m: string) => process.stderr.write(`${m}\n`));
   const sources = options.sources ?? SOURCES;
@@ -85,6 +107,7 @@ export function buildCorpus(options: BuildOptions): Manifest {
     const entry = { task: taskName(domain), sources: [] as string[], train: { documents: 0, bytes: 0 }, val: { documents: 0, bytes: 0 }, test: { documents: 0, bytes: 0 } };
     manifest.domains[domain] = entry;
     const domainSources = sources.filter((s) => s.domain === domain);
+    const domainDocuments: DomainDocument[] = [];
     let used = 0;
     domainSources.forEach((source, k) => {
       // Leftover budget of earlier, smaller sources passes to the later ones.
@@ -116,10 +139,7 @@ export function buildCorpus(options: BuildOptions): Manifest {
           const key = `${source.id}:${unit}:${i}`;
           const document: PileDocument = { text, meta: { pile_set_name: domain, source: source.id } };
           const bytes = Buffer.byteLength(text);
-          const split = splitOf(key, valFraction, testFraction);
-          pending[split].push({ order: unitHash(`order:${key}`), line: JSON.stringify(document) });
-          entry[split].documents++;
-          entry[split].bytes += bytes;
+          domainDocuments.push({ key, split: splitOf(key, valFraction, testFraction), bytes, line: JSON.stringify(document) });
           taken += bytes;
         });
       }
@@ -127,6 +147,12 @@ export function buildCorpus(options: BuildOptions): Manifest {
       entry.sources.push(source.id);
       log(`corpus: ${domain.padEnd(18)} ${source.id.padEnd(34)} ${(taken / 1e6).toFixed(2)} MB from ${units.length} units`);
     });
+    ensureHeldOut(domainDocuments);
+    for (const d of domainDocuments) {
+      pending[d.split].push({ order: unitHash(`order:${d.key}`), line: d.line });
+      entry[d.split].documents++;
+      entry[d.split].bytes += d.bytes;
+    }
   }
 
   // Documents of all domains interleaved in a fixed pseudo-random order (training reads files front to back).

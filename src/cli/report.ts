@@ -1,0 +1,34 @@
+// `tttnn report`: merged aggregates, bootstrap intervals, comparison tables,
+// plots and a self-contained HTML report from evaluation result files.
+import { type Command, Option } from 'commander';
+import { integerArg } from './parse.js';
+
+interface ReportCommandOptions {
+  resultsDir: string;
+  compare: string[];
+  out: string;
+  weights?: string;
+  resamples: number;
+  seed: number;
+}
+
+export function registerReportCommand(program: Command): void {
+  program
+    .command('report')
+    .description('aggregate result files (all ranks merged) per task and for pile_all, with bootstrap intervals, comparison tables, plots (SVG and PNG) and an HTML report')
+    .requiredOption('--results-dir <dir>', 'results directory of an evaluation (<method>/<task>.rank<R>.jsonl files)')
+    .addOption(new Option('--compare <dir...>', 'further results directories to compare with the first (e.g. another learning rate or model)').default([]))
+    .requiredOption('--out <dir>', 'directory for report.html, summary.md, comparison.txt, aggregates.json and plots/')
+    .option('--weights <file>', 'task weights for pile_all: a corpus manifest.json or {"task": weight} (default: the Pile\'s weights when every task is a Pile task, else proportional to bytes)')
+    .addOption(new Option('--resamples <n>', 'bootstrap resamples of documents').default(1000).argParser(integerArg('--resamples')))
+    .addOption(new Option('--seed <n>', 'bootstrap seed').default(1216).argParser(integerArg('--seed')))
+    .action(async (o: ReportCommandOptions) => {
+      const { writeReport } = await import('../report/report.js');
+      const result = await writeReport({
+        resultsDir: o.resultsDir, compare: o.compare, out: o.out, weights: o.weights, resamples: o.resamples, seed: o.seed,
+        warn: (line) => console.warn(`warning: ${line}`),
+      });
+      console.log(result.markdown);
+      console.log(`\nreport: ${result.files.find((f) => f.endsWith('report.html'))}`);
+    });
+}

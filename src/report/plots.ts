@@ -1,0 +1,194 @@
+// The report's plots: Vega-Lite specifications compiled to Vega and rendered
+// headless to SVG (vega's own SVG renderer, no browser and no canvas), then
+// rasterised to PNG by resvg. Each plot is a plain data table plus a spec,
+// so a reader can restyle one by editing its spec.
+import { Resvg } from '@resvg/resvg-js';
+import * as vega from 'vega';
+import { compile, type TopLevelSpec } from 'vega-lite';
+import type { MethodSummary, ReportSummary } from './summary.js';
+
+export interface Plot {
+  /** File stem: `<name>.svg`, `<name>.png`. */
+  name: string;
+  title: string;
+  spec: TopLevelSpec;
+}
+
+export interface RenderedPlot extends Plot {
+  svg: string;
+  png: Buffer;
+}
+
+const FONT = 'DejaVu Sans, Verdana, sans-serif';
+const CONFIG = { font: FONT, background: 'white', view: { stroke: '#ddd' }, axis: { labelFontSize: 11, titleFontSize: 12 } };
+type Row = Record<string, string | number>;
+
+const finite = (rows: Row[]): Row[] => rows.filter((r) => Object.values(r).every((v) => typeof v === 'string' || Number.isFinite(v)));
+
+/** Methods whose curve runs over neighbours (every method but interpolation, whose curve runs over alphas). */
+const overNeighbours = (summary: ReportSummary): MethodSummary[] => summary.methods.filter((m) => m.alphas === undefined);
+
+function curveSpec(title: string, rows: Row[], taskOrder: readonly string[] | undefined, columns: number): TopLevelSpec {
+  const layer = {
+    mark: { type: 'line' as const, point: true },
+    encoding: {
+      x: { field: 'neighbours', type: 'quantitative' as const, title: 'neighbours', axis: { tickMinStep: 1 } },
+      y: { field: 'bits_per_byte', type: 'quantitative' as const, title: 'bits per byte', scale: { zero: false } },
+      color: { field: 'method', type: 'nominal' as const, title: 'method' },
+    },
+  };
+  const base = { $schema: 'https://vega.github.io/schema/vega-lite/v6.json', title, config: CONFIG, data: { values: finite(rows) } };
+  if (!taskOrder) return { ...base, width: 420, height: 260, ...layer };
+  return {
+    ...base,
+    facet: { field: 'task', type: 'nominal', title: null, sort: taskOrder },
+    columns,
+    resolve: { scale: { y: 'independent' } },
+    spec: { width: 170, height: 120, ...layer },
+  } as TopLevelSpec;
+}
+
+function curveRows(methods: readonly MethodSummary[], tasks?: ReadonlySet<string>): Row[] {
+  return methods.flatMap((m) =>
+    tasks === undefined
+      ? m.pileAll.curve.map((p, i) => ({ method: m.label, neighbours: i, bits_per_byte: p.bits_per_byte }))
+      : m.tasks.filter((t) => tasks.has(t.task)).flatMap((t) => t.curve.map((p, i) => ({ method: m.label, task: t.task, neighbours: i, bits_per_byte: p.bits_per_byte }))),
+  );
+}
+
+/** Every plot the summary has data for. */
+export function reportPlots(summary: ReportSummary): Plot[] {
+  const plots: Plot[] = [];
+  const curved = overNeighbours(summary);
+  const schema = 'https://vega.github.io/schema/vega-lite/v6.json';
+  if (curved.length > 0) {
+    plots.push({ name: 'pile_all-curve', title: 'pile_all: bits per byte vs neighbours', spec: curveSpec('pile_all: bits per byte vs neighbours', curveRows(curved), undefined, 1) });
+    const byWeight = curved[0]!.tasks.map((t) => t.task);
+    plots.push({ name: 'largest-tasks-curves', title: 'The six largest tasks: bits per byte vs neighbours', spec: curveSpec('The six largest tasks', curveRows(curved, new Set(byWeight.slice(0, 6))), byWeight.slice(0, 6), 6) });
+    plots.push({ name: 'task-curves', title: 'Every task: bits per byte vs neighbours', spec: curveSpec('Every task', curveRows(curved, new Set(byWeight)), byWeight, 6) });
+  }
+
+  // Before/after bars per task with their 10-90% intervals, one panel per method.
+  const bars: Row[] = summary.methods.flatMap((m) =>
+    [...m.tasks, { task: 'pile_all', ...m.pileAll }].flatMap((t) => [
+      { method: m.label, task: t.task, when: 'before', bits_per_byte: t.before.value, low: t.before.low, high: t.before.high },
+      { method: m.label, task: t.task, when: 'after', bits_per_byte: t.after.value, low: t.after.low, high: t.after.high },
+    ]),
+  );
+  // Every table and plot lists tasks heaviest first.
+  const taskOrder = [...new Set(summary.methods.flatMap((m) => m.tasks.map((t) => t.task)))];
+  const methodOrder = summary.methods.map((m) => m.label);
+  if (bars.length > 0) {
+    const x = { field: 'task', type: 'nominal', title: null, sort: [...taskOrder, 'pile_all'], axis: { labelAngle: -40 } };
+    const when = { field: 'when', sort: ['before', 'after'] };
+    plots.push({
+      name: 'before-after',
+      title: 'Bits per byte before and after, with 10-90% bootstrap intervals',
+      spec: {
+        $schema: schema,
+        title: 'Before and after (10-90% intervals)',
+        config: CONFIG,
+        data: { values: finite(bars) },
+        facet: { row: { field: 'method', type: 'nominal', title: null, sort: methodOrder } },
+        spec: {
+          width: { step: 30 },
+          height: 160,
+          layer: [
+            { mark: 'bar', encoding: { x, xOffset: when, y: { field: 'bits_per_byte', type: 'quantitative', title: 'bits per byte' }, color: { ...when, type: 'nominal', title: null, scale: { domain: ['before', 'after'] } } } },
+            { mark: { type: 'rule', color: 'black' }, encoding: { x, xOffset: when, y: { field: 'low', type: 'quantitative' }, y2: { field: 'high' } } },
+          ],
+        },
+      } as TopLevelSpec,
+    });
+  }
+
+  const cost: Row[] = summary.methods.flatMap((m) => m.tasks.flatMap((t) => t.trainSecondsPerNeighbor.map((seconds) => ({ method: m.label, task: t.task, seconds }))));
+  if (cost.length > 0) {
+    plots.push({
+      name: 'training-cost',
+      title: 'Training seconds per neighbour, per task',
+      spec: {
+        $schema: schema,
+        title: 'Training cost per neighbour',
+        config: CONFIG,
+        data: { values: finite(cost) },
+        facet: { row: { field: 'method', type: 'nominal', title: null, sort: methodOrder } },
+        spec: {
+          width: { step: 30 },
+          height: 160,
+          mark: { type: 'boxplot', extent: 'min-max' },
+          encoding: { x: { field: 'task', type: 'nominal', title: null, sort: taskOrder, axis: { labelAngle: -40 } }, y: { field: 'seconds', type: 'quantitative', title: 'seconds per neighbour' } },
+        },
+      },
+    });
+  }
+
+  // Retrieval is the same for every method of a run: one histogram per run, from its first method with neighbours.
+  const distances: Row[] = summary.runs.flatMap((run) => {
+    const m = summary.methods.find((x) => x.run === run.label && x.tasks.some((t) => t.distances.length > 0));
+    return m ? m.tasks.flatMap((t) => t.distances.map((distance) => ({ run: run.label, distance }))) : [];
+  });
+  if (distances.length > 0) {
+    plots.push({
+      name: 'neighbour-distances',
+      title: 'Distances between each document and its neighbours',
+      spec: {
+        $schema: schema,
+        title: 'Neighbour distances',
+        config: CONFIG,
+        data: { values: finite(distances) },
+        width: 420,
+        height: 220,
+        mark: { type: 'bar', opacity: 0.7 },
+        encoding: {
+          x: { field: 'distance', type: 'quantitative', bin: { maxbins: 30 }, title: 'L2 distance to the query' },
+          y: { aggregate: 'count', type: 'quantitative', title: 'neighbours', stack: null },
+          color: { field: 'run', type: 'nominal', title: 'run' },
+        },
+      },
+    });
+  }
+
+  const alphas: Row[] = summary.methods.filter((m) => m.alphas).flatMap((m) => m.pileAll.curve.map((p, i) => ({ method: m.label, alpha: m.alphas![i] ?? NaN, bits_per_byte: p.bits_per_byte })));
+  if (alphas.length > 0) {
+    plots.push({
+      name: 'interpolation-alpha',
+      title: 'Interpolation: pile_all bits per byte vs alpha',
+      spec: {
+        $schema: schema,
+        title: 'Interpolation: bits per byte vs alpha',
+        config: CONFIG,
+        data: { values: finite(alphas) },
+        width: 420,
+        height: 220,
+        mark: { type: 'line', point: true },
+        encoding: { x: { field: 'alpha', type: 'quantitative' }, y: { field: 'bits_per_byte', type: 'quantitative', title: 'bits per byte', scale: { zero: false } }, color: { field: 'method', type: 'nominal' } },
+      },
+    });
+  }
+  return plots;
+}
+
+/** SVG from a Vega-Lite spec, rendered headless by vega itself. */
+export async function renderSvg(spec: TopLevelSpec): Promise<string> {
+  const view = new vega.View(vega.parse(compile(spec).spec), { renderer: 'none' });
+  try {
+    return await view.toSVG();
+  } finally {
+    view.finalize();
+  }
+}
+
+/** PNG at twice the SVG's size, text drawn with the system's fonts. */
+export function svgToPng(svg: string): Buffer {
+  return new Resvg(svg, { background: 'white', fitTo: { mode: 'zoom', value: 2 }, font: { loadSystemFonts: true, defaultFontFamily: 'DejaVu Sans' } }).render().asPng();
+}
+
+export async function renderPlots(plots: readonly Plot[]): Promise<RenderedPlot[]> {
+  const out: RenderedPlot[] = [];
+  for (const plot of plots) {
+    const svg = await renderSvg(plot.spec);
+    out.push({ ...plot, svg, png: svgToPng(svg) });
+  }
+  return out;
+}

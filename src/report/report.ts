@@ -1,0 +1,105 @@
+// `tttnn report`: result directories in, a report directory out:
+//   report.html       self-contained, every table and plot
+//   summary.md        every table in Markdown (its head is printed to the terminal)
+//   comparison.txt    before/after per task per method, as the original's comparison.txt
+//   aggregates.json   every number in the tables, for other tools
+//   plots/<name>.svg and plots/<name>.png
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+import { taskWeights } from '../data/tasks.js';
+import { loadResults, type BootstrapOptions } from './aggregate.js';
+import { reportHtml } from './html.js';
+import { renderPlots, reportPlots } from './plots.js';
+import { bytesPerTask, summarize, type ReportSummary, type RunInput } from './summary.js';
+import { comparisonTable, costTable, curveTable, inputsTable, methodsTable, toMarkdown, toText, type Table } from './tables.js';
+
+export interface ReportOptions extends BootstrapOptions {
+  /** The results directory of the run reported on. */
+  resultsDir: string;
+  /** Further results directories, compared with the first. */
+  compare?: string[];
+  out: string;
+  /** A JSON file of task weights: a corpus manifest.json (its "weights") or {task: weight}. */
+  weights?: string;
+  /** Called with each bad result line's warning as it is found. */
+  warn?: (line: string) => void;
+}
+
+export interface ReportResult {
+  summary: ReportSummary;
+  /** The head of summary.md, for the terminal. */
+  markdown: string;
+  html: string;
+  files: string[];
+}
+
+/** Task weights from a file: a corpus manifest ({"weights": {...}}) or a plain {task: weight} object. */
+export function readWeights(path: string): Record<string, number> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (error) {
+    throw new Error(`${path}: cannot read the task weights (${(error as Error).message})`);
+  }
+  const weights = (parsed as { weights?: unknown }).weights ?? parsed;
+  if (typeof weights !== 'object' || weights === null) throw new Error(`${path}: expected {"task": weight, ...} or a corpus manifest with "weights"`);
+  for (const [task, w] of Object.entries(weights)) {
+    if (!(typeof w === 'number' && w >= 0)) throw new Error(`${path}: weight of "${task}" is not a non-negative number`);
+  }
+  return weights as Record<string, number>;
+}
+
+/** Labels that tell runs apart: the directory names, numbered when two are the same. */
+function runLabels(dirs: readonly string[]): string[] {
+  const names = dirs.map((d) => basename(resolve(d)));
+  return names.map((n, i) => (names.indexOf(n) === names.lastIndexOf(n) ? n : `${n}#${i + 1}`));
+}
+
+/** The numbers behind the tables, without the per-document arrays. */
+function aggregatesJson(summary: ReportSummary): string {
+  const lean = {
+    ...summary,
+    runs: summary.runs.map(({ warnings, ...r }) => ({ ...r, warnings: warnings.length })),
+    methods: summary.methods.map((m) => ({ ...m, tasks: m.tasks.map(({ trainSecondsPerNeighbor, retrievalSeconds, distances, ...t }) => ({ ...t, trainedDocuments: trainSecondsPerNeighbor.length, retrievals: retrievalSeconds.length, neighbours: distances.length })) })),
+  };
+  return `${JSON.stringify(lean, null, 1)}\n`;
+}
+
+export async function writeReport(options: ReportOptions): Promise<ReportResult> {
+  const dirs = [options.resultsDir, ...(options.compare ?? [])];
+  const labels = runLabels(dirs);
+  const runs: RunInput[] = dirs.map((dir, i) => {
+    const loaded = loadResults(dir);
+    for (const w of loaded.warnings) options.warn?.(w);
+    return { label: labels[i] as string, loaded };
+  });
+  if (runs.every((r) => r.loaded.byMethod.size === 0)) throw new Error(`no usable result lines under ${dirs.join(', ')} (expected <method>/<task>.rank<R>.jsonl files)`);
+  const weights = options.weights ? readWeights(options.weights) : taskWeights(bytesPerTask(runs));
+  const summary = summarize(runs, weights, options);
+
+  const overview = [inputsTable(summary), methodsTable(summary)];
+  const perMethod = summary.methods.map((m) => ({ heading: `Method ${m.label}`, tables: [comparisonTable(m), curveTable(m), ...(m.tasks.some((t) => t.trainSecondsPerNeighbor.length + t.retrievalSeconds.length > 0) ? [costTable(m)] : [])] }));
+  const sections = [{ heading: 'Summary', tables: overview }, ...perMethod];
+  const plots = await renderPlots(reportPlots(summary));
+  const html = reportHtml({ summary, tables: sections, plots, generated: new Date() });
+
+  const out = resolve(options.out);
+  mkdirSync(join(out, 'plots'), { recursive: true });
+  const files: string[] = [];
+  const write = (name: string, content: string | Buffer): void => {
+    writeFileSync(join(out, name), content);
+    files.push(join(out, name));
+  };
+  const allTables: Table[] = sections.flatMap((s) => s.tables);
+  write('summary.md', `# TTT-NN report\n\n${allTables.map(toMarkdown).join('\n\n')}\n`);
+  write('comparison.txt', `${[methodsTable(summary), ...summary.methods.map(comparisonTable)].map(toText).join('\n\n')}\n`);
+  write('aggregates.json', aggregatesJson(summary));
+  for (const p of plots) {
+    write(join('plots', `${p.name}.svg`), p.svg);
+    write(join('plots', `${p.name}.png`), p.png);
+  }
+  write('report.html', html);
+  const first = summary.methods.find((m) => m.method === 'ttt') ?? summary.methods[0];
+  const markdown = [...overview, ...(first ? [curveTable(first)] : [])].map(toMarkdown).join('\n\n');
+  return { summary, markdown, html, files };
+}
