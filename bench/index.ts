@@ -194,7 +194,7 @@ if (existsSync(demoIndex)) {
   exact.add(base);
   const demoTruth = (await exact.search(demoQueries, K)).ids;
   exact.free();
-  const demoFactories = (process.env['BENCH_DEMO_FACTORIES'] ?? `IVF64,PQ${d / 4}np;PCAR${d / 4},IVF64,PQ${d / 8}np;HNSW32`).split(';');
+  const demoFactories = (process.env['BENCH_DEMO_FACTORIES'] ?? `IVF64,PQ${d / 4}x4np;PCAR${d / 4},IVF64,PQ${d / 8}x4np;IVF64,PQ${d / 8}np;HNSW32`).split(';');
   const demoRows = await compareFactories(base, demoQueries, d, demoFactories, demoTruth, 4 * d);
   console.log(`\ndemo corpus embeddings (${demoIndex}): ${n} x ${d}, ${QUERIES} held-out documents as queries`);
   console.log(formatTable(HEADER, demoRows));
