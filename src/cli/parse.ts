@@ -15,3 +15,12 @@ export function numberArg(flag: string): (value: string) => number {
     return n;
   };
 }
+
+/** `name=value` pairs of a repeatable flag (FAISS search parameters such as nprobe=32). */
+export function collectParam(flag: string): (value: string, previous: Record<string, number>) => Record<string, number> {
+  return (value, previous) => {
+    const m = /^([A-Za-z_][A-Za-z0-9_]*)=(-?[0-9.eE+-]+)$/.exec(value);
+    if (!m || !Number.isFinite(Number(m[2]))) throw new Error(`${flag} expects name=number (e.g. nprobe=32), got "${value}"`);
+    return { ...previous, [m[1] as string]: Number(m[2]) };
+  };
+}

@@ -2,7 +2,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { type Command, Option } from 'commander';
-import { integerArg } from './parse.js';
+import { collectParam, integerArg } from './parse.js';
 
 
 export function registerServeCommands(program: Command): void {
@@ -18,7 +18,8 @@ export function registerServeCommands(program: Command): void {
     .addOption(new Option('--host <host>', 'interface to listen on').default('127.0.0.1'))
     .addOption(new Option('--port <port>', 'first port (0: a free port for each server)').default(0).argParser(integerArg('--port')))
     .option('--mmap', 'memory-map the index where FAISS supports it (IVF)')
-    .action(async (o: { data: string; index: string; slices: number; replicas: number; addresses: string; tokenFile: string; host: string; port: number; mmap?: boolean }) => {
+    .addOption(new Option('--search-param <name=value>', 'a FAISS search parameter for every server, repeatable: nprobe=32 (IVF), efSearch=128 (HNSW)').argParser(collectParam('--search-param')).default({}))
+    .action(async (o: { data: string; index: string; slices: number; replicas: number; addresses: string; tokenFile: string; host: string; port: number; mmap?: boolean; searchParam: Record<string, number> }) => {
       if (o.slices < 1 || o.replicas < 1) throw new Error('--slices and --replicas must be at least 1');
       const { readToken } = await import('../retrieval/auth.js');
       readToken(o.tokenFile); // fail here, not in every server
@@ -38,7 +39,8 @@ export function registerServeCommands(program: Command): void {
     .addOption(new Option('--host <host>', 'interface').default('127.0.0.1'))
     .addOption(new Option('--port <port>', 'port (0: free)').default(0).argParser(integerArg('--port')))
     .option('--mmap', 'memory-map the index')
-    .action(async (o: { data: string; index: string; begin: number; replica: number; addresses: string; tokenFile: string; host: string; port: number; mmap?: boolean }) => {
+    .addOption(new Option('--search-param <name=value>', 'FAISS search parameter, repeatable').argParser(collectParam('--search-param')).default({}))
+    .action(async (o: { data: string; index: string; begin: number; replica: number; addresses: string; tokenFile: string; host: string; port: number; mmap?: boolean; searchParam: Record<string, number> }) => {
       const { FaissIndex, checkIndexMatchesData } = await import('../index/index.js');
       const { DocumentStore } = await import('../data/document-store.js');
       const { readToken } = await import('../retrieval/auth.js');
@@ -46,6 +48,13 @@ export function registerServeCommands(program: Command): void {
       const { startShardServer } = await import('../retrieval/shard-server.js');
       const token = readToken(o.tokenFile);
       const index = FaissIndex.read(o.index, { mmap: o.mmap });
+      for (const [name, value] of Object.entries(o.searchParam)) {
+        try {
+          index.setParameter(name, value);
+        } catch (error) {
+          throw new Error(`${o.index}: --search-param ${name}=${value}: ${(error as Error).message}`);
+        }
+      }
       const store = await DocumentStore.open(o.data);
       checkIndexMatchesData(index, o.index, store, o.begin);
       const modelFile = join(dirname(o.index), 'embedding_model.txt');

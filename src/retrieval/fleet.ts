@@ -18,6 +18,8 @@ export interface FleetOptions {
   /** 0: any free port. A fixed port is used by the first server only, the rest count up from it. */
   port: number;
   mmap?: boolean;
+  /** FAISS search parameters set on every server's index (nprobe, efSearch, ...). */
+  searchParam?: Record<string, number>;
   log?: (line: string) => void;
 }
 
@@ -58,6 +60,7 @@ export async function runFleet(options: FleetOptions): Promise<void> {
         'serve-shard', '--data', options.data, '--index', plan.index, '--begin', String(plan.begin), '--replica', String(replica),
         '--addresses', options.addresses, '--token-file', options.tokenFile, '--host', options.host,
         '--port', String(options.port === 0 ? 0 : options.port + n), ...(options.mmap ? ['--mmap'] : []),
+        ...Object.entries(options.searchParam ?? {}).flatMap(([name, value]) => ['--search-param', `${name}=${value}`]),
       ];
       n++;
       const child = fork(CLI, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });

@@ -2,8 +2,8 @@
 // Flat index, replicas fail over, missing shards fail or are flagged, bad
 // requests get 4xx, and a bounded load test.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -183,4 +183,40 @@ test('every replica of a shard gone: "fail" rejects, "partial" flags the result'
   assert.match(out.stdout, /stopping/);
   await new Promise<void>((resolve) => (fleet.exitCode !== null ? resolve() : fleet.once('exit', () => resolve())));
   assert.equal(readFileSync(tokenFile, 'utf8').trim(), token);
+});
+
+test('--search-param reaches every server: IVF with nprobe = nlist answers exactly as Flat', async () => {
+  const ivfDir = join(dir, 'ivf');
+  mkdirSync(ivfDir);
+  const ivfPath = join(ivfDir, '00.jsonl.index');
+  const ivf = FaissIndex.create(D, 'IVF16,Flat');
+  ivf.train(vectors);
+  ivf.add(vectors);
+  ivf.write(ivfPath);
+  ivf.free();
+  const q = queries(50, 77);
+  const exact = await flat.search(q, 10);
+  const serveWith = async (name: string, params: string[]): Promise<BigInt64Array> => {
+    const addresses = join(dir, `${name}.addresses`);
+    const fleet = spawn(process.execPath, [CLI, 'serve', '--data', data, '--index', ivfPath, '--replicas', '2', '--addresses', addresses, '--token-file', tokenFile, ...params], { stdio: ['ignore', 'pipe', 'pipe'] });
+    fleets.push(fleet);
+    const deadline = Date.now() + 60_000;
+    while (!(existsSync(addresses) && readAddresses(addresses).length === 2)) {
+      if (fleet.exitCode !== null || Date.now() > deadline) throw new Error(`fleet did not start (exit ${fleet.exitCode})`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const client = await RetrievalClient.connect({ addresses: readAddresses(addresses), token });
+    const results = await client.search(q, 10);
+    fleet.kill('SIGTERM');
+    await new Promise((r) => fleet.once('exit', r));
+    return BigInt64Array.from(results.flatMap((r) => r.neighbors.map((n) => BigInt(n.id))));
+  };
+  assert.deepEqual(await serveWith('ivf-all', ['--search-param', 'nprobe=16']), exact.ids);
+  // With FAISS's default nprobe of 1 some neighbours are missed: the parameter made the difference.
+  assert.notDeepEqual(await serveWith('ivf-default', []), exact.ids);
+  // A parameter the index does not have is a startup error naming the file.
+  const bad = spawnSync(process.execPath, [CLI, 'serve-shard', '--data', data, '--index', indexPath, '--addresses', join(dir, 'bad.addresses'), '--token-file', tokenFile, '--search-param', 'nprobe=4'], { encoding: 'utf8', timeout: 60_000 });
+  assert.notEqual(bad.status, 0);
+  assert.match(bad.stderr, /00\.jsonl\.index: --search-param nprobe=4/);
+  assert.match(spawnSync(process.execPath, [CLI, 'serve-shard', '--data', data, '--index', indexPath, '--addresses', 'a', '--token-file', tokenFile, '--search-param', 'nprobe'], { encoding: 'utf8' }).stderr, /--search-param expects name=number/);
 });
