@@ -75,6 +75,9 @@ export async function writeReport(options: ReportOptions): Promise<ReportResult>
   });
   if (runs.every((r) => r.loaded.byMethod.size === 0)) throw new Error(`no usable result lines under ${dirs.join(', ')} (expected <method>/<task>.rank<R>.jsonl files)`);
   const weights = options.weights ? readWeights(options.weights) : taskWeights(bytesPerTask(runs));
+  for (const task of Object.keys(bytesPerTask(runs))) {
+    if (!(weights[task]! > 0)) options.warn?.(`task ${task} has no weight${options.weights ? ` in ${options.weights}` : ''}: it is left out of pile_all`);
+  }
   const summary = summarize(runs, weights, options);
 
   const overview = [inputsTable(summary), methodsTable(summary)];

@@ -129,6 +129,10 @@ test('tttnn report: clear errors for a missing directory, bad weights, and no us
   assert.match(r.stderr, /no usable result lines/);
   const root = join(dir, 'known-cli');
   syntheticRun(root);
+  writeFileSync(join(root, 'partial-weights.json'), '{"pile_a": 2}');
+  const partial = run('--results-dir', root, '--out', join(dir, 'o'), '--weights', join(root, 'partial-weights.json'), '--resamples', '20');
+  assert.equal(partial.status, 0);
+  assert.match(partial.stderr, /task pile_b has no weight in .*partial-weights\.json: it is left out of pile_all/);
   writeFileSync(join(root, 'bad-weights.json'), '{"pile_a": "heavy"}');
   assert.match(run('--results-dir', root, '--out', join(dir, 'o'), '--weights', join(root, 'bad-weights.json')).stderr, /bad-weights\.json: weight of "pile_a" is not a non-negative number/);
   const help = spawnSync(process.execPath, [cli, 'report', '--help'], { encoding: 'utf8' }).stdout;
