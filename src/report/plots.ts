@@ -19,6 +19,7 @@ export interface RenderedPlot extends Plot {
   png: Buffer;
 }
 
+const SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';
 const FONT = 'DejaVu Sans, Verdana, sans-serif';
 const CONFIG = { font: FONT, background: 'white', view: { stroke: '#ddd' }, axis: { labelFontSize: 11, titleFontSize: 12 } };
 type Row = Record<string, string | number>;
@@ -37,7 +38,7 @@ function curveSpec(title: string, rows: Row[], taskOrder: readonly string[] | un
       color: { field: 'method', type: 'nominal' as const, title: 'method' },
     },
   };
-  const base = { $schema: 'https://vega.github.io/schema/vega-lite/v6.json', title, config: CONFIG, data: { values: finite(rows) } };
+  const base = { $schema: SCHEMA, title, config: CONFIG, data: { values: finite(rows) } };
   if (!taskOrder) return { ...base, width: 420, height: 260, ...layer };
   return {
     ...base,
@@ -45,6 +46,18 @@ function curveSpec(title: string, rows: Row[], taskOrder: readonly string[] | un
     columns,
     resolve: { scale: { y: 'independent' } },
     spec: { width: 170, height: 120, ...layer },
+  } as TopLevelSpec;
+}
+
+/** One panel per method (rows, in the report's method order), each a bar-width-per-task chart of `panel`. */
+function methodPanels(title: string, rows: Row[], methodOrder: readonly string[], panel: Record<string, unknown>): TopLevelSpec {
+  return {
+    $schema: SCHEMA,
+    title,
+    config: CONFIG,
+    data: { values: finite(rows) },
+    facet: { row: { field: 'method', type: 'nominal', title: null, sort: methodOrder } },
+    spec: { width: { step: 30 }, height: 160, ...panel },
   } as TopLevelSpec;
 }
 
@@ -60,7 +73,6 @@ function curveRows(methods: readonly MethodSummary[], tasks?: ReadonlySet<string
 export function reportPlots(summary: ReportSummary): Plot[] {
   const plots: Plot[] = [];
   const curved = overNeighbours(summary);
-  const schema = 'https://vega.github.io/schema/vega-lite/v6.json';
   if (curved.length > 0) {
     plots.push({ name: 'pile_all-curve', title: 'pile_all: bits per byte vs neighbours', spec: curveSpec('pile_all: bits per byte vs neighbours', curveRows(curved), undefined, 1) });
     const byWeight = curved[0]!.tasks.map((t) => t.task);
@@ -84,21 +96,12 @@ export function reportPlots(summary: ReportSummary): Plot[] {
     plots.push({
       name: 'before-after',
       title: 'Bits per byte before and after, with 10-90% bootstrap intervals',
-      spec: {
-        $schema: schema,
-        title: 'Before and after (10-90% intervals)',
-        config: CONFIG,
-        data: { values: finite(bars) },
-        facet: { row: { field: 'method', type: 'nominal', title: null, sort: methodOrder } },
-        spec: {
-          width: { step: 30 },
-          height: 160,
-          layer: [
-            { mark: 'bar', encoding: { x, xOffset: when, y: { field: 'bits_per_byte', type: 'quantitative', title: 'bits per byte' }, color: { ...when, type: 'nominal', title: null, scale: { domain: ['before', 'after'] } } } },
-            { mark: { type: 'rule', color: 'black' }, encoding: { x, xOffset: when, y: { field: 'low', type: 'quantitative' }, y2: { field: 'high' } } },
-          ],
-        },
-      } as TopLevelSpec,
+      spec: methodPanels('Before and after (10-90% intervals)', bars, methodOrder, {
+        layer: [
+          { mark: 'bar', encoding: { x, xOffset: when, y: { field: 'bits_per_byte', type: 'quantitative', title: 'bits per byte' }, color: { ...when, type: 'nominal', title: null, scale: { domain: ['before', 'after'] } } } },
+          { mark: { type: 'rule', color: 'black' }, encoding: { x, xOffset: when, y: { field: 'low', type: 'quantitative' }, y2: { field: 'high' } } },
+        ],
+      }),
     });
   }
 
@@ -107,19 +110,10 @@ export function reportPlots(summary: ReportSummary): Plot[] {
     plots.push({
       name: 'training-cost',
       title: 'Training seconds per neighbour, per task',
-      spec: {
-        $schema: schema,
-        title: 'Training cost per neighbour',
-        config: CONFIG,
-        data: { values: finite(cost) },
-        facet: { row: { field: 'method', type: 'nominal', title: null, sort: methodOrder } },
-        spec: {
-          width: { step: 30 },
-          height: 160,
-          mark: { type: 'boxplot', extent: 'min-max' },
-          encoding: { x: { field: 'task', type: 'nominal', title: null, sort: taskOrder, axis: { labelAngle: -40 } }, y: { field: 'seconds', type: 'quantitative', title: 'seconds per neighbour' } },
-        },
-      },
+      spec: methodPanels('Training cost per neighbour', cost, methodOrder, {
+        mark: { type: 'boxplot', extent: 'min-max' },
+        encoding: { x: { field: 'task', type: 'nominal', title: null, sort: taskOrder, axis: { labelAngle: -40 } }, y: { field: 'seconds', type: 'quantitative', title: 'seconds per neighbour' } },
+      }),
     });
   }
 
@@ -133,7 +127,7 @@ export function reportPlots(summary: ReportSummary): Plot[] {
       name: 'neighbour-distances',
       title: 'Distances between each document and its neighbours',
       spec: {
-        $schema: schema,
+        $schema: SCHEMA,
         title: 'Neighbour distances',
         config: CONFIG,
         data: { values: finite(distances) },
@@ -155,7 +149,7 @@ export function reportPlots(summary: ReportSummary): Plot[] {
       name: 'interpolation-alpha',
       title: 'Interpolation: pile_all bits per byte vs alpha',
       spec: {
-        $schema: schema,
+        $schema: SCHEMA,
         title: 'Interpolation: bits per byte vs alpha',
         config: CONFIG,
         data: { values: finite(alphas) },

@@ -74,14 +74,17 @@ export async function writeReport(options: ReportOptions): Promise<ReportResult>
     return { label: labels[i] as string, loaded };
   });
   if (runs.every((r) => r.loaded.byMethod.size === 0)) throw new Error(`no usable result lines under ${dirs.join(', ')} (expected <method>/<task>.rank<R>.jsonl files)`);
-  const weights = options.weights ? readWeights(options.weights) : taskWeights(bytesPerTask(runs));
-  for (const task of Object.keys(bytesPerTask(runs))) {
+  const evaluatedBytes = bytesPerTask(runs);
+  const weights = options.weights ? readWeights(options.weights) : taskWeights(evaluatedBytes);
+  for (const task of Object.keys(evaluatedBytes)) {
     if (!(weights[task]! > 0)) options.warn?.(`task ${task} has no weight${options.weights ? ` in ${options.weights}` : ''}: it is left out of pile_all`);
   }
   const summary = summarize(runs, weights, options);
 
-  const overview = [inputsTable(summary), methodsTable(summary)];
-  const perMethod = summary.methods.map((m) => ({ heading: `Method ${m.label}`, tables: [comparisonTable(m), curveTable(m), ...(m.tasks.some((t) => t.trainSecondsPerNeighbor.length + t.retrievalSeconds.length > 0) ? [costTable(m)] : [])] }));
+  const methods = methodsTable(summary);
+  const comparisons = summary.methods.map(comparisonTable);
+  const overview = [inputsTable(summary), methods];
+  const perMethod = summary.methods.map((m, i) => ({ heading: `Method ${m.label}`, tables: [comparisons[i] as Table, curveTable(m), ...(m.tasks.some((t) => t.trainSecondsPerNeighbor.length + t.retrievalSeconds.length > 0) ? [costTable(m)] : [])] }));
   const sections = [{ heading: 'Summary', tables: overview }, ...perMethod];
   const plots = await renderPlots(reportPlots(summary));
   const html = reportHtml({ summary, tables: sections, plots, generated: new Date() });
@@ -95,7 +98,7 @@ export async function writeReport(options: ReportOptions): Promise<ReportResult>
   };
   const allTables: Table[] = sections.flatMap((s) => s.tables);
   write('summary.md', `# TTT-NN report\n\n${allTables.map(toMarkdown).join('\n\n')}\n`);
-  write('comparison.txt', `${[methodsTable(summary), ...summary.methods.map(comparisonTable)].map(toText).join('\n\n')}\n`);
+  write('comparison.txt', `${[methods, ...comparisons].map(toText).join('\n\n')}\n`);
   write('aggregates.json', aggregatesJson(summary));
   for (const p of plots) {
     write(join('plots', `${p.name}.svg`), p.svg);

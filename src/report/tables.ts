@@ -1,6 +1,7 @@
 // The report's tables, built once from the summary and rendered three ways:
 // Markdown (terminal and summary.md), aligned text (comparison.txt, as the
 // original wrote) and HTML.
+import { quantile } from './aggregate.js';
 import type { Estimate, MethodSummary, ReportSummary } from './summary.js';
 
 export interface Table {
@@ -17,12 +18,8 @@ const withInterval = (e: Estimate): string => `${fixed(e.value)} [${fixed(e.low,
 const change = (before: number, after: number): string => (Number.isFinite(before) && Number.isFinite(after) && before !== 0 ? `${(((after - before) / before) * 100).toFixed(1)}%` : 'n/a');
 const afterName = (m: MethodSummary): string => (m.bestAlpha !== undefined ? `alpha ${m.bestAlpha}` : `${m.afterStep} neighbours`);
 
-function median(values: readonly number[]): number {
-  if (values.length === 0) return NaN;
-  const s = [...values].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2;
-}
+/** Median, as numpy's (the 0.5 quantile, averaging the middle two). */
+const median = (values: readonly number[]): number => quantile([...values].sort((a, b) => a - b), 0.5);
 
 /** pile_all for every method side by side: TTT-NN vs context vs interpolation (best alpha) vs dynamic evaluation. */
 export function methodsTable(summary: ReportSummary): Table {

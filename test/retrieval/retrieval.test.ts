@@ -36,10 +36,10 @@ after(() => {
   flat.free();
 });
 
-/** Starts `tttnn serve` and waits until every server has appended its address. */
-async function startFleet(name: string, slices: number, replicas: number): Promise<{ addresses: string; fleet: ChildProcess; pids: () => number[] }> {
+/** Starts `tttnn serve` (on the Flat index unless told otherwise) and waits until every server has appended its address. */
+async function startFleet(name: string, slices: number, replicas: number, index = indexPath, extraArgs: string[] = []): Promise<{ addresses: string; fleet: ChildProcess; pids: () => number[] }> {
   const addresses = join(dir, `${name}.addresses`);
-  const fleet = spawn(process.execPath, [CLI, 'serve', '--data', data, '--index', indexPath, '--slices', String(slices), '--replicas', String(replicas), '--addresses', addresses, '--token-file', tokenFile], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const fleet = spawn(process.execPath, [CLI, 'serve', '--data', data, '--index', index, '--slices', String(slices), '--replicas', String(replicas), '--addresses', addresses, '--token-file', tokenFile, ...extraArgs], { stdio: ['ignore', 'pipe', 'pipe'] });
   fleets.push(fleet);
   let stderr = '';
   fleet.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
@@ -197,14 +197,7 @@ test('--search-param reaches every server: IVF with nprobe = nlist answers exact
   const q = queries(50, 77);
   const exact = await flat.search(q, 10);
   const serveWith = async (name: string, params: string[]): Promise<BigInt64Array> => {
-    const addresses = join(dir, `${name}.addresses`);
-    const fleet = spawn(process.execPath, [CLI, 'serve', '--data', data, '--index', ivfPath, '--replicas', '2', '--addresses', addresses, '--token-file', tokenFile, ...params], { stdio: ['ignore', 'pipe', 'pipe'] });
-    fleets.push(fleet);
-    const deadline = Date.now() + 60_000;
-    while (!(existsSync(addresses) && readAddresses(addresses).length === 2)) {
-      if (fleet.exitCode !== null || Date.now() > deadline) throw new Error(`fleet did not start (exit ${fleet.exitCode})`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    const { addresses, fleet } = await startFleet(name, 1, 2, ivfPath, params);
     const client = await RetrievalClient.connect({ addresses: readAddresses(addresses), token });
     const results = await client.search(q, 10);
     fleet.kill('SIGTERM');
