@@ -37,7 +37,7 @@ export function registerDemoCommand(program: Command): void {
   };
   program
     .command('demo')
-    .description('run the whole pipeline on the embedded default: corpus, tiny GPT and encoder, index, shard servers, TTT-NN and baselines, summary')
+    .description('run the whole pipeline on the embedded default: corpus, tiny GPT and encoder, index, shard servers, TTT-NN and baselines, report')
     .addOption(new Option('--artifacts <dir>', 'where every stage keeps its output (reused by the next run)').default('artifacts'))
     .addOption(new Option('--size <mb>', 'corpus size in MB').default(20).argParser(num))
     .addOption(new Option('--neighbors <k>', 'neighbours per test document').default(3).argParser(num))
