@@ -21,7 +21,7 @@ function ours(): number {
   const optimizer = new AdamW(model.parameters.list(), { lr: 2e-5, eps: 1e-8, weightDecay: 0 });
   const snapshot = snapshotParameters(model.parameters.list());
   const tokens = (seed: number): number[] => Array.from({ length: SHAPE.seq }, (_, i) => (i * 7919 + seed * 104729) % VOCAB);
-  const settings = { maxLength: SHAPE.seq, stride: SHAPE.seq, gradClip: 1, resetWeights: true, resetOptimizer: true, seed: 0 };
+  const settings = { maxLength: SHAPE.seq, stride: SHAPE.seq, scoreLength: SHAPE.seq, gradClip: 1, resetWeights: true, seed: 0 };
   const neighbors = Array.from({ length: NEIGHBORS }, (_, i) => tokens(i + 1));
   testTimeTrain(model, optimizer, snapshot, tokens(0), 50256, neighbors.slice(0, 1), settings); // warm-up
   const start = process.hrtime.bigint();

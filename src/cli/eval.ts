@@ -1,17 +1,38 @@
-// `tttnn eval`: TTT-NN and its baselines over the test documents, with the
-// original's flags and defaults.
+// `tttnn eval`: TTT-NN and its baselines over the test documents. Defaults
+// are the original's, per method (src/eval/settings.ts, shown by --help);
+// a flag left out means "the default", so flags carry no commander defaults.
 import { type Command, Option } from 'commander';
+import { describeDefaults, METHODS, type EvalOverrides, type Method } from '../eval/settings.js';
 import { integerArg, numberArg } from './parse.js';
 
+/** Flags `--preset paper` pins, with the overrides field each sets. */
+const PINNED_BY_PAPER: Record<string, keyof EvalOverrides> = {
+  numNeighbors: 'numNeighbors', distanceThreshold: 'distanceThreshold', learningRate: 'learningRate', adamEpsilon: 'adamEpsilon',
+  weightDecay: 'weightDecay', maxLength: 'maxLength', stride: 'stride', optimizerScope: 'optimizerScope', splitText: 'splitText',
+  contextMode: 'contextMode', valPortion: 'valPortion', seed: 'seed', excludeDuplicates: 'excludeDuplicates', resetWeights: 'resetWeights',
+  trainOnScoredText: 'trainOnScoredText',
+};
 
-/** The original's learning rates: GPT-2 2e-5, GPT-Neo 5e-6. */
-export const DEFAULT_LEARNING_RATES: Record<string, number> = { gpt2: 2e-5, gpt_neo: 5e-6 };
+const flagName = (key: string): string => `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+
+/** The overrides the user gave; with --preset paper, any of them that would change the paper's setting is an error. */
+export function evalOverrides(o: Record<string, unknown>): EvalOverrides {
+  const overrides: EvalOverrides = {};
+  for (const key of Object.keys(PINNED_BY_PAPER)) {
+    if (o[key] === undefined) continue;
+    if (key === 'resetWeights' && o[key] === true) continue; // commander's implicit value of --no-reset-weights
+    if (o['preset'] === 'paper') throw new Error(`--preset paper uses the original's value of ${flagName(key === 'resetWeights' ? 'noResetWeights' : key)}; drop one of the two`);
+    (overrides as Record<string, unknown>)[PINNED_BY_PAPER[key]!] = o[key];
+  }
+  return overrides;
+}
 
 export function registerEvalCommand(program: Command): void {
   program
     .command('eval')
-    .description('evaluate TTT-NN (ttt) or a baseline (context, interpolation, dynamic) on test documents; results go to RESULTS/<method>/<task>.rank<R>.jsonl, one line per document, and a rerun resumes')
-    .addOption(new Option('--method <method>', 'ttt: train on each neighbour; context: neighbours in the context; interpolation: mix with the neighbours\' unigram distribution; dynamic: train on the query text itself').choices(['ttt', 'context', 'interpolation', 'dynamic']).default('ttt'))
+    .description('evaluate TTT-NN (ttt) or a baseline (context, interpolation, dynamic) or the random-documents control; results go to RESULTS/<method>/<task>.rank<R>.jsonl, one line per document, and a rerun resumes')
+    .addOption(new Option('--method <method>', 'ttt: train on each neighbour; context: neighbours in the context; interpolation: mix with the neighbours\' unigram distribution; dynamic: train on the first half of the document, score the second; random: train on random documents of the index (a control)').choices([...METHODS]).default('ttt'))
+    .addOption(new Option('--preset <name>', 'paper: every setting as the paper\'s runs (condor/*.sub) for this method and model type; a flag that would change one is an error').choices(['paper']))
     .requiredOption('--model <dir>', 'causal LM checkpoint directory (gpt2, gpt_neo)')
     .option('--tokenizer <dir>', 'tokenizer directory (default: the model directory)')
     .option('--embedder <dir>', 'encoder checkpoint the index was built with (not needed for dynamic)')
@@ -20,28 +41,42 @@ export function registerEvalCommand(program: Command): void {
     .requiredOption('--data <file>', 'test JSONL file')
     .addOption(new Option('--tasks <tasks>', 'pile_all, or comma-separated task names (pile_github, ...)').default('pile_all'))
     .requiredOption('--results-dir <dir>', 'where result files go')
-    .addOption(new Option('--rank <r>', 'this process\'s rank: it takes every world-size-th document from rank').default(0).argParser(integerArg('--rank')))
-    .addOption(new Option('--world-size <w>', 'number of evaluation processes').default(1).argParser(integerArg('--world-size')))
-    .addOption(new Option('--num-neighbors <k>', 'neighbours per document').default(50).argParser(integerArg('--num-neighbors')))
-    .option('--learning-rate <lr>', 'test-time learning rate (default: GPT-2 2e-5, GPT-Neo 5e-6)', numberArg('--learning-rate'))
-    .addOption(new Option('--adam-epsilon <eps>', 'AdamW epsilon').default(1e-8).argParser(numberArg('--adam-epsilon')))
-    .addOption(new Option('--weight-decay <wd>', 'AdamW weight decay').default(0).argParser(numberArg('--weight-decay')))
-    .option('--max-length <n>', "window length (default: the model's context: GPT-2 1024, GPT-Neo 2048)", integerArg('--max-length'))
-    .option('--stride <n>', 'tokens between training windows (default: max-length)', integerArg('--stride'))
-    .addOption(new Option('--distance-threshold <d>', 'drop neighbours farther than this (squared L2)').default(4.0).argParser(numberArg('--distance-threshold')))
+    .addOption(new Option('--rank <r>', 'this process\'s rank: it takes every world-size-th document from rank').argParser(integerArg('--rank')))
+    .addOption(new Option('--world-size <w>', 'number of evaluation processes').argParser(integerArg('--world-size')))
+    .option('--num-neighbors <k>', 'neighbours retrieved per document (ttt 50, context/interpolation/dynamic 20)', integerArg('--num-neighbors'))
+    .option('--learning-rate <lr>', 'test-time learning rate (GPT-2 2e-5, GPT-Neo 5e-6)', numberArg('--learning-rate'))
+    .option('--adam-epsilon <eps>', 'AdamW epsilon (1e-8)', numberArg('--adam-epsilon'))
+    .option('--weight-decay <wd>', "AdamW weight decay (0.01, torch's default as the original)", numberArg('--weight-decay'))
+    .addOption(new Option('--optimizer-scope <scope>', "AdamW's moments: task (one AdamW per task, never reset between its documents: the original), document (fresh per document) or run (one for the whole run); task and run save the moments after every document so that a rerun resumes exactly").choices(['task', 'document', 'run']))
+    .option('--max-length <n>', "training window length (the model's context: GPT-2 1024, GPT-Neo 2048); scoring always uses the model's context", integerArg('--max-length'))
+    .option('--stride <n>', 'tokens between training windows (max-length)', integerArg('--stride'))
+    .option('--distance-threshold <d>', 'keep a neighbour when the plain Euclidean distance ‖vector − query embedding‖ is below this (ttt 4.0, context 2.3, interpolation none); result files record plain distances', numberArg('--distance-threshold'))
     .option('--no-reset-weights', 'keep the trained weights from one document to the next')
-    .option('--no-reset-optimizer', "keep AdamW's moments from one document to the next (the original's behaviour)")
-    .option('--split-text', 'retrieve with the first half of each document (at most 1024 tokens) and score the rest')
-    .addOption(new Option('--val-portion <p>', 'share of each task\'s shuffled test documents evaluated').default(0.2).argParser(numberArg('--val-portion')))
-    .addOption(new Option('--seed <n>', 'shuffle and dropout seed').default(1216).argParser(integerArg('--seed')))
+    .option('--split-text', 'retrieve with the first half of each document (at most 1024 tokens) and score the rest (default for dynamic)')
+    .option('--no-split-text', 'score the whole document (dynamic evaluation then needs --train-on-scored-text)')
+    .option('--train-on-scored-text', 'let dynamic evaluation without --split-text train on the text it scores (a leak, refused otherwise)')
+    .addOption(new Option('--context-mode <mode>', 'in-context baseline: single (the original: neighbours only for documents that fit one window, farthest text kept) or windows (half-length windows, nearest neighbour kept, a curve over k)').choices(['single', 'windows']))
+    .option('--exclude-duplicates', 'drop neighbours identical to the test document (same text, or distance 0) before thresholding; they are counted either way')
+    .option('--val-portion <p>', 'share of each task\'s shuffled test documents evaluated (0.2)', numberArg('--val-portion'))
+    .option('--seed <n>', 'shuffle seed (1216; Python\'s random.Random)', integerArg('--seed'))
     .option('--docs-per-task <n>', 'at most this many documents per task (per rank)', integerArg('--docs-per-task'))
     .addOption(new Option('--on-missing-shard <policy>', 'fail, or retrieve from the shards that answer and flag the document').choices(['fail', 'partial']).default('fail'))
+    .addHelpText('after', `\n${describeDefaults()}`)
     .action(async (o: Record<string, unknown>) => {
       const { loadCausalLM, loadEncoder } = await import('../models/index.js');
       const { loadTokenizer } = await import('../tokenizers/index.js');
       const { runEvaluation } = await import('../eval/runner.js');
-      const method = o['method'] as 'ttt' | 'context' | 'interpolation' | 'dynamic';
+      const { EvaluationInterrupted } = await import('../eval/ttt.js');
+      const method = o['method'] as Method;
+      const overrides = evalOverrides(o);
       const model = loadCausalLM(o['model'] as string);
+      let stop = false;
+      const onSignal = (): void => {
+        stop = true;
+        console.error('tttnn eval: stopping after the current training step (Ctrl-C again to kill)');
+        process.once('SIGINT', () => process.exit(130));
+      };
+      process.once('SIGINT', onSignal);
       try {
         let retriever;
         if (method !== 'dynamic') {
@@ -58,16 +93,17 @@ export function registerEvalCommand(program: Command): void {
         }
         const tasks = o['tasks'] === 'pile_all' ? 'pile_all' : (o['tasks'] as string).split(',').map((t) => t.trim());
         const result = await runEvaluation({
-          method, model, tokenizer: loadTokenizer((o['tokenizer'] as string | undefined) ?? (o['model'] as string)), retriever,
-          data: o['data'] as string, tasks, resultsDir: o['resultsDir'] as string, rank: o['rank'] as number, worldSize: o['worldSize'] as number,
-          numNeighbors: o['numNeighbors'] as number, learningRate: (o['learningRate'] as number | undefined) ?? DEFAULT_LEARNING_RATES[model.modelType] ?? 2e-5,
-          adamEpsilon: o['adamEpsilon'] as number, weightDecay: o['weightDecay'] as number, maxLength: o['maxLength'] as number | undefined,
-          stride: o['stride'] as number | undefined, distanceThreshold: o['distanceThreshold'] as number, resetWeights: o['resetWeights'] as boolean,
-          resetOptimizer: o['resetOptimizer'] as boolean, splitText: Boolean(o['splitText']), valPortion: o['valPortion'] as number, seed: o['seed'] as number,
-          docsPerTask: o['docsPerTask'] as number | undefined,
+          ...overrides, method, model, tokenizer: loadTokenizer((o['tokenizer'] as string | undefined) ?? (o['model'] as string)), retriever,
+          data: o['data'] as string, tasks, resultsDir: o['resultsDir'] as string, rank: o['rank'] as number | undefined, worldSize: o['worldSize'] as number | undefined,
+          docsPerTask: o['docsPerTask'] as number | undefined, shouldStop: () => stop,
         });
         console.log(JSON.stringify(result));
+      } catch (error) {
+        if (!(error instanceof EvaluationInterrupted)) throw error;
+        console.error(`tttnn eval: ${error.message}`);
+        process.exitCode = 130;
       } finally {
+        process.off('SIGINT', onSignal);
         model.dispose();
       }
     });

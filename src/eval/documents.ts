@@ -1,10 +1,13 @@
-// Which test documents an evaluation process scores: the test split grouped
-// into tasks by meta.pile_set_name, each task's documents shuffled with the
-// seed (1216), the first val-portion of them kept, and every world-size-th
-// one from `rank` given to this process.
+// Which test documents an evaluation process scores, as the original chose
+// them (eval_tttlm.py:374-384): the test split grouped into tasks by
+// meta.pile_set_name, each task's documents in file order shuffled by
+// Python's random.Random(seed).shuffle (seed 1216), the first
+// int(val_portion * n) of them kept (none when that is 0; all when the
+// portion is 1 or more), and every world-size-th one from `rank` given to
+// this process.
 import { readDocuments } from '../data/jsonl.js';
 import { taskName } from '../data/tasks.js';
-import { seededRandom } from '../data/corpus/dm-mathematics.js';
+import { PythonRandom } from './python-random.js';
 
 export interface EvalDocument {
   task: string;
@@ -24,15 +27,16 @@ export interface SelectOptions {
   limit?: number;
 }
 
-/** Fisher-Yates with a seeded generator: the same order on every machine. */
+/** `rnd = random.Random(); rnd.seed(seed); rnd.shuffle(items)` on a copy. */
 export function shuffled<T>(items: readonly T[], seed: number): T[] {
-  const random = seededRandom(seed);
-  const out = [...items];
-  for (let i = out.length - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    [out[i], out[j]] = [out[j] as T, out[i] as T];
-  }
-  return out;
+  return new PythonRandom(seed).shuffle([...items]);
+}
+
+/** The documents of one task the original evaluates: the first int(portion * n) after shuffling (eval_tttlm.py:379-380). */
+export function valPortionOf<T>(shuffledDocs: readonly T[], valPortion: number): T[] {
+  if (valPortion >= 1) return [...shuffledDocs];
+  // Python's int() truncates toward zero; the product is computed in doubles as Python does.
+  return shuffledDocs.slice(0, Math.trunc(valPortion * shuffledDocs.length));
 }
 
 export async function selectDocuments(path: string, options: SelectOptions): Promise<Map<string, EvalDocument[]>> {
@@ -43,7 +47,8 @@ export async function selectDocuments(path: string, options: SelectOptions): Pro
   for await (const record of readDocuments(path, { onBadLine: 'skip' })) {
     const task = taskName(record.document.meta?.pile_set_name);
     if (options.tasks !== 'pile_all' && !options.tasks.includes(task)) continue;
-    byTask.set(task, [...(byTask.get(task) ?? []), { task, id: record.id, text: record.document.text }]);
+    const docs = byTask.get(task) ?? byTask.set(task, []).get(task)!;
+    docs.push({ task, id: record.id, text: record.document.text });
   }
   if (options.tasks !== 'pile_all') {
     const missing = options.tasks.filter((t) => !byTask.has(t));
@@ -51,7 +56,7 @@ export async function selectDocuments(path: string, options: SelectOptions): Pro
   }
   const out = new Map<string, EvalDocument[]>();
   for (const [task, docs] of [...byTask].sort(([a], [b]) => a.localeCompare(b))) {
-    const portion = shuffled(docs, options.seed).slice(0, Math.max(1, Math.floor(docs.length * options.valPortion)));
+    const portion = valPortionOf(shuffled(docs, options.seed), options.valPortion);
     const mine = portion.filter((_, i) => i % options.worldSize === options.rank);
     out.set(task, options.limit === undefined ? mine : mine.slice(0, options.limit));
   }

@@ -13,18 +13,36 @@ export interface DocumentResult {
   bytes: number;
   words: number;
   tokens: number;
-  /** Log-likelihood (natural log) of the scored text after 0, 1, ..., k neighbours (TTT, dynamic, context). */
+  /**
+   * Log-likelihood (natural log) of the scored text after 0, 1, ..., n
+   * training texts (ttt, dynamic, random). Context: [without neighbours, with
+   * them] (two points; `context_neighbors` says how many were in the context).
+   * Absent when retrieval failed (see `retrieval_error`).
+   */
   loglikelihoods?: number[];
   /** Interpolation: log-likelihood at each alpha. */
   alphas?: number[];
   alpha_loglikelihoods?: number[];
-  /** Per neighbour: the losses of its training steps, and its training seconds. */
-  train_losses?: number[][];
+  /** Per training text: the losses of its training steps (null where a window had no target, as the original's NaN). */
+  train_losses?: (number | null)[][];
+  /** Per training text: seconds of its training steps, and of the evaluation after them (the original's cost is their sum). */
   train_seconds?: number[];
+  eval_seconds?: number[];
+  /** Context: neighbours put in the context (0 when the document needs more than one scoring window, as the original). */
+  context_neighbors?: number;
   retrieval_seconds: number;
+  /** The neighbours used, nearest first, with plain (not squared) L2 distances to the query embedding. */
   neighbor_ids: number[];
   neighbor_distances: number[];
-  /** Set when retrieval failed after its retries: the document was scored without neighbours. */
+  /** Leakage audit: retrieved neighbours identical to the scored document's text or at distance 0 (before any exclusion). */
+  duplicate_neighbors?: number;
+  /** How many of those were dropped (--exclude-duplicates). */
+  excluded_duplicates?: number;
+  /**
+   * Set when retrieval failed after its retries: the document has no curve
+   * and aggregates leave it out (the original's failed retrievals gave a
+   * length-1 curve that its median filter dropped); reports count them.
+   */
   retrieval_error?: string;
   partial_retrieval?: boolean;
 }

@@ -1,12 +1,16 @@
 // Where an evaluation gets neighbours: the shard-server fleet, queried with
-// the embedder's vector of the query text. Failures are retried with
-// exponential backoff; the caller records a final failure and goes on.
+// the embedder's vector of the query text. Distances are plain Euclidean
+// norms ‖vector − query‖, the units the original's thresholds are in (it
+// recomputes np.linalg.norm(vectors - query_vector) from the returned
+// vectors, eval_tttlm.py:180-186, where FAISS's IndexFlatL2 reports squared
+// L2). Failures are retried with exponential backoff; the caller records a
+// final failure and goes on.
 import { embedTexts, type Embedder } from '../index/index.js';
 import type { RetrievalClient } from '../retrieval/client.js';
 
 export interface RetrievedNeighbor {
   id: number;
-  /** Squared L2 distance between the query embedding and the neighbour's vector. */
+  /** Plain L2 distance between the query embedding and the neighbour's stored vector. */
   distance: number;
   text: string;
 }
@@ -18,7 +22,16 @@ export interface Retrieval {
 }
 
 export interface Retriever {
+  /** The k nearest neighbours of `text`, nearest first. */
   retrieve(text: string, k: number): Promise<Retrieval>;
+  /** k documents drawn uniformly at random from the index (`random` gives uniform [0, 1) numbers), with their distances to `text`. */
+  randomDocuments(text: string, k: number, random: () => number): Promise<Retrieval>;
+}
+
+function plainDistance(a: Float32Array, b: Float32Array): number {
+  let sum = 0;
+  for (let i = 0; i < a.length; i++) sum += ((a[i] as number) - (b[i] as number)) ** 2;
+  return Math.sqrt(sum);
 }
 
 export class FleetRetriever implements Retriever {
@@ -33,21 +46,37 @@ export class FleetRetriever implements Retriever {
     }
   }
 
-  async retrieve(text: string, k: number): Promise<Retrieval> {
-    const start = performance.now();
-    const query = embedTexts(this.embedder, [text]);
+  private async withRetries<T>(attemptOnce: () => Promise<T>): Promise<T> {
     for (let attempt = 0; ; attempt++) {
       try {
-        const [result] = await this.client.search(query, k);
-        return {
-          neighbors: result!.neighbors.map((n) => ({ id: n.id, distance: n.distance, text: n.text })),
-          partial: result!.partial,
-          seconds: (performance.now() - start) / 1000,
-        };
+        return await attemptOnce();
       } catch (error) {
         if (attempt >= this.retries) throw error;
         await new Promise((r) => setTimeout(r, this.backoffMs * 2 ** attempt));
       }
     }
+  }
+
+  async retrieve(text: string, k: number): Promise<Retrieval> {
+    const start = performance.now();
+    const query = embedTexts(this.embedder, [text]);
+    const [result] = await this.withRetries(() => this.client.search(query, k));
+    return {
+      // The client's distances are squared L2 (float64 over the float32 vectors).
+      neighbors: result!.neighbors.map((n) => ({ id: n.id, distance: Math.sqrt(n.distance), text: n.text })),
+      partial: result!.partial,
+      seconds: (performance.now() - start) / 1000,
+    };
+  }
+
+  async randomDocuments(text: string, k: number, random: () => number): Promise<Retrieval> {
+    const start = performance.now();
+    const query = embedTexts(this.embedder, [text]);
+    const drawn = await this.withRetries(() => this.client.randomDocuments(k, random));
+    return {
+      neighbors: drawn.map((d) => ({ id: d.id, distance: plainDistance(d.vector, query), text: d.text })),
+      partial: false,
+      seconds: (performance.now() - start) / 1000,
+    };
   }
 }

@@ -1,19 +1,25 @@
 // An evaluation process: one method over this rank's share of the test
 // documents, task by task, one result line per document, resumable.
-import { AdamW, snapshotParameters, disposeAll } from '../engine/index.js';
+// Settings are resolved once (settings.ts); each method follows the
+// original's protocol unless a named option says otherwise.
+import { snapshotParameters, disposeAll, type Tensor } from '../engine/index.js';
 import type { CausalLM } from '../models/index.js';
 import type { BpeTokenizer } from '../tokenizers/index.js';
-import { contextLoglikelihood } from './context.js';
+import { seededRandom } from '../data/corpus/dm-mathematics.js';
+import { contextLoglikelihood, singleWindowContextLoglikelihood } from './context.js';
 import { selectDocuments, type EvalDocument } from './documents.js';
 import { ALPHAS, interpolationLoglikelihoods, neighborUnigram } from './interpolation.js';
+import { rollingLoglikelihood } from './loglikelihood.js';
 import { countBytes, countWords } from './metrics.js';
+import { documentKey, ScopedOptimizer, type DocumentKey } from './optimizer-scope.js';
 import { appendResult, finishedDocuments, resultPath, type DocumentResult } from './results.js';
-import type { Retrieval, Retriever } from './retriever.js';
-import { testTimeTrain, type TttSettings } from './ttt.js';
+import type { Retrieval, RetrievedNeighbor, Retriever } from './retriever.js';
+import { resolveSettings, type EvalOverrides, type EvalSettings, type Method } from './settings.js';
+import { EvaluationInterrupted, testTimeTrain } from './ttt.js';
 
-export type Method = 'ttt' | 'context' | 'interpolation' | 'dynamic';
+export type { Method } from './settings.js';
 
-export interface EvalOptions {
+export interface EvalOptions extends EvalOverrides {
   method: Method;
   model: CausalLM;
   tokenizer: BpeTokenizer;
@@ -22,61 +28,64 @@ export interface EvalOptions {
   data: string;
   tasks: string[] | 'pile_all';
   resultsDir: string;
-  rank?: number;
-  worldSize?: number;
-  numNeighbors?: number;
-  learningRate: number;
-  adamEpsilon?: number;
-  weightDecay?: number;
-  maxLength?: number;
-  stride?: number;
-  distanceThreshold?: number;
-  resetWeights?: boolean;
-  resetOptimizer?: boolean;
-  splitText?: boolean;
-  valPortion?: number;
-  seed?: number;
-  gradClip?: number;
-  /** At most this many documents per task for this rank. */
-  docsPerTask?: number;
   progress?: (line: string) => void;
+  /** Asked between documents and between training texts; true stops the run (results so far are kept). */
+  shouldStop?: () => boolean;
 }
 
-/** The tokens a document is scored on, and the text its neighbours are retrieved with. */
-export function splitDocument(tokenizer: BpeTokenizer, text: string, splitText: boolean): { queryText: string; queryTokens: number[]; scored: number[]; scoredText: string } {
-  const tokens = tokenizer.encode(text);
-  if (!splitText) return { queryText: text, queryTokens: tokens, scored: tokens, scoredText: text };
-  const half = Math.min(Math.floor(tokens.length / 2), 1024);
-  const queryTokens = tokens.slice(0, half);
-  const scored = tokens.slice(half);
-  return { queryText: tokenizer.decode(queryTokens), queryTokens, scored, scoredText: tokenizer.decode(scored) };
+/** The text a document's neighbours are retrieved with, and the tokens it is scored on. */
+export interface SplitDocument {
+  queryText: string;
+  scoredText: string;
+  scored: number[];
 }
+
+/**
+ * With split text, the first half of the tokens (at most 1024) is decoded
+ * into the query text and the rest into the scored text, which is tokenized
+ * again as the harness does (eval_tttlm.py:168-178, :275-277).
+ */
+export function splitDocument(tokenizer: BpeTokenizer, text: string, splitText: boolean): SplitDocument {
+  const tokens = tokenizer.encode(text);
+  if (!splitText) return { queryText: text, scoredText: text, scored: tokens };
+  const split = Math.min(Math.floor(tokens.length / 2), 1024);
+  const scoredText = tokenizer.decode(tokens.slice(split));
+  return { queryText: tokenizer.decode(tokens.slice(0, split)), scoredText, scored: tokenizer.encode(scoredText) };
+}
+
+/** Methods that fine-tune the model. */
+const TRAINING: ReadonlySet<Method> = new Set(['ttt', 'dynamic', 'random']);
 
 export async function runEvaluation(o: EvalOptions): Promise<{ evaluated: number; skipped: number }> {
   const progress = o.progress ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const shouldStop = o.shouldStop ?? (() => false);
   const { model, tokenizer } = o;
-  const rank = o.rank ?? 0;
-  const k = o.numNeighbors ?? 50;
-  const maxLength = o.maxLength ?? model.contextLength;
-  const stride = o.stride ?? maxLength;
-  if (maxLength > model.contextLength) throw new Error(`--max-length ${maxLength} is longer than the model's context (${model.contextLength})`);
-  if (o.method !== 'dynamic' && !o.retriever) throw new Error(`method ${o.method} needs the shard servers (--addresses, --token-file, --embedder)`);
+  const s = resolveSettings(o.method, model, o);
+  if (s.method !== 'dynamic' && !o.retriever) throw new Error(`method ${s.method} needs the shard servers (--addresses, --token-file, --embedder)`);
   const eos = tokenizer.eosTokenId;
   if (eos === undefined) throw new Error('the tokenizer has no end-of-text token');
-  const threshold = o.distanceThreshold ?? 4.0;
-  const documents = await selectDocuments(o.data, { tasks: o.tasks, valPortion: o.valPortion ?? 0.2, seed: o.seed ?? 1216, rank, worldSize: o.worldSize ?? 1, limit: o.docsPerTask });
+  const documents = await selectDocuments(o.data, { tasks: o.tasks, valPortion: s.valPortion, seed: s.seed, rank: s.rank, worldSize: s.worldSize, limit: s.docsPerTask });
 
-  const training = o.method === 'ttt' || o.method === 'dynamic';
+  const training = TRAINING.has(s.method);
   const snapshot = training ? snapshotParameters(model.parameters.list()) : [];
-  const optimizer = training ? new AdamW(model.parameters.list(), { lr: o.learningRate, eps: o.adamEpsilon ?? 1e-8, weightDecay: o.weightDecay ?? 0 }) : undefined;
-  const settings = { maxLength, stride, gradClip: o.gradClip ?? 1.0, resetWeights: o.resetWeights ?? true, resetOptimizer: o.resetOptimizer ?? true, seed: o.seed ?? 1216 };
+  const optimizer = training ? new ScopedOptimizer(model, s, `${o.resultsDir}/${s.method}`, s.rank) : undefined;
   let evaluated = 0;
   let skipped = 0;
+  const finishedInRun: DocumentKey[] = [];
   model.training = false;
   try {
     for (const [task, docs] of documents) {
-      const path = resultPath(o.resultsDir, o.method, task, rank);
+      const path = resultPath(o.resultsDir, s.method, task, s.rank);
       const done = finishedDocuments(path);
+      const finished = docs.filter((d) => done.has(d.id));
+      if (training && finished.length > 0) {
+        if (!s.resetWeights) throw new Error(`${path}: cannot resume with --no-reset-weights (the weights after the finished documents were not saved); delete it to redo the task`);
+        if (docs.slice(0, finished.length).some((d) => !done.has(d.id))) {
+          throw new Error(`${path}: its finished documents are not the first ${finished.length} of this task in evaluation order (other --val-portion, --seed, --docs-per-task or --world-size?); with AdamW's moments carried between documents this run cannot resume it exactly`);
+        }
+      }
+      finishedInRun.push(...finished.map((d) => documentKey(task, d.id)));
+      optimizer?.begin(task, s.optimizerScope === 'run' ? finishedInRun : finished.map((d) => documentKey(task, d.id)), path);
       let position = 0;
       for (const doc of docs) {
         position++;
@@ -84,74 +93,103 @@ export async function runEvaluation(o: EvalOptions): Promise<{ evaluated: number
           skipped++;
           continue;
         }
+        if (shouldStop()) throw new EvaluationInterrupted();
         const started = performance.now();
-        const result = await evaluateDocument(o, doc, task, eos, k, threshold, maxLength, settings, snapshot, optimizer);
-        appendResult(path, result);
+        const result = await evaluateDocument(s, o, doc, eos, snapshot, optimizer, shouldStop);
+        const commit = (): void => appendResult(path, result);
+        if (optimizer) optimizer.finish(task, documentKey(task, doc.id), commit);
+        else commit();
+        finishedInRun.push(documentKey(task, doc.id));
         evaluated++;
-        const ll = result.loglikelihoods ?? result.alpha_loglikelihoods ?? [];
-        const bpb = (x: number | undefined): string => (x === undefined ? '?' : (-x / result.bytes / Math.LN2).toFixed(3));
-        progress(`eval ${o.method} ${task} ${position}/${docs.length} doc ${doc.id}: bits/byte ${bpb(ll[0])} -> ${bpb(o.method === 'interpolation' ? Math.max(...ll) : ll.at(-1))} (${result.neighbor_ids.length} neighbours, ${((performance.now() - started) / 1000).toFixed(1)} s)`);
+        progress(`eval ${s.method} ${task} ${position}/${docs.length} doc ${doc.id}: ${describe(result)} (${((performance.now() - started) / 1000).toFixed(1)} s)`);
       }
     }
   } finally {
     disposeAll(snapshot);
+    optimizer?.dispose();
   }
   return { evaluated, skipped };
 }
 
+function describe(result: DocumentResult): string {
+  if (result.retrieval_error) return `retrieval failed (${result.retrieval_error})`;
+  const ll = result.loglikelihoods ?? result.alpha_loglikelihoods ?? [];
+  const bpb = (x: number | undefined): string => (x === undefined ? '?' : (-x / result.bytes / Math.LN2).toFixed(3));
+  const after = result.alpha_loglikelihoods ? Math.max(...ll) : ll.at(-1);
+  return `bits/byte ${bpb(ll[0])} -> ${bpb(after)} (${result.neighbor_ids.length} neighbours)`;
+}
+
+/** Neighbours identical to the document (its text, its scored text, or distance 0): the leakage audit. */
+function isDuplicate(n: RetrievedNeighbor, doc: EvalDocument, split: SplitDocument): boolean {
+  return n.distance === 0 || n.text === doc.text || n.text === split.scoredText;
+}
+
 async function evaluateDocument(
+  s: EvalSettings,
   o: EvalOptions,
   doc: EvalDocument,
-  task: string,
   eos: number,
-  k: number,
-  threshold: number,
-  maxLength: number,
-  settings: TttSettings,
-  snapshot: ReturnType<typeof snapshotParameters>,
-  optimizer: AdamW | undefined,
+  snapshot: readonly Tensor[],
+  optimizer: ScopedOptimizer | undefined,
+  shouldStop: () => boolean,
 ): Promise<DocumentResult> {
   const { model, tokenizer } = o;
-  const split = splitDocument(tokenizer, doc.text, o.splitText ?? false);
+  const split = splitDocument(tokenizer, doc.text, s.splitText);
   const base: DocumentResult = {
-    task, doc_id: doc.id, method: o.method, bytes: countBytes(split.scoredText), words: countWords(split.scoredText), tokens: split.scored.length,
+    task: doc.task, doc_id: doc.id, method: s.method, bytes: countBytes(split.scoredText), words: countWords(split.scoredText), tokens: split.scored.length,
     retrieval_seconds: 0, neighbor_ids: [], neighbor_distances: [],
   };
-  let neighborTokens: number[][] = [];
-  let distances: number[] = [];
-  if (o.method === 'dynamic') {
-    neighborTokens = Array.from({ length: k }, () => split.queryTokens);
-  } else {
-    let retrieval: Retrieval | undefined;
+
+  // Training texts / neighbours.
+  let kept: RetrievedNeighbor[] = [];
+  if (s.method !== 'dynamic') {
+    let retrieval: Retrieval;
     try {
-      retrieval = await o.retriever!.retrieve(split.queryText, k);
+      retrieval = s.method === 'random'
+        ? await o.retriever!.randomDocuments(split.queryText, s.numNeighbors, seededRandom(s.seed * 1_000_003 + doc.id))
+        : await o.retriever!.retrieve(split.queryText, s.numNeighbors);
     } catch (error) {
-      base.retrieval_error = (error as Error).message;
+      // The original logged the failure and scored with no neighbours (eval_tttlm.py:206-212);
+      // its report then dropped the one-point curve. Here the document gets no curve.
+      return { ...base, retrieval_error: (error as Error).message };
     }
-    if (retrieval) {
-      const kept = retrieval.neighbors.filter((n) => n.distance <= threshold);
-      base.retrieval_seconds = retrieval.seconds;
-      base.neighbor_ids = kept.map((n) => n.id);
-      base.neighbor_distances = kept.map((n) => n.distance);
-      if (retrieval.partial) base.partial_retrieval = true;
-      neighborTokens = kept.map((n) => tokenizer.encode(n.text));
-      distances = kept.map((n) => n.distance);
+    base.retrieval_seconds = retrieval.seconds;
+    if (retrieval.partial) base.partial_retrieval = true;
+    const duplicates = retrieval.neighbors.filter((n) => isDuplicate(n, doc, split)).length;
+    base.duplicate_neighbors = duplicates;
+    let neighbors = retrieval.neighbors;
+    if (s.excludeDuplicates) {
+      neighbors = neighbors.filter((n) => !isDuplicate(n, doc, split));
+      base.excluded_duplicates = duplicates;
     }
+    kept = neighbors.filter((n) => n.distance < s.distanceThreshold); // strict, as eval_tttlm.py:183
+    base.neighbor_ids = kept.map((n) => n.id);
+    base.neighbor_distances = kept.map((n) => n.distance);
   }
-  switch (o.method) {
+
+  switch (s.method) {
     case 'ttt':
+    case 'random':
     case 'dynamic': {
-      const curve = testTimeTrain(model, optimizer!, snapshot, split.scored, eos, neighborTokens, settings);
-      return { ...base, loglikelihoods: curve.loglikelihoods, train_losses: curve.trainLosses, train_seconds: curve.trainSeconds };
+      // Dynamic evaluation trains on num_neighbors copies of the query text (eval_tttlm.py:202-203), tokenized again (:229).
+      const texts = s.method === 'dynamic' ? Array.from({ length: s.numNeighbors }, () => split.queryText) : kept.map((n) => n.text);
+      const trainTexts = texts.map((t) => tokenizer.encode(t));
+      const curve = testTimeTrain(model, optimizer!.optimizer, snapshot, split.scored, eos, trainTexts, s, shouldStop);
+      return { ...base, loglikelihoods: curve.loglikelihoods, train_losses: curve.trainLosses, train_seconds: curve.trainSeconds, eval_seconds: curve.evalSeconds };
     }
     case 'context': {
-      const loglikelihoods = Array.from({ length: neighborTokens.length + 1 }, (_, c) => contextLoglikelihood(model, split.scored, eos, neighborTokens.slice(0, c), maxLength));
-      return { ...base, loglikelihoods };
+      const neighborTokens = kept.map((n) => tokenizer.encode(n.text));
+      if (s.contextMode === 'windows') {
+        const loglikelihoods = Array.from({ length: neighborTokens.length + 1 }, (_, c) => contextLoglikelihood(model, split.scored, eos, neighborTokens.slice(0, c), s.scoreLength));
+        return { ...base, loglikelihoods, context_neighbors: neighborTokens.length };
+      }
+      const plain = rollingLoglikelihood(model, split.scored, eos, s.scoreLength);
+      const withContext = singleWindowContextLoglikelihood(model, split.scored, eos, neighborTokens, s.scoreLength, plain);
+      return { ...base, loglikelihoods: [plain, withContext.loglikelihood], context_neighbors: withContext.neighbors };
     }
     case 'interpolation': {
-      const knn = neighborUnigram(neighborTokens, distances);
-      return { ...base, alphas: ALPHAS, alpha_loglikelihoods: interpolationLoglikelihoods(model, split.scored, eos, knn, maxLength) };
+      const knn = neighborUnigram(kept.map((n) => tokenizer.encode(n.text)), kept.map((n) => n.distance));
+      return { ...base, alphas: ALPHAS, alpha_loglikelihoods: interpolationLoglikelihoods(model, split.scored, eos, knn, s.scoreLength) };
     }
   }
 }
-

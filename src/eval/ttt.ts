@@ -1,11 +1,11 @@
-// Test-time training on nearest neighbours, per document (eval_tttlm.py):
-// evaluate; then for each neighbour, one AdamW step (gradient norm clipped
-// to 1.0) per window of maxLength tokens every `stride` tokens of the
-// neighbour's text, and evaluate again; finally restore the weights (and,
-// unless told otherwise, the optimizer's moments: the original never reset
-// them between documents, so one document's training leaked into the next).
-// Dynamic evaluation is the same loop with the query text itself, repeated,
-// in place of the neighbours.
+// Test-time training on nearest neighbours, per document (eval_tttlm.py:
+// TTTLM.train, :254-308): evaluate; then for each training text, one AdamW
+// step (gradient norm clipped to 1.0) per window of maxLength tokens every
+// `stride` tokens of its tokens (train_single, :216-252), and evaluate
+// again; finally restore the weights (:304-306). The optimizer's moments are
+// not touched here: ScopedOptimizer decides when they reset.
+// Dynamic evaluation and the random-documents control are the same loop
+// with other training texts.
 import { clipGradNorm, manualSeed, restoreParameters, tensor, tidy, type AdamW, type Tensor } from '../engine/index.js';
 import { causalLmLoss, type CausalLM } from '../models/index.js';
 import { rollingLoglikelihood } from './loglikelihood.js';
@@ -13,48 +13,75 @@ import { rollingLoglikelihood } from './loglikelihood.js';
 export interface TttSettings {
   maxLength: number;
   stride: number;
+  /** Scoring window (the model's context). */
+  scoreLength: number;
   gradClip: number;
   /** Restore the weights after each document (the original's --reset_weights, default on). */
   resetWeights: boolean;
-  /** Reset AdamW's moments after each document (default on; the original did not). */
-  resetOptimizer: boolean;
   seed: number;
+}
+
+/** Thrown when a run is asked to stop (Ctrl-C): finished documents are kept, the rest resumes on a rerun. */
+export class EvaluationInterrupted extends Error {
+  constructor() {
+    super('evaluation interrupted; rerun the same command to resume');
+  }
 }
 
 export interface TttCurve {
   /** Log-likelihood of the scored tokens after 0..n training texts. */
   loglikelihoods: number[];
+  /** Per training text, the loss of each window (NaN where a window has no target). */
   trainLosses: number[][];
+  /** Per training text: seconds training, and seconds of the evaluation after it. */
   trainSeconds: number[];
+  evalSeconds: number[];
 }
 
-/** One optimizer step per window of `text` tokens; returns the window losses. */
-export function trainOnTokens(model: CausalLM, optimizer: AdamW, tokens: readonly number[], s: TttSettings): number[] {
+/**
+ * One optimizer step per window of `tokens`: windows start every `stride`
+ * tokens and hold up to maxLength (eval_tttlm.py:160-164). As the original,
+ * a one-token window (a text whose length is 1 more than a multiple of the
+ * stride) still takes a step: its loss has no target (NaN), its gradients
+ * are zero, and AdamW moves the weights by its moments and weight decay.
+ */
+export function trainOnTokens(model: CausalLM, optimizer: AdamW, tokens: readonly number[], s: Pick<TttSettings, 'maxLength' | 'stride' | 'gradClip'>): number[] {
   const losses: number[] = [];
   model.training = true;
   const device = model.parameters.device;
-  for (let start = 0; start < tokens.length; start += s.stride) {
-    const window = tokens.slice(start, start + s.maxLength);
-    if (window.length < 2) break;
-    losses.push(
-      tidy(() => {
-        optimizer.zeroGrad();
-        const ids: Tensor = tensor(window, { dtype: 'int64', shape: [1, window.length], device });
-        const loss = causalLmLoss(model, ids);
-        loss.backward();
-        clipGradNorm(model.parameters.list(), s.gradClip);
-        optimizer.step();
-        return loss.item();
-      }),
-    );
+  try {
+    for (let start = 0; start < tokens.length; start += s.stride) {
+      const window = tokens.slice(start, start + s.maxLength);
+      losses.push(
+        tidy(() => {
+          optimizer.zeroGrad(false); // model.zero_grad() in torch 1.13 fills zeros
+          const ids: Tensor = tensor(window, { dtype: 'int64', shape: [1, window.length], device });
+          let loss = NaN;
+          if (window.length >= 2) {
+            const l = causalLmLoss(model, ids);
+            l.backward();
+            loss = l.item();
+          } else {
+            // Hugging Face's mean loss over no target is NaN with all-zero gradients.
+            model.logits(ids).sum().mul(0).backward();
+          }
+          clipGradNorm(model.parameters.list(), s.gradClip);
+          optimizer.step();
+          return loss;
+        }),
+      );
+    }
+  } finally {
+    model.training = false;
   }
-  model.training = false;
   return losses;
 }
 
 /**
  * Scores `scored` before training and after training on each of `trainTexts`
- * (token lists), then restores the model from `snapshot`.
+ * (token lists), then restores the model from `snapshot` (when resetWeights).
+ * `shouldStop` is asked between training texts; when it says yes the loop
+ * throws (the weights are restored first).
  */
 export function testTimeTrain(
   model: CausalLM,
@@ -64,22 +91,25 @@ export function testTimeTrain(
   prefixToken: number,
   trainTexts: readonly (readonly number[])[],
   s: TttSettings,
+  shouldStop: () => boolean = () => false,
 ): TttCurve {
-  const curve: TttCurve = { loglikelihoods: [], trainLosses: [], trainSeconds: [] };
-  const score = (): number => rollingLoglikelihood(model, scored, prefixToken, s.maxLength);
+  const curve: TttCurve = { loglikelihoods: [], trainLosses: [], trainSeconds: [], evalSeconds: [] };
+  const score = (): number => rollingLoglikelihood(model, scored, prefixToken, s.scoreLength);
   try {
     manualSeed(s.seed); // dropout during the training steps
     curve.loglikelihoods.push(score());
     for (const tokens of trainTexts) {
+      if (shouldStop()) throw new EvaluationInterrupted();
       const start = performance.now();
       curve.trainLosses.push(trainOnTokens(model, optimizer, tokens, s));
-      curve.trainSeconds.push((performance.now() - start) / 1000);
+      const trained = performance.now();
       curve.loglikelihoods.push(score());
+      curve.trainSeconds.push((trained - start) / 1000);
+      curve.evalSeconds.push((performance.now() - trained) / 1000);
     }
   } finally {
     if (s.resetWeights) restoreParameters(model.parameters.list(), snapshot);
     optimizer.zeroGrad();
-    if (s.resetOptimizer) optimizer.reset();
     model.training = false;
   }
   return curve;

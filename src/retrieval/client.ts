@@ -3,9 +3,11 @@
 // another replica on error or timeout, and merges the candidates exactly by
 // L2 distance between the query and each returned vector. A shard with no
 // live replica fails the search, or (policy "partial") is left out and the
-// result says so.
+// result says so. Documents can also be fetched by id (routed to the shard
+// whose slice holds each id, with the same failover), e.g. for a control
+// that trains on documents drawn uniformly from everything the fleet serves.
 import { Agent, request as httpRequest } from 'node:http';
-import { decodeVectors, encodeVectors, type HealthResponse, type SearchResponse } from './protocol.js';
+import { LIMITS, decodeVectors, encodeVectors, type DocumentsResponse, type HealthResponse, type SearchResponse } from './protocol.js';
 
 export interface Neighbor {
   /** Global document id (line number in the shard's data file). */
@@ -23,6 +25,34 @@ export interface QueryResult {
   answered: string[];
   missing: string[];
   partial: boolean;
+}
+
+/**
+ * A document named unambiguously: ids are line numbers per data file, and
+ * one fleet may serve several files. `file` is the data file's name as shard
+ * ids spell it ("00.jsonl").
+ */
+export interface DocumentRef {
+  file: string;
+  id: number;
+}
+
+/** A document fetched by id. */
+export interface FetchedDocument {
+  id: number;
+  file: string;
+  /** The shard that served it ("00.jsonl:0-1500"). */
+  shard: string;
+  text: string;
+  /** The stored vector (FAISS reconstruct: exact for Flat, decoded for compressed indexes). */
+  vector: Float32Array;
+}
+
+/** Ids [begin, end) of one data file that reachable shard servers cover. */
+export interface CoveredRange {
+  file: string;
+  begin: number;
+  end: number;
 }
 
 export type MissingShardPolicy = 'fail' | 'partial';
@@ -73,6 +103,15 @@ function call<T>(address: string, method: string, path: string, token: string | 
     if (body) req.write(body);
     req.end();
   });
+}
+
+/** "00.jsonl:0-1500" -> "00.jsonl". */
+function fileOf(shard: string): string {
+  return shard.slice(0, shard.lastIndexOf(':'));
+}
+
+function idOf(ref: number | DocumentRef): number {
+  return typeof ref === 'number' ? ref : ref.id;
 }
 
 function splitAddress(address: string): [string, number] {
@@ -127,7 +166,7 @@ export class RetrievalClient {
     const byFile = new Map<string, HealthResponse[]>();
     for (const replicas of this.shards.values()) {
       const h = replicas[0]!.health;
-      const file = h.shard.slice(0, h.shard.lastIndexOf(':'));
+      const file = fileOf(h.shard);
       byFile.set(file, [...(byFile.get(file) ?? []), h]);
     }
     for (const [file, list] of byFile) {
@@ -156,18 +195,7 @@ export class RetrievalClient {
     const timeout = this.options.timeoutMs ?? 30_000;
     const start = this.turn++;
     const perShard = await Promise.all(
-      [...this.shards.entries()].map(async ([shard, replicas]) => {
-        const errors: string[] = [];
-        for (let attempt = 0; attempt < replicas.length; attempt++) {
-          const replica = replicas[(start + attempt) % replicas.length] as Replica;
-          try {
-            return { shard, response: await call<SearchResponse>(replica.address, 'POST', '/v1/search', this.options.token, body, timeout) };
-          } catch (error) {
-            errors.push((error as Error).message);
-          }
-        }
-        return { shard, errors };
-      }),
+      [...this.shards.entries()].map(async ([shard, replicas]) => ({ shard, ...(await this.ask<SearchResponse>(replicas, '/v1/search', body, start, timeout)) })),
     );
     const failed = perShard.filter((r) => !('response' in r)) as { shard: string; errors: string[] }[];
     for (const range of this.uncovered) failed.push({ shard: range, errors: [`no reachable server covers ${range} (unreachable: ${this.unreachable.join(', ')})`] });
@@ -196,6 +224,151 @@ export class RetrievalClient {
         missing: failed.map((f) => f.shard),
         partial: failed.length > 0,
       };
+    });
+  }
+
+  // One request to a shard: tries its replicas in turn, starting at `start`.
+  private async ask<T>(replicas: Replica[], path: string, body: string, start: number, timeout: number): Promise<{ response: T } | { errors: string[] }> {
+    const errors: string[] = [];
+    for (let attempt = 0; attempt < replicas.length; attempt++) {
+      const replica = replicas[(start + attempt) % replicas.length] as Replica;
+      try {
+        return { response: await call<T>(replica.address, 'POST', path, this.options.token, body, timeout) };
+      } catch (error) {
+        errors.push((error as Error).message);
+      }
+    }
+    return { errors };
+  }
+
+  /**
+   * The ids that reachable shard servers cover, per data file: disjoint
+   * ranges sorted by file and begin (overlapping slices of a file, e.g. from
+   * two fleets, are merged, so every document counts once).
+   */
+  coveredRanges(): CoveredRange[] {
+    const slices = [...this.shards.values()]
+      .map((replicas) => replicas[0]!.health)
+      .map((h) => ({ file: fileOf(h.shard), begin: h.begin, end: h.begin + h.vectors }))
+      .filter((r) => r.end > r.begin)
+      .sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : a.begin - b.begin));
+    const merged: CoveredRange[] = [];
+    for (const r of slices) {
+      const last = merged.at(-1);
+      if (last && last.file === r.file && r.begin <= last.end) last.end = Math.max(last.end, r.end);
+      else merged.push({ ...r });
+    }
+    return merged;
+  }
+
+  /** Number of distinct documents covered: the population that randomDocuments draws from. */
+  get totalCovered(): number {
+    return this.coveredRanges().reduce((n, r) => n + r.end - r.begin, 0);
+  }
+
+  /**
+   * Documents by id, in the order asked (repeats allowed). A bare number is
+   * routed to the data file whose reachable shards cover it, and is an error
+   * when shards of several files do; a {file, id} names the file. Each shard
+   * is asked once per LIMITS.maxK ids, failing over between its replicas as
+   * search does. Rejects naming the id when no reachable shard covers it, or
+   * naming the shard when none of its replicas answered.
+   */
+  async documents(refs: (number | DocumentRef)[]): Promise<FetchedDocument[]> {
+    const slices = [...this.shards.entries()].map(([shard, replicas]) => ({ shard, file: fileOf(shard), begin: replicas[0]!.health.begin, end: replicas[0]!.health.begin + replicas[0]!.health.vectors, replicas }));
+    const served = slices.map((s) => s.shard).join(', ');
+    // Positions in `refs` asked of each shard.
+    const asked = new Map<string, number[]>();
+    refs.forEach((ref, position) => {
+      const { file, id } = typeof ref === 'number' ? { file: undefined, id: ref } : ref;
+      const name = file === undefined ? `document id ${id}` : `document ${file}:${id}`;
+      if (typeof id !== 'number' || !Number.isInteger(id) || id < 0) throw new Error(`${name}: ids are non-negative integers`);
+      const covering = slices.filter((s) => (file === undefined || s.file === file) && s.begin <= id && id < s.end);
+      if (covering.length === 0) throw new Error(`${name}: no reachable shard server covers it (served: ${served || 'none'}${this.unreachable.length > 0 ? `; unreachable: ${this.unreachable.join(', ')}` : ''})`);
+      const files = [...new Set(covering.map((s) => s.file))];
+      if (files.length > 1) throw new Error(`${name} is ambiguous: it is a line of each of ${files.join(', ')}; pass {file, id}`);
+      const shard = covering[0]!.shard;
+      asked.set(shard, [...(asked.get(shard) ?? []), position]);
+    });
+    const timeout = this.options.timeoutMs ?? 30_000;
+    const start = this.turn++;
+    const d = this.dimension;
+    const out = new Array<FetchedDocument>(refs.length);
+    const requests: Promise<void>[] = [];
+    for (const [shard, positions] of asked) {
+      const replicas = this.shards.get(shard)!;
+      for (let from = 0; from < positions.length; from += LIMITS.maxK) {
+        const chunk = positions.slice(from, from + LIMITS.maxK);
+        const ids = chunk.map((p) => idOf(refs[p]!));
+        requests.push(
+          this.ask<DocumentsResponse>(replicas, '/v1/documents', JSON.stringify({ ids }), start, timeout).then((answer) => {
+            if (!('response' in answer)) throw new Error(`no replica of shard ${shard} answered: ${answer.errors.join('; ')}`);
+            const documents = answer.response.documents;
+            if (!Array.isArray(documents) || documents.length !== ids.length) throw new Error(`shard ${shard} answered ${Array.isArray(documents) ? documents.length : 'no'} documents for ${ids.length} ids`);
+            documents.forEach((document, j) => {
+              const vector = decodeVectors(document.vector);
+              if (document.id !== ids[j] || vector === null || vector.length !== d) throw new Error(`shard ${shard} answered a malformed document for id ${ids[j]}`);
+              out[chunk[j]!] = { id: document.id, file: fileOf(shard), shard, text: document.text, vector };
+            });
+          }),
+        );
+      }
+    }
+    await Promise.all(requests);
+    return out;
+  }
+
+  /**
+   * `count` distinct documents drawn uniformly at random, without
+   * replacement, from all covered ones (coveredRanges), in random order,
+   * then fetched. `random` is a uniform generator on [0, 1) (Math.random,
+   * or a seeded one for a reproducible draw: the same generator state and
+   * coverage give the same documents). It is called exactly 2 * count - 1
+   * times (Floyd's sampling, then a Fisher-Yates shuffle).
+   */
+  async randomDocuments(count: number, random: () => number): Promise<FetchedDocument[]> {
+    return this.documents(this.drawDocuments(count, random));
+  }
+
+  /** The draw of randomDocuments without the fetch: distinct {file, id} refs. */
+  drawDocuments(count: number, random: () => number): DocumentRef[] {
+    const ranges = this.coveredRanges();
+    const total = ranges.reduce((n, r) => n + r.end - r.begin, 0);
+    if (!Number.isInteger(count) || count < 0) throw new Error(`the number of documents to draw must be a non-negative integer, not ${count}`);
+    if (count > total) throw new Error(`cannot draw ${count} distinct documents: the reachable shards cover ${total}`);
+    const uniform = (n: number): number => {
+      const u = random();
+      if (!(u >= 0 && u < 1)) throw new Error(`the random generator returned ${u}, not a number in [0, 1)`);
+      return Math.floor(u * n);
+    };
+    // Floyd: a uniformly random count-subset of [0, total).
+    const chosen = new Set<number>();
+    for (let j = total - count; j < total; j++) {
+      const t = uniform(j + 1);
+      chosen.add(chosen.has(t) ? j : t);
+    }
+    const positions = [...chosen];
+    for (let i = positions.length - 1; i > 0; i--) {
+      const j = uniform(i + 1);
+      [positions[i], positions[j]] = [positions[j]!, positions[i]!];
+    }
+    // Position -> (file, id): ranges laid end to end.
+    const starts: number[] = [];
+    let offset = 0;
+    for (const r of ranges) {
+      starts.push(offset);
+      offset += r.end - r.begin;
+    }
+    return positions.map((position) => {
+      let lo = 0;
+      let hi = ranges.length - 1;
+      while (lo < hi) {
+        const mid = (lo + hi + 1) >> 1;
+        if (starts[mid]! <= position) lo = mid;
+        else hi = mid - 1;
+      }
+      const range = ranges[lo]!;
+      return { file: range.file, id: range.begin + position - starts[lo]! };
     });
   }
 }

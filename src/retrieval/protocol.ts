@@ -1,6 +1,7 @@
 // The shard servers' wire protocol (HTTP/1.1 + JSON, curl-able):
 //   GET  /v1/health    -> HealthResponse (no token needed)
 //   POST /v1/search    SearchRequest -> SearchResponse      (Authorization: Bearer <token>)
+//   POST /v1/documents DocumentsRequest -> DocumentsResponse (Authorization: Bearer <token>)
 //   POST /v1/shutdown  -> {"status": "shutting down"}         (Authorization: Bearer <token>)
 // Vectors travel as base64 of little-endian float32 arrays.
 
@@ -38,6 +39,26 @@ export interface SearchResponse {
   shard: string;
   replica: number;
   results: ShardHit[];
+}
+
+/** Documents by global id; every id must lie in the server's slice [begin, begin + vectors). */
+export interface DocumentsRequest {
+  /** 1 to LIMITS.maxK non-negative integers; repeats allowed. */
+  ids: number[];
+}
+
+export interface StoredDocument {
+  id: number;
+  text: string;
+  /** base64 float32 [dimension]: the stored vector (FAISS reconstruct; decoded for compressed indexes). */
+  vector: string;
+}
+
+export interface DocumentsResponse {
+  shard: string;
+  replica: number;
+  /** In the order of the request's ids. */
+  documents: StoredDocument[];
 }
 
 export const LIMITS = {

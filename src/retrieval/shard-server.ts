@@ -1,14 +1,15 @@
 // One shard server: a slice of one data file's index, answering searches
-// over HTTP. Searches run on FAISS worker threads, so requests are served
-// concurrently; every bad request gets a 4xx with a message and the server
-// stays healthy; shutdown lets in-flight requests finish.
+// (and fetches of documents by id) over HTTP. Searches run on FAISS worker
+// threads, so requests are served concurrently; every bad request gets a 4xx
+// with a message and the server stays healthy; shutdown lets in-flight
+// requests finish.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { basename } from 'node:path';
 import type { DocumentStore } from '../data/document-store.js';
 import type { FaissIndex } from '../index/index.js';
 import { bearerToken, tokensEqual } from './auth.js';
-import { LIMITS, decodeVectors, encodeVectors, type HealthResponse, type SearchResponse } from './protocol.js';
+import { LIMITS, decodeVectors, encodeVectors, type DocumentsResponse, type HealthResponse, type SearchResponse } from './protocol.js';
 
 export interface ShardServerOptions {
   index: FaissIndex;
@@ -81,7 +82,8 @@ export async function startShardServer(options: ShardServerOptions): Promise<Run
     if (!tokensEqual(given, token)) throw new HttpError(403, 'wrong token');
   };
 
-  const search = async (request: IncomingMessage): Promise<SearchResponse> => {
+  /** Authorizes, then reads the body as a JSON object (`shape` names its fields in the message). */
+  const readObject = async (request: IncomingMessage, shape: string): Promise<Record<string, unknown>> => {
     authorize(request);
     const body = await readBody(request);
     let parsed: unknown;
@@ -90,8 +92,12 @@ export async function startShardServer(options: ShardServerOptions): Promise<Run
     } catch {
       throw new HttpError(400, 'the body is not valid JSON');
     }
-    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new HttpError(400, 'the body must be a JSON object {"k": ..., "vectors": ...}');
-    const { k, vectors } = parsed as { k?: unknown; vectors?: unknown };
+    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new HttpError(400, `the body must be a JSON object ${shape}`);
+    return parsed as Record<string, unknown>;
+  };
+
+  const search = async (request: IncomingMessage): Promise<SearchResponse> => {
+    const { k, vectors } = await readObject(request, '{"k": ..., "vectors": ...}');
     if (typeof k !== 'number' || !Number.isInteger(k) || k < 1 || k > LIMITS.maxK) throw new HttpError(400, `"k" must be an integer from 1 to ${LIMITS.maxK}`);
     if (typeof vectors !== 'string') throw new HttpError(400, '"vectors" must be a base64 string of float32 values');
     const queries = decodeVectors(vectors);
@@ -123,6 +129,24 @@ export async function startShardServer(options: ShardServerOptions): Promise<Run
     return { shard: health.shard, replica: health.replica, results };
   };
 
+  // Texts from the store, vectors reconstructed from the index (exact for
+  // Flat; decoded, as search returns them, for compressed indexes).
+  const documents = async (request: IncomingMessage): Promise<DocumentsResponse> => {
+    const { ids } = await readObject(request, '{"ids": [...]}');
+    if (!Array.isArray(ids) || ids.length === 0) throw new HttpError(400, '"ids" must be a non-empty array of document ids');
+    if (ids.length > LIMITS.maxK) throw new HttpError(400, `at most ${LIMITS.maxK} ids per request (got ${ids.length})`);
+    const end = begin + info.ntotal;
+    ids.forEach((id: unknown, i) => {
+      if (typeof id !== 'number' || !Number.isInteger(id) || id < 0) throw new HttpError(400, `"ids"[${i}] = ${JSON.stringify(id)} is not a non-negative integer`);
+      if (id < begin || id >= end) throw new HttpError(400, `document id ${id} is outside this shard's slice [${begin}, ${end}) of ${basename(store.path)}`);
+    });
+    return {
+      shard: health.shard,
+      replica: health.replica,
+      documents: (ids as number[]).map((id) => ({ id, text: store.text(id), vector: encodeVectors(index.reconstruct(id - begin, 1)) })),
+    };
+  };
+
   const handle = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
     const send = (status: number, body: unknown): void => {
       const text = JSON.stringify(body);
@@ -137,13 +161,16 @@ export async function startShardServer(options: ShardServerOptions): Promise<Run
       } else if (url === '/v1/search') {
         if (request.method !== 'POST') throw new HttpError(405, 'use POST /v1/search');
         send(200, await search(request));
+      } else if (url === '/v1/documents') {
+        if (request.method !== 'POST') throw new HttpError(405, 'use POST /v1/documents');
+        send(200, await documents(request));
       } else if (url === '/v1/shutdown') {
         if (request.method !== 'POST') throw new HttpError(405, 'use POST /v1/shutdown');
         authorize(request);
         send(200, { status: 'shutting down' });
         void close();
       } else {
-        throw new HttpError(404, `no such endpoint ${url} (endpoints: GET /v1/health, POST /v1/search, POST /v1/shutdown)`);
+        throw new HttpError(404, `no such endpoint ${url} (endpoints: GET /v1/health, POST /v1/search, POST /v1/documents, POST /v1/shutdown)`);
       }
     } catch (error) {
       if (error instanceof HttpError) send(error.status, { error: error.message });

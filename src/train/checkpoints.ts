@@ -51,19 +51,7 @@ export function saveTrainerCheckpoint(
   mkdirSync(temporary, { recursive: true });
   saveModel(model, temporary);
   saveTokenizer(tokenizer, temporary);
-  const moments = optimizer.state();
-  try {
-    const names = model.parameters.names();
-    const tensors = new Map<string, Tensor>();
-    for (const [slot, list] of Object.entries(moments.slots)) {
-      list.forEach((t, i) => {
-        if (t) tensors.set(`${names[i]}.${slot}`, t);
-      });
-    }
-    saveSafetensors(join(temporary, 'optimizer.safetensors'), tensors, { steps: JSON.stringify(moments.steps) });
-  } finally {
-    disposeAll(Object.values(moments.slots).flat());
-  }
+  saveOptimizerMoments(join(temporary, 'optimizer.safetensors'), model.parameters.names(), optimizer);
   writeJsonFile(join(temporary, 'trainer_state.json'), state); // last: its presence marks a complete checkpoint
   rmSync(final, { recursive: true, force: true });
   renameSync(temporary, final);
@@ -84,22 +72,45 @@ export function readTrainerState(dir: string): TrainerState {
 
 /** Restores the optimizer moments saved beside a checkpoint. */
 export function loadOptimizerState(dir: string, model: AnyModel, optimizer: Optimizer): void {
-  const path = join(dir, 'optimizer.safetensors');
+  loadOptimizerMoments(join(dir, 'optimizer.safetensors'), model.parameters.names(), optimizer);
+}
+
+/**
+ * Writes an optimizer's moments (tensors named "<parameter>.<slot>") and its
+ * per-parameter step counts (metadata "steps") to a safetensors file,
+ * atomically; `metadata` adds string entries.
+ */
+export function saveOptimizerMoments(path: string, names: readonly string[], optimizer: Optimizer, metadata: Record<string, string> = {}): void {
+  const moments = optimizer.state();
+  try {
+    const tensors = new Map<string, Tensor>();
+    for (const [slot, list] of Object.entries(moments.slots)) {
+      list.forEach((t, i) => {
+        if (t) tensors.set(`${names[i]}.${slot}`, t);
+      });
+    }
+    saveSafetensors(path, tensors, { ...metadata, steps: JSON.stringify(moments.steps) });
+  } finally {
+    disposeAll(Object.values(moments.slots).flat());
+  }
+}
+
+/** Loads what saveOptimizerMoments wrote into `optimizer`; returns the file's metadata. */
+export function loadOptimizerMoments(path: string, names: readonly string[], optimizer: Optimizer): Record<string, string> {
   const tensors = loadSafetensors(path);
   try {
-    const names = model.parameters.names();
     const slots: OptimizerState['slots'] = {};
     for (const key of tensors.keys()) {
       const slot = key.slice(key.lastIndexOf('.') + 1);
       slots[slot] ??= names.map((name) => tensors.get(`${name}.${slot}`) ?? null);
     }
     // The per-parameter step counts live in the safetensors metadata.
-    const raw = readSafetensorsHeader(path).metadata['steps'];
-    const steps = raw ? (JSON.parse(raw) as number[]) : [];
+    const metadata = readSafetensorsHeader(path).metadata;
+    const steps = metadata['steps'] ? (JSON.parse(metadata['steps']) as number[]) : [];
     if (steps.length !== names.length) throw new Error(`${path}: optimizer state for ${steps.length} parameters, the model has ${names.length}`);
     optimizer.loadState({ steps, slots });
+    return metadata;
   } finally {
     disposeAll(tensors.values());
   }
 }
-

@@ -2,7 +2,7 @@
 // servers on 127.0.0.1.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -18,6 +18,7 @@ import { Gpt2LMHeadModel, RobertaModel, saveModel, type CausalLM } from '../../s
 import { writeNewToken, readToken } from '../../src/retrieval/auth.js';
 import { RetrievalClient } from '../../src/retrieval/client.js';
 import { gpt2Tokenizer, robertaTokenizerFromGpt2, saveTokenizer } from '../../src/tokenizers/index.js';
+import { assertClose } from '../helpers/assert-close.js';
 import { startFleetProcess, type FleetProcess } from '../helpers/fleet.js';
 
 const CLI = new URL('../../../bin/tttnn.js', import.meta.url).pathname;
@@ -66,16 +67,21 @@ interface Line {
   doc_id: number;
   task: string;
   bytes: number;
+  retrieval_error?: string;
+  duplicate_neighbors?: number;
+  excluded_duplicates?: number;
+  train_seconds?: number[];
+  eval_seconds?: number[];
   loglikelihoods?: number[];
   alpha_loglikelihoods?: number[];
   neighbor_ids: number[];
   neighbor_distances: number[];
-  train_losses?: number[][];
+  train_losses?: (number | null)[][];
 }
 
 function results(resultsDir: string, method: Method): Line[] {
   const methodDir = join(resultsDir, method);
-  return readdirSync(methodDir).flatMap((f) => readFileSync(join(methodDir, f), 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Line));
+  return readdirSync(methodDir).filter((f) => f.endsWith('.jsonl')).flatMap((f) => readFileSync(join(methodDir, f), 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Line));
 }
 
 async function evaluate(method: Method, extra: Partial<Parameters<typeof runEvaluation>[0]> = {}): Promise<Line[]> {
@@ -133,7 +139,9 @@ test('context with no neighbours equals the plain score; interpolation at alpha 
   assert.ok(Math.max(...byAlpha) > byAlpha[0]!, 'a neighbour with the same words helps at some alpha');
   model.dispose();
   const context = await evaluate('context');
-  assert.ok(context.every((l) => l.loglikelihoods!.length === 4));
+  assert.ok(context.every((l) => l.loglikelihoods!.length === 2), 'the original\'s in-context baseline: one score without and one with neighbours');
+  const windows = await evaluate('context', { contextMode: 'windows' });
+  assert.ok(windows.every((l) => l.loglikelihoods!.length === 4), 'windows mode: a curve over 0..3 neighbours');
   const interpolation = await evaluate('interpolation');
   assert.ok(interpolation.every((l) => l.alpha_loglikelihoods!.length === 20));
 });
@@ -149,12 +157,12 @@ test('document selection: shuffled with the seed, val portion, every world-size-
   await assert.rejects(selectDocuments(trainData, { tasks: ['pile_nope'], valPortion: 1, seed: 1, rank: 0, worldSize: 1 }), /no documents of task\(s\) pile_nope/);
 });
 
-test('an eval run killed with SIGKILL and rerun ends with no duplicate and no missing document', async () => {
+test('an eval run killed with SIGKILL and rerun ends with no duplicate, no missing document, and the curves of an uninterrupted run (AdamW moments per task resumed)', async () => {
   const resultsDir = join(dir, 'killed');
-  const args = [CLI, 'eval', '--method', 'ttt', '--model', modelDir, '--embedder', join(dir, 'enc'), '--addresses', join(dir, 'addresses'), '--token-file', join(dir, 'token'), '--data', trainData, '--results-dir', resultsDir, '--num-neighbors', '2', '--val-portion', '1', '--learning-rate', '1e-3'];
   saveModel(encoder, join(dir, 'enc'));
   saveTokenizer(robertaTokenizerFromGpt2(), join(dir, 'enc'));
-  const child = spawn(process.execPath, args, { stdio: 'pipe' });
+  const args = (out: string): string[] => [CLI, 'eval', '--method', 'ttt', '--model', modelDir, '--embedder', join(dir, 'enc'), '--addresses', join(dir, 'addresses'), '--token-file', join(dir, 'token'), '--data', trainData, '--results-dir', out, '--num-neighbors', '2', '--val-portion', '1', '--learning-rate', '1e-3'];
+  const child = spawn(process.execPath, args(resultsDir), { stdio: 'pipe' });
   await new Promise<void>((resolve) => {
     const timer = setInterval(() => {
       const file = join(resultsDir, 'ttt', 'pile_github.rank0.jsonl');
@@ -169,11 +177,86 @@ test('an eval run killed with SIGKILL and rerun ends with no duplicate and no mi
       resolve();
     });
   });
-  const rerun = spawnSync(process.execPath, args, { encoding: 'utf8' });
+  const rerun = spawnSync(process.execPath, args(resultsDir), { encoding: 'utf8' });
   assert.equal(rerun.status, 0, rerun.stderr);
   const summary = JSON.parse(rerun.stdout) as { evaluated: number; skipped: number };
   assert.ok(summary.skipped >= 3, JSON.stringify(summary));
   const lines = results(resultsDir, 'ttt');
   const ids = lines.map((l) => l.doc_id).sort((a, b) => a - b);
   assert.deepEqual(ids, Array.from({ length: 34 }, (_, i) => i));
+  const whole = join(dir, 'uninterrupted');
+  const once = spawnSync(process.execPath, args(whole), { encoding: 'utf8' });
+  assert.equal(once.status, 0, once.stderr);
+  const expected = new Map(results(whole, 'ttt').map((l) => [l.doc_id, l.loglikelihoods!]));
+  for (const line of lines) assertClose(line.loglikelihoods!, expected.get(line.doc_id)!, 1e-4, `resumed document ${line.doc_id}`);
+
+  // Without the saved moments a resume would differ: it stops and says why.
+  const file = join(resultsDir, 'ttt', 'pile_github.rank0.jsonl');
+  writeFileSync(file, readFileSync(file, 'utf8').split('\n').slice(0, 2).join('\n') + '\n');
+  rmSync(join(resultsDir, 'ttt', 'optimizer.rank0.pile_github.safetensors'));
+  const refused = spawnSync(process.execPath, args(resultsDir), { encoding: 'utf8' });
+  assert.equal(refused.status, 1);
+  assert.match(refused.stderr, /cannot resume pile_github exactly: 2 document\(s\) are finished .* --optimizer-scope document/s);
+  const independent = spawnSync(process.execPath, [...args(resultsDir), '--optimizer-scope', 'document'], { encoding: 'utf8' });
+  assert.equal(independent.status, 0, independent.stderr);
+});
+
+test('dynamic evaluation without --split-text is refused unless --train-on-scored-text names the leak', async () => {
+  await assert.rejects(evaluate('dynamic', { splitText: false }), /trains on the very text it scores .* --train-on-scored-text/);
+  const leaky = await evaluate('dynamic', { splitText: false, trainOnScoredText: true, numNeighbors: 1 });
+  for (const line of leaky) assert.equal(line.bytes, Buffer.byteLength(testDocs[line.doc_id]!), 'the whole document is scored');
+});
+
+test('leakage audit: neighbours identical to the test document are counted, and dropped with --exclude-duplicates', async () => {
+  const counted = await evaluate('ttt', { numNeighbors: 2 });
+  for (const line of counted) {
+    assert.equal(line.duplicate_neighbors, 1, 'the training file holds each test document once');
+    assert.equal(line.neighbor_ids[0], line.doc_id);
+  }
+  const excluded = await evaluate('ttt', { numNeighbors: 2, excludeDuplicates: true });
+  for (const line of excluded) {
+    assert.equal(line.duplicate_neighbors, 1);
+    assert.equal(line.excluded_duplicates, 1);
+    assert.ok(!line.neighbor_ids.includes(line.doc_id));
+    assert.ok(line.neighbor_distances.every((d) => d > 0));
+  }
+});
+
+test('random documents (the control): TTT on k documents drawn from the whole index, seeded per document, with their plain distances', async () => {
+  const first = await evaluate('random', { numNeighbors: 5 });
+  const again = await evaluate('random', { numNeighbors: 5 });
+  assert.deepEqual(first.map((l) => l.neighbor_ids), again.map((l) => l.neighbor_ids), 'the same draw on a rerun');
+  const all = first.flatMap((l) => l.neighbor_ids);
+  assert.ok(new Set(all).size > 5, 'different documents draw different neighbours');
+  assert.ok(all.every((id) => id >= 0 && id < 34));
+  for (const line of first) {
+    assert.equal(new Set(line.neighbor_ids).size, 5);
+    assert.equal(line.loglikelihoods!.length, 6);
+    assert.equal(line.eval_seconds!.length, 5);
+  }
+});
+
+test('a failed retrieval leaves a line with the error and no curve (the report drops it), and the run goes on', async () => {
+  const tokenFile = join(dir, 'token-dead');
+  writeNewToken(tokenFile);
+  const dead = await startFleetProcess({ data: trainData, index: join(dir, 'train.jsonl.index'), slices: 1, replicas: 1, addresses: join(dir, 'addresses-dead'), tokenFile });
+  const client = await RetrievalClient.connect({ addresses: dead.addresses, token: readToken(tokenFile), timeoutMs: 2000 });
+  await dead.stop();
+  const failing = new FleetRetriever(client, { model: encoder, tokenizer: robertaTokenizerFromGpt2() }, 0);
+  const lines = await evaluate('ttt', { retriever: failing, numNeighbors: 2 });
+  assert.equal(lines.length, 4);
+  for (const line of lines) {
+    assert.match(line.retrieval_error!, /no replica of shard/);
+    assert.equal(line.loglikelihoods, undefined);
+  }
+});
+
+test('tttnn eval --preset paper refuses a flag that changes the paper\'s settings; --help lists the defaults with their sources', () => {
+  const base = [CLI, 'eval', '--preset', 'paper', '--model', modelDir, '--data', testData, '--results-dir', join(dir, 'preset'), '--method', 'dynamic'];
+  const clash = spawnSync(process.execPath, [...base, '--num-neighbors', '3'], { encoding: 'utf8' });
+  assert.equal(clash.status, 1);
+  assert.match(clash.stderr, /--preset paper uses the original's value of --num-neighbors/);
+  const help = spawnSync(process.execPath, [CLI, 'eval', '--help'], { encoding: 'utf8' });
+  assert.match(help.stdout, /context: 20 neighbours \(baseline_context\.py:161.*distance threshold 2\.3/);
+  assert.match(help.stdout, /weightDecay: 0\.01 \(torch\.optim\.AdamW's default/);
 });
