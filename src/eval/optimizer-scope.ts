@@ -65,14 +65,13 @@ export class ScopedOptimizer {
   }
 
   /**
-   * Called before the first document of `task` is evaluated, with the
-   * documents this scope's moments must already include: for `task`, the
-   * task's finished documents; for `run`, every finished document so far
-   * (both in evaluation order). Loads the matching saved state, or resets.
+   * Called before the first document of a task (scope task), or once before
+   * the run (scope run, with task "run"), with the documents this scope's
+   * moments must already include, in evaluation order. Loads the matching
+   * saved state, or resets when there are none.
    */
   begin(task: string, finished: readonly DocumentKey[], resultsFile: string): void {
     if (this.scope === 'document') return;
-    if (this.scope === 'run' && this.trained.length > 0 && finished.length === this.trained.length) return; // already in memory
     if (finished.length === 0) {
       this.optimizer.reset();
       this.trained = [];

@@ -71,21 +71,19 @@ export async function runEvaluation(o: EvalOptions): Promise<{ evaluated: number
   const optimizer = training ? new ScopedOptimizer(model, s, `${o.resultsDir}/${s.method}`, s.rank) : undefined;
   let evaluated = 0;
   let skipped = 0;
-  const finishedInRun: DocumentKey[] = [];
+  // Finished documents per task; with AdamW's moments carried across
+  // documents they must be the first ones in evaluation order.
+  const plan = [...documents].map(([task, docs]) => {
+    const path = resultPath(o.resultsDir, s.method, task, s.rank);
+    const done = finishedDocuments(path);
+    return { task, docs, path, done, finished: docs.filter((d) => done.has(d.id)).map((d) => documentKey(task, d.id)) };
+  });
+  if (training) checkResumable(s, plan);
+  if (optimizer && s.optimizerScope === 'run') optimizer.begin('run', plan.flatMap((p) => p.finished), o.resultsDir);
   model.training = false;
   try {
-    for (const [task, docs] of documents) {
-      const path = resultPath(o.resultsDir, s.method, task, s.rank);
-      const done = finishedDocuments(path);
-      const finished = docs.filter((d) => done.has(d.id));
-      if (training && finished.length > 0) {
-        if (!s.resetWeights) throw new Error(`${path}: cannot resume with --no-reset-weights (the weights after the finished documents were not saved); delete it to redo the task`);
-        if (docs.slice(0, finished.length).some((d) => !done.has(d.id))) {
-          throw new Error(`${path}: its finished documents are not the first ${finished.length} of this task in evaluation order (other --val-portion, --seed, --docs-per-task or --world-size?); with AdamW's moments carried between documents this run cannot resume it exactly`);
-        }
-      }
-      finishedInRun.push(...finished.map((d) => documentKey(task, d.id)));
-      optimizer?.begin(task, s.optimizerScope === 'run' ? finishedInRun : finished.map((d) => documentKey(task, d.id)), path);
+    for (const { task, docs, path, done, finished } of plan) {
+      if (optimizer && s.optimizerScope === 'task') optimizer.begin(task, finished, path);
       let position = 0;
       for (const doc of docs) {
         position++;
@@ -99,7 +97,6 @@ export async function runEvaluation(o: EvalOptions): Promise<{ evaluated: number
         const commit = (): void => appendResult(path, result);
         if (optimizer) optimizer.finish(task, documentKey(task, doc.id), commit);
         else commit();
-        finishedInRun.push(documentKey(task, doc.id));
         evaluated++;
         progress(`eval ${s.method} ${task} ${position}/${docs.length} doc ${doc.id}: ${describe(result)} (${((performance.now() - started) / 1000).toFixed(1)} s)`);
       }
@@ -109,6 +106,23 @@ export async function runEvaluation(o: EvalOptions): Promise<{ evaluated: number
     optimizer?.dispose();
   }
   return { evaluated, skipped };
+}
+
+/** A training run resumes only where it can continue exactly as if uninterrupted. */
+function checkResumable(s: EvalSettings, plan: { docs: EvalDocument[]; path: string; done: Set<number>; finished: DocumentKey[] }[]): void {
+  if (s.optimizerScope === 'document' && s.resetWeights) return; // documents are independent
+  let open = false; // run scope: a task after an unfinished one must not have finished documents
+  for (const { docs, path, done, finished } of plan) {
+    if (finished.length === 0) {
+      if (docs.length > 0) open = true;
+      continue;
+    }
+    if (!s.resetWeights) throw new Error(`${path}: cannot resume with --no-reset-weights (the weights after the finished documents were not saved); delete it to redo the task`);
+    if (docs.slice(0, finished.length).some((d) => !done.has(d.id)) || (s.optimizerScope === 'run' && open)) {
+      throw new Error(`${path}: its finished documents are not the first ones in evaluation order (another --val-portion, --seed, --docs-per-task or --world-size?); with AdamW's moments carried between documents this run cannot resume it exactly`);
+    }
+    if (finished.length < docs.length) open = true;
+  }
 }
 
 function describe(result: DocumentResult): string {

@@ -43,16 +43,16 @@ test('the reduced demo runs every stage, writes the report and stops its servers
   assert.equal(first.status, 0, first.stderr.slice(-3000));
   for (const stage of ['1/6 corpus', '2/6 models', '3/6 index', '4/6 shard servers', '5/6 evaluation', '6/6 report']) assert.ok(first.stdout.includes(stage), stage);
   // The pile_all table has every method with bootstrap intervals.
-  for (const method of ['ttt', 'context', 'interpolation', 'dynamic']) assert.match(first.stdout, new RegExp(`\\| ${method} \\| \\d+ \\| \\d+\\.\\d{4} \\[\\d+\\.\\d{3}, \\d+\\.\\d{3}\\] \\|`));
+  for (const method of ['ttt', 'context', 'interpolation', 'dynamic', 'random']) assert.match(first.stdout, new RegExp(`\\| ${method} \\| \\d+ \\| \\d+\\.\\d{4} \\[\\d+\\.\\d{3}, \\d+\\.\\d{3}\\] \\|`));
   const html = /report: +(\S+report\.html)/.exec(first.stdout)?.[1];
   assert.ok(html && existsSync(html), 'the report path is printed and exists');
   assert.match(readFileSync(html, 'utf8'), /<svg/);
   const results = join(run, 'results');
   const [runDir] = readdirSync(results);
-  assert.deepEqual(readdirSync(join(results, runDir!)).sort(), ['context', 'dynamic', 'interpolation', 'ttt']);
+  assert.deepEqual(readdirSync(join(results, runDir!)).sort(), ['context', 'dynamic', 'interpolation', 'random', 'ttt']);
   // One test document of every domain was evaluated by TTT-NN.
   const domains = Object.keys((JSON.parse(readFileSync(join(artifacts, 'corpus-2mb', 'manifest.json'), 'utf8')) as { weights: Record<string, number> }).weights);
-  assert.equal(readdirSync(join(results, runDir!, 'ttt')).length, domains.length);
+  assert.equal(readdirSync(join(results, runDir!, 'ttt')).filter((f) => f.endsWith('.jsonl')).length, domains.length);
   await serversDown();
 
   // A rerun reuses the corpus, models, index and results.

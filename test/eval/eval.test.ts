@@ -201,6 +201,28 @@ test('an eval run killed with SIGKILL and rerun ends with no duplicate, no missi
   assert.equal(independent.status, 0, independent.stderr);
 });
 
+test('Ctrl-C (shouldStop) mid-run and a rerun give the curves of an uninterrupted run, with one AdamW for the whole run (--optimizer-scope run)', async () => {
+  const run = async (resultsDir: string, stopAfter = Infinity): Promise<void> => {
+    const model = tinyGpt();
+    let documents = 0;
+    try {
+      await runEvaluation({ method: 'ttt', model, tokenizer, retriever, data: trainData, tasks: 'pile_all', resultsDir, numNeighbors: 2, learningRate: 3e-3, valPortion: 0.3, optimizerScope: 'run', progress: () => documents++, shouldStop: () => documents >= stopAfter });
+    } finally {
+      model.dispose();
+    }
+  };
+  const whole = mkdtempSync(join(dir, 'run-scope-'));
+  await run(whole);
+  const resumed = mkdtempSync(join(dir, 'run-scope-'));
+  await assert.rejects(run(resumed, 3), /evaluation interrupted; rerun the same command to resume/);
+  assert.equal(results(resumed, 'ttt').length, 3);
+  await run(resumed);
+  const expected = new Map(results(whole, 'ttt').map((l) => [l.doc_id, l.loglikelihoods!]));
+  const lines = results(resumed, 'ttt');
+  assert.equal(lines.length, expected.size);
+  for (const line of lines) assertClose(line.loglikelihoods!, expected.get(line.doc_id)!, 1e-4, `document ${line.doc_id} after the resume`);
+});
+
 test('dynamic evaluation without --split-text is refused unless --train-on-scored-text names the leak', async () => {
   await assert.rejects(evaluate('dynamic', { splitText: false }), /trains on the very text it scores .* --train-on-scored-text/);
   const leaky = await evaluate('dynamic', { splitText: false, trainOnScoredText: true, numNeighbors: 1 });
