@@ -18,12 +18,25 @@ export interface LoadedResults {
   duplicateLines: number;
   /** One per bad line: `file:line: why`. */
   warnings: string[];
+  /**
+   * method -> task -> documents whose retrieval failed (a line with
+   * `retrieval_error` and no curve): not bad lines, but left out of every
+   * aggregate and counted. (The original's failed retrievals gave a length-1
+   * curve that its median filter dropped silently, process_results.py:345-346.)
+   */
+  failedRetrievals: Map<string, Map<string, number>>;
+}
+
+/** A line that records a failed retrieval: an error and no curve (the document was not scored). */
+export function isFailedRetrieval(r: Partial<DocumentResult>): boolean {
+  return typeof r.retrieval_error === 'string' && r.loglikelihoods === undefined && r.alpha_loglikelihoods === undefined;
 }
 
 /** Why a parsed line cannot be used, or undefined when it can. */
 function problemWith(r: Partial<DocumentResult>): string | undefined {
   if (typeof r.task !== 'string' || r.task === '') return 'no "task"';
   if (typeof r.doc_id !== 'number') return 'no numeric "doc_id"';
+  if (isFailedRetrieval(r)) return undefined;
   if (!(typeof r.bytes === 'number' && r.bytes > 0)) return '"bytes" is not a positive number';
   if (!(typeof r.words === 'number' && r.words > 0)) return '"words" is not a positive number';
   const curve = r.loglikelihoods ?? r.alpha_loglikelihoods;
@@ -34,10 +47,12 @@ function problemWith(r: Partial<DocumentResult>): string | undefined {
 
 /**
  * Reads every <method>/<task>.rank<R>.jsonl under `dir` (the layout the
- * evaluation writes); a bad line is warned about, counted and skipped.
+ * evaluation writes); a bad line is warned about, counted and skipped; a
+ * failed retrieval is counted (after deduplication: a rerun that scored the
+ * document replaces it) and kept out of `byMethod`.
  */
 export function loadResults(dir: string): LoadedResults {
-  const out: LoadedResults = { dir, byMethod: new Map(), skippedLines: 0, duplicateLines: 0, warnings: [] };
+  const out: LoadedResults = { dir, byMethod: new Map(), skippedLines: 0, duplicateLines: 0, warnings: [], failedRetrievals: new Map() };
   if (!existsSync(dir)) throw new Error(`${dir}: no such results directory`);
   for (const method of readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name).sort()) {
     const tasks = new Map<string, Map<number, DocumentResult>>();
@@ -63,7 +78,16 @@ export function loadResults(dir: string): LoadedResults {
         docs.set(r.doc_id, r);
       });
     }
-    if (tasks.size > 0) out.byMethod.set(method, new Map([...tasks].sort(([a], [b]) => a.localeCompare(b)).map(([t, docs]) => [t, [...docs.values()]])));
+    const used = new Map<string, DocumentResult[]>();
+    const failed = new Map<string, number>();
+    for (const [task, docs] of [...tasks].sort(([a], [b]) => a.localeCompare(b))) {
+      const all = [...docs.values()];
+      const scored = all.filter((d) => !isFailedRetrieval(d));
+      if (scored.length > 0) used.set(task, scored);
+      if (scored.length < all.length) failed.set(task, all.length - scored.length);
+    }
+    if (used.size > 0) out.byMethod.set(method, used);
+    if (failed.size > 0) out.failedRetrievals.set(method, failed);
   }
   return out;
 }
@@ -82,7 +106,8 @@ export function curveLength(docs: readonly DocumentResult[]): number {
  * Perplexity metrics after 0..n-1 steps over `docs`; a document with a
  * shorter curve (fewer neighbours passed the distance threshold) keeps its
  * last value. (The original instead dropped documents whose curve length
- * differed from the median; keeping them scores every document.)
+ * differed from the median, process_results.py:345-346; `--median-filter`
+ * does that first, see median-filter.ts; keeping them scores every document.)
  */
 export function metricsCurve(docs: readonly DocumentResult[], steps = curveLength(docs)): PerplexityMetrics[] {
   let bytes = 0;
@@ -102,6 +127,16 @@ export function loglikelihoodAt(docs: readonly DocumentResult[], step: number): 
     sum += c[Math.min(step, c.length - 1)] ?? 0;
   }
   return sum;
+}
+
+/** Bits per byte of `docs` at one step (the bootstrap's inner loop: O(documents)). */
+export function bitsAt(docs: readonly DocumentResult[], step: number): number {
+  return -loglikelihoodAt(docs, step) / docs.reduce((s, d) => s + d.bytes, 0) / Math.LN2;
+}
+
+/** Bits per byte of pile_all with each task at its own step (the same step for all, or interpolation's per-task alpha). */
+export function pileAllBits(byTask: Map<string, DocumentResult[]>, weights: Record<string, number>, stepOf: (task: string) => number): number {
+  return weightedMean(new Map([...byTask].map(([task, docs]) => [task, bitsAt(docs, stepOf(task))])), weights);
 }
 
 /** Bits per byte after 0..n-1 steps (see metricsCurve). */
@@ -128,6 +163,13 @@ export function quantile(sorted: readonly number[], q: number): number {
   const lo = Math.floor(at);
   const hi = Math.min(lo + 1, sorted.length - 1);
   return (sorted[lo] as number) + (at - lo) * ((sorted[hi] as number) - (sorted[lo] as number));
+}
+
+/** A value with its 10%-90% bootstrap interval. */
+export interface Estimate {
+  value: number;
+  low: number;
+  high: number;
 }
 
 export interface BootstrapOptions {

@@ -31,6 +31,8 @@ export function reportHtml({ summary, tables, plots, generated }: HtmlSections):
   const warnings = summary.runs.flatMap((r) => r.warnings);
   const skipped = summary.runs.reduce((n, r) => n + r.skippedLines, 0);
   const used = summary.runs.reduce((n, r) => n + r.documents, 0);
+  const failed = summary.runs.reduce((n, r) => n + r.failedRetrievals, 0);
+  const dropped = summary.runs.reduce((n, r) => n + r.droppedByMedianFilter, 0);
   const parts = [
     '<!DOCTYPE html>',
     '<html lang="en"><head><meta charset="utf-8">',
@@ -39,7 +41,8 @@ export function reportHtml({ summary, tables, plots, generated }: HtmlSections):
     `<style>${STYLE}</style>`,
     '</head><body>',
     '<h1>TTT-NN report</h1>',
-    `<p class="note">Generated ${escapeHtml(generated.toISOString())}. ${used} documents used, ${skipped} result lines skipped. ` +
+    `<p class="note">Generated ${escapeHtml(generated.toISOString())}. ${used} documents used, ${failed} failed retrievals left out, ` +
+      `${summary.medianFilter ? `${dropped} documents dropped by the median filter, ` : ''}${skipped} result lines skipped. ` +
       `Bootstrap: ${summary.bootstrap.resamples} resamples of documents, seed ${summary.bootstrap.seed}, 10%-90% intervals. ` +
       `pile_all is the weighted mean of the tasks (weights in the per-task tables).</p>`,
   ];

@@ -5,6 +5,7 @@
 import { Resvg } from '@resvg/resvg-js';
 import * as vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
+import type { PublishedSource } from './published.js';
 import type { MethodSummary, ReportSummary } from './summary.js';
 
 export interface Plot {
@@ -21,13 +22,20 @@ export interface RenderedPlot extends Plot {
 
 const SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';
 const FONT = 'DejaVu Sans, Verdana, sans-serif';
-const CONFIG = { font: FONT, background: 'white', view: { stroke: '#ddd' }, axis: { labelFontSize: 11, titleFontSize: 12 } };
+// Legend labels as long as a published run's directory name (vega cuts them at 160 px by default).
+const CONFIG = { font: FONT, background: 'white', view: { stroke: '#ddd' }, axis: { labelFontSize: 11, titleFontSize: 12 }, legend: { labelLimit: 480 } };
 type Row = Record<string, string | number>;
 
 const finite = (rows: Row[]): Row[] => rows.filter((r) => Object.values(r).every((v) => typeof v === 'string' || Number.isFinite(v)));
 
-/** Methods whose curve runs over neighbours (every method but interpolation, whose curve runs over alphas). */
-const overNeighbours = (summary: ReportSummary): MethodSummary[] => summary.methods.filter((m) => m.alphas === undefined);
+/**
+ * Methods whose curve runs over neighbours: not interpolation (over alphas),
+ * nor context, whose two points are without and with all its neighbours.
+ */
+const overNeighbours = (summary: ReportSummary): MethodSummary[] => summary.methods.filter((m) => m.kind === 'neighbours' && m.documents > 0);
+
+/** The published curves over neighbours (the original's aggregate_stats.pth), drawn as "published <run>" lines. */
+const publishedCurves = (summary: ReportSummary): PublishedSource[] => summary.published.filter((s) => s.curves !== undefined);
 
 function curveSpec(title: string, rows: Row[], taskOrder: readonly string[] | undefined, columns: number): TopLevelSpec {
   const layer = {
@@ -49,6 +57,29 @@ function curveSpec(title: string, rows: Row[], taskOrder: readonly string[] | un
   } as TopLevelSpec;
 }
 
+/** Training loss vs neighbours, one panel per task (pile_all first), one line per method. */
+function lossSpec(rows: Row[], taskOrder: readonly string[]): TopLevelSpec {
+  return {
+    $schema: SCHEMA,
+    title: 'Training loss vs neighbours',
+    config: CONFIG,
+    data: { values: finite(rows) },
+    facet: { field: 'task', type: 'nominal', title: null, sort: taskOrder },
+    columns: 6,
+    resolve: { scale: { y: 'independent' } },
+    spec: {
+      width: 170,
+      height: 120,
+      mark: { type: 'line', point: true },
+      encoding: {
+        x: { field: 'neighbours', type: 'quantitative', title: 'neighbours', axis: { tickMinStep: 1 } },
+        y: { field: 'training_loss', type: 'quantitative', title: 'training loss', scale: { zero: false } },
+        color: { field: 'method', type: 'nominal', title: 'method' },
+      },
+    },
+  } as TopLevelSpec;
+}
+
 /** One panel per method (rows, in the report's method order), each a bar-width-per-task chart of `panel`. */
 function methodPanels(title: string, rows: Row[], methodOrder: readonly string[], panel: Record<string, unknown>): TopLevelSpec {
   return {
@@ -61,23 +92,51 @@ function methodPanels(title: string, rows: Row[], methodOrder: readonly string[]
   } as TopLevelSpec;
 }
 
-function curveRows(methods: readonly MethodSummary[], tasks?: ReadonlySet<string>): Row[] {
-  return methods.flatMap((m) =>
+function curveRows(methods: readonly MethodSummary[], published: readonly PublishedSource[], tasks?: ReadonlySet<string>): Row[] {
+  const ours = methods.flatMap((m) =>
     tasks === undefined
       ? m.pileAll.curve.map((p, i) => ({ method: m.label, neighbours: i, bits_per_byte: p.bits_per_byte }))
       : m.tasks.filter((t) => tasks.has(t.task)).flatMap((t) => t.curve.map((p, i) => ({ method: m.label, task: t.task, neighbours: i, bits_per_byte: p.bits_per_byte }))),
   );
+  const theirs = published.flatMap((s) =>
+    [...(s.curves ?? [])]
+      .filter(([task]) => (tasks === undefined ? task === 'pile_all' : tasks.has(task)))
+      .flatMap(([task, points]) => points.map((p, i) => ({ method: s.label, ...(tasks === undefined ? {} : { task }), neighbours: i, bits_per_byte: p.bits_per_byte ?? NaN }))),
+  );
+  return [...ours, ...theirs];
+}
+
+/** Training loss after neighbour 1..n, pile_all first then every task, ours and published. */
+function trainingLossRows(methods: readonly MethodSummary[], published: readonly PublishedSource[], tasks: ReadonlySet<string>): Row[] {
+  const ours = methods.flatMap((m) => [
+    ...m.pileAll.trainingLoss.map((loss, j) => ({ method: m.label, task: 'pile_all', neighbours: j + 1, training_loss: loss })),
+    ...m.tasks.flatMap((t) => t.trainingLoss.map((loss, j) => ({ method: m.label, task: t.task, neighbours: j + 1, training_loss: loss }))),
+  ]);
+  // A published curve's point 0 is before any training (NaN): neighbours 1..n are points 1..n.
+  const theirs = published.flatMap((s) =>
+    [...(s.curves ?? [])]
+      .filter(([task]) => task === 'pile_all' || tasks.has(task))
+      .flatMap(([task, points]) => points.slice(1).map((p, j) => ({ method: s.label, task, neighbours: j + 1, training_loss: p.training_loss ?? NaN }))),
+  );
+  return [...ours, ...theirs];
 }
 
 /** Every plot the summary has data for. */
 export function reportPlots(summary: ReportSummary): Plot[] {
   const plots: Plot[] = [];
   const curved = overNeighbours(summary);
+  const published = publishedCurves(summary);
   if (curved.length > 0) {
-    plots.push({ name: 'pile_all-curve', title: 'pile_all: bits per byte vs neighbours', spec: curveSpec('pile_all: bits per byte vs neighbours', curveRows(curved), undefined, 1) });
+    plots.push({ name: 'pile_all-curve', title: 'pile_all: bits per byte vs neighbours', spec: curveSpec('pile_all: bits per byte vs neighbours', curveRows(curved, published), undefined, 1) });
     const byWeight = curved[0]!.tasks.map((t) => t.task);
-    plots.push({ name: 'largest-tasks-curves', title: 'The six largest tasks: bits per byte vs neighbours', spec: curveSpec('The six largest tasks', curveRows(curved, new Set(byWeight.slice(0, 6))), byWeight.slice(0, 6), 6) });
-    plots.push({ name: 'task-curves', title: 'Every task: bits per byte vs neighbours', spec: curveSpec('Every task', curveRows(curved, new Set(byWeight)), byWeight, 6) });
+    plots.push({ name: 'largest-tasks-curves', title: 'The six largest tasks: bits per byte vs neighbours', spec: curveSpec('The six largest tasks', curveRows(curved, published, new Set(byWeight.slice(0, 6))), byWeight.slice(0, 6), 6) });
+    plots.push({ name: 'task-curves', title: 'Every task: bits per byte vs neighbours', spec: curveSpec('Every task', curveRows(curved, published, new Set(byWeight)), byWeight, 6) });
+    // The original plots training loss vs neighbours per task (process_results.py, plot_curve with 'training_loss').
+    const trained = curved.filter((m) => m.pileAll.trainingLoss.some(Number.isFinite));
+    if (trained.length > 0) {
+      const rows = trainingLossRows(trained, published, new Set(byWeight));
+      plots.push({ name: 'training-loss', title: 'Training loss vs neighbours: pile_all and every task', spec: lossSpec(rows, ['pile_all', ...byWeight]) });
+    }
   }
 
   // Before/after bars per task with their 10-90% intervals, one panel per method.
@@ -90,7 +149,7 @@ export function reportPlots(summary: ReportSummary): Plot[] {
   // Every table and plot lists tasks heaviest first.
   const taskOrder = [...new Set(summary.methods.flatMap((m) => m.tasks.map((t) => t.task)))];
   const methodOrder = summary.methods.map((m) => m.label);
-  if (bars.length > 0) {
+  if (finite(bars).length > 0) {
     const x = { field: 'task', type: 'nominal', title: null, sort: [...taskOrder, 'pile_all'], axis: { labelAngle: -40 } };
     const when = { field: 'when', sort: ['before', 'after'] };
     plots.push({
@@ -105,12 +164,13 @@ export function reportPlots(summary: ReportSummary): Plot[] {
     });
   }
 
-  const cost: Row[] = summary.methods.flatMap((m) => m.tasks.flatMap((t) => t.trainSecondsPerNeighbor.map((seconds) => ({ method: m.label, task: t.task, seconds }))));
+  // The original's cost: training plus the evaluation after it (eval_tttlm.py:296-301).
+  const cost: Row[] = summary.methods.flatMap((m) => m.tasks.flatMap((t) => t.costSecondsPerNeighbor.map((seconds) => ({ method: m.label, task: t.task, seconds }))));
   if (cost.length > 0) {
     plots.push({
       name: 'training-cost',
-      title: 'Training seconds per neighbour, per task',
-      spec: methodPanels('Training cost per neighbour', cost, methodOrder, {
+      title: 'Seconds per neighbour (training and the evaluation after it), per task',
+      spec: methodPanels('Cost per neighbour (training + evaluation)', cost, methodOrder, {
         mark: { type: 'boxplot', extent: 'min-max' },
         encoding: { x: { field: 'task', type: 'nominal', title: null, sort: taskOrder, axis: { labelAngle: -40 } }, y: { field: 'seconds', type: 'quantitative', title: 'seconds per neighbour' } },
       }),

@@ -9,9 +9,24 @@ import { basename, join, resolve } from 'node:path';
 import { taskWeights } from '../data/tasks.js';
 import { loadResults, type BootstrapOptions } from './aggregate.js';
 import { reportHtml } from './html.js';
+import { chooseValidationAlpha } from './interpolation.js';
 import { renderPlots, reportPlots } from './plots.js';
+import { readPublished, type PublishedSource } from './published.js';
 import { bytesPerTask, summarize, type ReportSummary, type RunInput } from './summary.js';
-import { comparisonTable, costTable, curveTable, inputsTable, methodsTable, toMarkdown, toText, type Table } from './tables.js';
+import {
+  comparisonTable,
+  costTable,
+  curveTable,
+  inputsTable,
+  interpolationTable,
+  leakageTable,
+  methodsTable,
+  publishedTable,
+  toMarkdown,
+  toText,
+  trainingLossTable,
+  type Table,
+} from './tables.js';
 
 export interface ReportOptions extends BootstrapOptions {
   /** The results directory of the run reported on. */
@@ -21,6 +36,16 @@ export interface ReportOptions extends BootstrapOptions {
   out: string;
   /** A JSON file of task weights: a corpus manifest.json (its "weights") or {task: weight}. */
   weights?: string;
+  /**
+   * Drop, per method and task, the documents whose curve length differs
+   * from the median, as the original (process_results.py:345-346). Off:
+   * every scored document counts, a shorter curve keeping its last value.
+   */
+  medianFilter?: boolean;
+  /** An interpolation run on validation documents: its best alpha (pile_all) is reported on the test documents. */
+  interpolationValidation?: string;
+  /** Directories of the original's published results (results/<run>/aggregate_stats.pth, results/baseline_<method>/*.txt). */
+  published?: string[];
   /** Called with each bad result line's warning as it is found. */
   warn?: (line: string) => void;
 }
@@ -55,15 +80,39 @@ function runLabels(dirs: readonly string[]): string[] {
   return names.map((n, i) => (names.indexOf(n) === names.lastIndexOf(n) ? n : `${n}#${i + 1}`));
 }
 
+/** A task's per-document arrays: counted, not listed, in aggregates.json. */
+const PER_DOCUMENT = ['trainSecondsPerNeighbor', 'evalSecondsPerNeighbor', 'costSecondsPerNeighbor', 'retrievalSeconds', 'distances'] as const;
+
 /** The numbers behind the tables, without the per-document arrays. */
 function aggregatesJson(summary: ReportSummary): string {
   const lean = {
     ...summary,
     runs: summary.runs.map(({ warnings, ...r }) => ({ ...r, warnings: warnings.length })),
-    methods: summary.methods.map((m) => ({ ...m, tasks: m.tasks.map(({ trainSecondsPerNeighbor, retrievalSeconds, distances, ...t }) => ({ ...t, trainedDocuments: trainSecondsPerNeighbor.length, retrievals: retrievalSeconds.length, neighbours: distances.length })) })),
+    methods: summary.methods.map((m) => ({
+      ...m,
+      tasks: m.tasks.map((t) => {
+        const lean: Record<string, unknown> = {
+          ...t,
+          trainedDocuments: t.trainSecondsPerNeighbor.length,
+          evaluatedDocuments: t.evalSecondsPerNeighbor.length,
+          retrievals: t.retrievalSeconds.length,
+          neighbours: t.distances.length,
+        };
+        for (const key of PER_DOCUMENT) delete lean[key];
+        return lean;
+      }),
+    })),
+    published: summary.published.map((p) => ({
+      ...p,
+      ...(p.curves ? { curves: Object.fromEntries(p.curves) } : {}),
+      ...(p.beforeAfter ? { beforeAfter: Object.fromEntries(p.beforeAfter) } : {}),
+    })),
   };
-  return `${JSON.stringify(lean, null, 1)}\n`;
+  // NaN (a published training_loss before any training, a task without a value) is written as null.
+  return `${JSON.stringify(lean, (_, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 1)}\n`;
 }
+
+const optional = (table: Table | undefined): Table[] => (table ? [table] : []);
 
 export async function writeReport(options: ReportOptions): Promise<ReportResult> {
   const dirs = [options.resultsDir, ...(options.compare ?? [])];
@@ -73,18 +122,41 @@ export async function writeReport(options: ReportOptions): Promise<ReportResult>
     for (const w of loaded.warnings) options.warn?.(w);
     return { label: labels[i] as string, loaded };
   });
-  if (runs.every((r) => r.loaded.byMethod.size === 0)) throw new Error(`no usable result lines under ${dirs.join(', ')} (expected <method>/<task>.rank<R>.jsonl files)`);
+  if (runs.every((r) => r.loaded.byMethod.size === 0 && r.loaded.failedRetrievals.size === 0)) throw new Error(`no usable result lines under ${dirs.join(', ')} (expected <method>/<task>.rank<R>.jsonl files)`);
   const evaluatedBytes = bytesPerTask(runs);
   const weights = options.weights ? readWeights(options.weights) : taskWeights(evaluatedBytes);
   for (const task of Object.keys(evaluatedBytes)) {
     if (!(weights[task]! > 0)) options.warn?.(`task ${task} has no weight${options.weights ? ` in ${options.weights}` : ''}: it is left out of pile_all`);
   }
-  const summary = summarize(runs, weights, options);
+  const published: PublishedSource[] = (options.published ?? []).flatMap((dir) => readPublished(dir, (w) => options.warn?.(w)));
+  let interpolationValidation;
+  if (options.interpolationValidation) {
+    const validation = loadResults(options.interpolationValidation);
+    for (const w of validation.warnings) options.warn?.(w);
+    interpolationValidation = chooseValidationAlpha(validation, weights, { medianFilter: options.medianFilter });
+  }
+  const summary = summarize(runs, weights, {
+    resamples: options.resamples,
+    seed: options.seed,
+    medianFilter: options.medianFilter,
+    interpolationValidation,
+    published,
+    warn: options.warn,
+  });
 
   const methods = methodsTable(summary);
-  const comparisons = summary.methods.map(comparisonTable);
-  const overview = [inputsTable(summary), methods];
-  const perMethod = summary.methods.map((m, i) => ({ heading: `Method ${m.label}`, tables: [comparisons[i] as Table, curveTable(m), ...(m.tasks.some((t) => t.trainSecondsPerNeighbor.length + t.retrievalSeconds.length > 0) ? [costTable(m)] : [])] }));
+  const comparisons = summary.methods.map((m) => comparisonTable(m, summary));
+  const overview = [inputsTable(summary), methods, leakageTable(summary), ...optional(publishedTable(summary))];
+  const perMethod = summary.methods.map((m, i) => ({
+    heading: `Method ${m.label}`,
+    tables: [
+      comparisons[i] as Table,
+      curveTable(m, summary),
+      ...optional(interpolationTable(m, summary)),
+      ...optional(trainingLossTable(m, summary)),
+      ...(m.tasks.some((t) => t.trainSecondsPerNeighbor.length + t.retrievalSeconds.length > 0) ? [costTable(m, summary)] : []),
+    ],
+  }));
   const sections = [{ heading: 'Summary', tables: overview }, ...perMethod];
   const plots = await renderPlots(reportPlots(summary));
   const html = reportHtml({ summary, tables: sections, plots, generated: new Date() });
@@ -98,7 +170,8 @@ export async function writeReport(options: ReportOptions): Promise<ReportResult>
   };
   const allTables: Table[] = sections.flatMap((s) => s.tables);
   write('summary.md', `# TTT-NN report\n\n${allTables.map(toMarkdown).join('\n\n')}\n`);
-  write('comparison.txt', `${[methods, ...comparisons].map(toText).join('\n\n')}\n`);
+  const alphaChoices = summary.methods.flatMap((m) => optional(interpolationTable(m, summary)));
+  write('comparison.txt', `${[methods, ...comparisons, ...alphaChoices].map(toText).join('\n\n')}\n`);
   write('aggregates.json', aggregatesJson(summary));
   for (const p of plots) {
     write(join('plots', `${p.name}.svg`), p.svg);
@@ -106,6 +179,6 @@ export async function writeReport(options: ReportOptions): Promise<ReportResult>
   }
   write('report.html', html);
   const first = summary.methods.find((m) => m.method === 'ttt') ?? summary.methods[0];
-  const markdown = [...overview, ...(first ? [curveTable(first)] : [])].map(toMarkdown).join('\n\n');
+  const markdown = [...overview, ...(first ? [curveTable(first, summary)] : [])].map(toMarkdown).join('\n\n');
   return { summary, markdown, html, files };
 }

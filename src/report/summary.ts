@@ -1,50 +1,88 @@
 // The report's numbers, computed once from loaded result files and then
 // rendered as tables, plots, HTML and Markdown: per run, method and task the
 // metrics after 0..k neighbours with 10-90% bootstrap intervals before and
-// after, pile_all (weighted by task), training cost and retrieval time.
+// after, pile_all (weighted by task), training loss and cost per neighbour,
+// retrieval time, failed retrievals and the leakage audit.
 import type { PerplexityMetrics } from '../eval/metrics.js';
 import type { DocumentResult } from '../eval/results.js';
-import { bootstrapInterval, curveLength, loglikelihoodAt, metricsCurve, weightedMean, type BootstrapOptions, type LoadedResults } from './aggregate.js';
+import { bootstrapInterval, curveLength, metricsCurve, pileAllBits, weightedMean, type BootstrapOptions, type Estimate, type LoadedResults } from './aggregate.js';
+import { interpolationChoices, type InterpolationChoices, type ValidationAlpha } from './interpolation.js';
+import { medianFilter } from './median-filter.js';
+import type { PublishedSource } from './published.js';
+import { costCurve, documentCosts, trainingLossCurve, weightedCurve } from './training.js';
 
-/** A value with its 10%-90% bootstrap interval. */
-export interface Estimate {
-  value: number;
-  low: number;
-  high: number;
+export type { Estimate } from './aggregate.js';
+
+/** Leakage audit: neighbours identical to the document they were retrieved for. */
+export interface Leakage {
+  /** Documents whose line says how many of their neighbours were duplicates (lines from before the audit do not). */
+  audited: number;
+  /** Documents with at least one duplicate neighbour. */
+  withDuplicates: number;
+  /** Duplicate neighbours retrieved, summed over documents (duplicate_neighbors). */
+  duplicates: number;
+  /** Of those, dropped before training (excluded_duplicates, --exclude-duplicates). */
+  excluded: number;
 }
 
 export interface TaskSummary {
   task: string;
   weight: number;
+  /** Documents in the aggregates (after the median filter when it is on). */
   documents: number;
   bytes: number;
-  /** Metrics after 0..k neighbours (interpolation: at each alpha). */
+  /** Documents whose retrieval failed: no curve, left out, counted. */
+  failedRetrievals: number;
+  /** Documents dropped by --median-filter (0 when off). */
+  droppedByMedianFilter: number;
+  /** Metrics after 0..k neighbours (interpolation: at each alpha; context: without and with neighbours). */
   curve: PerplexityMetrics[];
-  /** Bits per byte with no neighbour, and after the last one (interpolation: at the run's best alpha). */
+  /** Bits per byte with no neighbour, and at `afterStep`. */
   before: Estimate;
   after: Estimate;
-  /** Per document: mean training seconds per neighbour (TTT and dynamic evaluation). */
+  /** The last neighbour; interpolation: this task's own best alpha (an oracle, as the original). */
+  afterStep: number;
+  afterAlpha?: number;
+  /** Mean training loss after neighbour 1..n (NaN where no document has one). */
+  trainingLoss: number[];
+  /** Mean seconds (training + evaluation) of neighbour 1..n. */
+  cost: number[];
+  /** Per document: mean seconds per neighbour of training, of the evaluation after it (documents that record it), and of both. */
   trainSecondsPerNeighbor: number[];
+  evalSecondsPerNeighbor: number[];
+  costSecondsPerNeighbor: number[];
   /** Per document: seconds spent retrieving its neighbours. */
   retrievalSeconds: number[];
   /** Every neighbour's distance to its query. */
   distances: number[];
+  leakage: Leakage;
 }
+
+/** What a method's curve runs over: neighbours (ttt, dynamic, random, old context lines), alphas (interpolation), or without/with neighbours (context). */
+export type CurveKind = 'neighbours' | 'alphas' | 'context';
 
 export interface MethodSummary {
   /** `method`, or `run/method` when several runs are compared. */
   label: string;
   run: string;
   method: string;
-  /** Interpolation: the alphas of the curve points; others: undefined (points are 0..k neighbours). */
+  kind: CurveKind;
+  /** Interpolation: the alphas of the curve points. */
   alphas?: number[];
-  /** Interpolation: the alpha with the lowest pile_all bits per byte (an oracle choice, as the original). */
-  bestAlpha?: number;
-  /** Index into the curve that "after" reports. */
+  /** Interpolation: per-task oracle (the headline), global oracle and validation-chosen alpha. */
+  interpolation?: InterpolationChoices;
+  /** The curve point "after" reports for pile_all's curve: the last one; interpolation: the global oracle alpha. */
   afterStep: number;
   tasks: TaskSummary[];
-  pileAll: { curve: PerplexityMetrics[]; before: Estimate; after: Estimate };
+  /** Failed retrievals per task, including tasks where every retrieval failed (which have no TaskSummary). */
+  failedByTask: Record<string, number>;
+  pileAll: { curve: PerplexityMetrics[]; before: Estimate; after: Estimate; trainingLoss: number[]; cost: number[] };
   documents: number;
+  failedRetrievals: number;
+  droppedByMedianFilter: number;
+  leakage: Leakage;
+  /** Context: mean neighbours in the context per document. */
+  contextNeighbors?: number;
 }
 
 export interface RunInput {
@@ -52,12 +90,25 @@ export interface RunInput {
   loaded: LoadedResults;
 }
 
+export interface SummaryOptions extends BootstrapOptions {
+  /** Drop documents whose curve length is not the median of their method and task (the original's filter). */
+  medianFilter?: boolean;
+  /** The alpha chosen on an interpolation run on validation documents. */
+  interpolationValidation?: ValidationAlpha;
+  /** The original's published results, overlaid on tables and plots. */
+  published?: PublishedSource[];
+  warn?: (line: string) => void;
+}
+
 export interface ReportSummary {
   methods: MethodSummary[];
   weights: Record<string, number>;
-  /** Per run: documents used and result lines skipped. */
-  runs: { label: string; dir: string; documents: number; skippedLines: number; duplicateLines: number; warnings: string[] }[];
+  /** Per run: documents used, failed retrievals, dropped documents and result lines skipped. */
+  runs: { label: string; dir: string; documents: number; failedRetrievals: number; droppedByMedianFilter: number; skippedLines: number; duplicateLines: number; warnings: string[] }[];
   bootstrap: Required<BootstrapOptions>;
+  medianFilter: boolean;
+  interpolationValidation?: ValidationAlpha;
+  published: PublishedSource[];
 }
 
 const BITS = (m: PerplexityMetrics | undefined): number => m?.bits_per_byte ?? NaN;
@@ -71,90 +122,150 @@ function pileAllCurve(byTask: Map<string, DocumentResult[]>, weights: Record<str
   });
 }
 
-/** Bits per byte of `docs` at one step (the bootstrap's inner loop: O(documents)). */
-function bitsAt(docs: readonly DocumentResult[], step: number): number {
-  return -loglikelihoodAt(docs, step) / docs.reduce((s, d) => s + d.bytes, 0) / Math.LN2;
-}
-
-/** Bits per byte of pile_all at one step. */
-function pileAllBits(byTask: Map<string, DocumentResult[]>, weights: Record<string, number>, step: number): number {
-  return weightedMean(new Map([...byTask].map(([task, docs]) => [task, bitsAt(docs, step)])), weights);
-}
-
 function mean(values: readonly number[]): number {
   return values.length === 0 ? NaN : values.reduce((s, v) => s + v, 0) / values.length;
 }
 
-function summarizeMethod(run: string, label: string, method: string, byTask: Map<string, DocumentResult[]>, weights: Record<string, number>, bootstrap: Required<BootstrapOptions>): MethodSummary {
+function leakageOf(docs: readonly DocumentResult[]): Leakage {
+  const audited = docs.filter((d) => typeof d.duplicate_neighbors === 'number');
+  return {
+    audited: audited.length,
+    withDuplicates: audited.filter((d) => (d.duplicate_neighbors as number) > 0).length,
+    duplicates: audited.reduce((n, d) => n + (d.duplicate_neighbors as number), 0),
+    excluded: docs.reduce((n, d) => n + (d.excluded_duplicates ?? 0), 0),
+  };
+}
+
+function sumLeakage(parts: readonly Leakage[]): Leakage {
+  return parts.reduce((a, b) => ({ audited: a.audited + b.audited, withDuplicates: a.withDuplicates + b.withDuplicates, duplicates: a.duplicates + b.duplicates, excluded: a.excluded + b.excluded }), { audited: 0, withDuplicates: 0, duplicates: 0, excluded: 0 });
+}
+
+function kindOf(method: string, docs: readonly DocumentResult[]): CurveKind {
+  if (docs.some((d) => d.alpha_loglikelihoods !== undefined)) return 'alphas';
+  // The context method's [without, with neighbours] pair; older context lines had a curve over 1..k neighbours.
+  if (method === 'context' && docs.some((d) => d.context_neighbors !== undefined)) return 'context';
+  return 'neighbours';
+}
+
+function summarizeMethod(run: string, label: string, method: string, loaded: Map<string, DocumentResult[]>, failed: Map<string, number>, weights: Record<string, number>, options: SummaryOptions & { bootstrap: Required<BootstrapOptions> }): MethodSummary {
+  const { bootstrap } = options;
+  // The leakage audit is about retrieval: it counts every scored document, before the median filter.
+  const leakage = new Map([...loaded].map(([task, docs]) => [task, leakageOf(docs)]));
+  const dropped = new Map<string, number>();
+  const byTask = new Map<string, DocumentResult[]>();
+  for (const [task, docs] of loaded) {
+    const kept = options.medianFilter ? medianFilter(docs) : { kept: docs, dropped: 0 };
+    dropped.set(task, kept.dropped);
+    if (kept.kept.length > 0) byTask.set(task, kept.kept);
+  }
+  const all = [...byTask.values()].flat();
+  const kind = kindOf(method, all);
   const steps = Math.max(0, ...[...byTask.values()].map(curveLength));
   const pileCurve = pileAllCurve(byTask, weights, steps);
-  const first = [...byTask.values()][0]?.[0];
-  const alphas = first?.alpha_loglikelihoods ? first.alphas : undefined;
-  // Interpolation reports its best alpha; the other methods their last neighbour.
-  const afterStep = alphas ? pileCurve.reduce((best, m, i) => (m.bits_per_byte < BITS(pileCurve[best]) ? i : best), 0) : Math.max(0, steps - 1);
-  const estimate = (docs: Map<string, DocumentResult[]>, step: number, value: number): Estimate => {
-    const [low, high] = bootstrapInterval(docs, (sample) => pileAllBits(sample, weights, step), bootstrap);
-    return { value, low, high };
+  const alphas = kind === 'alphas' ? all.find((d) => d.alphas)?.alphas : undefined;
+  const taskCurves = new Map([...byTask].map(([task, docs]) => [task, metricsCurve(docs, steps)]));
+  const interpolation = alphas
+    ? interpolationChoices(byTask, weights, alphas, new Map([...taskCurves].map(([t, c]) => [t, c.map(BITS)])), pileCurve.map(BITS), bootstrap, options.interpolationValidation, options.warn ?? (() => {}))
+    : undefined;
+  const lastStep = Math.max(0, steps - 1);
+  const stepOf = (task: string): number => (interpolation ? (interpolation.perTask[task]?.step ?? 0) : lastStep);
+  const estimate = (step: (task: string) => number): Estimate => {
+    const [low, high] = bootstrapInterval(byTask, (sample) => pileAllBits(sample, weights, step), bootstrap);
+    return { value: pileAllBits(byTask, weights, step), low, high };
   };
   const tasks = [...byTask].map(([task, docs]): TaskSummary => {
-    const curve = metricsCurve(docs, steps);
+    const curve = taskCurves.get(task) as PerplexityMetrics[];
     const one = new Map([[task, docs]]);
     const unit = { [task]: 1 };
     const interval = (step: number): Estimate => {
-      const [low, high] = bootstrapInterval(one, (sample) => pileAllBits(sample, unit, step), bootstrap);
+      const [low, high] = bootstrapInterval(one, (sample) => pileAllBits(sample, unit, () => step), bootstrap);
       return { value: BITS(curve[step]), low, high };
     };
+    const trained = docs.filter((d) => (d.train_seconds?.length ?? 0) > 0);
+    const afterStep = stepOf(task);
     return {
       task,
       weight: weights[task] ?? 0,
       documents: docs.length,
       bytes: docs.reduce((s, d) => s + d.bytes, 0),
+      failedRetrievals: failed.get(task) ?? 0,
+      droppedByMedianFilter: dropped.get(task) ?? 0,
       curve,
       before: interval(0),
       after: interval(afterStep),
-      trainSecondsPerNeighbor: docs.filter((d) => (d.train_seconds?.length ?? 0) > 0).map((d) => mean(d.train_seconds!)),
+      afterStep,
+      ...(alphas ? { afterAlpha: alphas[afterStep] } : {}),
+      trainingLoss: trainingLossCurve(docs),
+      cost: costCurve(docs),
+      trainSecondsPerNeighbor: trained.map((d) => mean(d.train_seconds!)),
+      evalSecondsPerNeighbor: trained.filter((d) => (d.eval_seconds?.length ?? 0) > 0).map((d) => mean(d.eval_seconds!)),
+      costSecondsPerNeighbor: trained.map((d) => mean(documentCosts(d))),
       retrievalSeconds: docs.filter((d) => d.neighbor_ids.length > 0).map((d) => d.retrieval_seconds),
       distances: docs.flatMap((d) => d.neighbor_distances),
+      leakage: leakage.get(task) as Leakage,
     };
   });
   // Heaviest tasks first: the order of every table and plot.
   tasks.sort((a, b) => b.weight - a.weight || a.task.localeCompare(b.task));
+  const contextCounts = all.filter((d) => typeof d.context_neighbors === 'number').map((d) => d.context_neighbors as number);
   return {
     label,
     run,
     method,
-    ...(alphas ? { alphas, bestAlpha: alphas[afterStep] } : {}),
-    afterStep,
+    kind,
+    ...(alphas && interpolation ? { alphas, interpolation } : {}),
+    afterStep: interpolation ? interpolation.oracleGlobal.step : lastStep,
     tasks,
-    pileAll: { curve: pileCurve, before: estimate(byTask, 0, BITS(pileCurve[0])), after: estimate(byTask, afterStep, BITS(pileCurve[afterStep])) },
+    failedByTask: Object.fromEntries(failed),
+    pileAll: {
+      curve: pileCurve,
+      before: estimate(() => 0),
+      // Interpolation's headline: each task at its own best alpha (process_results_interpolation.py:65).
+      after: interpolation ? interpolation.oraclePerTask : estimate(() => lastStep),
+      trainingLoss: weightedCurve(new Map(tasks.map((t) => [t.task, t.trainingLoss])), weights),
+      cost: weightedCurve(new Map(tasks.map((t) => [t.task, t.cost])), weights),
+    },
     documents: tasks.reduce((n, t) => n + t.documents, 0),
+    failedRetrievals: [...failed.values()].reduce((n, f) => n + f, 0),
+    droppedByMedianFilter: [...dropped.values()].reduce((n, f) => n + f, 0),
+    leakage: sumLeakage([...leakage.values()]),
+    ...(contextCounts.length > 0 ? { contextNeighbors: mean(contextCounts) } : {}),
   };
 }
 
-/** The conventional order of methods: TTT-NN first, then the baselines. */
-const METHOD_ORDER = ['ttt', 'context', 'interpolation', 'dynamic'];
+/** The conventional order of methods: TTT-NN first, then its control and the baselines. */
+const METHOD_ORDER = ['ttt', 'random', 'context', 'interpolation', 'dynamic'];
 
-export function summarize(runs: readonly RunInput[], weights: Record<string, number>, bootstrap: BootstrapOptions = {}): ReportSummary {
-  const settings = { resamples: bootstrap.resamples ?? 1000, seed: bootstrap.seed ?? 1216 };
+export function summarize(runs: readonly RunInput[], weights: Record<string, number>, options: SummaryOptions = {}): ReportSummary {
+  const settings = { resamples: options.resamples ?? 1000, seed: options.seed ?? 1216 };
   const methods: MethodSummary[] = [];
   for (const { label: run, loaded } of runs) {
-    const names = [...loaded.byMethod.keys()].sort((a, b) => (METHOD_ORDER.indexOf(a) + 1 || 99) - (METHOD_ORDER.indexOf(b) + 1 || 99) || a.localeCompare(b));
+    // A method whose every retrieval failed still gets its (empty) summary, so its failures are reported.
+    const names = [...new Set([...loaded.byMethod.keys(), ...loaded.failedRetrievals.keys()])].sort((a, b) => (METHOD_ORDER.indexOf(a) + 1 || 99) - (METHOD_ORDER.indexOf(b) + 1 || 99) || a.localeCompare(b));
     for (const method of names) {
-      methods.push(summarizeMethod(run, runs.length > 1 ? `${run}/${method}` : method, method, loaded.byMethod.get(method)!, weights, settings));
+      methods.push(summarizeMethod(run, runs.length > 1 ? `${run}/${method}` : method, method, loaded.byMethod.get(method) ?? new Map<string, DocumentResult[]>(), loaded.failedRetrievals.get(method) ?? new Map<string, number>(), weights, { ...options, bootstrap: settings }));
     }
   }
   return {
     methods,
     weights,
-    runs: runs.map(({ label, loaded }) => ({
-      label,
-      dir: loaded.dir,
-      documents: [...loaded.byMethod.values()].reduce((n, byTask) => n + [...byTask.values()].reduce((m, d) => m + d.length, 0), 0),
-      skippedLines: loaded.skippedLines,
-      duplicateLines: loaded.duplicateLines,
-      warnings: loaded.warnings,
-    })),
+    runs: runs.map(({ label, loaded }) => {
+      const own = methods.filter((m) => m.run === label);
+      return {
+        label,
+        dir: loaded.dir,
+        documents: own.reduce((n, m) => n + m.documents, 0),
+        failedRetrievals: own.reduce((n, m) => n + m.failedRetrievals, 0),
+        droppedByMedianFilter: own.reduce((n, m) => n + m.droppedByMedianFilter, 0),
+        skippedLines: loaded.skippedLines,
+        duplicateLines: loaded.duplicateLines,
+        warnings: loaded.warnings,
+      };
+    }),
     bootstrap: settings,
+    medianFilter: options.medianFilter ?? false,
+    ...(options.interpolationValidation ? { interpolationValidation: options.interpolationValidation } : {}),
+    published: options.published ?? [],
   };
 }
 

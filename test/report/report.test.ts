@@ -17,7 +17,7 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 const LN2 = Math.LN2;
 
 function doc(task: string, id: number, bytes: number, words: number, loglikelihoods: number[], extra: Partial<DocumentResult> = {}): DocumentResult {
-  return { task, doc_id: id, method: 'ttt', bytes, words, tokens: bytes / 4, loglikelihoods, retrieval_seconds: 0.01 * (id + 1), neighbor_ids: [1, 2], neighbor_distances: [0.5 + id, 1 + id], train_seconds: [0.2, 0.4], ...extra };
+  return { task, doc_id: id, method: 'ttt', bytes, words, tokens: bytes / 4, loglikelihoods, retrieval_seconds: 0.01 * (id + 1), neighbor_ids: [1, 2], neighbor_distances: [0.5 + id, 1 + id], train_seconds: [0.2, 0.4], train_losses: [[3, 2.5], [2]], ...extra };
 }
 
 function writeLines(path: string, docs: readonly DocumentResult[]): void {
@@ -37,7 +37,7 @@ function syntheticRun(root: string): void {
   writeLines(join(root, 'ttt', 'pile_b.rank0.jsonl'), [0, 1, 2].map((i) => doc('pile_b', i, 50, 10, [ll(5, 50), ll(4.5, 50)])));
   // Interpolation: alpha 0.01 is best overall.
   const alphas = [0, 0.01, 0.02];
-  writeLines(join(root, 'interpolation', 'pile_a.rank0.jsonl'), [0, 1].map((i) => ({ ...doc('pile_a', i, 100, 20, []), method: 'interpolation', loglikelihoods: undefined, alphas, alpha_loglikelihoods: [ll(3, 100), ll(2.5, 100), ll(2.8, 100)], train_seconds: undefined })));
+  writeLines(join(root, 'interpolation', 'pile_a.rank0.jsonl'), [0, 1].map((i) => ({ ...doc('pile_a', i, 100, 20, []), method: 'interpolation', loglikelihoods: undefined, alphas, alpha_loglikelihoods: [ll(3, 100), ll(2.5, 100), ll(2.8, 100)], train_seconds: undefined, train_losses: undefined })));
   writeFileSync(join(root, 'weights.json'), JSON.stringify({ pile_a: 3, pile_b: 1 }));
 }
 
@@ -68,11 +68,11 @@ test('aggregates, pile_all and bootstrap intervals match their closed forms', as
   assert.equal(a.distances.length, 4);
 
   const interpolation = summary.methods.find((m) => m.method === 'interpolation')!;
-  assert.equal(interpolation.bestAlpha, 0.01);
+  assert.equal(interpolation.interpolation!.oracleGlobal.alpha, 0.01);
   assert.ok(Math.abs(interpolation.pileAll.after.value - 2.5) < 1e-12);
 
   // The files, and the tables in them.
-  for (const name of ['report.html', 'summary.md', 'comparison.txt', 'aggregates.json', 'plots/pile_all-curve.svg', 'plots/pile_all-curve.png', 'plots/before-after.png', 'plots/training-cost.svg', 'plots/neighbour-distances.svg', 'plots/interpolation-alpha.svg', 'plots/largest-tasks-curves.svg', 'plots/task-curves.png']) {
+  for (const name of ['report.html', 'summary.md', 'comparison.txt', 'aggregates.json', 'plots/pile_all-curve.svg', 'plots/pile_all-curve.png', 'plots/before-after.png', 'plots/training-cost.svg', 'plots/training-loss.svg', 'plots/neighbour-distances.svg', 'plots/interpolation-alpha.svg', 'plots/largest-tasks-curves.svg', 'plots/task-curves.png']) {
     assert.ok(files.includes(join(root, 'report', name)), `${name} written`);
   }
   assert.deepEqual([...readFileSync(join(root, 'report', 'plots', 'before-after.png')).subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
@@ -80,8 +80,10 @@ test('aggregates, pile_all and bootstrap intervals match their closed forms', as
   assert.match(svg, /^<svg[^>]*width="\d+"/);
   assert.match(svg, /bits per byte/);
   const comparison = readFileSync(join(root, 'report', 'comparison.txt'), 'utf8');
-  assert.match(comparison, /pile_a\s+3\.00\s+2\s+3\.0000 \[2\.000, 4\.000\]\s+2\.0000 \[1\.000, 3\.000\]\s+-33\.3%/);
-  assert.match(comparison, /interpolation\s+2\s+.*alpha 0\.01/);
+  // Columns: task, weight, documents, failed retrievals, before, after, change.
+  assert.match(comparison, /pile_a\s+3\.00\s+2\s+0\s+3\.0000 \[2\.000, 4\.000\]\s+2\.0000 \[1\.000, 3\.000\]\s+-33\.3%/);
+  assert.match(comparison, /interpolation\s+2\s+.*best alpha per task \(oracle\)/);
+  assert.match(comparison, /oracle global\s+0\.01\s+2\.5000/);
   const aggregates = JSON.parse(readFileSync(join(root, 'report', 'aggregates.json'), 'utf8')) as { methods: { method: string; pileAll: { after: { value: number } } }[] };
   assert.equal(aggregates.methods.find((m) => m.method === 'ttt')!.pileAll.after.value, 2.625);
 });
@@ -136,7 +138,7 @@ test('tttnn report: clear errors for a missing directory, bad weights, and no us
   writeFileSync(join(root, 'bad-weights.json'), '{"pile_a": "heavy"}');
   assert.match(run('--results-dir', root, '--out', join(dir, 'o'), '--weights', join(root, 'bad-weights.json')).stderr, /bad-weights\.json: weight of "pile_a" is not a non-negative number/);
   const help = spawnSync(process.execPath, [cli, 'report', '--help'], { encoding: 'utf8' }).stdout;
-  for (const flag of ['--results-dir', '--compare', '--out', '--weights', '--resamples', '--seed']) assert.ok(help.includes(flag), flag);
+  for (const flag of ['--results-dir', '--compare', '--out', '--weights', '--resamples', '--seed', '--median-filter', '--interpolation-validation', '--published']) assert.ok(help.includes(flag), flag);
 });
 
 test('the HTML report renders offline in headless Chromium: every plot visible, no console error', async () => {
@@ -164,7 +166,7 @@ test('the HTML report renders offline in headless Chromium: every plot visible, 
       const box = svg ? svg.getBoundingClientRect() : { width: 0, height: 0 };
       return { id: f.id, width: box.width, height: box.height, marks: svg ? svg.querySelectorAll('path, line, rect, text').length : 0, visible: !!svg && getComputedStyle(svg).visibility === 'visible' };
     })`);
-    assert.deepEqual(figures.map((f) => f.id).sort(), ['plot-before-after', 'plot-interpolation-alpha', 'plot-largest-tasks-curves', 'plot-neighbour-distances', 'plot-pile_all-curve', 'plot-task-curves', 'plot-training-cost']);
+    assert.deepEqual(figures.map((f) => f.id).sort(), ['plot-before-after', 'plot-interpolation-alpha', 'plot-largest-tasks-curves', 'plot-neighbour-distances', 'plot-pile_all-curve', 'plot-task-curves', 'plot-training-cost', 'plot-training-loss']);
     for (const f of figures) assert.ok(f.width > 100 && f.height > 100 && f.marks > 10 && f.visible, `${f.id} rendered: ${JSON.stringify(f)}`);
     assert.ok((await page.$$('table')).length >= 5);
     assert.deepEqual(errors, []);

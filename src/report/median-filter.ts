@@ -1,0 +1,36 @@
+// The original's median-length filter (process_results.py:345-346), an
+// option of the report (--median-filter): per method and task, documents
+// whose curve length differs from int(np.median(lengths)) are dropped.
+// In the original this removed the documents with fewer neighbours under
+// the distance threshold (and the failed retrievals, whose curve had one
+// point); without the filter those documents stay and keep their last value.
+import type { DocumentResult } from '../eval/results.js';
+import { curveOf } from './aggregate.js';
+
+/** int(np.median(lengths)): numpy averages the middle two of an even count, int() truncates. */
+export function medianLength(lengths: readonly number[]): number {
+  if (lengths.length === 0) return 0;
+  const sorted = [...lengths].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  const median = sorted.length % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+  return Math.trunc(median);
+}
+
+export interface MedianFiltered {
+  kept: DocumentResult[];
+  dropped: number;
+  /** The curve length kept. */
+  length: number;
+}
+
+/**
+ * Keeps the documents whose curve has the median length. The median is taken
+ * over the scored documents only: failed retrievals are already out of the
+ * aggregates here (the original counted their length-1 curves in the median,
+ * which only matters when they are about half of a task).
+ */
+export function medianFilter(docs: readonly DocumentResult[]): MedianFiltered {
+  const length = medianLength(docs.map((d) => curveOf(d).length));
+  const kept = docs.filter((d) => curveOf(d).length === length);
+  return { kept, dropped: docs.length - kept.length, length };
+}
