@@ -128,7 +128,9 @@ test('index build: one vector per line (the mean-pooled embedding), slices, embe
   const slice = await buildIndex({ data: path, embedder, embedderDir: '/models/tiny', out, begin: 10, end: 20, progress: () => undefined });
   assert.equal(slice.path, join(out, '00.jsonl-10-20.index'));
   const sliceIndex = FaissIndex.read(slice.path);
-  assert.deepEqual(Array.from(sliceIndex.reconstruct(0, 10)), Array.from(stored.subarray(160, 320)));
+  // Other batches pad to other lengths, so the sums may round differently in the last bit.
+  const sliced = sliceIndex.reconstruct(0, 10);
+  stored.subarray(160, 320).forEach((v, i) => assert.ok(Math.abs(v - sliced[i]!) < 1e-5, `slice vector element ${i}: ${sliced[i]} vs ${v}`));
   sliceIndex.free();
 
   const parts = splitIndex(result.path, 4);

@@ -5,7 +5,6 @@
 // random draws are distinct, within coverage and reproducible.
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -17,6 +16,7 @@ import { RetrievalClient, health } from '../../src/retrieval/client.js';
 import { startShardServer } from '../../src/retrieval/shard-server.js';
 import { LIMITS, decodeVectors, type DocumentsResponse } from '../../src/retrieval/protocol.js';
 import { startFleetProcess, type FleetProcess } from '../helpers/fleet.js';
+import { rawRequest } from '../helpers/http.js';
 
 const D = 32;
 const N = 3000;
@@ -58,19 +58,6 @@ after(async () => {
   other.flat.free();
 });
 
-function rawRequest(address: string, method: string, path: string, headers: Record<string, string>, body?: string): Promise<{ status: number; body: string }> {
-  const colon = address.lastIndexOf(':');
-  return new Promise((resolve, reject) => {
-    const req = request({ host: address.slice(0, colon), port: Number(address.slice(colon + 1)), method, path, headers }, (res) => {
-      let text = '';
-      res.on('data', (c: Buffer) => (text += c.toString()));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
-    });
-    req.on('error', reject);
-    if (body !== undefined) req.write(body);
-    req.end();
-  });
-}
 
 const vectorOf = (vectors: Float32Array, id: number): Float32Array => vectors.subarray(id * D, (id + 1) * D);
 

@@ -4,7 +4,6 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
@@ -14,6 +13,7 @@ import { writeNewToken } from '../../src/retrieval/auth.js';
 import { RetrievalClient, health } from '../../src/retrieval/client.js';
 import { encodeVectors } from '../../src/retrieval/protocol.js';
 import { seededRandom } from '../../src/data/corpus/dm-mathematics.js';
+import { rawRequest } from '../helpers/http.js';
 
 const CLI = new URL('../../../bin/tttnn.js', import.meta.url).pathname;
 const D = 32;
@@ -74,19 +74,6 @@ test('2 slices x 2 replicas: sharded results equal one Flat index for 100 querie
   });
 });
 
-function rawRequest(address: string, method: string, path: string, headers: Record<string, string>, body?: string | Buffer): Promise<{ status: number; body: string }> {
-  const [host, port] = [address.slice(0, address.lastIndexOf(':')), Number(address.slice(address.lastIndexOf(':') + 1))];
-  return new Promise((resolve, reject) => {
-    const req = request({ host, port, method, path, headers }, (res) => {
-      let text = '';
-      res.on('data', (c: Buffer) => (text += c.toString()));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
-    });
-    req.on('error', reject);
-    if (body !== undefined) req.write(body);
-    req.end();
-  });
-}
 
 test('bad requests get a 4xx with a message and the server stays healthy', async () => {
   const address = readAddresses(join(dir, 'main.addresses'))[0]!;
