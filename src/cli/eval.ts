@@ -5,24 +5,22 @@ import { type Command, Option } from 'commander';
 import { describeDefaults, METHODS, type EvalOverrides, type Method } from '../eval/settings.js';
 import { integerArg, numberArg } from './parse.js';
 
-/** Flags `--preset paper` pins, with the overrides field each sets. */
-const PINNED_BY_PAPER: Record<string, keyof EvalOverrides> = {
-  numNeighbors: 'numNeighbors', distanceThreshold: 'distanceThreshold', learningRate: 'learningRate', adamEpsilon: 'adamEpsilon',
-  weightDecay: 'weightDecay', maxLength: 'maxLength', stride: 'stride', optimizerScope: 'optimizerScope', splitText: 'splitText',
-  contextMode: 'contextMode', valPortion: 'valPortion', seed: 'seed', excludeDuplicates: 'excludeDuplicates', resetWeights: 'resetWeights',
-  trainOnScoredText: 'trainOnScoredText',
-};
+/** The settings `--preset paper` pins (commander's option keys are the EvalOverrides field names). */
+const PINNED_BY_PAPER: readonly (keyof EvalOverrides)[] = [
+  'numNeighbors', 'distanceThreshold', 'learningRate', 'adamEpsilon', 'weightDecay', 'maxLength', 'stride', 'optimizerScope',
+  'splitText', 'contextMode', 'valPortion', 'seed', 'excludeDuplicates', 'resetWeights', 'trainOnScoredText',
+];
 
 const flagName = (key: string): string => `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
 
 /** The overrides the user gave; with --preset paper, any of them that would change the paper's setting is an error. */
 export function evalOverrides(o: Record<string, unknown>): EvalOverrides {
   const overrides: EvalOverrides = {};
-  for (const key of Object.keys(PINNED_BY_PAPER)) {
+  for (const key of PINNED_BY_PAPER) {
     if (o[key] === undefined) continue;
     if (key === 'resetWeights' && o[key] === true) continue; // commander's implicit value of --no-reset-weights
     if (o['preset'] === 'paper') throw new Error(`--preset paper uses the original's value of ${flagName(key === 'resetWeights' ? 'noResetWeights' : key)}; drop one of the two`);
-    (overrides as Record<string, unknown>)[PINNED_BY_PAPER[key]!] = o[key];
+    (overrides as Record<string, unknown>)[key] = o[key];
   }
   return overrides;
 }

@@ -24,6 +24,7 @@ import { existsSync, mkdirSync, renameSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { AdamW } from '../engine/index.js';
 import type { CausalLM } from '../models/index.js';
+import { readSafetensorsHeader } from '../io/safetensors.js';
 import { loadOptimizerMoments, saveOptimizerMoments } from '../train/checkpoints.js';
 import type { EvalSettings, OptimizerScope } from './settings.js';
 
@@ -80,14 +81,13 @@ export class ScopedOptimizer {
     const want = fingerprint(finished);
     for (const path of [this.statePath(task), this.temporaryPath(task)]) {
       if (!existsSync(path)) continue;
-      const metadata = loadOptimizerMoments(path, this.names, this.optimizer);
-      if (metadata['documents_count'] === want['documents_count'] && metadata['documents_sha256'] === want['documents_sha256']) {
-        if (path !== this.statePath(task)) renameSync(path, this.statePath(task));
-        this.trained = [...finished];
-        return;
-      }
+      const metadata = readSafetensorsHeader(path).metadata;
+      if (metadata['documents_count'] !== want['documents_count'] || metadata['documents_sha256'] !== want['documents_sha256']) continue;
+      loadOptimizerMoments(path, this.names, this.optimizer);
+      if (path !== this.statePath(task)) renameSync(path, this.statePath(task));
+      this.trained = [...finished];
+      return;
     }
-    this.optimizer.reset();
     throw new Error(
       `cannot resume ${task} exactly: ${finished.length} document(s) are finished (${resultsFile}) but no saved optimizer state ` +
         `(${this.statePath(task)}) holds the moments after them. With --optimizer-scope ${this.scope} (the original's is task) ` +

@@ -6,7 +6,7 @@
 // L2). Failures are retried with exponential backoff; the caller records a
 // final failure and goes on.
 import { embedTexts, type Embedder } from '../index/index.js';
-import type { RetrievalClient } from '../retrieval/client.js';
+import { squaredL2, type RetrievalClient } from '../retrieval/client.js';
 
 export interface RetrievedNeighbor {
   id: number;
@@ -26,12 +26,6 @@ export interface Retriever {
   retrieve(text: string, k: number): Promise<Retrieval>;
   /** k documents drawn uniformly at random from the index (`random` gives uniform [0, 1) numbers), with their distances to `text`. */
   randomDocuments(text: string, k: number, random: () => number): Promise<Retrieval>;
-}
-
-function plainDistance(a: Float32Array, b: Float32Array): number {
-  let sum = 0;
-  for (let i = 0; i < a.length; i++) sum += ((a[i] as number) - (b[i] as number)) ** 2;
-  return Math.sqrt(sum);
 }
 
 export class FleetRetriever implements Retriever {
@@ -72,9 +66,11 @@ export class FleetRetriever implements Retriever {
   async randomDocuments(text: string, k: number, random: () => number): Promise<Retrieval> {
     const start = performance.now();
     const query = embedTexts(this.embedder, [text]);
-    const drawn = await this.withRetries(() => this.client.randomDocuments(k, random));
+    // Draw once, outside the retries, so that a retried fetch asks for the same documents.
+    const refs = this.client.drawDocuments(k, random);
+    const drawn = await this.withRetries(() => this.client.documents(refs));
     return {
-      neighbors: drawn.map((d) => ({ id: d.id, distance: plainDistance(d.vector, query), text: d.text })),
+      neighbors: drawn.map((d) => ({ id: d.id, distance: Math.sqrt(squaredL2(d.vector, query)), text: d.text })),
       partial: false,
       seconds: (performance.now() - start) / 1000,
     };

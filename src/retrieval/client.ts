@@ -119,6 +119,13 @@ function splitAddress(address: string): [string, number] {
   return [address.slice(0, colon).replace(/^\[|\]$/g, ''), Number(address.slice(colon + 1))];
 }
 
+/** ‖a − b‖², summed in doubles over float32 vectors: the distance the merge ranks by. */
+export function squaredL2(a: Float32Array, b: Float32Array): number {
+  let sum = 0;
+  for (let i = 0; i < a.length; i++) sum += ((a[i] as number) - (b[i] as number)) ** 2;
+  return sum;
+}
+
 export async function health(address: string, timeoutMs = 5000): Promise<HealthResponse> {
   return call<HealthResponse>(address, 'GET', '/v1/health', null, null, timeoutMs);
 }
@@ -212,9 +219,7 @@ export class RetrievalClient {
         const vectors = decodeVectors(hit.vectors) ?? new Float32Array(0);
         hit.ids.forEach((id, j) => {
           const vector = vectors.subarray(j * d, (j + 1) * d);
-          let distance = 0;
-          for (let m = 0; m < d; m++) distance += ((vector[m] as number) - (query[m] as number)) ** 2;
-          candidates.push({ id, shard, distance, text: hit.texts[j] as string, vector });
+          candidates.push({ id, shard, distance: squaredL2(vector, query), text: hit.texts[j] as string, vector });
         });
       }
       candidates.sort((a, b) => a.distance - b.distance || a.id - b.id);
@@ -288,7 +293,7 @@ export class RetrievalClient {
       const files = [...new Set(covering.map((s) => s.file))];
       if (files.length > 1) throw new Error(`${name} is ambiguous: it is a line of each of ${files.join(', ')}; pass {file, id}`);
       const shard = covering[0]!.shard;
-      asked.set(shard, [...(asked.get(shard) ?? []), position]);
+      (asked.get(shard) ?? asked.set(shard, []).get(shard)!).push(position);
     });
     const timeout = this.options.timeoutMs ?? 30_000;
     const start = this.turn++;

@@ -34,26 +34,10 @@ test('bits per byte, byte and word perplexity from summed counts', () => {
   assert.ok(Math.abs(perplexityMetrics(total).bits_per_byte - 1 / Math.LN2) < 1e-12);
 });
 
-// lm-evaluation-harness utils.get_rolling_token_windows + make_disjoint_window.
+// lm-evaluation-harness utils.get_rolling_token_windows + make_disjoint_window (test/reference/lm_eval_windows.py).
 const LM_EVAL_WINDOWS = `
 import json, sys
-def get_rolling_token_windows(token_list, prefix_token, max_seq_len, context_len):
-    assert 1 <= context_len <= max_seq_len
-    if not token_list:
-        return
-    pred_len = max_seq_len - context_len + 1
-    predicted = 0
-    first_seq_len = min(max_seq_len, len(token_list))
-    yield ([prefix_token] + token_list[: first_seq_len - 1], token_list[:first_seq_len])
-    predicted += first_seq_len
-    while predicted < len(token_list):
-        window_pred_len = min(len(token_list) - predicted, pred_len)
-        window_end = predicted + window_pred_len
-        yield (token_list[window_end - max_seq_len - 1 : window_end - 1], token_list[window_end - window_pred_len : window_end])
-        predicted += window_pred_len
-def make_disjoint_window(pair):
-    a, b = pair
-    return a[: len(a) - (len(b) - 1)], b
+from lm_eval_windows import get_rolling_token_windows, make_disjoint_window
 out = []
 for n, m in json.load(sys.stdin):
     out.append([list(map(list, make_disjoint_window(w))) for w in get_rolling_token_windows(list(range(100, 100 + n)), 7, m, 1)])

@@ -5,6 +5,10 @@
 // Debian's packages belong to /usr/bin/python3; the python3 first on PATH may
 // be another interpreter without them. TTTNN_REFERENCE_PYTHON overrides.
 import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+/** Python reference modules shared by tests (importable from every script runPython runs). */
+const REFERENCE_DIR = fileURLToPath(new URL('../../../test/reference/', import.meta.url));
 
 export const referencePython = process.env['TTTNN_REFERENCE_PYTHON'] ?? '/usr/bin/python3';
 
@@ -18,7 +22,7 @@ export function runPython<T>(script: string, input: unknown = null, timeoutMs = 
     encoding: 'utf8',
     maxBuffer: 1 << 30,
     timeout: timeoutMs,
-    env: { ...process.env, PYTHONHASHSEED: '0' },
+    env: { ...process.env, PYTHONHASHSEED: '0', PYTHONPATH: [REFERENCE_DIR, process.env['PYTHONPATH']].filter(Boolean).join(':') },
   });
   if (result.error) throw new Error(`${referencePython}: ${result.error.message}`);
   if (result.status !== 0) {

@@ -22,6 +22,8 @@ import torch
 import torch.nn.functional as F
 from collections import Counter
 
+from lm_eval_windows import get_rolling_token_windows, make_disjoint_window  # lm_eval/utils.py:73-117
+
 D = json.load(sys.stdin)
 CFG = json.load(open(D['model_dir'] + '/config.json'))
 VOCAB = json.load(open(D['model_dir'] + '/tokenizer.json'))['model']['vocab']
@@ -108,27 +110,6 @@ TOK = Tokenizer()
 
 
 # ---- lm_eval: rolling windows and the log-likelihood of token windows ----
-def get_rolling_token_windows(token_list, prefix_token, max_seq_len, context_len):  # lm_eval/utils.py:73-111
-    assert 1 <= context_len <= max_seq_len
-    if not token_list:
-        return
-    pred_len = max_seq_len - context_len + 1
-    predicted = 0
-    first_seq_len = min(max_seq_len, len(token_list))
-    yield ([prefix_token] + token_list[: first_seq_len - 1], token_list[:first_seq_len])
-    predicted += first_seq_len
-    while predicted < len(token_list):
-        window_pred_len = min(len(token_list) - predicted, pred_len)
-        window_end = predicted + window_pred_len
-        yield (token_list[window_end - max_seq_len - 1: window_end - 1], token_list[window_end - window_pred_len: window_end])
-        predicted += window_pred_len
-
-
-def make_disjoint_window(pair):  # lm_eval/utils.py:114-117
-    a, b = pair
-    return a[: len(a) - (len(b) - 1)], b
-
-
 def rolling_windows(string):
     return list(map(make_disjoint_window, get_rolling_token_windows(TOK.encode(string), TOK.eos_token_id, N_CTX, 1)))
 
