@@ -25,7 +25,7 @@ export function registerReportCommand(program: Command): void {
     .option('--weights <file>', 'task weights for pile_all: a corpus manifest.json or {"task": weight} (default: the Pile\'s weights when every task is a Pile task, else proportional to bytes)')
     .addOption(new Option('--resamples <n>', 'bootstrap resamples of documents').default(1000).argParser(integerArg('--resamples')))
     .addOption(new Option('--seed <n>', 'bootstrap seed').default(1216).argParser(integerArg('--seed')))
-    .option('--median-filter', "drop, per method and task, the documents whose curve length differs from the median, as the original's process_results.py (default: keep them, a shorter curve keeping its last value)", false)
+    .option('--no-median-filter', "keep every document, a shorter curve (fewer neighbours under the distance threshold) keeping its last value; by default, as the original's process_results.py:345-346, the documents whose curve length differs from their task's median are dropped")
     .option('--interpolation-validation <dir>', 'results directory of an interpolation run on validation documents: its best alpha (pile_all) is reported on the test documents, beside the oracle choices')
     .addOption(new Option('--published <dir...>', "the original's published results directory (<run>/aggregate_stats.pth, baseline_<method>/comparison.txt): overlaid as \"published\" rows and curves").default([]))
     .action(async (o: ReportCommandOptions) => {

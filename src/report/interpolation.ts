@@ -55,7 +55,8 @@ export interface ValidationAlpha {
 export function chooseValidationAlpha(loaded: LoadedResults, weights: Record<string, number>, options: { medianFilter?: boolean } = {}): ValidationAlpha {
   const byTask = loaded.byMethod.get('interpolation');
   if (!byTask) throw new Error(`${loaded.dir}: no interpolation results (expected interpolation/<task>.rank<R>.jsonl)`);
-  const docs = new Map([...byTask].map(([task, d]) => [task, options.medianFilter ? medianFilter(d).kept : d]));
+  const failed = loaded.failedRetrievals.get('interpolation');
+  const docs = new Map([...byTask].map(([task, d]) => [task, (options.medianFilter ?? true) ? medianFilter(d, failed?.get(task) ?? 0).kept : d]));
   const alphas = [...docs.values()][0]?.[0]?.alphas;
   if (!alphas) throw new Error(`${loaded.dir}: interpolation results without alphas`);
   const curves = new Map([...docs].map(([task, d]) => [task, metricsCurve(d, alphas.length).map((m) => m.bits_per_byte)]));

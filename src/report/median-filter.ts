@@ -1,9 +1,9 @@
-// The original's median-length filter (process_results.py:345-346), an
-// option of the report (--median-filter): per method and task, documents
-// whose curve length differs from int(np.median(lengths)) are dropped.
-// In the original this removed the documents with fewer neighbours under
-// the distance threshold (and the failed retrievals, whose curve had one
-// point); without the filter those documents stay and keep their last value.
+// The original's median-length filter (process_results.py:345-346), on by
+// default in the report: per method and task, documents whose curve length
+// differs from int(np.median(lengths)) are dropped. In the original this
+// removed the documents with fewer neighbours under the distance threshold
+// (and the failed retrievals, whose curve had one point). --no-median-filter
+// keeps those documents, a shorter curve keeping its last value.
 import type { DocumentResult } from '../eval/results.js';
 import { curveOf } from './aggregate.js';
 
@@ -24,13 +24,12 @@ export interface MedianFiltered {
 }
 
 /**
- * Keeps the documents whose curve has the median length. The median is taken
- * over the scored documents only: failed retrievals are already out of the
- * aggregates here (the original counted their length-1 curves in the median,
- * which only matters when they are about half of a task).
+ * Keeps the documents whose curve has the median length. As the original,
+ * the median also counts the task's failed retrievals, whose curve had one
+ * point there (`failed`); they are already out of the aggregates here.
  */
-export function medianFilter(docs: readonly DocumentResult[]): MedianFiltered {
-  const length = medianLength(docs.map((d) => curveOf(d).length));
+export function medianFilter(docs: readonly DocumentResult[], failed = 0): MedianFiltered {
+  const length = medianLength([...docs.map((d) => curveOf(d).length), ...Array.from({ length: failed }, () => 1)]);
   const kept = docs.filter((d) => curveOf(d).length === length);
   return { kept, dropped: docs.length - kept.length, length };
 }

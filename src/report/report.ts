@@ -38,8 +38,8 @@ export interface ReportOptions extends BootstrapOptions {
   weights?: string;
   /**
    * Drop, per method and task, the documents whose curve length differs
-   * from the median, as the original (process_results.py:345-346). Off:
-   * every scored document counts, a shorter curve keeping its last value.
+   * from the median, as the original (process_results.py:345-346); default
+   * on. Off: every scored document counts, a shorter curve keeping its last value.
    */
   medianFilter?: boolean;
   /** An interpolation run on validation documents: its best alpha (pile_all) is reported on the test documents. */
@@ -133,7 +133,7 @@ export async function writeReport(options: ReportOptions): Promise<ReportResult>
   if (options.interpolationValidation) {
     const validation = loadResults(options.interpolationValidation);
     for (const w of validation.warnings) options.warn?.(w);
-    interpolationValidation = chooseValidationAlpha(validation, weights, { medianFilter: options.medianFilter });
+    interpolationValidation = chooseValidationAlpha(validation, weights, { medianFilter: options.medianFilter ?? true });
   }
   const summary = summarize(runs, weights, {
     resamples: options.resamples,

@@ -33,7 +33,7 @@ export interface TaskSummary {
   bytes: number;
   /** Documents whose retrieval failed: no curve, left out, counted. */
   failedRetrievals: number;
-  /** Documents dropped by --median-filter (0 when off). */
+  /** Documents dropped by the median filter (0 with --no-median-filter). */
   droppedByMedianFilter: number;
   /** Metrics after 0..k neighbours (interpolation: at each alpha; context: without and with neighbours). */
   curve: PerplexityMetrics[];
@@ -91,7 +91,7 @@ export interface RunInput {
 }
 
 export interface SummaryOptions extends BootstrapOptions {
-  /** Drop documents whose curve length is not the median of their method and task (the original's filter). */
+  /** Drop documents whose curve length is not the median of their method and task (the original's filter; default on). */
   medianFilter?: boolean;
   /** The alpha chosen on an interpolation run on validation documents. */
   interpolationValidation?: ValidationAlpha;
@@ -154,7 +154,7 @@ function summarizeMethod(run: string, label: string, method: string, loaded: Map
   const dropped = new Map<string, number>();
   const byTask = new Map<string, DocumentResult[]>();
   for (const [task, docs] of loaded) {
-    const kept = options.medianFilter ? medianFilter(docs) : { kept: docs, dropped: 0 };
+    const kept = (options.medianFilter ?? true) ? medianFilter(docs, failed.get(task) ?? 0) : { kept: docs, dropped: 0 };
     dropped.set(task, kept.dropped);
     if (kept.kept.length > 0) byTask.set(task, kept.kept);
   }
@@ -263,7 +263,7 @@ export function summarize(runs: readonly RunInput[], weights: Record<string, num
       };
     }),
     bootstrap: settings,
-    medianFilter: options.medianFilter ?? false,
+    medianFilter: options.medianFilter ?? true,
     ...(options.interpolationValidation ? { interpolationValidation: options.interpolationValidation } : {}),
     published: options.published ?? [],
   };

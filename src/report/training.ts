@@ -22,15 +22,14 @@ export function nanmean(values: readonly number[]): number {
 /**
  * A document's training loss for each of its training texts: the mean of the
  * text's window losses, as the original's tr_loss (eval_tttlm.py:250-252).
- * Null windows (no target; the original's NaN) are ignored here, where the
- * original's sum would have turned the whole text's loss into NaN; a text
- * with no window at all counts 0, as train_single returns (eval_tttlm.py:239-240);
- * only null windows: NaN, which the mean over documents skips.
+ * As there, a null window (no target, the original's NaN) makes the text's
+ * loss NaN, which the mean over documents then skips; a text with no window
+ * at all counts 0, as train_single returns (eval_tttlm.py:239-240).
  */
 export function documentTrainingLosses(d: DocumentResult): number[] {
   return (d.train_losses ?? []).map((windows) => {
     if (windows.length === 0) return 0;
-    return nanmean(windows.map((w) => (w === null ? NaN : w)));
+    return windows.reduce<number>((sum, w) => sum + (w ?? NaN), 0) / windows.length;
   });
 }
 

@@ -40,7 +40,7 @@ test('failed retrievals: not bad lines, left out of every aggregate, counted per
   assert.equal(loaded.byMethod.get('ttt')!.has('pile_b'), false);
 
   const warned: string[] = [];
-  const { summary, html } = await writeReport({ resultsDir: root, out: join(root, 'report'), weights, resamples: 20, warn: (w) => warned.push(w) });
+  const { summary, html } = await writeReport({ resultsDir: root, out: join(root, 'report'), weights, resamples: 20, medianFilter: false, warn: (w) => warned.push(w) });
   assert.deepEqual(warned, [], 'a failed retrieval is not warned about');
   const ttt = summary.methods.find((m) => m.method === 'ttt')!;
   // Only the three scored documents: (2 + 4 + 3) / 3 before, (1 + 3 + 2) / 3 after; pile_a is the only task with a curve.
@@ -61,6 +61,14 @@ test('failed retrievals: not bad lines, left out of every aggregate, counted per
   const aggregates = JSON.parse(readFileSync(join(root, 'report', 'aggregates.json'), 'utf8')) as { runs: { failedRetrievals: number }[]; methods: { method: string; failedByTask: Record<string, number> }[] };
   assert.equal(aggregates.runs[0]!.failedRetrievals, 5);
   assert.deepEqual(aggregates.methods.find((m) => m.method === 'ttt')!.failedByTask, { pile_a: 2, pile_b: 2 });
+
+  // By default the median filter counts a failed retrieval as the original's one-point curve:
+  // random's pile_a has lengths [2, 1], int(median) = 1, so its scored document is dropped; ttt's [2, 2, 2, 1, 1] keeps 2.
+  const faithful = (await writeReport({ resultsDir: root, out: join(root, 'faithful'), weights, resamples: 20 })).summary;
+  assert.equal(faithful.methods.find((m) => m.method === 'ttt')!.documents, 3);
+  assert.equal(faithful.methods.find((m) => m.method === 'random')!.documents, 0);
+  assert.equal(faithful.methods.find((m) => m.method === 'random')!.droppedByMedianFilter, 1);
+  assert.equal(medianFilter([scored('random', 'pile_a', 0, [2, 2.5])], 1).dropped, 1);
 });
 
 test('median filter: int(np.median(lengths)), and exactly the documents of another length dropped', async () => {
@@ -80,15 +88,16 @@ test('median filter: int(np.median(lengths)), and exactly the documents of anoth
   // Task b: lengths 2 and 3, median 2.5 -> 2: the longer document goes.
   writeLines(root, 'ttt', 'pile_b.rank0.jsonl', [scored('ttt', 'pile_b', 0, [2, 1]), scored('ttt', 'pile_b', 1, [6, 5, 4])]);
 
-  // Off (the default): every document, a shorter curve keeping its last value.
-  const off = (await writeReport({ resultsDir: root, out: join(root, 'off'), weights, resamples: 20 })).summary.methods[0]!;
+  // Off (--no-median-filter): every document, a shorter curve keeping its last value.
+  const off = (await writeReport({ resultsDir: root, out: join(root, 'off'), weights, resamples: 20, medianFilter: false })).summary.methods[0]!;
   const offA = off.tasks.find((t) => t.task === 'pile_a')!;
   assert.equal(offA.documents, 4);
   assert.equal(offA.droppedByMedianFilter, 0);
   assert.ok(close(offA.curve[2]!.bits_per_byte, (0.5 + 3 + 1 + 3) / 4));
   assert.equal(off.droppedByMedianFilter, 0);
 
-  const { summary, html } = await writeReport({ resultsDir: root, out: join(root, 'on'), weights, resamples: 20, medianFilter: true });
+  // On: the default, as the original.
+  const { summary, html } = await writeReport({ resultsDir: root, out: join(root, 'on'), weights, resamples: 20 });
   const on = summary.methods[0]!;
   const [a, b] = [on.tasks.find((t) => t.task === 'pile_a')!, on.tasks.find((t) => t.task === 'pile_b')!];
   assert.equal(a.documents, 3);
@@ -105,14 +114,15 @@ test('median filter: int(np.median(lengths)), and exactly the documents of anoth
   assert.match(readFileSync(join(root, 'on', 'comparison.txt'), 'utf8'), /pile_a\s+1\.00\s+3\s+0\s+1\s/);
 });
 
-test('training loss per neighbour: window means ignoring null, np.nanmean over documents, pile_all weighted', async () => {
-  // Neighbour 1: means 2, 5, 0 (no window: the original's train_single returns 0); neighbour 2: 2, NaN (only null windows), 4.
+test('training loss per neighbour: window means (a null window makes it NaN, as the original\'s sum), np.nanmean over documents, pile_all weighted', async () => {
+  // Neighbour 1: means 2, 5, 0 (no window: the original's train_single returns 0); neighbour 2: NaN, NaN (null windows), 4.
   const a = [
     scored('ttt', 'pile_a', 0, [3, 2, 1], { train_losses: [[1, 3], [null, 2]], train_seconds: [0.2, 0.4], eval_seconds: [0.1, 0.3] }),
     scored('ttt', 'pile_a', 1, [3, 2, 1], { train_losses: [[5], [null, null]], train_seconds: [1, 2] }),
     scored('ttt', 'pile_a', 2, [3, 2, 1], { train_losses: [[], [4]], train_seconds: [0.5, 0.5], eval_seconds: [0.5, 0.5] }),
   ];
-  assert.deepEqual(documentTrainingLosses(a[0]!), [2, 2]);
+  assert.equal(documentTrainingLosses(a[0]!)[0], 2);
+  assert.ok(Number.isNaN(documentTrainingLosses(a[0]!)[1]), 'a null window makes the text\'s loss NaN (eval_tttlm.py:250)');
   assert.ok(Number.isNaN(documentTrainingLosses(a[1]!)[1]));
   assert.deepEqual(documentTrainingLosses(a[2]!), [0, 4]);
   const b = [scored('ttt', 'pile_b', 0, [3, 2, 1], { train_losses: [[1], [1]], train_seconds: [1, 1], eval_seconds: [1, 1] })];
@@ -123,12 +133,12 @@ test('training loss per neighbour: window means ignoring null, np.nanmean over d
   const { summary, files } = await writeReport({ resultsDir: root, out: join(root, 'report'), weights, resamples: 20 });
   const ttt = summary.methods[0]!;
   const taskA = ttt.tasks.find((t) => t.task === 'pile_a')!;
-  assert.ok(close(taskA.trainingLoss[0], 7 / 3) && close(taskA.trainingLoss[1], 3));
-  // pile_all: (3·7/3 + 1·1) / 4 and (3·3 + 1·1) / 4.
-  assert.ok(close(ttt.pileAll.trainingLoss[0], 2) && close(ttt.pileAll.trainingLoss[1], 2.5));
+  assert.ok(close(taskA.trainingLoss[0], 7 / 3) && close(taskA.trainingLoss[1], 4));
+  // pile_all: (3·7/3 + 1·1) / 4 and (3·4 + 1·1) / 4.
+  assert.ok(close(ttt.pileAll.trainingLoss[0], 2) && close(ttt.pileAll.trainingLoss[1], 3.25));
   const table = trainingLossTable(ttt, summary)!;
   assert.deepEqual(table.header, ['task', 'after 1', 'after 2']);
-  assert.deepEqual(table.rows.find((r) => r[0] === 'pile_all'), ['pile_all', '2.0000', '2.5000']);
+  assert.deepEqual(table.rows.find((r) => r[0] === 'pile_all'), ['pile_all', '2.0000', '3.2500']);
   assert.ok(files.includes(join(root, 'report', 'plots', 'training-loss.svg')));
   assert.match(readFileSync(join(root, 'report', 'plots', 'training-loss.svg'), 'utf8'), /training loss/);
   assert.match(readFileSync(join(root, 'report', 'summary.md'), 'utf8'), /### ttt: training loss after each neighbour/);
