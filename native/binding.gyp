@@ -9,7 +9,10 @@
         "src/optimizers.cc",
         "src/runtime.cc",
         "src/caching_allocator.cc",
-        "src/faiss_index.cc"
+        "src/faiss_index.cc",
+        "src/cpu_features.cc",
+        "src/gemm_dispatch.cc",
+        "src/autocast.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",

@@ -1,5 +1,6 @@
 // Entry point of the native addon: registers the tensor registry, the ops,
-// the optimizers, the runtime settings and FAISS indexes on the module's exports.
+// the optimizers, the runtime settings, FAISS indexes and bf16 autocast on the
+// module's exports.
 #include <napi.h>
 
 #include "tensor_registry.h"
@@ -9,6 +10,7 @@ void RegisterTensorOps(Napi::Env env, Napi::Object exports);
 void RegisterOptimizers(Napi::Env env, Napi::Object exports);
 void RegisterRuntime(Napi::Env env, Napi::Object exports);
 void RegisterFaiss(Napi::Env env, Napi::Object exports);
+void RegisterAutocast(Napi::Env env, Napi::Object exports);
 }  // namespace tttnn
 
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
@@ -17,6 +19,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   tttnn::RegisterOptimizers(env, exports);
   tttnn::RegisterRuntime(env, exports);
   tttnn::RegisterFaiss(env, exports);
+  tttnn::RegisterAutocast(env, exports);
   return exports;
 }
 

@@ -1,5 +1,6 @@
-// Process-wide engine settings: threads, seeds, devices, the allocator, and
-// a raw sgemm timer that benchmarks use as the ceiling for matmul speed.
+// Process-wide engine settings: threads, seeds, devices, the allocator, the
+// CPU's features and the GEMM backend, and a raw sgemm timer that benchmarks
+// use as the ceiling for matmul speed.
 #include <ATen/Parallel.h>
 #include <dlfcn.h>
 #include <torch/version.h>
@@ -8,6 +9,8 @@
 #include <vector>
 
 #include "caching_allocator.h"
+#include "cpu_features.h"
+#include "gemm_dispatch.h"
 #include "tensor_registry.h"
 
 namespace tttnn {
@@ -28,8 +31,6 @@ void* BlasSymbol(const char* name) {
 
 using SetThreadsFn = void (*)(int);
 using GetConfigFn = char* (*)();
-// cblas_sgemm(order, transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc)
-using SgemmFn = void (*)(int, int, int, int, int, int, float, const float*, int, const float*, int, float, float*, int);
 
 Napi::Value SetNumThreads(const Napi::CallbackInfo& info) {
   return Guard(info, [&]() -> Napi::Value {
@@ -73,6 +74,42 @@ Napi::Value BuildInfo(const Napi::CallbackInfo& info) {
   return out;
 }
 
+Napi::Value CpuInfo(const Napi::CallbackInfo& info) {
+  const CpuFeatures& cpu = DetectCpuFeatures();
+  Napi::Object out = Napi::Object::New(info.Env());
+  out.Set("vendor", cpu.vendor);
+  out.Set("brand", cpu.brand);
+  out.Set("family", cpu.family);
+  out.Set("model", cpu.model);
+  out.Set("avx2", cpu.avx2);
+  out.Set("avx512", cpu.avx512);
+  out.Set("avx512Bf16", cpu.avx512_bf16);
+  out.Set("amxBf16", cpu.amx_bf16);
+  out.Set("nativeBf16", cpu.native_bf16());
+  return out;
+}
+
+Napi::Value GemmInfo(const Napi::CallbackInfo& info) {
+  GemmBackendInfo gemm = CurrentGemmBackend();
+  Napi::Object out = Napi::Object::New(info.Env());
+  out.Set("backend", GemmBackendName(gemm.backend));
+  out.Set("reason", gemm.reason);
+  out.Set("openblasCore", gemm.openblas_core);
+  out.Set("onednnAvailable", gemm.onednn_available);
+  out.Set("onednnVersion", gemm.onednn_version);
+  out.Set("onednnIsa", gemm.onednn_isa);
+  out.Set("openblasCalls", double(gemm.openblas_calls));
+  out.Set("onednnCalls", double(gemm.onednn_calls));
+  return out;
+}
+
+Napi::Value SetGemm(const Napi::CallbackInfo& info) {
+  return Guard(info, [&]() -> Napi::Value {
+    SetGemmBackend(ArgString(info, 0));
+    return info.Env().Undefined();
+  });
+}
+
 Napi::Value GetAllocatorStats(const Napi::CallbackInfo& info) {
   CachingAllocatorStats stats = AllocatorStats();
   Napi::Object out = Napi::Object::New(info.Env());
@@ -97,21 +134,19 @@ Napi::Value SetCacheLimit(const Napi::CallbackInfo& info) {
   });
 }
 
-// sgemmSeconds(m, n, k, iterations) -> mean seconds of one C = A @ B through
-// the BLAS that libtorch uses, with no framework in between.
+// sgemmSeconds(m, n, k, iterations, backend) -> mean seconds of one
+// C = A @ B through "openblas" or "onednn", with no framework in between.
 Napi::Value SgemmSeconds(const Napi::CallbackInfo& info) {
   return Guard(info, [&]() -> Napi::Value {
-    auto sgemm = reinterpret_cast<SgemmFn>(BlasSymbol("cblas_sgemm"));
-    if (sgemm == nullptr) throw std::runtime_error("cblas_sgemm not found in the loaded BLAS");
     int m = int(ArgInt(info, 0)), n = int(ArgInt(info, 1)), k = int(ArgInt(info, 2));
     int iterations = int(ArgInt(info, 3));
+    const std::string name = ArgString(info, 4);
+    if (name != "openblas" && name != "onednn") throw std::invalid_argument("sgemmSeconds: backend must be openblas or onednn");
+    GemmBackend backend = name == "onednn" ? GemmBackend::kOneDnn : GemmBackend::kOpenBlas;
     std::vector<float> a(size_t(m) * k, 0.5f), b(size_t(k) * n, 0.25f), c(size_t(m) * n, 0.f);
-    const int kRowMajor = 101, kNoTrans = 111;
-    sgemm(kRowMajor, kNoTrans, kNoTrans, m, n, k, 1.f, a.data(), k, b.data(), n, 0.f, c.data(), n);  // warm-up
+    RawSgemm(backend, m, n, k, a.data(), b.data(), c.data());  // warm-up
     auto start = std::chrono::steady_clock::now();
-    for (int i = 0; i < iterations; i++) {
-      sgemm(kRowMajor, kNoTrans, kNoTrans, m, n, k, 1.f, a.data(), k, b.data(), n, 0.f, c.data(), n);
-    }
+    for (int i = 0; i < iterations; i++) RawSgemm(backend, m, n, k, a.data(), b.data(), c.data());
     std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - start;
     return Napi::Number::New(info.Env(), elapsed.count() / iterations);
   });
@@ -127,6 +162,9 @@ void RegisterRuntime(Napi::Env env, Napi::Object exports) {
   exports.Set("cudaDeviceCount", Napi::Function::New(env, CudaDeviceCount, "cudaDeviceCount"));
   exports.Set("liveTensors", Napi::Function::New(env, LiveTensors, "liveTensors"));
   exports.Set("buildInfo", Napi::Function::New(env, BuildInfo, "buildInfo"));
+  exports.Set("cpuInfo", Napi::Function::New(env, CpuInfo, "cpuInfo"));
+  exports.Set("gemmInfo", Napi::Function::New(env, GemmInfo, "gemmInfo"));
+  exports.Set("setGemmBackend", Napi::Function::New(env, SetGemm, "setGemmBackend"));
   exports.Set("allocatorStats", Napi::Function::New(env, GetAllocatorStats, "allocatorStats"));
   exports.Set("emptyCache", Napi::Function::New(env, EmptyCache, "emptyCache"));
   exports.Set("setAllocatorCacheLimit", Napi::Function::New(env, SetCacheLimit, "setAllocatorCacheLimit"));

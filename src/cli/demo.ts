@@ -13,6 +13,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Command, Option } from 'commander';
+import { applyPrecision, precisionOption } from './precision-option.js';
 
 interface DemoOptions {
   artifacts: string;
@@ -25,6 +26,7 @@ interface DemoOptions {
   robertaSteps: number;
   trainSeconds: number;
   learningRate: number;
+  precision: 'fp32' | 'bf16' | 'auto';
 }
 
 const CLI = fileURLToPath(new URL('../../../bin/tttnn.js', import.meta.url));
@@ -49,11 +51,13 @@ export function registerDemoCommand(program: Command): void {
     .addOption(new Option('--roberta-steps <n>', 'training steps of the tiny RoBERTa (batch 16 x 128 tokens)').default(200).argParser(num))
     .addOption(new Option('--train-seconds <s>', 'time limit of each training run').default(150).argParser(num))
     .addOption(new Option('--learning-rate <lr>', 'test-time learning rate').default(3e-4).argParser(num))
+    .addOption(precisionOption('auto'))
     .action(async (o: DemoOptions) => runDemo(o));
 }
 
 async function runDemo(o: DemoOptions): Promise<void> {
   const started = Date.now();
+  const precision = await applyPrecision(o.precision, 'demo');
   const art = resolve(o.artifacts);
   mkdirSync(art, { recursive: true });
   const corpus = join(art, `corpus-${o.size}mb`);
@@ -148,7 +152,7 @@ async function runDemo(o: DemoOptions): Promise<void> {
     const client = await RetrievalClient.connect({ addresses: readAddresses(addresses), token: readToken(tokenFile) });
     const encoder = loadEncoder(embedder);
     const retriever = new FleetRetriever(client, { model: encoder, tokenizer: loadTokenizer(embedder), maxLength: 128 });
-    const resultsDir = join(run, 'results', `${o.model ? 'custom' : 'tiny'}-k${o.neighbors}-d${o.docsPerTask}-lr${o.learningRate}`);
+    const resultsDir = join(run, 'results', `${o.model ? 'custom' : 'tiny'}-k${o.neighbors}-d${o.docsPerTask}-lr${o.learningRate}${precision === 'bf16' ? '-bf16' : ''}`);
     // The original's protocol (src/eval/settings.ts) except two values: every
     // method gets the same --neighbors, and no distance threshold, since the
     // tiny encoder's distances are not in the units of the original's

@@ -4,6 +4,7 @@
 import { type Command, Option } from 'commander';
 import { describeDefaults, METHODS, type EvalOverrides, type Method } from '../eval/settings.js';
 import { integerArg, numberArg } from './parse.js';
+import { applyPrecision, precisionOption } from './precision-option.js';
 
 /** The settings `--preset paper` pins (commander's option keys are the EvalOverrides field names). */
 const PINNED_BY_PAPER: readonly (keyof EvalOverrides)[] = [
@@ -58,6 +59,7 @@ export function registerEvalCommand(program: Command): void {
     .option('--val-portion <p>', 'share of each task\'s shuffled test documents evaluated (0.2)', numberArg('--val-portion'))
     .option('--seed <n>', 'shuffle seed (1216; Python\'s random.Random)', integerArg('--seed'))
     .option('--docs-per-task <n>', 'at most this many documents per task (per rank)', integerArg('--docs-per-task'))
+    .addOption(precisionOption('fp32'))
     .addOption(new Option('--on-missing-shard <policy>', 'fail, or retrieve from the shards that answer and flag the document').choices(['fail', 'partial']).default('fail'))
     .addHelpText('after', `\n${describeDefaults()}`)
     .action(async (o: Record<string, unknown>) => {
@@ -67,6 +69,7 @@ export function registerEvalCommand(program: Command): void {
       const { EvaluationInterrupted } = await import('../eval/ttt.js');
       const method = o['method'] as Method;
       const overrides = evalOverrides(o);
+      await applyPrecision(o['precision'] as 'fp32' | 'bf16' | 'auto', 'eval');
       const model = loadCausalLM(o['model'] as string);
       let stop = false;
       const onSignal = (): void => {

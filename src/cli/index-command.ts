@@ -2,6 +2,7 @@
 import { statSync } from 'node:fs';
 import { type Command, Option } from 'commander';
 import { integerArg } from './parse.js';
+import { applyPrecision, precisionOption } from './precision-option.js';
 
 
 export function registerIndexCommand(program: Command): void {
@@ -20,7 +21,9 @@ export function registerIndexCommand(program: Command): void {
     .option('--max-length <n>', "tokens per document (default: the encoder's context)", integerArg('--max-length'))
     .addOption(new Option('--train-sample <n>', 'vectors to train compressed indexes on').default(100_000).argParser(integerArg('--train-sample')))
     .addOption(new Option('--on-bad-line <policy>', "skip (embed ' ', keeping ids aligned) or fail").choices(['skip', 'fail']).default('fail'))
-    .action(async (o: { data: string; embedder: string; out: string; factory: string; begin?: number; end?: number; batchSize: number; maxLength?: number; trainSample: number; onBadLine: 'skip' | 'fail' }) => {
+    .addOption(precisionOption('fp32'))
+    .action(async (o: { data: string; embedder: string; out: string; factory: string; begin?: number; end?: number; batchSize: number; maxLength?: number; trainSample: number; onBadLine: 'skip' | 'fail'; precision: 'fp32' | 'bf16' | 'auto' }) => {
+      await applyPrecision(o.precision, 'index build');
       const { loadEncoder } = await import('../models/index.js');
       const { loadTokenizer } = await import('../tokenizers/index.js');
       const { buildIndex } = await import('../index/index.js');

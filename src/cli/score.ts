@@ -1,6 +1,7 @@
 // `tttnn score`: a document's log-likelihood and bits per byte under a causal LM.
 import { readFileSync } from 'node:fs';
 import { type Command, Option } from 'commander';
+import { applyPrecision, precisionOption } from './precision-option.js';
 
 interface ScoreOptions {
   model: string;
@@ -9,6 +10,7 @@ interface ScoreOptions {
   maxLength?: string;
   device: string;
   json?: boolean;
+  precision: 'fp32' | 'bf16' | 'auto';
 }
 
 export function registerScoreCommand(program: Command): void {
@@ -23,7 +25,9 @@ export function registerScoreCommand(program: Command): void {
     .option('--max-length <n>', "window length in tokens (default: the model's context length)")
     .addOption(new Option('--device <device>', 'cpu, cuda or cuda:N').default('cpu'))
     .option('--json', 'print one JSON object')
+    .addOption(precisionOption('fp32'))
     .action(async (options: ScoreOptions) => {
+      const precision = await applyPrecision(options.precision, 'score');
       const { loadCausalLM } = await import('../models/index.js');
       const { loadTokenizer } = await import('../tokenizers/index.js');
       const { rollingLoglikelihood } = await import('../eval/loglikelihood.js');
@@ -40,7 +44,7 @@ export function registerScoreCommand(program: Command): void {
         const tokens = tokenizer.encode(text);
         const loglikelihood = rollingLoglikelihood(model, tokens, prefix, maxLength);
         const counts = { loglikelihood, bytes: countBytes(text), words: countWords(text) };
-        const result = { ...counts, tokens: tokens.length, max_length: maxLength, ...perplexityMetrics(counts) };
+        const result = { ...counts, tokens: tokens.length, max_length: maxLength, ...perplexityMetrics(counts), precision };
         if (options.json) {
           console.log(JSON.stringify(result));
         } else {

@@ -1,6 +1,7 @@
 // `tttnn train`: masked-LM or causal-LM training with checkpoints and resume.
 import { type Command, Option } from 'commander';
 import { integerArg, numberArg } from './parse.js';
+import { applyPrecision, precisionOption } from './precision-option.js';
 
 
 export function registerTrainCommand(program: Command): void {
@@ -35,7 +36,9 @@ export function registerTrainCommand(program: Command): void {
     .addOption(new Option('--seed <n>', 'random seed (dropout, masking, initialisation)').default(0).argParser(integerArg('--seed')))
     .addOption(new Option('--packing <mode>', 'truncate: one sequence per document (the original\'s MLM data); chunk: every token, in seq-len pieces (default for causal)').choices(['truncate', 'chunk']))
     .option('--time-limit <seconds>', 'checkpoint and stop after this long (resume later)', numberArg('--time-limit'))
+    .addOption(precisionOption('fp32'))
     .action(async (options: Record<string, unknown>) => {
+      await applyPrecision(options['precision'] as 'fp32' | 'bf16' | 'auto', 'train');
       const { manualSeed } = await import('../engine/index.js');
       const { train } = await import('../train/trainer.js');
       manualSeed(options['seed'] as number); // initialisation of a fresh model

@@ -30,5 +30,23 @@ export {
   engineInfo,
   cpuAllocator,
   rawSgemmSeconds,
+  cpuInfo,
+  setGemmBackend,
+  gemmInfo,
+  describeEngine,
   type EngineInfo,
+  type CpuInfo,
+  type GemmBackend,
+  type GemmInfo,
 } from './runtime.js';
+export {
+  PRECISIONS,
+  isPrecision,
+  resolvePrecision,
+  setPrecision,
+  currentPrecision,
+  withPrecision,
+  type Precision,
+  type EffectivePrecision,
+  type ResolvedPrecision,
+} from './precision.js';

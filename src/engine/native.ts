@@ -175,7 +175,12 @@ export interface NativeAddon {
   allocatorStats(): { cachedBytes: number; limitBytes: number; hits: number; misses: number };
   emptyCache(): void;
   setAllocatorCacheLimit(bytes: number): void;
-  sgemmSeconds(m: number, n: number, k: number, iterations: number): number;
+  sgemmSeconds(m: number, n: number, k: number, iterations: number, backend: GemmBackend): number;
+  cpuInfo(): CpuInfo;
+  gemmInfo(): GemmInfo;
+  setGemmBackend(name: GemmBackend | 'auto'): void;
+  setAutocast(dtype: 'bfloat16' | null): void;
+  getAutocast(): string | null;
 
   indexFactory(d: number, description: string, metric?: 'l2' | 'ip'): number;
   indexRead(path: string, mmap?: boolean): number;
@@ -192,6 +197,38 @@ export interface NativeAddon {
   indexReconstructN(index: number, start: number, n: number): Float32Array;
   indexSetParameter(index: number, name: string, value: number): void;
   indexFree(index: number): void;
+}
+
+/** What the CPU offers, from CPUID (native/src/cpu_features.h). */
+export interface CpuInfo {
+  vendor: string;
+  brand: string;
+  family: number;
+  model: number;
+  avx2: boolean;
+  /** AVX-512 F/BW/VL/DQ with OS support. */
+  avx512: boolean;
+  avx512Bf16: boolean;
+  amxBf16: boolean;
+  /** AMX or AVX512_BF16: bf16 matmuls in hardware. */
+  nativeBf16: boolean;
+}
+
+/** The library that computes every fp32 GEMM (native/src/gemm_dispatch.h). */
+export type GemmBackend = 'openblas' | 'onednn';
+
+export interface GemmInfo {
+  backend: GemmBackend;
+  /** Why auto chose it, or "requested". */
+  reason: string;
+  /** OpenBLAS's kernel set ("Zen", "Haswell", "SkylakeX", "Prescott"); "" when libblas is not OpenBLAS. */
+  openblasCore: string;
+  onednnAvailable: boolean;
+  onednnVersion: string;
+  /** The ISA oneDNN's kernels use here ("avx2", "avx512_core_amx"). */
+  onednnIsa: string;
+  openblasCalls: number;
+  onednnCalls: number;
 }
 
 const addonPath = fileURLToPath(new URL('../../../native/build/Release/tttnn_native.node', import.meta.url));

@@ -1,5 +1,7 @@
 // Process-wide engine settings and facts: threads, seeding, devices, memory.
-import { native } from './native.js';
+import { native, type CpuInfo, type GemmBackend, type GemmInfo } from './native.js';
+
+export type { CpuInfo, GemmBackend, GemmInfo };
 
 /** Threads for intra-op parallelism and BLAS (default at load: all cores, or TTTNN_NUM_THREADS). */
 export function setNumThreads(n: number): void {
@@ -31,15 +33,48 @@ export function liveTensorCount(): number {
 
 export interface EngineInfo {
   torchVersion: string;
+  /** OpenBLAS's build configuration string. */
   blas: string;
   threads: number;
   cudaDevices: number;
   parallel: string;
+  cpu: CpuInfo;
+  gemm: GemmInfo;
 }
 
 export function engineInfo(): EngineInfo {
   const info = native.buildInfo();
-  return { ...info, threads: native.getNumThreads(), cudaDevices: native.cudaDeviceCount() };
+  return { ...info, threads: native.getNumThreads(), cudaDevices: native.cudaDeviceCount(), cpu: native.cpuInfo(), gemm: native.gemmInfo() };
+}
+
+/** The CPU's vendor, model and vector features (CPUID). */
+export function cpuInfo(): CpuInfo {
+  return native.cpuInfo();
+}
+
+/**
+ * Which library computes fp32 GEMMs from now on (every libtorch matmul, forward and backward, and FAISS's).
+ * "auto" (the default at load, unless TTTNN_GEMM says otherwise) picks oneDNN where OpenBLAS's kernel set
+ * does not use the CPU's widest vector ISA; see native/src/gemm_dispatch.h.
+ */
+export function setGemmBackend(name: GemmBackend | 'auto'): void {
+  native.setGemmBackend(name);
+}
+
+/** The current GEMM backend, why it was chosen, and how many GEMM calls each backend served since load. */
+export function gemmInfo(): GemmInfo {
+  return native.gemmInfo();
+}
+
+/** One line naming what computes matmuls here, for logs and benchmark headers. */
+export function describeEngine(): string {
+  const { cpu, gemm, threads } = engineInfo();
+  const features = [cpu.avx512 ? 'AVX-512' : cpu.avx2 ? 'AVX2' : 'SSE', cpu.avx512Bf16 ? 'AVX512_BF16' : '', cpu.amxBf16 ? 'AMX' : '']
+    .filter(Boolean)
+    .join('+');
+  const blas = gemm.openblasCore ? `OpenBLAS ${gemm.openblasCore} kernels` : 'BLAS (not OpenBLAS)';
+  const onednn = gemm.onednnAvailable ? `oneDNN ${gemm.onednnVersion} ${gemm.onednnIsa}` : 'no oneDNN';
+  return `${cpu.brand || cpu.vendor} (family ${cpu.family} model ${cpu.model}, ${features}); GEMM ${gemm.backend} (${gemm.reason}); ${blas}; ${onednn}; ${threads} threads`;
 }
 
 /** The CPU caching allocator: freed blocks kept for reuse (best fit), bounded by limitBytes (default: a third of RAM, at most 8 GiB). */
@@ -56,7 +91,7 @@ export const cpuAllocator = {
   },
 };
 
-/** Seconds for one raw BLAS sgemm C[m,n] = A[m,k] @ B[k,n] (the ceiling benchmarks compare to). */
-export function rawSgemmSeconds(m: number, n: number, k: number, iterations: number): number {
-  return native.sgemmSeconds(m, n, k, iterations);
+/** Seconds for one raw sgemm C[m,n] = A[m,k] @ B[k,n] through `backend` (default: the current one), with no framework around it: the ceiling benchmarks compare to. */
+export function rawSgemmSeconds(m: number, n: number, k: number, iterations: number, backend: GemmBackend = native.gemmInfo().backend): number {
+  return native.sgemmSeconds(m, n, k, iterations, backend);
 }

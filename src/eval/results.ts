@@ -31,6 +31,8 @@ export interface DocumentResult {
   /** Context: neighbours put in the context (0 when the document needs more than one scoring window, as the original). */
   context_neighbors?: number;
   retrieval_seconds: number;
+  /** "bf16" when the model ran under bf16 mixed precision; absent for fp32 (as the original). */
+  precision?: 'bf16';
   /** The neighbours used, nearest first, with plain (not squared) L2 distances to the query embedding. */
   neighbor_ids: number[];
   neighbor_distances: number[];
@@ -64,6 +66,21 @@ export function finishedDocuments(path: string): Set<number> {
     }
   }
   return done;
+}
+
+/** The precisions the documents of a results file were evaluated in ("fp32" for lines without the field). */
+export function resultPrecisions(path: string): Set<'fp32' | 'bf16'> {
+  const found = new Set<'fp32' | 'bf16'>();
+  if (!existsSync(path)) return found;
+  for (const line of readFileSync(path, 'utf8').split('\n')) {
+    if (!line.trim()) continue;
+    try {
+      found.add((JSON.parse(line) as DocumentResult).precision ?? 'fp32');
+    } catch {
+      // a line cut short by a crash
+    }
+  }
+  return found;
 }
 
 export function appendResult(path: string, result: DocumentResult): void {

@@ -2,7 +2,7 @@
 // documents, task by task, one result line per document, resumable.
 // Settings are resolved once (settings.ts); each method follows the
 // original's protocol unless a named option says otherwise.
-import { snapshotParameters, disposeAll, type Tensor } from '../engine/index.js';
+import { currentPrecision, snapshotParameters, disposeAll, type Tensor } from '../engine/index.js';
 import type { CausalLM } from '../models/index.js';
 import type { BpeTokenizer } from '../tokenizers/index.js';
 import { seededRandom } from '../data/corpus/dm-mathematics.js';
@@ -12,7 +12,7 @@ import { ALPHAS, interpolationLoglikelihoods, neighborUnigram } from './interpol
 import { rollingLoglikelihood } from './loglikelihood.js';
 import { countBytes, countWords } from './metrics.js';
 import { documentKey, ScopedOptimizer, type DocumentKey } from './optimizer-scope.js';
-import { appendResult, finishedDocuments, resultPath, type DocumentResult } from './results.js';
+import { appendResult, finishedDocuments, resultPath, resultPrecisions, type DocumentResult } from './results.js';
 import type { Retrieval, RetrievedNeighbor, Retriever } from './retriever.js';
 import { resolveSettings, type EvalOverrides, type EvalSettings, type Method } from './settings.js';
 import { EvaluationInterrupted, testTimeTrain } from './ttt.js';
@@ -78,6 +78,11 @@ export async function runEvaluation(o: EvalOptions): Promise<{ evaluated: number
     const done = finishedDocuments(path);
     return { task, docs, path, done, finished: docs.filter((d) => done.has(d.id)).map((d) => documentKey(task, d.id)) };
   });
+  const precision = currentPrecision();
+  for (const { path } of plan) {
+    const other = [...resultPrecisions(path)].find((p) => p !== precision);
+    if (other) throw new Error(`${path}: its documents were evaluated in ${other} and this run is ${precision}; resume with --precision ${other}, or use another --results-dir`);
+  }
   if (training) checkResumable(s, plan);
   if (optimizer && s.optimizerScope === 'run') optimizer.begin('run', plan.flatMap((p) => p.finished), o.resultsDir);
   model.training = false;
@@ -152,6 +157,7 @@ async function evaluateDocument(
   const base: DocumentResult = {
     task: doc.task, doc_id: doc.id, method: s.method, bytes: countBytes(split.scoredText), words: countWords(split.scoredText), tokens: split.scored.length,
     retrieval_seconds: 0, neighbor_ids: [], neighbor_distances: [],
+    ...(currentPrecision() === 'bf16' ? { precision: 'bf16' as const } : {}),
   };
 
   // Training texts / neighbours.

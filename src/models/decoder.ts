@@ -28,7 +28,11 @@ export function decoderLogits(parameters: ParameterSet, ids: Tensor, shape: Deco
     x = tidy(() => block(i, input));
   }
   x = layerNorm(x, [shape.hiddenSize], p('transformer.ln_f.weight'), p('transformer.ln_f.bias'), shape.layerNormEpsilon);
-  return linear(x, wte); // tied lm_head: [B, T, V]
+  const logits = linear(x, wte); // tied lm_head: [B, T, V]
+  // Under bf16 autocast the lm_head runs in bf16; the log-probabilities
+  // scored and trained on are taken in fp32 (a bf16 log-softmax keeps three
+  // significant digits), so the logits leave the model as fp32.
+  return logits.dtype === 'float32' ? logits : logits.to({ dtype: 'float32' });
 }
 
 /** Attention masks by key, made once and kept until the model is disposed. */

@@ -10,7 +10,7 @@
 import { appendFileSync, existsSync, mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { readJsonFile } from '../io/checkpoint.js';
-import { AdamW, clipGradNorm, crossEntropy, manualSeed, noGrad, tidy, type Tensor } from '../engine/index.js';
+import { AdamW, clipGradNorm, crossEntropy, currentPrecision, manualSeed, noGrad, tidy, type EffectivePrecision, type Tensor } from '../engine/index.js';
 import { causalLmLoss, createModel, loadModel, type AnyModel, type CausalLM, type EncoderModel, type RawConfig } from '../models/index.js';
 import { loadTokenizer, type BpeTokenizer } from '../tokenizers/index.js';
 import { START, documentSequences, makeBatch, nextSequence, sequenceStream, type Batch, type DataPosition, type Packing } from './batches.js';
@@ -62,6 +62,8 @@ export interface TrainResult {
   checkpoint: string;
   resumedFrom: string | null;
   tokensPerSecond: number;
+  /** fp32, or bf16 when the forward passes ran under bf16 mixed precision. */
+  precision: EffectivePrecision;
 }
 
 interface Resolved {
@@ -228,7 +230,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       };
       const elapsed = (Date.now() - started) / 1000;
       const tokensPerSecond = tokensThisRun / elapsed;
-      log({ type: 'train', step: state.step, loss, lr: optimizer.lr, gradNorm, tokensPerSecond, elapsed });
+      log({ type: 'train', step: state.step, loss, lr: optimizer.lr, gradNorm, tokensPerSecond, elapsed, precision: currentPrecision() });
       const eta = ((options.maxSteps - state.step) * elapsed) / Math.max(1, state.step - (resumedState?.step ?? 0));
       progress(`train: step ${state.step}/${options.maxSteps} loss ${loss.toFixed(4)} lr ${optimizer.lr.toExponential(2)} ${tokensPerSecond.toFixed(0)} tok/s ETA ${formatSeconds(eta)}`);
 
@@ -265,6 +267,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     checkpoint,
     resumedFrom: resumeDir,
     tokensPerSecond: tokensThisRun / seconds,
+    precision: currentPrecision(),
   };
 }
 

@@ -25,11 +25,37 @@ test('an unknown command or missing option fails with a message', () => {
   assert.match(missing.stderr, /required option '--model <dir>' not specified/);
 });
 
-test('info reports the engine build as JSON', () => {
+test('info reports the engine build: the CPU, what computes GEMMs and why, oneDNN and bf16 support', () => {
   const info = run('info', '--json');
   assert.equal(info.status, 0);
-  const parsed = JSON.parse(info.stdout) as { torchVersion: string; threads: number; blas: string };
+  const parsed = JSON.parse(info.stdout) as {
+    torchVersion: string; threads: number; blas: string; precisionAuto: string;
+    cpu: { vendor: string; family: number; avx2: boolean; nativeBf16: boolean };
+    gemm: { backend: string; reason: string; onednnIsa: string };
+  };
   assert.match(parsed.torchVersion, /^\d+\.\d+/);
   assert.ok(parsed.threads >= 1);
   assert.match(parsed.blas, /OpenBLAS|unknown/);
+  assert.match(parsed.cpu.vendor, /GenuineIntel|AuthenticAMD/);
+  assert.ok(parsed.cpu.family >= 6);
+  assert.match(parsed.gemm.backend, /^(openblas|onednn)$/);
+  assert.ok(parsed.gemm.reason.length > 0);
+  assert.equal(parsed.precisionAuto, parsed.cpu.nativeBf16 ? 'bf16' : 'fp32');
+  // The text form names each of them.
+  const text = run('info');
+  assert.equal(text.status, 0);
+  for (const row of ['CPU', 'vector ISA', 'fp32 GEMM', 'OpenBLAS', 'oneDNN', 'bf16', 'threads']) assert.match(text.stdout, new RegExp(`^${row} `, 'm'));
+  assert.match(text.stdout, new RegExp(`fp32 GEMM +${parsed.gemm.backend} `));
+});
+
+test('--precision takes fp32, bf16 or auto, and says what runs', () => {
+  const bad = run('score', '--model', 'm', '--text-file', 'x', '--precision', 'fp16');
+  assert.notEqual(bad.status, 0);
+  assert.match(bad.stderr, /option '--precision <p>' argument 'fp16' is invalid. Allowed choices are fp32, bf16, auto/);
+  const missing = run('score', '--model', '/nonexistent-model', '--text-file', '/nonexistent-text', '--precision', 'bf16');
+  assert.notEqual(missing.status, 0);
+  assert.match(missing.stderr, /tttnn score: precision (bf16 mixed|fp32: bf16 was requested, but this CPU has no AMX or AVX512_BF16)/);
+  for (const command of [['train'], ['eval'], ['score'], ['index', 'build'], ['demo']]) {
+    assert.match(run(...command, '--help').stdout, /--precision <p>/, `${command.join(' ')} --help`);
+  }
 });

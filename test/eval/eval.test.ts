@@ -6,7 +6,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { manualSeed } from '../../src/engine/index.js';
+import { manualSeed, setPrecision } from '../../src/engine/index.js';
 import { selectDocuments } from '../../src/eval/documents.js';
 import { contextLoglikelihood, contextWindowLength } from '../../src/eval/context.js';
 import { interpolationLoglikelihoods, neighborUnigram } from '../../src/eval/interpolation.js';
@@ -77,6 +77,7 @@ interface Line {
   neighbor_ids: number[];
   neighbor_distances: number[];
   train_losses?: (number | null)[][];
+  precision?: string;
 }
 
 function results(resultsDir: string, method: Method): Line[] {
@@ -144,6 +145,31 @@ test('context with no neighbours equals the plain score; interpolation at alpha 
   assert.ok(windows.every((l) => l.loglikelihoods!.length === 4), 'windows mode: a curve over 0..3 neighbours');
   const interpolation = await evaluate('interpolation');
   assert.ok(interpolation.every((l) => l.alpha_loglikelihoods!.length === 20));
+});
+
+test('under bf16 (emulated on CPUs without it) TTT records its precision, scores within 1 % of fp32, and a rerun in fp32 refuses to mix into its file', async () => {
+  const fp32 = await evaluate('ttt', { docsPerTask: 1, numNeighbors: 2 });
+  const resultsDir = mkdtempSync(join(dir, 'results-'));
+  const model = tinyGpt();
+  const run = (): Promise<unknown> =>
+    runEvaluation({ method: 'ttt', model, tokenizer, retriever, data: testData, tasks: 'pile_all', resultsDir, numNeighbors: 2, learningRate: 3e-3, valPortion: 1, distanceThreshold: Infinity, docsPerTask: 1, progress: () => undefined });
+  try {
+    setPrecision('bf16');
+    await run();
+    setPrecision('fp32');
+    await assert.rejects(run(), /evaluated in bf16 and this run is fp32; resume with --precision bf16/);
+  } finally {
+    setPrecision('fp32');
+    model.dispose();
+  }
+  const bf16 = results(resultsDir, 'ttt');
+  assert.equal(bf16.length, fp32.length);
+  for (const line of bf16) {
+    assert.equal(line.precision, 'bf16');
+    const reference = fp32.find((l) => l.doc_id === line.doc_id && l.task === line.task)!;
+    assert.equal(reference.precision, undefined, 'fp32 lines keep the original format');
+    assertClose(line.loglikelihoods!, reference.loglikelihoods!, 0, `doc ${line.doc_id} log-likelihoods, bf16 vs fp32`, 0.01);
+  }
 });
 
 test('document selection: shuffled with the seed, val portion, every world-size-th from rank', async () => {

@@ -1,0 +1,24 @@
+// `--precision fp32|bf16|auto`, shared by train, eval, score, index build and
+// demo: the flag, and applying it for the rest of the process.
+import { Option } from 'commander';
+
+const PRECISION_CHOICES = ['fp32', 'bf16', 'auto'] as const;
+type PrecisionChoice = (typeof PRECISION_CHOICES)[number];
+
+export function precisionOption(defaultValue: PrecisionChoice): Option {
+  return new Option(
+    '--precision <p>',
+    'fp32; bf16 mixed precision as torch.autocast (bf16 matmuls, fp32 weights, optimizer and losses; falls back to fp32 on a CPU without AMX or AVX512_BF16); auto: bf16 where the CPU has them',
+  )
+    .choices([...PRECISION_CHOICES])
+    .default(defaultValue);
+}
+
+/** Resolves `requested` on this CPU, switches the engine to it, and prints what runs (stderr). */
+export async function applyPrecision(requested: PrecisionChoice, command: string): Promise<'fp32' | 'bf16'> {
+  const { resolvePrecision, setPrecision } = await import('../engine/index.js');
+  const resolved = resolvePrecision(requested);
+  setPrecision(resolved.effective);
+  console.error(`tttnn ${command}: ${resolved.note}`);
+  return resolved.effective;
+}
