@@ -1,6 +1,6 @@
 // Shared by the benchmarks: timing loops and the Python reference runner.
 import { fileURLToPath } from 'node:url';
-import { AdamW, clipGradNorm, randint, tidy } from '../src/engine/index.js';
+import { AdamW, clipGradNorm, cpuInfo, describeEngine, gemmInfo, rawSgemmSeconds, randint, randn, tidy, withPrecision } from '../src/engine/index.js';
 import { causalLmLoss, type CausalLM } from '../src/models/index.js';
 export { runPython, referencePython } from '../test/helpers/python.js';
 
@@ -37,4 +37,56 @@ export function causalTrainStepSeconds(model: CausalLM, batch: number, seq: numb
   const seconds = timeIt(step, steps, 0);
   model.dispose();
   return seconds;
+}
+
+/**
+ * Environment for the python3-torch reference process "at its best" on this
+ * CPU: where OpenBLAS 0.3.21 does not know the CPU model and runs generic
+ * kernels, the reference (only) is given the kernels matching the CPU's ISA.
+ * The product never sets OPENBLAS_CORETYPE; it routes GEMMs to oneDNN instead.
+ */
+export function referenceEnvAtBest(): Record<string, string> {
+  const gemm = gemmInfo();
+  if (process.env['OPENBLAS_CORETYPE'] !== undefined || !gemm.reason.startsWith('OpenBLAS runs')) return {};
+  return { OPENBLAS_CORETYPE: cpuInfo().avx512 ? 'SkylakeX' : 'Haswell' };
+}
+
+/** Whether to measure bf16: where the CPU has it in hardware, or BENCH_BF16=1 (emulated: slow, for checking the path). */
+export function measureBf16(): { run: boolean; why: string } {
+  const cpu = cpuInfo();
+  if (cpu.nativeBf16) return { run: true, why: cpu.amxBf16 ? 'AMX' : 'AVX512_BF16' };
+  if (process.env['BENCH_BF16'] === '1') return { run: true, why: 'emulated (BENCH_BF16=1; no AMX or AVX512_BF16)' };
+  return { run: false, why: 'skipped: this CPU has no AMX or AVX512_BF16 (bf16 would be emulated, slower than fp32; BENCH_BF16=1 measures it anyway)' };
+}
+
+/** fp32, and bf16 where measureBf16() says so. */
+export function precisionsToMeasure(): ('fp32' | 'bf16')[] {
+  return measureBf16().run ? ['fp32', 'bf16'] : ['fp32'];
+}
+
+/** Our bf16 matmul (autocast) on GPT-2's MLP shape in GFLOPS: the bf16 ceiling MFU is measured against. */
+export function bf16CeilingGflops(iterations = 10): number {
+  const a = randn([1024, 768]);
+  const b = randn([768, 3072]);
+  const seconds = withPrecision('bf16', () => timeIt(() => tidy(() => void a.matmul(b)), iterations));
+  a.dispose();
+  b.dispose();
+  return (2 * 1024 * 768 * 3072) / seconds / 1e9;
+}
+
+/** The fp32 GEMM ceiling in GFLOPS: the faster raw sgemm of the two backends on GPT-2's MLP shape, [1024x768]@[768x3072]. */
+export function fp32CeilingGflops(iterations = 20): { gflops: number; perBackend: Record<string, number> } {
+  const perBackend: Record<string, number> = {};
+  for (const backend of ['openblas', 'onednn'] as const) {
+    if (backend === 'onednn' && !gemmInfo().onednnAvailable) continue;
+    perBackend[backend] = (2 * 1024 * 768 * 3072) / rawSgemmSeconds(1024, 3072, 768, iterations, backend) / 1e9;
+  }
+  return { gflops: Math.max(...Object.values(perBackend)), perBackend };
+}
+
+/** The benchmark's first lines: what runs, and what the reference process is given. */
+export function printEngineHeader(): void {
+  console.log(`engine: ${describeEngine()}`);
+  const env = referenceEnvAtBest();
+  if (Object.keys(env).length > 0) console.log(`python3-torch reference at its best: ${Object.entries(env).map(([k, v]) => `${k}=${v}`).join(' ')} (reference process only)`);
 }

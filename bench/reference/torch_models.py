@@ -40,16 +40,19 @@ class Model(nn.Module):
         return x if s.post else s.lnf(x) @ s.wte.weight.T
 
 
-def gpt_train_seconds(vocab, seq, d, layers, heads, batch, steps, dropout=0.0):
-    """Mean seconds of one AdamW training step on random token batches."""
+def gpt_train_seconds(vocab, seq, d, layers, heads, batch, steps, dropout=0.0, bf16=False):
+    """Mean seconds of one AdamW training step on random token batches
+    (bf16: forward and loss under torch.autocast('cpu', bfloat16))."""
     m = Model(vocab, seq, d, layers, heads, False, dropout)
     m.train()
     opt = torch.optim.AdamW(m.parameters(), lr=1e-4)
     def step():
         opt.zero_grad()
         ids = torch.randint(0, vocab, (batch, seq))
-        logits = m(ids)
-        F.cross_entropy(logits[:, :-1].reshape(-1, logits.shape[-1]), ids[:, 1:].reshape(-1)).backward()
+        with torch.autocast('cpu', dtype=torch.bfloat16, enabled=bf16):
+            logits = m(ids)
+            loss = F.cross_entropy(logits[:, :-1].reshape(-1, logits.shape[-1]), ids[:, 1:].reshape(-1))
+        loss.backward()
         torch.nn.utils.clip_grad_norm_(m.parameters(), 1.0)
         opt.step()
     step()
@@ -59,12 +62,12 @@ def gpt_train_seconds(vocab, seq, d, layers, heads, batch, steps, dropout=0.0):
     return (time.perf_counter() - t) / steps
 
 
-def encoder_forward_seconds(vocab, seq, d, layers, heads, batch, steps):
-    """Mean seconds of one no-grad forward pass."""
+def encoder_forward_seconds(vocab, seq, d, layers, heads, batch, steps, bf16=False):
+    """Mean seconds of one no-grad forward pass (bf16: under torch.autocast('cpu', bfloat16))."""
     enc = Model(vocab, seq, d, layers, heads, True)
     enc.eval()
     def fwd():
-        with torch.no_grad():
+        with torch.no_grad(), torch.autocast('cpu', dtype=torch.bfloat16, enabled=bf16):
             enc(torch.randint(3, vocab, (batch, seq)))
     fwd()
     t = time.perf_counter()

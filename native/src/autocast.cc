@@ -5,14 +5,14 @@
 // parameters, gradients and optimizer state stay fp32 ("master weights").
 //
 // The state is per thread; every op of ours runs on the JS main thread, so
-// setting it here covers forward passes. Backward needs no autocast: the
-// casts are recorded in the graph.
+// setting it here covers forward passes. Backward runs with it off
+// (autocast.h): the casts it needs are recorded in the graph.
 //
 // Python's context manager caches the bf16 copy of each weight until the
 // region exits. We keep autocast on across training steps, where the
 // optimizer changes the fp32 weights in place, so the cache would serve
 // stale copies: it is off (each weight is used once per forward anyway).
-#include <ATen/autocast_mode.h>
+#include "autocast.h"
 
 #include "tensor_registry.h"
 

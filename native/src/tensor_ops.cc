@@ -9,6 +9,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "autocast.h"
 #include "tensor_registry.h"
 
 namespace tttnn {
@@ -323,6 +324,7 @@ void RegisterTensorOps(Napi::Env env, Napi::Object exports) {
              [](const Args& a) -> Napi::Value { return Napi::Boolean::New(a.Env(), ArgTensor(a, 0).is_leaf()); });
   // backward(x, gradient?, retainGraph = false)
   DefValueOp(env, exports, "backward", [](const Args& a) -> Napi::Value {
+    AutocastSuspended forward_only;  // see autocast.h
     ArgTensor(a, 0).backward(ArgOptTensor(a, 1), ArgBoolOr(a, 2, false), false);
     return a.Env().Undefined();
   });

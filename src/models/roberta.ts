@@ -6,7 +6,7 @@
 // exact; the MLM decoder shares the word embedding matrix and has its own
 // bias (lm_head.bias).
 // Shapes: B batch, T tokens, C = hidden_size, H = heads, V = vocab_size.
-import { dropout, embedding, gelu, layerNorm, linear, ones, randn, tidy, zeros, type Tensor } from '../engine/index.js';
+import { dropout, embedding, gelu, layerNorm, linear, ones, randn, tidy, withPrecision, zeros, type Tensor } from '../engine/index.js';
 import { attend, mergeHeads, paddingBlocked, splitHeads } from './attention.js';
 import { ConfigReader, geluVariant, type RawConfig } from './config.js';
 import type { EncoderModel } from './language-model.js';
@@ -186,9 +186,13 @@ export class RobertaModel implements EncoderModel {
     if (!this.hasMlmHead) throw new Error('this RoBERTa checkpoint has no masked-LM head (lm_head.*)');
     const c = this.config;
     const p = (name: string): Tensor => this.parameters.get(name);
-    const h = gelu(linear(this.hiddenStates(ids, attentionMask), p('lm_head.dense.weight'), p('lm_head.dense.bias')), 'none');
-    const normed = layerNorm(h, [c.hiddenSize], p('lm_head.layer_norm.weight'), p('lm_head.layer_norm.bias'), c.layerNormEps);
-    return linear(normed, p('roberta.embeddings.word_embeddings.weight'), p('lm_head.bias')); // tied decoder: [B, T, V]
+    const hidden = this.hiddenStates(ids, attentionMask); // [B, T, C]
+    // The head runs in fp32 under bf16 mixed precision, as the causal LMs' output layer (see decoder.ts).
+    return withPrecision('fp32', () => {
+      const h = gelu(linear(hidden, p('lm_head.dense.weight'), p('lm_head.dense.bias')), 'none');
+      const normed = layerNorm(h, [c.hiddenSize], p('lm_head.layer_norm.weight'), p('lm_head.layer_norm.bias'), c.layerNormEps);
+      return linear(normed, p('roberta.embeddings.word_embeddings.weight'), p('lm_head.bias')); // tied decoder: [B, T, V]
+    });
   }
 
   checkpointWeights(): Map<string, Tensor> {
