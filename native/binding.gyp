@@ -12,7 +12,9 @@
         "src/faiss_index.cc",
         "src/cpu_features.cc",
         "src/gemm_dispatch.cc",
-        "src/autocast.cc"
+        "src/autocast.cc",
+        "src/op_profiler.cc",
+        "src/masked_softmax.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",

@@ -1,6 +1,6 @@
 // Entry point of the native addon: registers the tensor registry, the ops,
-// the optimizers, the runtime settings, FAISS indexes and bf16 autocast on the
-// module's exports.
+// the optimizers, the runtime settings, FAISS indexes, bf16 autocast and the op
+// profiler on the module's exports.
 #include <napi.h>
 
 #include "tensor_registry.h"
@@ -11,6 +11,7 @@ void RegisterOptimizers(Napi::Env env, Napi::Object exports);
 void RegisterRuntime(Napi::Env env, Napi::Object exports);
 void RegisterFaiss(Napi::Env env, Napi::Object exports);
 void RegisterAutocast(Napi::Env env, Napi::Object exports);
+void RegisterOpProfiler(Napi::Env env, Napi::Object exports);
 }  // namespace tttnn
 
 static Napi::Object Init(Napi::Env env, Napi::Object exports) {
@@ -20,6 +21,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   tttnn::RegisterRuntime(env, exports);
   tttnn::RegisterFaiss(env, exports);
   tttnn::RegisterAutocast(env, exports);
+  tttnn::RegisterOpProfiler(env, exports);
   return exports;
 }
 

@@ -14,6 +14,8 @@
 
 namespace tttnn {
 
+at::Tensor MaskedSoftmaxLastDim(const at::Tensor& x, const at::Tensor& blocked);  // masked_softmax.cc
+
 using Args = Napi::CallbackInfo;
 using TensorOp = at::Tensor (*)(const Args&);
 using TensorListOp = std::vector<at::Tensor> (*)(const Args&);
@@ -183,11 +185,13 @@ void RegisterTensorOps(Napi::Env env, Napi::Object exports) {
   });
   DefTensorOp(env, exports, "softmax", [](const Args& a) { return at::softmax(ArgTensor(a, 0), ArgInt(a, 1)); });
   // maskedSoftmax(x, blocked, dim): softmax with `blocked` (bool, broadcast to
-  // x) positions excluded, in one pass (ATen's fused _masked_softmax); a
-  // fully blocked row gives zeros.
+  // x) positions excluded, fused (masked_softmax.cc); a fully blocked row
+  // gives zeros.
   DefTensorOp(env, exports, "maskedSoftmax", [](const Args& a) {
     const at::Tensor& x = ArgTensor(a, 0);
-    return at::_masked_softmax(x, ArgTensor(a, 1).expand_as(x), ArgInt(a, 2), 2);
+    int64_t dim = at::maybe_wrap_dim(ArgInt(a, 2), x.dim());
+    if (dim == x.dim() - 1) return MaskedSoftmaxLastDim(x, ArgTensor(a, 1));
+    return at::_masked_softmax(x, ArgTensor(a, 1).expand_as(x), dim, 2);
   });
   DefTensorOp(env, exports, "logSoftmax",
               [](const Args& a) { return at::log_softmax(ArgTensor(a, 0), ArgInt(a, 1)); });

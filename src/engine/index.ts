@@ -34,10 +34,12 @@ export {
   setGemmBackend,
   gemmInfo,
   describeEngine,
+  profileOps,
   type EngineInfo,
   type CpuInfo,
   type GemmBackend,
   type GemmInfo,
+  type OpProfileRow,
 } from './runtime.js';
 export {
   PRECISIONS,

@@ -181,6 +181,8 @@ export interface NativeAddon {
   setGemmBackend(name: GemmBackend | 'auto'): void;
   setAutocast(dtype: 'bfloat16' | null): void;
   getAutocast(): string | null;
+  profilerStart(): void;
+  profilerStop(): OpProfileRow[];
 
   indexFactory(d: number, description: string, metric?: 'l2' | 'ip'): number;
   indexRead(path: string, mmap?: boolean): number;
@@ -229,6 +231,14 @@ export interface GemmInfo {
   onednnIsa: string;
   openblasCalls: number;
   onednnCalls: number;
+}
+
+/** One op's line of the op profiler: calls, self time (without the ops it called) and total time, in microseconds. */
+export interface OpProfileRow {
+  name: string;
+  calls: number;
+  selfUs: number;
+  totalUs: number;
 }
 
 const addonPath = fileURLToPath(new URL('../../../native/build/Release/tttnn_native.node', import.meta.url));

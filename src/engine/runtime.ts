@@ -1,7 +1,7 @@
 // Process-wide engine settings and facts: threads, seeding, devices, memory.
-import { native, type CpuInfo, type GemmBackend, type GemmInfo } from './native.js';
+import { native, type CpuInfo, type GemmBackend, type GemmInfo, type OpProfileRow } from './native.js';
 
-export type { CpuInfo, GemmBackend, GemmInfo };
+export type { CpuInfo, GemmBackend, GemmInfo, OpProfileRow };
 
 /** Threads for intra-op parallelism and BLAS (default at load: all cores, or TTTNN_NUM_THREADS). */
 export function setNumThreads(n: number): void {
@@ -94,4 +94,17 @@ export const cpuAllocator = {
 /** Seconds for one raw sgemm C[m,n] = A[m,k] @ B[k,n] through `backend` (default: the current one), with no framework around it: the ceiling benchmarks compare to. */
 export function rawSgemmSeconds(m: number, n: number, k: number, iterations: number, backend: GemmBackend = native.gemmInfo().backend): number {
   return native.sgemmSeconds(m, n, k, iterations, backend);
+}
+
+/** Runs `fn` with the op profiler on; returns its result and every ATen op's calls and times, largest self time first. */
+export function profileOps<T>(fn: () => T): { result: T; ops: OpProfileRow[] } {
+  native.profilerStart();
+  let result: T;
+  try {
+    result = fn();
+  } catch (error) {
+    native.profilerStop();
+    throw error;
+  }
+  return { result, ops: native.profilerStop().sort((a, b) => b.selfUs - a.selfUs) };
 }
