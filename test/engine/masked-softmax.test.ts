@@ -61,7 +61,7 @@ test('masked softmax and its gradient match torch: causal, padding, random, full
       const x = c.x.detach().requiresGrad_(true);
       const y = maskedSoftmax(x, c.blocked, c.dim);
       assert.equal(y.dtype, c.x.dtype, `${c.name}: dtype`);
-      const g = randn(y.shape as number[]);
+      const g = randn(y.shape);
       y.to({ dtype: 'float32' }).mul(g).sum().backward();
       return { y: y.to({ dtype: 'float32' }).toNumbers(), dx: x.grad!.to({ dtype: 'float32' }).toNumbers(), g: g.toNumbers() };
     });
