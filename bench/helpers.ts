@@ -2,6 +2,7 @@
 import { fileURLToPath } from 'node:url';
 import { AdamW, clipGradNorm, cpuInfo, describeEngine, gemmInfo, rawSgemmSeconds, randint, randn, tidy, withPrecision } from '../src/engine/index.js';
 import { causalLmLoss, type CausalLM } from '../src/models/index.js';
+import { runPython } from '../test/helpers/python.js';
 export { runPython, referencePython } from '../test/helpers/python.js';
 
 /** bench/reference/ in the source tree (the compiled benchmarks run from dist/bench/). */
@@ -62,6 +63,30 @@ export function measureBf16(): { run: boolean; why: string } {
 /** fp32, and bf16 where measureBf16() says so. */
 export function precisionsToMeasure(): ('fp32' | 'bf16')[] {
   return measureBf16().run ? ['fp32', 'bf16'] : ['fp32'];
+}
+
+export interface PrecisionTiming {
+  precision: 'fp32' | 'bf16';
+  /** Seconds of one unit of work: ours, and the python3-torch reference's. */
+  ours: number;
+  torch: number;
+  /** Our fp32 seconds over ours in this precision (1 for fp32). */
+  speedupVsOurFp32: number;
+}
+
+/**
+ * Times `ours` under each precision to measure and the reference script (its
+ * input plus `bf16`, printing {"seconds"}) at its best, in the same run.
+ */
+export function timeEachPrecision(ours: () => number, referenceScript: string, input: Record<string, unknown>): PrecisionTiming[] {
+  const timings: PrecisionTiming[] = [];
+  for (const precision of precisionsToMeasure()) {
+    const torch = runPython<{ seconds: number }>(referenceScript, { ...input, bf16: precision === 'bf16' }, 3_600_000, referenceEnvAtBest()).seconds;
+    const seconds = withPrecision(precision, ours);
+    const fp32 = timings[0]?.ours ?? seconds;
+    timings.push({ precision, ours: seconds, torch, speedupVsOurFp32: fp32 / seconds });
+  }
+  return timings;
 }
 
 /** Our bf16 matmul (autocast) on GPT-2's MLP shape in GFLOPS: the bf16 ceiling MFU is measured against. */

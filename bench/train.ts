@@ -5,10 +5,10 @@
 // (ours: libtorch autocast; theirs: torch.autocast) where the CPU has it.
 //
 //   npm run bench:train        (BENCH_STEPS=8; BENCH_BF16=1 forces bf16)
-import { getNumThreads, manualSeed, withPrecision } from '../src/engine/index.js';
+import { getNumThreads, manualSeed } from '../src/engine/index.js';
 import { createModel, type CausalLM } from '../src/models/index.js';
 import { PRESETS } from '../src/train/presets.js';
-import { REFERENCE_DIR, causalTrainStepSeconds, formatTable, measureBf16, precisionsToMeasure, printEngineHeader, referenceEnvAtBest, runPython } from './helpers.js';
+import { REFERENCE_DIR, causalTrainStepSeconds, formatTable, measureBf16, printEngineHeader, timeEachPrecision } from './helpers.js';
 
 const preset = PRESETS['tiny-gpt']!;
 const { seqLen, batchSize } = preset.defaults;
@@ -34,13 +34,6 @@ printEngineHeader();
 console.log(`tiny-gpt train step, batch ${batchSize} x ${seqLen} tokens; bf16: ${measureBf16().why}`);
 const input = { reference: REFERENCE_DIR, vocab: config.vocab_size, seq: seqLen, d: config.n_embd, layers: config.n_layer, heads: config.n_head, batch: batchSize, steps: STEPS, dropout: config.resid_pdrop, threads: getNumThreads() };
 const tokens = batchSize * seqLen;
-const rows: (string | number)[][] = [];
-let fp32Seconds = NaN;
-for (const precision of precisionsToMeasure()) {
-  const torch = runPython<{ seconds: number }>(PYTORCH, { ...input, bf16: precision === 'bf16' }, 3_600_000, referenceEnvAtBest());
-  const seconds = withPrecision(precision, ours);
-  if (precision === 'fp32') fp32Seconds = seconds;
-  rows.push([precision, tokens / seconds, tokens / torch.seconds, torch.seconds / seconds, fp32Seconds / seconds]);
-}
+const rows = timeEachPrecision(ours, PYTORCH, input).map((t) => [t.precision, tokens / t.ours, tokens / t.torch, t.torch / t.ours, t.speedupVsOurFp32]);
 console.log(formatTable(['precision', 'tttnn tokens/s', 'torch tokens/s', 'speedup vs torch', 'speedup vs our fp32'], rows));
 console.log('target: speedup vs torch >= 1.00 in each precision');

@@ -6,10 +6,10 @@
 // them, the original's figure: 5.5 s per neighbour on an A100 (REFERENCE.md).
 //
 //   npm run bench:ttt              (BENCH_QUICK=1: 4 layers, 512 tokens; BENCH_BF16=1 forces bf16)
-import { AdamW, getNumThreads, manualSeed, snapshotParameters, withPrecision } from '../src/engine/index.js';
+import { AdamW, getNumThreads, manualSeed, snapshotParameters } from '../src/engine/index.js';
 import { testTimeTrain } from '../src/eval/ttt.js';
 import { createModel, type CausalLM } from '../src/models/index.js';
-import { REFERENCE_DIR, formatTable, measureBf16, precisionsToMeasure, printEngineHeader, referenceEnvAtBest, runPython } from './helpers.js';
+import { REFERENCE_DIR, formatTable, measureBf16, printEngineHeader, timeEachPrecision } from './helpers.js';
 
 const QUICK = process.env['BENCH_QUICK'] === '1';
 const SHAPE = QUICK ? { layers: 4, d: 512, heads: 8, seq: 512 } : { layers: 12, d: 768, heads: 12, seq: 1024 };
@@ -76,13 +76,6 @@ print(json.dumps({'seconds': (time.perf_counter() - t) / d['neighbors']}))
 printEngineHeader();
 console.log(`TTT seconds per neighbour (one ${SHAPE.seq}-token training step + one ${SHAPE.seq}-token evaluation), ${SHAPE.layers} layers, d ${SHAPE.d}${QUICK ? ' (BENCH_QUICK)' : ''}; bf16: ${measureBf16().why}`);
 const input = { reference: REFERENCE_DIR, vocab: VOCAB, shape: SHAPE, neighbors: NEIGHBORS, threads: getNumThreads() };
-const rows: (string | number)[][] = [];
-let fp32Seconds = NaN;
-for (const precision of precisionsToMeasure()) {
-  const torch = runPython<{ seconds: number }>(PYTORCH, { ...input, bf16: precision === 'bf16' }, 3_600_000, referenceEnvAtBest());
-  const seconds = withPrecision(precision, ours);
-  if (precision === 'fp32') fp32Seconds = seconds;
-  rows.push([precision, seconds, torch.seconds, torch.seconds / seconds, fp32Seconds / seconds, QUICK ? NaN : seconds / ORIGINAL_A100_SECONDS]);
-}
+const rows = timeEachPrecision(ours, PYTORCH, input).map((t) => [t.precision, t.ours, t.torch, t.torch / t.ours, t.speedupVsOurFp32, QUICK ? NaN : t.ours / ORIGINAL_A100_SECONDS]);
 console.log(formatTable(['precision', 'tttnn s', 'torch s', 'speedup vs torch', 'speedup vs our fp32', `tttnn / original on an A100 (${ORIGINAL_A100_SECONDS} s)`], rows));
 console.log('targets: speedup vs torch >= 1.00 in each precision; on AMX hardware bf16 >= 3x our fp32');
