@@ -13,6 +13,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Command, Option } from 'commander';
+import type { Precision } from '../engine/precision.js';
 import { applyPrecision, precisionOption } from './precision-option.js';
 
 interface DemoOptions {
@@ -26,7 +27,7 @@ interface DemoOptions {
   robertaSteps: number;
   trainSeconds: number;
   learningRate: number;
-  precision: 'fp32' | 'bf16' | 'auto';
+  precision: Precision;
 }
 
 const CLI = fileURLToPath(new URL('../../../bin/tttnn.js', import.meta.url));

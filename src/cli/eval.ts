@@ -4,6 +4,7 @@
 import { type Command, Option } from 'commander';
 import { describeDefaults, METHODS, type EvalOverrides, type Method } from '../eval/settings.js';
 import { integerArg, numberArg } from './parse.js';
+import type { Precision } from '../engine/precision.js';
 import { applyPrecision, precisionOption } from './precision-option.js';
 
 /** The settings `--preset paper` pins (commander's option keys are the EvalOverrides field names). */
@@ -69,7 +70,7 @@ export function registerEvalCommand(program: Command): void {
       const { EvaluationInterrupted } = await import('../eval/ttt.js');
       const method = o['method'] as Method;
       const overrides = evalOverrides(o);
-      await applyPrecision(o['precision'] as 'fp32' | 'bf16' | 'auto', 'eval');
+      await applyPrecision(o['precision'] as Precision, 'eval');
       const model = loadCausalLM(o['model'] as string);
       let stop = false;
       const onSignal = (): void => {

@@ -2,6 +2,7 @@
 import { statSync } from 'node:fs';
 import { type Command, Option } from 'commander';
 import { integerArg } from './parse.js';
+import type { Precision } from '../engine/precision.js';
 import { applyPrecision, precisionOption } from './precision-option.js';
 
 
@@ -22,7 +23,7 @@ export function registerIndexCommand(program: Command): void {
     .addOption(new Option('--train-sample <n>', 'vectors to train compressed indexes on').default(100_000).argParser(integerArg('--train-sample')))
     .addOption(new Option('--on-bad-line <policy>', "skip (embed ' ', keeping ids aligned) or fail").choices(['skip', 'fail']).default('fail'))
     .addOption(precisionOption('fp32'))
-    .action(async (o: { data: string; embedder: string; out: string; factory: string; begin?: number; end?: number; batchSize: number; maxLength?: number; trainSample: number; onBadLine: 'skip' | 'fail'; precision: 'fp32' | 'bf16' | 'auto' }) => {
+    .action(async (o: { data: string; embedder: string; out: string; factory: string; begin?: number; end?: number; batchSize: number; maxLength?: number; trainSample: number; onBadLine: 'skip' | 'fail'; precision: Precision }) => {
       await applyPrecision(o.precision, 'index build');
       const { loadEncoder } = await import('../models/index.js');
       const { loadTokenizer } = await import('../tokenizers/index.js');

@@ -1,6 +1,7 @@
 // `tttnn score`: a document's log-likelihood and bits per byte under a causal LM.
 import { readFileSync } from 'node:fs';
 import { type Command, Option } from 'commander';
+import type { Precision } from '../engine/precision.js';
 import { applyPrecision, precisionOption } from './precision-option.js';
 
 interface ScoreOptions {
@@ -10,7 +11,7 @@ interface ScoreOptions {
   maxLength?: string;
   device: string;
   json?: boolean;
-  precision: 'fp32' | 'bf16' | 'auto';
+  precision: Precision;
 }
 
 export function registerScoreCommand(program: Command): void {

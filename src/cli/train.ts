@@ -1,6 +1,7 @@
 // `tttnn train`: masked-LM or causal-LM training with checkpoints and resume.
 import { type Command, Option } from 'commander';
 import { integerArg, numberArg } from './parse.js';
+import type { Precision } from '../engine/precision.js';
 import { applyPrecision, precisionOption } from './precision-option.js';
 
 
@@ -38,7 +39,7 @@ export function registerTrainCommand(program: Command): void {
     .option('--time-limit <seconds>', 'checkpoint and stop after this long (resume later)', numberArg('--time-limit'))
     .addOption(precisionOption('fp32'))
     .action(async (options: Record<string, unknown>) => {
-      await applyPrecision(options['precision'] as 'fp32' | 'bf16' | 'auto', 'train');
+      await applyPrecision(options['precision'] as Precision, 'train');
       const { manualSeed } = await import('../engine/index.js');
       const { train } = await import('../train/trainer.js');
       manualSeed(options['seed'] as number); // initialisation of a fresh model
