@@ -34,7 +34,8 @@ export function decoderLogits(parameters: ParameterSet, ids: Tensor, shape: Deco
   // noise, and AdamW turns noise into full-size steps on all 50k rows. Measured
   // on the demo's tiny GPT (bench:precision; the same with torch.autocast): TTT
   // on three neighbours lowered bits per byte 3.23 -> 3.10 in fp32 and not at
-  // all with a bf16 head; with an fp32 head bf16 tracks fp32 step for step.
+  // all with a bf16 head; with an fp32 head, and backward passes outside
+  // autocast (native/src/autocast.h), bf16 tracks fp32 step for step.
   return withPrecision('fp32', () => linear(x, wte)); // tied lm_head: [B, T, V]
 }
 
