@@ -8,8 +8,8 @@
 // ceiling. PyTorch runs with our thread count and, where OpenBLAS does not
 // know this CPU, with the right OpenBLAS kernels (its best); its bf16 is
 // torch.autocast('cpu', bfloat16), ours the same autocast through libtorch.
-import { getNumThreads, randn, rawSgemmSeconds, tidy, withPrecision } from '../src/engine/index.js';
-import { formatTable, measureBf16, printEngineHeader, referenceEnvAtBest, runPython, timeIt } from './helpers.js';
+import { getNumThreads, rawSgemmSeconds } from '../src/engine/index.js';
+import { formatTable, matmulSeconds, measureBf16, printEngineHeader, referenceEnvAtBest, runPython } from './helpers.js';
 
 type Shape = [number, number, number];
 const SHAPES: Shape[] = [
@@ -21,15 +21,6 @@ const ITERATIONS = Number(process.env['BENCH_ITERATIONS'] ?? 30);
 const bf16 = measureBf16();
 
 const gflops = ([m, k, n]: Shape, seconds: number): number => (2 * m * k * n) / seconds / 1e9;
-
-function ours([m, k, n]: Shape, precision: 'fp32' | 'bf16'): number {
-  const a = randn([m, k]);
-  const b = randn([k, n]);
-  const seconds = withPrecision(precision, () => timeIt(() => tidy(() => void a.matmul(b)), precision === 'bf16' && !bf16.run ? 1 : ITERATIONS));
-  a.dispose();
-  b.dispose();
-  return seconds;
-}
 
 const PYTORCH = `
 import json, sys, time, torch
@@ -62,9 +53,9 @@ const rows = SHAPES.map((shape, i) => {
   const [m, k, n] = shape;
   const openblas = gflops(shape, rawSgemmSeconds(m, n, k, ITERATIONS, 'openblas'));
   const onednn = gflops(shape, rawSgemmSeconds(m, n, k, ITERATIONS, 'onednn'));
-  const fp32 = gflops(shape, ours(shape, 'fp32'));
+  const fp32 = gflops(shape, matmulSeconds(shape, 'fp32', ITERATIONS));
   const torchFp32 = gflops(shape, torch.fp32[i] as number);
-  const oursBf16 = bf16.run ? gflops(shape, ours(shape, 'bf16')) : NaN;
+  const oursBf16 = bf16.run ? gflops(shape, matmulSeconds(shape, 'bf16', ITERATIONS)) : NaN;
   const torchBf16 = bf16.run ? gflops(shape, torch.bf16[i] as number) : NaN;
   return [`[${m}x${k}]@[${k}x${n}]`, openblas, onednn, fp32, torchFp32, fp32 / torchFp32, fp32 / Math.max(openblas, onednn), oursBf16, torchBf16, oursBf16 / torchBf16, oursBf16 / fp32];
 });

@@ -89,14 +89,21 @@ export function timeEachPrecision(ours: () => number, referenceScript: string, i
   return timings;
 }
 
+/** Mean seconds of our A[m,k] @ B[k,n] under `precision` (bf16: libtorch autocast). */
+export function matmulSeconds([m, k, n]: [number, number, number], precision: 'fp32' | 'bf16', iterations: number): number {
+  const a = randn([m, k]);
+  const b = randn([k, n]);
+  try {
+    return withPrecision(precision, () => timeIt(() => tidy(() => void a.matmul(b)), iterations));
+  } finally {
+    a.dispose();
+    b.dispose();
+  }
+}
+
 /** Our bf16 matmul (autocast) on GPT-2's MLP shape in GFLOPS: the bf16 ceiling MFU is measured against. */
 export function bf16CeilingGflops(iterations = 10): number {
-  const a = randn([1024, 768]);
-  const b = randn([768, 3072]);
-  const seconds = withPrecision('bf16', () => timeIt(() => tidy(() => void a.matmul(b)), iterations));
-  a.dispose();
-  b.dispose();
-  return (2 * 1024 * 768 * 3072) / seconds / 1e9;
+  return (2 * 1024 * 768 * 3072) / matmulSeconds([1024, 768, 3072], 'bf16', iterations) / 1e9;
 }
 
 /** The fp32 GEMM ceiling in GFLOPS: the faster raw sgemm of the two backends on GPT-2's MLP shape, [1024x768]@[768x3072]. */

@@ -31,20 +31,6 @@ struct DnnlVersion {
 using DnnlGetVersion = const DnnlVersion* (*)();
 using CoreNameFn = char* (*)();
 
-// A symbol of a library the process already loaded (libtorch depends on
-// both), looked up in that library itself, so that "sgemm_" finds
-// OpenBLAS's and not ours.
-void* LibrarySymbol(std::initializer_list<const char*> libraries, const char* name) {
-  for (const char* library : libraries) {
-    void* handle = dlopen(library, RTLD_LAZY | RTLD_NOLOAD);
-    if (handle == nullptr) continue;
-    void* symbol = dlsym(handle, name);
-    dlclose(handle);  // NOLOAD only raised the count; the library stays loaded
-    if (symbol != nullptr) return symbol;
-  }
-  return nullptr;
-}
-
 const char* DnnlIsaName(int isa) {
   switch (isa) {
     case 0x1: return "sse41";
@@ -72,8 +58,8 @@ struct Libraries {
 const Libraries& Libs() {
   static const Libraries libs = [] {
     Libraries l;
-    l.openblas_sgemm = reinterpret_cast<FortranSgemm>(LibrarySymbol({"libblas.so.3", "libopenblas.so.0"}, "sgemm_"));
-    if (auto core = reinterpret_cast<CoreNameFn>(LibrarySymbol({"libblas.so.3", "libopenblas.so.0"}, "openblas_get_corename"))) {
+    l.openblas_sgemm = reinterpret_cast<FortranSgemm>(BlasSymbol("sgemm_"));
+    if (auto core = reinterpret_cast<CoreNameFn>(BlasSymbol("openblas_get_corename"))) {
       l.openblas_core = core();
     }
     // Loaded by libtorch already when it is Debian's; dlopen without NOLOAD
@@ -172,6 +158,17 @@ bool OneDnnSgemm(char transa, char transb, int m, int n, int k, float alpha, con
 }
 
 }  // namespace
+
+void* BlasSymbol(const char* name) {
+  for (const char* library : {"libblas.so.3", "libopenblas.so.0"}) {
+    void* handle = dlopen(library, RTLD_LAZY | RTLD_NOLOAD);
+    if (handle == nullptr) continue;
+    void* symbol = dlsym(handle, name);
+    dlclose(handle);  // NOLOAD only raised the count; the library stays loaded
+    if (symbol != nullptr) return symbol;
+  }
+  return nullptr;
+}
 
 const char* GemmBackendName(GemmBackend backend) { return backend == GemmBackend::kOneDnn ? "onednn" : "openblas"; }
 

@@ -42,6 +42,11 @@ const char* GemmBackendName(GemmBackend backend);
 void SetGemmBackend(const std::string& name);
 GemmBackendInfo CurrentGemmBackend();
 
+// A symbol of the BLAS libtorch loaded (libblas.so.3, or libopenblas.so.0),
+// looked up in that library itself, so that "sgemm_" finds OpenBLAS's and
+// not ours; nullptr when absent (OpenBLAS's extras with another BLAS).
+void* BlasSymbol(const char* name);
+
 // One row-major fp32 C[m,n] = A[m,k] @ B[k,n] through `backend`, with no
 // framework around it: the ceiling the benchmarks compare to.
 void RawSgemm(GemmBackend backend, int m, int n, int k, const float* a, const float* b, float* c);

@@ -2,7 +2,6 @@
 // CPU's features and the GEMM backend, and a raw sgemm timer that benchmarks
 // use as the ceiling for matmul speed.
 #include <ATen/Parallel.h>
-#include <dlfcn.h>
 #include <torch/version.h>
 
 #include <chrono>
@@ -18,17 +17,7 @@ namespace tttnn {
 namespace {
 
 // OpenBLAS is reached through libtorch's BLAS dependency, not linked by us,
-// so its extras are looked up at run time; they are absent with other BLAS.
-void* BlasSymbol(const char* name) {
-  for (const char* lib : {"libopenblas.so.0", "libblas.so.3"}) {
-    void* handle = dlopen(lib, RTLD_LAZY | RTLD_NOLOAD);
-    if (handle == nullptr) continue;
-    void* symbol = dlsym(handle, name);
-    if (symbol != nullptr) return symbol;
-  }
-  return nullptr;
-}
-
+// so its extras are looked up at run time (BlasSymbol, gemm_dispatch.h).
 using SetThreadsFn = void (*)(int);
 using GetConfigFn = char* (*)();
 

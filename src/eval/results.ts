@@ -53,34 +53,22 @@ export function resultPath(dir: string, method: string, task: string, rank: numb
   return join(dir, method, `${task}.rank${rank}.jsonl`);
 }
 
-/** Ids of the documents already in a result file (complete lines only). */
-export function finishedDocuments(path: string): Set<number> {
-  const done = new Set<number>();
-  if (!existsSync(path)) return done;
+/** What a result file already holds (complete lines only): its documents' ids, and the precisions they were evaluated in ("fp32" for lines without the field). */
+export function finishedDocuments(path: string): { ids: Set<number>; precisions: Set<'fp32' | 'bf16'> } {
+  const ids = new Set<number>();
+  const precisions = new Set<'fp32' | 'bf16'>();
+  if (!existsSync(path)) return { ids, precisions };
   for (const line of readFileSync(path, 'utf8').split('\n')) {
     if (!line.trim()) continue;
     try {
-      done.add((JSON.parse(line) as DocumentResult).doc_id);
+      const result = JSON.parse(line) as DocumentResult;
+      ids.add(result.doc_id);
+      precisions.add(result.precision ?? 'fp32');
     } catch {
       // a line cut short by a crash: that document is evaluated again
     }
   }
-  return done;
-}
-
-/** The precisions the documents of a results file were evaluated in ("fp32" for lines without the field). */
-export function resultPrecisions(path: string): Set<'fp32' | 'bf16'> {
-  const found = new Set<'fp32' | 'bf16'>();
-  if (!existsSync(path)) return found;
-  for (const line of readFileSync(path, 'utf8').split('\n')) {
-    if (!line.trim()) continue;
-    try {
-      found.add((JSON.parse(line) as DocumentResult).precision ?? 'fp32');
-    } catch {
-      // a line cut short by a crash
-    }
-  }
-  return found;
+  return { ids, precisions };
 }
 
 export function appendResult(path: string, result: DocumentResult): void {

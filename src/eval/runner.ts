@@ -12,7 +12,7 @@ import { ALPHAS, interpolationLoglikelihoods, neighborUnigram } from './interpol
 import { rollingLoglikelihood } from './loglikelihood.js';
 import { countBytes, countWords } from './metrics.js';
 import { documentKey, ScopedOptimizer, type DocumentKey } from './optimizer-scope.js';
-import { appendResult, finishedDocuments, resultPath, resultPrecisions, type DocumentResult } from './results.js';
+import { appendResult, finishedDocuments, resultPath, type DocumentResult } from './results.js';
 import type { Retrieval, RetrievedNeighbor, Retriever } from './retriever.js';
 import { resolveSettings, type EvalOverrides, type EvalSettings, type Method } from './settings.js';
 import { EvaluationInterrupted, testTimeTrain } from './ttt.js';
@@ -75,12 +75,12 @@ export async function runEvaluation(o: EvalOptions): Promise<{ evaluated: number
   // documents they must be the first ones in evaluation order.
   const plan = [...documents].map(([task, docs]) => {
     const path = resultPath(o.resultsDir, s.method, task, s.rank);
-    const done = finishedDocuments(path);
-    return { task, docs, path, done, finished: docs.filter((d) => done.has(d.id)).map((d) => documentKey(task, d.id)) };
+    const { ids: done, precisions } = finishedDocuments(path);
+    return { task, docs, path, done, precisions, finished: docs.filter((d) => done.has(d.id)).map((d) => documentKey(task, d.id)) };
   });
   const precision = currentPrecision();
-  for (const { path } of plan) {
-    const other = [...resultPrecisions(path)].find((p) => p !== precision);
+  for (const { path, precisions } of plan) {
+    const other = [...precisions].find((p) => p !== precision);
     if (other) throw new Error(`${path}: its documents were evaluated in ${other} and this run is ${precision}; resume with --precision ${other}, or use another --results-dir`);
   }
   if (training) checkResumable(s, plan);
