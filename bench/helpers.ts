@@ -1,6 +1,6 @@
 // Shared by the benchmarks: timing loops and the Python reference runner.
 import { fileURLToPath } from 'node:url';
-import { AdamW, clipGradNorm, cpuInfo, describeEngine, gemmInfo, rawSgemmSeconds, randint, randn, tidy, withPrecision } from '../src/engine/index.js';
+import { AdamW, clipGradNorm, cpuInfo, describeEngine, gemmInfo, rawSgemmSeconds, randint, randn, tidy, withPrecision, withPrecisionAsync } from '../src/engine/index.js';
 import { causalLmLoss, type CausalLM } from '../src/models/index.js';
 import { runPython } from '../test/helpers/python.js';
 export { runPython, referencePython } from '../test/helpers/python.js';
@@ -78,11 +78,11 @@ export interface PrecisionTiming {
  * Times `ours` under each precision to measure and the reference script (its
  * input plus `bf16`, printing {"seconds"}) at its best, in the same run.
  */
-export function timeEachPrecision(ours: () => number, referenceScript: string, input: Record<string, unknown>): PrecisionTiming[] {
+export async function timeEachPrecision(ours: () => number | Promise<number>, referenceScript: string, input: Record<string, unknown>): Promise<PrecisionTiming[]> {
   const timings: PrecisionTiming[] = [];
   for (const precision of precisionsToMeasure()) {
     const torch = runPython<{ seconds: number }>(referenceScript, { ...input, bf16: precision === 'bf16' }, 3_600_000, referenceEnvAtBest()).seconds;
-    const seconds = withPrecision(precision, ours);
+    const seconds = await withPrecisionAsync(precision, async () => ours());
     const fp32 = timings[0]?.ours ?? seconds;
     timings.push({ precision, ours: seconds, torch, speedupVsOurFp32: fp32 / seconds });
   }

@@ -9,7 +9,7 @@
 // Needs `npm run demo` to have run (its models, corpus and TTT results).
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { AdamW, snapshotParameters, disposeAll, withPrecision, type EffectivePrecision } from '../src/engine/index.js';
+import { AdamW, snapshotParameters, disposeAll, withPrecisionAsync, type EffectivePrecision } from '../src/engine/index.js';
 import { DocumentStore } from '../src/data/document-store.js';
 import { countBytes } from '../src/eval/metrics.js';
 import { resolveSettings } from '../src/eval/settings.js';
@@ -54,29 +54,31 @@ const train = await DocumentStore.open(join(CORPUS, 'train', '00.jsonl'));
 const text = (store: DocumentStore, id: number): string => (JSON.parse(store.line(id).toString('utf8')) as { text: string }).text;
 
 /** Bits per byte of each document before and after TTT on its neighbours. */
-function bitsPerByte(precision: EffectivePrecision): { before: number; after: number; seconds: number }[] {
+async function bitsPerByte(precision: EffectivePrecision): Promise<{ before: number; after: number; seconds: number }[]> {
   const model = loadCausalLM(modelDir!);
   const s = resolveSettings('ttt', model, { learningRate: LEARNING_RATE });
   const snapshot = snapshotParameters(model.parameters.list());
   try {
-    return documents.map((doc) => {
+    const rows: { before: number; after: number; seconds: number }[] = [];
+    for (const doc of documents) {
       const scoredText = text(tests, doc.doc_id);
       const bytes = countBytes(scoredText);
       const optimizer = new AdamW(model.parameters.list(), { lr: s.learningRate, eps: s.adamEpsilon, betas: s.adamBetas, weightDecay: s.weightDecay });
       const neighbours = doc.neighbor_ids.map((id) => tokenizer.encode(text(train, id)));
       const started = performance.now();
-      const curve = withPrecision(precision, () => testTimeTrain(model, optimizer, snapshot, tokenizer.encode(scoredText), tokenizer.eosTokenId!, neighbours, s));
+      const curve = await withPrecisionAsync(precision, () => testTimeTrain(model, optimizer, snapshot, tokenizer.encode(scoredText), tokenizer.eosTokenId!, neighbours, s));
       const bpb = (ll: number): number => -ll / bytes / Math.LN2;
-      return { before: bpb(curve.loglikelihoods[0]!), after: bpb(curve.loglikelihoods.at(-1)!), seconds: (performance.now() - started) / 1000 };
-    });
+      rows.push({ before: bpb(curve.loglikelihoods[0]!), after: bpb(curve.loglikelihoods.at(-1)!), seconds: (performance.now() - started) / 1000 });
+    }
+    return rows;
   } finally {
     disposeAll(snapshot);
     model.dispose();
   }
 }
 
-const fp32 = bitsPerByte('fp32');
-const lowered = bitsPerByte('bf16');
+const fp32 = await bitsPerByte('fp32');
+const lowered = await bitsPerByte('bf16');
 const relative = (a: number, b: number): number => (100 * Math.abs(a - b)) / b;
 const rows = documents.map((doc, i) => {
   const f = fp32[i]!;

@@ -17,7 +17,7 @@ const NEIGHBORS = Number(process.env['BENCH_NEIGHBORS'] ?? 3);
 const VOCAB = 50257;
 const ORIGINAL_A100_SECONDS = 5.5;
 
-function ours(): number {
+async function ours(): Promise<number> {
   manualSeed(0);
   const model = createModel({ model_type: 'gpt2', vocab_size: VOCAB, n_positions: SHAPE.seq, n_embd: SHAPE.d, n_layer: SHAPE.layers, n_head: SHAPE.heads }) as CausalLM;
   const optimizer = new AdamW(model.parameters.list(), { lr: 2e-5, eps: 1e-8, weightDecay: 0 });
@@ -25,9 +25,9 @@ function ours(): number {
   const tokens = (seed: number): number[] => Array.from({ length: SHAPE.seq }, (_, i) => (i * 7919 + seed * 104729) % VOCAB);
   const settings = { maxLength: SHAPE.seq, stride: SHAPE.seq, scoreLength: SHAPE.seq, gradClip: 1, resetWeights: true, seed: 0 };
   const neighbors = Array.from({ length: NEIGHBORS }, (_, i) => tokens(i + 1));
-  testTimeTrain(model, optimizer, snapshot, tokens(0), 50256, neighbors.slice(0, 1), settings); // warm-up
+  await testTimeTrain(model, optimizer, snapshot, tokens(0), 50256, neighbors.slice(0, 1), settings); // warm-up
   const start = process.hrtime.bigint();
-  testTimeTrain(model, optimizer, snapshot, tokens(0), 50256, neighbors, settings);
+  await testTimeTrain(model, optimizer, snapshot, tokens(0), 50256, neighbors, settings);
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
   for (const t of snapshot) t.dispose();
   model.dispose();
@@ -76,6 +76,6 @@ print(json.dumps({'seconds': (time.perf_counter() - t) / d['neighbors']}))
 printEngineHeader();
 console.log(`TTT seconds per neighbour (one ${SHAPE.seq}-token training step + one ${SHAPE.seq}-token evaluation), ${SHAPE.layers} layers, d ${SHAPE.d}${QUICK ? ' (BENCH_QUICK)' : ''}; bf16: ${measureBf16().why}`);
 const input = { reference: REFERENCE_DIR, vocab: VOCAB, shape: SHAPE, neighbors: NEIGHBORS, threads: getNumThreads() };
-const rows = timeEachPrecision(ours, PYTORCH, input).map((t) => [t.precision, t.ours, t.torch, t.torch / t.ours, t.speedupVsOurFp32, QUICK ? NaN : t.ours / ORIGINAL_A100_SECONDS]);
+const rows = (await timeEachPrecision(ours, PYTORCH, input)).map((t) => [t.precision, t.ours, t.torch, t.torch / t.ours, t.speedupVsOurFp32, QUICK ? NaN : t.ours / ORIGINAL_A100_SECONDS]);
 console.log(formatTable(['precision', 'tttnn s', 'torch s', 'speedup vs torch', 'speedup vs our fp32', `tttnn / original on an A100 (${ORIGINAL_A100_SECONDS} s)`], rows));
 console.log('targets: speedup vs torch >= 1.00 in each precision; on AMX hardware bf16 >= 3x our fp32');

@@ -16,11 +16,14 @@ export function registerCorpusCommand(program: Command): void {
     .option('--cache <dir>', 'where fetched packages are kept (default: ~/.cache/tttnn/sources)')
     .addOption(new Option('--val-fraction <f>', 'share of documents in val/').default('0.05'))
     .addOption(new Option('--test-fraction <f>', 'share of documents in test/').default('0.05'))
-    .action(async (options: { out: string; size: string; domains?: string; cache?: string; valFraction: string; testFraction: string }) => {
+    .addOption(new Option('--max-document-bytes <n>', 'cut longer texts into documents of at most this many bytes').default('32000'))
+    .action(async (options: { out: string; size: string; domains?: string; cache?: string; valFraction: string; testFraction: string; maxDocumentBytes: string }) => {
       const { buildCorpus } = await import('../data/corpus/build.js');
       const { defaultCacheDir } = await import('../data/corpus/fetch.js');
       const sizeMB = Number(options.size);
       if (!(sizeMB > 0)) throw new Error(`--size must be a positive number of MB, got ${options.size}`);
+      const maxDocumentBytes = Number(options.maxDocumentBytes);
+      if (!(Number.isInteger(maxDocumentBytes) && maxDocumentBytes >= 256)) throw new Error(`--max-document-bytes must be an integer of at least 256, got ${options.maxDocumentBytes}`);
       const fractions = [Number(options.valFraction), Number(options.testFraction)];
       if (fractions.some((f) => !(f >= 0 && f < 1)) || fractions[0]! + fractions[1]! >= 1) {
         throw new Error('--val-fraction and --test-fraction must be in [0, 1) and sum to less than 1');
@@ -32,6 +35,7 @@ export function registerCorpusCommand(program: Command): void {
         cacheDir: options.cache ?? defaultCacheDir(),
         valFraction: fractions[0],
         testFraction: fractions[1],
+        maxDocumentBytes,
       });
       const totals = Object.values(manifest.domains).reduce((n, d) => n + d.train.bytes + d.val.bytes + d.test.bytes, 0);
       console.log(`corpus: ${Object.keys(manifest.domains).length} domains, ${(totals / 1e6).toFixed(1)} MB in ${options.out}` + (manifest.skipped.length ? `; ${manifest.skipped.length} source(s) skipped (see manifest.json)` : ''));

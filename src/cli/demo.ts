@@ -1,188 +1,233 @@
-// `tttnn demo` (npm run demo): the whole TTT-NN pipeline on this machine.
-//   1. build the multi-domain corpus from npm and Debian packages
-//   2. train the tiny GPT (causal LM) and the tiny RoBERTa encoder
-//   3. embed the training split and build its Flat index
-//   4. start 2 slices x 2 replicas of shard servers on 127.0.0.1
-//   5. evaluate TTT-NN, the three baselines and TTT on random documents (the
-//      control) on held-out documents of every domain
-//   6. write the report (HTML, plots, tables), print the pile_all table; stop the
-//      servers (on every exit path)
-// Every stage's output is kept under --artifacts and reused by the next run.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+// `tttnn demo` (npm run demo): the whole TTT-NN pipeline on this machine, in
+// about a quarter of an hour on 2 cores from a fresh clone.
+//   1. corpus: 18 domains from npm and Debian packages
+//   2. tokenizer: a byte-level BPE of a few thousand tokens trained on it
+//   3. language model: the tiny GPT, trained to a validation-loss target (time-capped)
+//   4. encoder: the tiny RoBERTa (masked LM), the same way
+//   5. index: the training split's embeddings in a FAISS Flat index
+//   6. shard servers: 2 slices x 2 replicas on 127.0.0.1; retrieval quality gates
+//   7. evaluation: TTT-NN, TTT on random documents (the control), in-context,
+//      interpolation (and its alpha chosen on validation documents), dynamic evaluation
+//   8. report: quality gates first, then the tables, and whether TTT-NN won
+// Every stage keeps its output under --artifacts and is reused by a rerun;
+// Ctrl-C stops within seconds at any stage (exit 130) and a rerun resumes.
+import type { ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { type Command, Option } from 'commander';
 import type { Precision } from '../engine/precision.js';
+import type { QualityGates } from '../eval/quality-gates.js';
+import type { UnigramBaseline } from '../train/unigram.js';
+import { integerArg, numberArg } from './parse.js';
 import { applyPrecision, precisionOption } from './precision-option.js';
+import { formatDuration } from './progress-line.js';
 
 interface DemoOptions {
   artifacts: string;
   size: number;
+  maxDocumentBytes: number;
+  vocabSize: number;
   neighbors: number;
   docsPerTask: number;
   model?: string;
   embedder?: string;
   gptSteps: number;
   robertaSteps: number;
-  trainSeconds: number;
+  gptSeconds: number;
+  robertaSeconds: number;
+  targetRatio: number;
   learningRate: number;
   precision: Precision;
 }
 
-const CLI = fileURLToPath(new URL('../../../bin/tttnn.js', import.meta.url));
-const say = (line: string): void => void process.stdout.write(`\n== ${line}\n`);
-
 export function registerDemoCommand(program: Command): void {
-  const num = (v: string): number => {
-    const n = Number(v);
-    if (!(n > 0)) throw new Error(`expected a positive number, got "${v}"`);
-    return n;
-  };
   program
     .command('demo')
-    .description('run the whole pipeline on the embedded default: corpus, tiny GPT and encoder, index, shard servers, TTT-NN and baselines, report')
+    .description('run the whole pipeline on the embedded default: corpus, tokenizer, tiny GPT and encoder, index, shard servers, quality gates, TTT-NN and baselines, report')
     .addOption(new Option('--artifacts <dir>', 'where every stage keeps its output (reused by the next run)').default('artifacts'))
-    .addOption(new Option('--size <mb>', 'corpus size in MB').default(20).argParser(num))
-    .addOption(new Option('--neighbors <k>', 'neighbours per test document').default(3).argParser(num))
-    .addOption(new Option('--docs-per-task <n>', 'test documents per domain').default(1).argParser(num))
+    .addOption(new Option('--size <mb>', 'corpus size in MB').default(10).argParser(numberArg('--size')))
+    .addOption(new Option('--max-document-bytes <n>', 'corpus documents are cut to at most this many bytes (short documents keep a training step per neighbour short)').default(2000).argParser(integerArg('--max-document-bytes')))
+    .addOption(new Option('--vocab-size <n>', 'tokens of the byte-level BPE trained on the corpus').default(1024).argParser(integerArg('--vocab-size')))
+    .addOption(new Option('--neighbors <k>', 'neighbours per test document (every method)').default(5).argParser(integerArg('--neighbors')))
+    .addOption(new Option('--docs-per-task <n>', 'test documents per domain').default(2).argParser(integerArg('--docs-per-task')))
     .option('--model <dir>', 'use this causal LM checkpoint instead of training the tiny GPT')
     .option('--embedder <dir>', 'use this encoder checkpoint instead of training the tiny RoBERTa')
-    .addOption(new Option('--gpt-steps <n>', 'training steps of the tiny GPT (batch 8 x 256 tokens)').default(400).argParser(num))
-    .addOption(new Option('--roberta-steps <n>', 'training steps of the tiny RoBERTa (batch 16 x 128 tokens)').default(200).argParser(num))
-    .addOption(new Option('--train-seconds <s>', 'time limit of each training run').default(150).argParser(num))
-    .addOption(new Option('--learning-rate <lr>', 'test-time learning rate').default(3e-4).argParser(num))
+    .addOption(new Option('--gpt-steps <n>', 'step budget of the tiny GPT (batch 16 x 256 tokens; its cosine schedule ends there)').default(400).argParser(integerArg('--gpt-steps')))
+    .addOption(new Option('--roberta-steps <n>', 'step budget of the tiny RoBERTa (batch 32 x 128 tokens)').default(400).argParser(integerArg('--roberta-steps')))
+    .addOption(new Option('--gpt-seconds <s>', 'time cap of the tiny GPT\'s training').default(240).argParser(numberArg('--gpt-seconds')))
+    .addOption(new Option('--roberta-seconds <s>', 'time cap of the tiny RoBERTa\'s training').default(60).argParser(numberArg('--roberta-seconds')))
+    .addOption(new Option('--target-ratio <r>', 'train each model until its validation loss is at most this share of the unigram baseline\'s cross-entropy (or its time cap)').default(0.9).argParser(numberArg('--target-ratio')))
+    .addOption(new Option('--learning-rate <lr>', 'test-time learning rate').default(3e-4).argParser(numberArg('--learning-rate')))
     .addOption(precisionOption('auto'))
     .action(async (o: DemoOptions) => runDemo(o));
 }
 
+/** A stage's banner, and its wall time when it ends. */
+class Stages {
+  private readonly started = performance.now();
+  readonly times: [string, number][] = [];
+  private current: [string, number] | undefined;
+
+  begin(n: number, title: string): void {
+    this.end();
+    process.stdout.write(`\n== ${n}/8 ${title}\n`);
+    this.current = [title.split(':')[0]!.split(' (')[0]!, performance.now()];
+  }
+
+  end(): void {
+    if (!this.current) return;
+    const seconds = (performance.now() - this.current[1]) / 1000;
+    this.times.push([this.current[0], seconds]);
+    console.log(`   (${this.current[0]}: ${formatDuration(seconds)})`);
+    this.current = undefined;
+  }
+
+  get total(): number {
+    return (performance.now() - this.started) / 1000;
+  }
+}
+
 async function runDemo(o: DemoOptions): Promise<void> {
-  const started = Date.now();
+  const stages = new Stages();
   const precision = await applyPrecision(o.precision, 'demo');
   const art = resolve(o.artifacts);
-  mkdirSync(art, { recursive: true });
-  const corpus = join(art, `corpus-${o.size}mb`);
-  // Models, index and results belong to one corpus.
-  const run = join(art, `run-${o.size}mb`);
+  // Corpus, models, index and results belong to one corpus.
+  const name = `${o.size}mb-${o.maxDocumentBytes}b`;
+  const corpus = join(art, `corpus-${name}`);
+  const run = join(art, `run-${name}`);
   mkdirSync(run, { recursive: true });
-
-  say(`1/6 corpus (${o.size} MB) -> ${corpus}`);
-  if (!existsSync(join(corpus, 'manifest.json'))) {
-    const { buildCorpus } = await import('../data/corpus/build.js');
-    const { defaultCacheDir } = await import('../data/corpus/fetch.js');
-    // Documents of at most 4 KB keep test-time training per neighbour short.
-    buildCorpus({ out: corpus, sizeMB: o.size, cacheDir: defaultCacheDir(), maxDocumentBytes: 4000 });
-  } else console.log('reusing the corpus');
-
-  const { train } = await import('../train/trainer.js');
-  const { latestCheckpoint, readTrainerState } = await import('../train/checkpoints.js');
-  // Short runs: small batches and a short warm-up, so a few minutes give a few hundred steps.
-  const trained = async (name: string, preset: string, steps: number, batchSize: number, lr: number): Promise<string> => {
-    const out = join(run, 'models', name);
-    const done = latestCheckpoint(out);
-    if (done) {
-      console.log(`reusing ${done} (step ${readTrainerState(done).step}; train longer with tttnn train --out ${out})`);
-      return done;
-    }
-    const result = await train({
-      preset, data: [join(corpus, 'train', '00.jsonl')], val: join(corpus, 'val', '00.jsonl'), out, maxSteps: steps, batchSize, lr, warmup: 20,
-      timeLimit: o.trainSeconds, valBatches: 4, saveEvery: 50, seed: 0,
-    });
-    console.log(`${name}: ${result.steps} steps, final val loss ${result.finalValLoss?.toFixed(3)} (perplexity ${result.valPerplexity?.toFixed(1)}), ${result.tokensPerSecond.toFixed(0)} tokens/s`);
-    return result.checkpoint;
-  };
-  say('2/6 models');
-  const { manualSeed } = await import('../engine/index.js');
-  manualSeed(0);
-  const model = o.model ?? (await trained('tiny-gpt', 'tiny-gpt', o.gptSteps, 8, 2e-3));
-  const embedder = o.embedder ?? (await trained('tiny-roberta', 'tiny-roberta', o.robertaSteps, 16, 1e-3));
-
-  say('3/6 index');
-  const indexDir = join(run, 'index', o.embedder ? embedder.replace(/[^A-Za-z0-9]+/g, '_').slice(-60) : 'tiny-roberta');
-  const indexPath = join(indexDir, '00.jsonl.index');
   const trainData = join(corpus, 'train', '00.jsonl');
-  const { loadEncoder, loadCausalLM } = await import('../models/index.js');
-  const { loadTokenizer } = await import('../tokenizers/index.js');
-  if (!existsSync(indexPath)) {
-    const { buildIndex } = await import('../index/index.js');
-    const encoder = loadEncoder(embedder);
-    try {
-      let last = 0;
-      await buildIndex({
-        data: trainData, embedder: { model: encoder, tokenizer: loadTokenizer(embedder), maxLength: 128 }, embedderDir: embedder, out: indexDir, batchSize: 32,
-        progress: (line) => {
-          if (Date.now() - last > 5000) console.log((last = Date.now()) && line);
-        },
-      });
-    } finally {
-      encoder.dispose();
-    }
-  } else console.log(`reusing ${indexPath}`);
+  const valData = join(corpus, 'val', '00.jsonl');
+  const testData = join(corpus, 'test', '00.jsonl');
 
-  say('4/6 shard servers: 2 slices x 2 replicas on 127.0.0.1');
-  const { writeNewToken } = await import('../retrieval/auth.js');
-  const { readAddresses } = await import('../retrieval/addresses.js');
-  const tokenFile = join(run, 'token');
-  writeNewToken(tokenFile);
-  const addresses = join(run, 'addresses.txt');
-  const { rmSync } = await import('node:fs');
-  rmSync(addresses, { force: true });
-  const fleet: ChildProcess = spawn(process.execPath, [CLI, 'serve', '--data', trainData, '--index', indexPath, '--slices', '2', '--replicas', '2', '--addresses', addresses, '--token-file', tokenFile], { stdio: ['ignore', 'inherit', 'inherit'] });
-  const stopFleet = (): void => {
-    if (fleet.exitCode === null) fleet.kill('SIGTERM');
+  // Ctrl-C: stop the child or the fleet, exit 130. Long loops yield between
+  // steps, so this runs within a training step, a batch or a document.
+  const current: { child?: ChildProcess; fleet?: ChildProcess } = {};
+  const stopChildren = (): void => {
+    for (const c of [current.child, current.fleet]) if (c && c.exitCode === null && c.signalCode === null) c.kill('SIGTERM');
   };
-  const onSignal = (): void => {
-    stopFleet();
+  const onSignal = (signal: string): void => {
+    stopChildren();
+    process.stderr.write(`\n${signal}: demo stopped; run the same command again to resume (finished stages and documents are kept)\n`);
     process.exit(130);
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-  process.on('exit', stopFleet);
+  process.on('exit', stopChildren);
   try {
-    const deadline = Date.now() + 120_000;
-    while (!(existsSync(addresses) && readAddresses(addresses).length >= 4)) {
-      if (fleet.exitCode !== null || Date.now() > deadline) throw new Error('the shard servers did not start');
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    const s = await import('./demo-stages.js');
+    stages.begin(1, `corpus (${o.size} MB, documents of at most ${o.maxDocumentBytes} bytes) -> ${corpus}`);
+    console.log(`corpus ${await s.corpusStage(corpus, o.size, o.maxDocumentBytes, current)}`);
 
-    say(`5/6 evaluation: ${o.docsPerTask} test documents per domain, ${o.neighbors} neighbours`);
-    const { runEvaluation } = await import('../eval/runner.js');
-    const { FleetRetriever } = await import('../eval/retriever.js');
-    const { RetrievalClient } = await import('../retrieval/client.js');
-    const { readToken } = await import('../retrieval/auth.js');
-    const client = await RetrievalClient.connect({ addresses: readAddresses(addresses), token: readToken(tokenFile) });
-    const encoder = loadEncoder(embedder);
-    const retriever = new FleetRetriever(client, { model: encoder, tokenizer: loadTokenizer(embedder), maxLength: 128 });
-    const resultsDir = join(run, 'results', `${o.model ? 'custom' : 'tiny'}-k${o.neighbors}-d${o.docsPerTask}-lr${o.learningRate}${precision === 'bf16' ? '-bf16' : ''}`);
-    // The original's protocol (src/eval/settings.ts) except two values: every
-    // method gets the same --neighbors, and no distance threshold, since the
-    // tiny encoder's distances are not in the units of the original's
-    // thresholds (4.0 and 2.3 were chosen for RoBERTa-large on the Pile).
-    for (const method of ['ttt', 'context', 'interpolation', 'dynamic', 'random'] as const) {
-      const lm = loadCausalLM(model);
-      try {
-        const r = await runEvaluation({
-          method, model: lm, tokenizer: loadTokenizer(model), retriever, data: join(corpus, 'test', '00.jsonl'), tasks: 'pile_all', resultsDir,
-          numNeighbors: o.neighbors, learningRate: o.learningRate, valPortion: 1, docsPerTask: o.docsPerTask, distanceThreshold: Infinity,
-          progress: () => undefined,
+    const gates: QualityGates = {};
+    let model = o.model;
+    let embedder = o.embedder;
+    if (!model || !embedder) {
+      stages.begin(2, `tokenizer (byte-level BPE, ${o.vocabSize} tokens, trained on the corpus)`);
+      const tokenizers = join(run, 'tokenizer');
+      console.log(`tokenizer ${await s.tokenizerStage(trainData, tokenizers, o.vocabSize)} -> ${tokenizers}`);
+      const { unigramBaseline } = await import('../train/unigram.js');
+      const { loadTokenizer } = await import('../tokenizers/index.js');
+      const gptVal = { batches: 8, batchSize: 16, seqLen: 256 };
+      const unigramFile = join(tokenizers, `unigram-${gptVal.seqLen}x${gptVal.batches * gptVal.batchSize}.json`);
+      const unigram = existsSync(unigramFile)
+        ? (JSON.parse(readFileSync(unigramFile, 'utf8')) as UnigramBaseline)
+        : await unigramBaseline({ tokenizer: loadTokenizer(join(tokenizers, 'causal')), train: trainData, trainBytes: 3e6, val: valData, seqLen: gptVal.seqLen, valSequences: gptVal.batches * gptVal.batchSize });
+      writeFileSync(unigramFile, JSON.stringify(unigram));
+      console.log(`unigram baseline: ${unigram.crossEntropy.toFixed(3)} nats/token on ${unigram.valTokens} validation tokens (counts from ${unigram.trainTokens} training tokens)`);
+      const target = o.targetRatio * unigram.crossEntropy;
+
+      if (!model) {
+        stages.begin(3, `language model (tiny GPT, until validation loss <= ${target.toFixed(3)} = ${o.targetRatio} x unigram, at most ${o.gptSeconds} s)`);
+        const lm = await s.modelStage({
+          preset: 'tiny-gpt', tokenizerDir: join(tokenizers, 'causal'), trainData, valData, out: join(run, 'models', 'tiny-gpt'), maxSteps: o.gptSteps,
+          batchSize: gptVal.batchSize, seqLen: gptVal.seqLen, lr: 2e-3, target, seconds: o.gptSeconds, evalEvery: 25, valBatches: gptVal.batches,
         });
-        console.log(`${method}: ${r.evaluated} documents evaluated, ${r.skipped} reused`);
-      } finally {
-        lm.dispose();
+        if (lm.reused) console.log(`reusing ${lm.checkpoint}`);
+        gates.languageModel = { valLoss: lm.valLoss, unigram: unigram.crossEntropy, steps: lm.steps, seconds: lm.seconds, stopReason: lm.stopReason, target };
+        model = lm.checkpoint;
+      }
+      if (!embedder) {
+        stages.begin(4, `encoder (tiny RoBERTa, masked LM, at most ${o.robertaSeconds} s)`);
+        const enc = await s.modelStage({
+          preset: 'tiny-roberta', tokenizerDir: join(tokenizers, 'encoder'), trainData, valData, out: join(run, 'models', 'tiny-roberta'), maxSteps: o.robertaSteps,
+          batchSize: 32, seqLen: 128, lr: 1e-3, target, seconds: o.robertaSeconds, evalEvery: 25, valBatches: 4,
+        });
+        if (enc.reused) console.log(`reusing ${enc.checkpoint}`);
+        else console.log(`encoder: masked-LM validation loss ${enc.valLoss.toFixed(3)} nats/token (unigram ${unigram.crossEntropy.toFixed(3)})`);
+        embedder = enc.checkpoint;
       }
     }
-    encoder.dispose();
 
-    say('6/6 report');
-    const { writeReport } = await import('../report/report.js');
-    const reportDir = join(run, 'report', basename(resultsDir));
-    const report = await writeReport({ resultsDir, out: reportDir, weights: join(corpus, 'manifest.json'), warn: (line) => console.warn(`warning: ${line}`) });
-    console.log(report.markdown);
-    console.log(`\nresults: ${resultsDir}\nreport:  ${join(reportDir, 'report.html')}\ndemo finished in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+    stages.begin(5, 'index (mean-pooled embeddings, FAISS Flat)');
+    const { documentTasks } = s;
+    const trainTasks = await documentTasks(trainData);
+    const indexDir = join(run, 'index', o.embedder ? embedder.replace(/[^A-Za-z0-9]+/g, '_').slice(-60) : 'tiny-roberta');
+    const indexPath = await s.indexStage(trainData, embedder, indexDir, trainTasks.length);
+    console.log(`index ${indexPath}`);
+
+    stages.begin(6, 'shard servers (2 slices x 2 replicas on 127.0.0.1) and retrieval quality');
+    const { writeNewToken, readToken } = await import('../retrieval/auth.js');
+    const { readAddresses } = await import('../retrieval/addresses.js');
+    const tokenFile = join(run, 'token');
+    writeNewToken(tokenFile);
+    const addresses = join(run, 'addresses.txt');
+    rmSync(addresses, { force: true }); // only this run's servers register
+    const fleet = spawn(process.execPath, [s.CLI, 'serve', '--data', trainData, '--index', indexPath, '--slices', '2', '--replicas', '2', '--addresses', addresses, '--token-file', tokenFile], { stdio: ['ignore', 'inherit', 'inherit'] });
+    current.fleet = fleet;
+    try {
+      const deadline = Date.now() + 120_000;
+      while (!(existsSync(addresses) && readAddresses(addresses).length >= 4)) {
+        if (fleet.exitCode !== null || Date.now() > deadline) throw new Error('the shard servers did not start');
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      const { RetrievalClient } = await import('../retrieval/client.js');
+      const { FleetRetriever } = await import('../eval/retriever.js');
+      const { loadEncoder } = await import('../models/index.js');
+      const { loadTokenizer } = await import('../tokenizers/index.js');
+      const client = await RetrievalClient.connect({ addresses: readAddresses(addresses), token: readToken(tokenFile) });
+      const encoder = loadEncoder(embedder);
+      const retriever = new FleetRetriever(client, { model: encoder, tokenizer: loadTokenizer(embedder), maxLength: 128 });
+      gates.retrieval = await s.retrievalGateStage(retriever, testData, trainTasks, o.neighbors, o.docsPerTask);
+      const { checkGates, writeGates } = await import('../eval/quality-gates.js');
+      console.log('quality gates:');
+      for (const g of checkGates(gates)) console.log(`  ${g.passed ? 'pass' : 'FAIL'}  ${g.name}: ${g.measured} vs ${g.reference} (${g.rule})`);
+
+      stages.begin(7, `evaluation (${o.docsPerTask} test documents per domain, ${o.neighbors} neighbours, test-time learning rate ${o.learningRate})`);
+      const label = `${o.model ? 'custom' : 'tiny'}-k${o.neighbors}-d${o.docsPerTask}-lr${o.learningRate}${precision === 'bf16' ? '-bf16' : ''}`;
+      const resultsDir = join(run, 'results', label);
+      const validationDir = join(run, 'results', `${label}.validation`);
+      mkdirSync(resultsDir, { recursive: true });
+      writeGates(resultsDir, gates);
+      const common = { modelDir: model, retriever, neighbors: o.neighbors, learningRate: o.learningRate, docsPerTask: o.docsPerTask };
+      await s.evaluationStage({ ...common, data: testData, resultsDir, methods: ['ttt', 'random', 'context', 'interpolation', 'dynamic'] });
+      // Interpolation's non-oracle alpha: the best one on validation documents.
+      console.log('  interpolation on validation documents (to choose its alpha without the test documents):');
+      await s.evaluationStage({ ...common, data: valData, resultsDir: validationDir, methods: ['interpolation'] });
+      encoder.dispose();
+
+      stages.begin(8, 'report');
+      const { writeReport } = await import('../report/report.js');
+      const reportDir = join(run, 'report', basename(resultsDir));
+      const report = await writeReport({ resultsDir, out: reportDir, weights: join(corpus, 'manifest.json'), interpolationValidation: validationDir, warn: (line) => console.warn(`warning: ${line}`) });
+      console.log(report.markdown);
+      const failed = report.gates.filter((g) => !g.passed);
+      console.log(`\n${failed.length === 0 ? 'All quality gates passed.' : `QUALITY GATES FAILED: ${failed.map((g) => g.name).join('; ')} — read the numbers above with that in mind.`}`);
+      console.log(`Verdict: ${report.verdict}`);
+      console.log(`\nresults: ${resultsDir}\nreport:  ${join(reportDir, 'report.html')}`);
+    } finally {
+      current.fleet = undefined;
+      if (fleet.exitCode === null && fleet.signalCode === null) {
+        fleet.kill('SIGTERM');
+        await new Promise<void>((r) => fleet.once('exit', () => r()));
+      }
+    }
+    stages.end();
+    console.log(`\nstage times: ${stages.times.map(([n, t]) => `${n} ${formatDuration(t)}`).join(', ')}; demo finished in ${formatDuration(stages.total)}`);
   } finally {
-    stopFleet();
-    await new Promise<void>((r) => (fleet.exitCode !== null ? r() : fleet.once('exit', () => r())));
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    process.off('exit', stopChildren);
   }
 }

@@ -6,6 +6,7 @@ import { registerInfoCommand } from './info.js';
 import { registerScoreCommand } from './score.js';
 import { registerCorpusCommand } from './corpus.js';
 import { registerTrainCommand } from './train.js';
+import { registerTokenizerCommand } from './tokenizer.js';
 import { registerIndexCommand } from './index-command.js';
 import { registerServeCommands } from './serve.js';
 import { registerEvalCommand } from './eval.js';
@@ -27,6 +28,7 @@ export function buildProgram(): Command {
   registerInfoCommand(program);
   registerScoreCommand(program);
   registerCorpusCommand(program);
+  registerTokenizerCommand(program);
   registerTrainCommand(program);
   registerIndexCommand(program);
   registerServeCommands(program);

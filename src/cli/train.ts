@@ -37,18 +37,24 @@ export function registerTrainCommand(program: Command): void {
     .addOption(new Option('--seed <n>', 'random seed (dropout, masking, initialisation)').default(0).argParser(integerArg('--seed')))
     .addOption(new Option('--packing <mode>', 'truncate: one sequence per document (the original\'s MLM data); chunk: every token, in seq-len pieces (default for causal)').choices(['truncate', 'chunk']))
     .option('--time-limit <seconds>', 'checkpoint and stop after this long (resume later)', numberArg('--time-limit'))
+    .option('--target-val-loss <nats>', 'checkpoint and stop once a validation loss (every --eval-every steps) is at or below this', numberArg('--target-val-loss'))
     .addOption(precisionOption('fp32'))
     .action(async (options: Record<string, unknown>) => {
       await applyPrecision(options['precision'] as Precision, 'train');
       const { manualSeed } = await import('../engine/index.js');
       const { train } = await import('../train/trainer.js');
+      const { ProgressLine } = await import('./progress-line.js');
       manualSeed(options['seed'] as number); // initialisation of a fresh model
+      const line = new ProgressLine('train', { unit: 'steps', total: options['maxSteps'] as number });
       const result = await train({
         ...(options as object),
         data: options['data'] as string[],
         out: options['out'] as string,
         maxSteps: options['maxSteps'] as number,
+        progress: (text) => line.log(text),
+        onStep: (s) => line.update(s.step, `loss ${s.loss.toFixed(3)}${s.valLoss === null ? '' : `, val ${s.valLoss.toFixed(3)}`}, ${s.tokensPerSecond.toFixed(0)} tok/s`),
       });
+      line.finish(`${result.steps} steps (${result.stopReason}), val loss ${result.finalValLoss?.toFixed(4) ?? '-'}`);
       console.log(JSON.stringify(result));
     });
 }

@@ -48,6 +48,7 @@ export {
   setPrecision,
   currentPrecision,
   withPrecision,
+  withPrecisionAsync,
   type Precision,
   type EffectivePrecision,
   type ResolvedPrecision,

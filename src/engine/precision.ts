@@ -64,3 +64,14 @@ export function withPrecision<T>(precision: EffectivePrecision, fn: () => T): T 
     setPrecision(previous);
   }
 }
+
+/** withPrecision for work that awaits (the precision is process-wide: run nothing else meanwhile). */
+export async function withPrecisionAsync<T>(precision: EffectivePrecision, fn: () => Promise<T>): Promise<T> {
+  const previous = currentPrecision();
+  setPrecision(precision);
+  try {
+    return await fn();
+  } finally {
+    setPrecision(previous);
+  }
+}

@@ -29,6 +29,8 @@ export interface EvalOptions extends EvalOverrides {
   tasks: string[] | 'pile_all';
   resultsDir: string;
   progress?: (line: string) => void;
+  /** Called after each document (evaluated or reused) instead of a progress line: documents done, of how many, and that document's line. */
+  onDocument?: (done: number, total: number, line: string) => void;
   /** Asked between documents and between training texts; true stops the run (results so far are kept). */
   shouldStop?: () => boolean;
 }
@@ -86,6 +88,7 @@ export async function runEvaluation(o: EvalOptions): Promise<{ evaluated: number
   if (training) checkResumable(s, plan);
   if (optimizer && s.optimizerScope === 'run') optimizer.begin('run', plan.flatMap((p) => p.finished), o.resultsDir);
   model.training = false;
+  const total = plan.reduce((n, p) => n + p.docs.length, 0);
   try {
     for (const { task, docs, path, done, finished } of plan) {
       if (optimizer && s.optimizerScope === 'task') optimizer.begin(task, finished, path);
@@ -94,6 +97,7 @@ export async function runEvaluation(o: EvalOptions): Promise<{ evaluated: number
         position++;
         if (done.has(doc.id)) {
           skipped++;
+          o.onDocument?.(evaluated + skipped, total, `eval ${s.method} ${task} doc ${doc.id}: reused`);
           continue;
         }
         if (shouldStop()) throw new EvaluationInterrupted();
@@ -103,7 +107,9 @@ export async function runEvaluation(o: EvalOptions): Promise<{ evaluated: number
         if (optimizer) optimizer.finish(task, documentKey(task, doc.id), commit);
         else commit();
         evaluated++;
-        progress(`eval ${s.method} ${task} ${position}/${docs.length} doc ${doc.id}: ${describe(result)} (${((performance.now() - started) / 1000).toFixed(1)} s)`);
+        const line = `eval ${s.method} ${task} ${position}/${docs.length} doc ${doc.id}: ${describe(result)} (${((performance.now() - started) / 1000).toFixed(1)} s)`;
+        if (o.onDocument) o.onDocument(evaluated + skipped, total, line);
+        else progress(line);
       }
     }
   } finally {
@@ -138,9 +144,9 @@ function describe(result: DocumentResult): string {
   return `bits/byte ${bpb(ll[0])} -> ${bpb(after)} (${result.neighbor_ids.length} neighbours)`;
 }
 
-/** Neighbours identical to the document (its text, its scored text, or distance 0): the leakage audit. */
-function isDuplicate(n: RetrievedNeighbor, doc: EvalDocument, split: SplitDocument): boolean {
-  return n.distance === 0 || n.text === doc.text || n.text === split.scoredText;
+/** A neighbour identical to the document (one of its texts: whole, or the scored part; or at distance 0): the leakage audit. */
+export function isDuplicate(n: RetrievedNeighbor, ...documentTexts: string[]): boolean {
+  return n.distance === 0 || documentTexts.includes(n.text);
 }
 
 async function evaluateDocument(
@@ -175,11 +181,11 @@ async function evaluateDocument(
     }
     base.retrieval_seconds = retrieval.seconds;
     if (retrieval.partial) base.partial_retrieval = true;
-    const duplicates = retrieval.neighbors.filter((n) => isDuplicate(n, doc, split)).length;
+    const duplicates = retrieval.neighbors.filter((n) => isDuplicate(n, doc.text, split.scoredText)).length;
     base.duplicate_neighbors = duplicates;
     let neighbors = retrieval.neighbors;
     if (s.excludeDuplicates) {
-      neighbors = neighbors.filter((n) => !isDuplicate(n, doc, split));
+      neighbors = neighbors.filter((n) => !isDuplicate(n, doc.text, split.scoredText));
       base.excluded_duplicates = duplicates;
     }
     kept = neighbors.filter((n) => n.distance < s.distanceThreshold); // strict, as eval_tttlm.py:183
@@ -194,7 +200,7 @@ async function evaluateDocument(
       // Dynamic evaluation trains on num_neighbors copies of the query text (eval_tttlm.py:202-203), tokenized again (:229).
       const texts = s.method === 'dynamic' ? Array.from({ length: s.numNeighbors }, () => split.queryText) : kept.map((n) => n.text);
       const trainTexts = texts.map((t) => tokenizer.encode(t));
-      const curve = testTimeTrain(model, optimizer!.optimizer, snapshot, split.scored, eos, trainTexts, s, shouldStop);
+      const curve = await testTimeTrain(model, optimizer!.optimizer, snapshot, split.scored, eos, trainTexts, s, shouldStop);
       return { ...base, loglikelihoods: curve.loglikelihoods, train_losses: curve.trainLosses, train_seconds: curve.trainSeconds, eval_seconds: curve.evalSeconds };
     }
     case 'context': {

@@ -7,6 +7,7 @@
 // Dynamic evaluation and the random-documents control are the same loop
 // with other training texts.
 import { clipGradNorm, manualSeed, restoreParameters, tensor, tidy, type AdamW, type Tensor } from '../engine/index.js';
+import { yieldToEventLoop } from '../io/event-loop.js';
 import { causalLmLoss, type CausalLM } from '../models/index.js';
 import { rollingLoglikelihood } from './loglikelihood.js';
 
@@ -80,10 +81,11 @@ export function trainOnTokens(model: CausalLM, optimizer: AdamW, tokens: readonl
 /**
  * Scores `scored` before training and after training on each of `trainTexts`
  * (token lists), then restores the model from `snapshot` (when resetWeights).
- * `shouldStop` is asked between training texts; when it says yes the loop
+ * `shouldStop` is asked between training texts, after the event loop had
+ * its turn (so a Ctrl-C handler can answer); when it says yes the loop
  * throws (the weights are restored first).
  */
-export function testTimeTrain(
+export async function testTimeTrain(
   model: CausalLM,
   optimizer: AdamW,
   snapshot: readonly Tensor[],
@@ -92,13 +94,14 @@ export function testTimeTrain(
   trainTexts: readonly (readonly number[])[],
   s: TttSettings,
   shouldStop: () => boolean = () => false,
-): TttCurve {
+): Promise<TttCurve> {
   const curve: TttCurve = { loglikelihoods: [], trainLosses: [], trainSeconds: [], evalSeconds: [] };
   const score = (): number => rollingLoglikelihood(model, scored, prefixToken, s.scoreLength);
   try {
     manualSeed(s.seed); // dropout during the training steps
     curve.loglikelihoods.push(score());
     for (const tokens of trainTexts) {
+      await yieldToEventLoop();
       if (shouldStop()) throw new EvaluationInterrupted();
       const start = performance.now();
       curve.trainLosses.push(trainOnTokens(model, optimizer, tokens, s));

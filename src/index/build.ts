@@ -7,6 +7,7 @@
 // batch, so an interrupted build continues after its last complete batch,
 // with no vector twice and none missing. Compressed factories (IVF, PQ,
 // HNSW, SQ) are trained on a sample of the vectors first.
+import { yieldToEventLoop } from '../io/event-loop.js';
 import { closeSync, existsSync, fstatSync, ftruncateSync, mkdirSync, openSync, readSync, rmSync, writeFileSync, writeSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { parseDocumentLine } from '../data/jsonl.js';
@@ -30,6 +31,8 @@ export interface IndexBuildOptions {
   trainSample?: number;
   onBadLine?: 'skip' | 'fail';
   progress?: (line: string) => void;
+  /** Called after every embedded batch instead of a progress line (documents embedded, and of how many when --end is given). */
+  onBatch?: (embedded: number, total: number | undefined) => void;
 }
 
 export function indexFileName(data: string, begin?: number, end?: number): string {
@@ -80,7 +83,8 @@ export async function buildIndex(options: IndexBuildOptions): Promise<{ path: st
       labels = [];
       const rate = (embedded - done) / ((Date.now() - started) / 1000);
       const total = Number.isFinite(end) ? end - begin : undefined;
-      progress(`index: ${embedded}${total ? `/${total}` : ''} documents, ${rate.toFixed(1)} docs/s${total ? `, ETA ${Math.round((total - embedded) / rate)}s` : ''}`);
+      if (options.onBatch) options.onBatch(embedded, total);
+      else progress(`index: ${embedded}${total ? `/${total}` : ''} documents, ${rate.toFixed(1)} docs/s${total ? `, ETA ${Math.round((total - embedded) / rate)}s` : ''}`);
     };
     for await (const line of readLines(options.data)) {
       if (line.index < begin + done) continue;
@@ -95,7 +99,10 @@ export async function buildIndex(options: IndexBuildOptions): Promise<{ path: st
       }
       texts.push(text);
       labels.push(`${options.data}:${line.index + 1}`);
-      if (texts.length === batchSize) flush();
+      if (texts.length === batchSize) {
+        flush();
+        await yieldToEventLoop(); // a Ctrl-C handler runs between batches
+      }
     }
     flush();
   } finally {

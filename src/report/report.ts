@@ -13,10 +13,13 @@ import { chooseValidationAlpha } from './interpolation.js';
 import { renderPlots, reportPlots } from './plots.js';
 import { readPublished, type PublishedSource } from './published.js';
 import { bytesPerTask, summarize, type ReportSummary, type RunInput } from './summary.js';
+import { checkGates, readGates, type GateCheck } from '../eval/quality-gates.js';
+import { compareWithBaselines, verdictSentence, verdictTable, type BaselineComparison } from './verdict.js';
 import {
   comparisonTable,
   costTable,
   curveTable,
+  gatesTable,
   inputsTable,
   interpolationTable,
   leakageTable,
@@ -56,6 +59,11 @@ export interface ReportResult {
   markdown: string;
   html: string;
   files: string[];
+  /** The quality gates stored with the results (quality-gates.json), checked. */
+  gates: GateCheck[];
+  /** TTT-NN against each baseline, and that in one sentence. */
+  comparisons: BaselineComparison[];
+  verdict: string;
 }
 
 /** Task weights from a file: a corpus manifest ({"weights": {...}}) or a plain {task: weight} object. */
@@ -146,7 +154,13 @@ export async function writeReport(options: ReportOptions): Promise<ReportResult>
 
   const methods = methodsTable(summary);
   const comparisons = summary.methods.map((m) => comparisonTable(m, summary));
-  const overview = [inputsTable(summary), methods, leakageTable(summary), ...optional(publishedTable(summary))];
+  const storedGates = readGates(options.resultsDir);
+  const gates = storedGates ? checkGates(storedGates) : [];
+  const baselines = compareWithBaselines(runs[0]!.loaded, summary, { resamples: options.resamples, seed: options.seed });
+  const verdict = verdictSentence(baselines);
+  const verdictTables = baselines.length > 0 ? [{ ...verdictTable(baselines), note: `${verdictTable(baselines).note} ${verdict}` }] : [];
+  // The gates come first: no number below means anything if they fail.
+  const overview = [...(gates.length ? [gatesTable(gates)] : []), inputsTable(summary), methods, ...verdictTables, leakageTable(summary), ...optional(publishedTable(summary))];
   const perMethod = summary.methods.map((m, i) => ({
     heading: `Method ${m.label}`,
     tables: [
@@ -180,5 +194,5 @@ export async function writeReport(options: ReportOptions): Promise<ReportResult>
   write('report.html', html);
   const first = summary.methods.find((m) => m.method === 'ttt') ?? summary.methods[0];
   const markdown = [...overview, ...(first ? [curveTable(first, summary)] : [])].map(toMarkdown).join('\n\n');
-  return { summary, markdown, html, files };
+  return { summary, markdown, html, files, gates, comparisons: baselines, verdict };
 }

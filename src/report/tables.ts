@@ -3,6 +3,7 @@
 // original wrote) and HTML. The original's published results (--published)
 // appear as extra rows (or columns, where rows are neighbours) labelled
 // "published <directory>", wherever they have the task and metric.
+import type { GateCheck } from '../eval/quality-gates.js';
 import { quantile } from './aggregate.js';
 import { publishedBeforeAfter, type PublishedSource } from './published.js';
 import type { Estimate, MethodSummary, ReportSummary } from './summary.js';
@@ -259,4 +260,14 @@ export function toHtml(table: Table): string {
   const head = `<tr>${table.header.map((h) => `<th>${escapeHtml(h)}</th>`).join('')}</tr>`;
   const body = table.rows.map((r) => `<tr>${r.map((c) => `<td>${escapeHtml(c)}</td>`).join('')}</tr>`).join('\n');
   return `<h3>${escapeHtml(table.title)}</h3>\n${table.note ? `<p class="note">${escapeHtml(table.note)}</p>\n` : ''}<table>\n<thead>${head}</thead>\n<tbody>\n${body}\n</tbody>\n</table>`;
+}
+
+/** The quality gates (eval/quality-gates.ts): measured, reference, rule, passed. */
+export function gatesTable(checks: readonly GateCheck[]): Table {
+  return {
+    title: 'Quality gates',
+    note: 'What must hold before the numbers below mean anything: a language model that has learned, retrieval that finds the right domain, no test document among its own neighbours.',
+    header: ['gate', 'measured', 'reference', 'rule', 'passed'],
+    rows: checks.map((c) => [c.name, c.measured, c.reference, c.rule, c.passed ? 'yes' : 'NO']),
+  };
 }

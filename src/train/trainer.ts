@@ -10,6 +10,7 @@
 import { appendFileSync, existsSync, mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { readJsonFile } from '../io/checkpoint.js';
+import { yieldToEventLoop } from '../io/event-loop.js';
 import { AdamW, clipGradNorm, crossEntropy, currentPrecision, manualSeed, noGrad, tidy, type EffectivePrecision, type Tensor } from '../engine/index.js';
 import { causalLmLoss, createModel, loadModel, type AnyModel, type CausalLM, type EncoderModel, type RawConfig } from '../models/index.js';
 import { loadTokenizer, type BpeTokenizer } from '../tokenizers/index.js';
@@ -50,9 +51,28 @@ export interface TrainOptions {
   packing?: Packing;
   /** Stop after this many seconds (checkpointing first); the run can be resumed. */
   timeLimit?: number;
+  /**
+   * Stop (checkpointing first) once a validation loss is at or below this
+   * (nats per predicted token); validation runs every evalEvery steps.
+   */
+  targetValLoss?: number;
   /** Progress lines; default stderr. */
   progress?: (line: string) => void;
+  /** Called after every step instead of printing a progress line per step. */
+  onStep?: (step: StepReport) => void;
 }
+
+export interface StepReport {
+  step: number;
+  maxSteps: number;
+  loss: number;
+  /** The latest validation loss, if any. */
+  valLoss: number | null;
+  tokensPerSecond: number;
+}
+
+/** Why a run stopped: its step budget, its quality target, or its time limit. */
+export type StopReason = 'max-steps' | 'target' | 'time-limit';
 
 export interface TrainResult {
   steps: number;
@@ -64,6 +84,9 @@ export interface TrainResult {
   tokensPerSecond: number;
   /** fp32, or bf16 when the forward passes ran under bf16 mixed precision. */
   precision: EffectivePrecision;
+  stopReason: StopReason;
+  /** Wall seconds of this run (not counting a resumed run's earlier ones). */
+  seconds: number;
 }
 
 interface Resolved {
@@ -88,6 +111,10 @@ function resolve(options: TrainOptions): Resolved {
     if (statSync(file).size === 0) throw new Error(`${file}: empty data file`);
   }
   if (!(options.maxSteps > 0)) throw new Error('--max-steps must be a positive integer');
+  if (options.targetValLoss !== undefined) {
+    if (!options.val) throw new Error('--target-val-loss needs --val');
+    if (!((options.evalEvery ?? 0) > 0)) throw new Error('--target-val-loss needs --eval-every N (how often to check it)');
+  }
 
   const preset = options.preset === undefined ? undefined : getPreset(options.preset);
   const config = options.config === undefined ? undefined : readJsonFile<RawConfig>(options.config);
@@ -191,6 +218,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   let lastLoss = NaN;
   let lastVal: number | null = null;
   let checkpoint = resumeDir ?? '';
+  let stopReason: StopReason = 'max-steps';
   const save = (): void => {
     checkpoint = saveTrainerCheckpoint(options.out, model, r.tokenizer, optimizer, state, options.saveTotalLimit ?? 2);
   };
@@ -231,23 +259,34 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       const elapsed = (Date.now() - started) / 1000;
       const tokensPerSecond = tokensThisRun / elapsed;
       log({ type: 'train', step: state.step, loss, lr: optimizer.lr, gradNorm, tokensPerSecond, elapsed, precision: currentPrecision() });
-      const eta = ((options.maxSteps - state.step) * elapsed) / Math.max(1, state.step - (resumedState?.step ?? 0));
-      progress(`train: step ${state.step}/${options.maxSteps} loss ${loss.toFixed(4)} lr ${optimizer.lr.toExponential(2)} ${tokensPerSecond.toFixed(0)} tok/s ETA ${formatSeconds(eta)}`);
+      if (options.onStep) options.onStep({ step: state.step, maxSteps: options.maxSteps, loss, valLoss: lastVal, tokensPerSecond });
+      else {
+        const eta = ((options.maxSteps - state.step) * elapsed) / Math.max(1, state.step - (resumedState?.step ?? 0));
+        progress(`train: step ${state.step}/${options.maxSteps} loss ${loss.toFixed(4)} lr ${optimizer.lr.toExponential(2)} ${tokensPerSecond.toFixed(0)} tok/s ETA ${formatSeconds(eta)}`);
+      }
 
       const last = state.step === options.maxSteps;
       if (evalEvery > 0 && (state.step % evalEvery === 0 || last)) {
         lastVal = await validate();
         if (lastVal !== null) {
           log({ type: 'val', step: state.step, loss: lastVal, perplexity: Math.exp(lastVal) });
-          progress(`train: step ${state.step} val loss ${lastVal.toFixed(4)} perplexity ${Math.exp(lastVal).toFixed(2)}`);
+          if (!options.onStep) progress(`train: step ${state.step} val loss ${lastVal.toFixed(4)} perplexity ${Math.exp(lastVal).toFixed(2)}`);
         }
       }
+      const reachedTarget = options.targetValLoss !== undefined && lastVal !== null && lastVal <= options.targetValLoss && evalEvery > 0 && state.step % evalEvery === 0;
       const outOfTime = options.timeLimit !== undefined && elapsed >= options.timeLimit;
-      if (last || outOfTime || (saveEvery > 0 && state.step % saveEvery === 0)) save();
-      if (outOfTime) {
+      if (last || outOfTime || reachedTarget || (saveEvery > 0 && state.step % saveEvery === 0)) save();
+      if (reachedTarget) {
+        stopReason = 'target';
+        progress(`train: validation loss ${lastVal!.toFixed(4)} reached the target ${options.targetValLoss!.toFixed(4)} at step ${state.step}`);
+        break;
+      }
+      if (outOfTime && !last) {
+        stopReason = 'time-limit';
         progress(`train: time limit reached at step ${state.step}; resume by running the same command again`);
         break;
       }
+      await yieldToEventLoop(); // a Ctrl-C handler runs between steps
     }
     if (!checkpoint) save();
     if (lastVal === null && options.val) {
@@ -268,6 +307,8 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     resumedFrom: resumeDir,
     tokensPerSecond: tokensThisRun / seconds,
     precision: currentPrecision(),
+    stopReason,
+    seconds,
   };
 }
 

@@ -1,10 +1,12 @@
-// A reduced demo end to end (tiny corpus, a few training steps, one test
-// document per domain, 2 neighbours): every stage runs for real, the report
-// is written, the servers are gone afterwards; a rerun reuses every
-// artifact; Ctrl-C during the evaluation stops the servers too.
+// A reduced demo end to end (tiny corpus, a small tokenizer, a few training
+// steps, one test document per domain, 2 neighbours): every stage runs for
+// real, the quality gates and the verdict are printed before and after the
+// tables, the report is written, the servers are gone afterwards; a rerun
+// reuses every artifact; Ctrl-C during training or evaluation stops within
+// seconds with exit 130, stops the servers, and a rerun resumes.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -13,8 +15,10 @@ import { after, test } from 'node:test';
 const cli = resolve('bin/tttnn.js');
 const artifacts = mkdtempSync(join(tmpdir(), 'tttnn-demo-'));
 after(() => rmSync(artifacts, { recursive: true, force: true }));
-const FLAGS = ['demo', '--artifacts', artifacts, '--size', '2', '--gpt-steps', '6', '--roberta-steps', '6', '--train-seconds', '60', '--neighbors', '2', '--docs-per-task', '1'];
-const run = join(artifacts, 'run-2mb');
+const FLAGS = ['--size', '2', '--vocab-size', '512', '--gpt-steps', '6', '--roberta-steps', '6', '--gpt-seconds', '60', '--roberta-seconds', '60', '--neighbors', '2', '--docs-per-task', '1'];
+const demo = (dir: string, ...more: string[]): string[] => [cli, 'demo', '--artifacts', dir, ...FLAGS, ...more];
+const run = join(artifacts, 'run-2mb-2000b');
+const STAGES = ['1/8 corpus', '2/8 tokenizer', '3/8 language model', '4/8 encoder', '5/8 index', '6/8 shard servers', '7/8 evaluation', '8/8 report'];
 
 /** Whether anything still listens on host:port. */
 function listening(address: string): Promise<boolean> {
@@ -38,43 +42,85 @@ async function serversDown(): Promise<void> {
   assert.fail(`shard servers still listening: ${addresses.join(' ')}`);
 }
 
-test('the reduced demo runs every stage, writes the report and stops its servers', { timeout: 900_000 }, async () => {
-  const first = spawnSync(process.execPath, [cli, ...FLAGS], { encoding: 'utf8', timeout: 800_000 });
+test('the reduced demo runs every stage, prints its quality gates and verdict, writes the report and stops its servers', { timeout: 900_000 }, async () => {
+  const first = spawnSync(process.execPath, demo(artifacts), { encoding: 'utf8', timeout: 800_000 });
   assert.equal(first.status, 0, first.stderr.slice(-3000));
-  for (const stage of ['1/6 corpus', '2/6 models', '3/6 index', '4/6 shard servers', '5/6 evaluation', '6/6 report']) assert.ok(first.stdout.includes(stage), stage);
+  for (const stage of STAGES) assert.ok(first.stdout.includes(stage), stage);
+  // Quality gates, printed before any TTT number: the model against unigram, retrieval against chance, leakage.
+  const gates = first.stdout.indexOf('quality gates:');
+  assert.ok(gates > 0 && gates < first.stdout.indexOf('7/8 evaluation'), 'the gates come before the evaluation');
+  assert.match(first.stdout, /unigram baseline: \d+\.\d{3} nats\/token/);
+  for (const gate of [/(pass|FAIL) {2}language model: validation loss \(nats\/token\): \d+\.\d{3} after 6 steps/, /(pass|FAIL) {2}retrieval: neighbours from the query's domain \(precision@2\): \d\.\d{3} \(18 held-out documents\) vs random 0\.\d{3}/, /(pass|FAIL) {2}leakage: neighbours identical to the test document: \d+ of 36/]) {
+    assert.match(first.stdout, gate);
+  }
+  // The report repeats them above its tables, and says whether TTT-NN won.
+  assert.ok(first.stdout.indexOf('### Quality gates') < first.stdout.indexOf('### Does TTT-NN win?'));
+  assert.match(first.stdout, /\| TTT on random documents \(control\) \| 18 \| [-+]\d+\.\d% \| [-+]\d+\.\d% \| [-+]\d+\.\d% \[[-+]\d+\.\d%, [-+]\d+\.\d%\] \| (TTT-NN better|TTT-NN worse|no clear difference) \|/);
+  assert.match(first.stdout, /interpolation, alpha [\d.]+ chosen on validation documents/);
+  assert.match(first.stdout, /\nVerdict: /);
+  assert.match(first.stdout, /stage times: corpus [\d.ms]+, tokenizer [\d.ms]+, language model .*; demo finished in/);
   // The pile_all table has every method with bootstrap intervals.
   for (const method of ['ttt', 'context', 'interpolation', 'dynamic', 'random']) assert.match(first.stdout, new RegExp(`\\| ${method} \\| \\d+ \\| \\d+\\.\\d{4} \\[\\d+\\.\\d{3}, \\d+\\.\\d{3}\\] \\|`));
   const html = /report: +(\S+report\.html)/.exec(first.stdout)?.[1];
   assert.ok(html && existsSync(html), 'the report path is printed and exists');
   assert.match(readFileSync(html, 'utf8'), /<svg/);
   const results = join(run, 'results');
-  const [runDir] = readdirSync(results);
-  assert.deepEqual(readdirSync(join(results, runDir!)).sort(), ['context', 'dynamic', 'interpolation', 'random', 'ttt']);
+  const [runDir, validationDir] = readdirSync(results).sort();
+  assert.equal(validationDir, `${runDir}.validation`);
+  assert.deepEqual(readdirSync(join(results, runDir!)).sort(), ['context', 'dynamic', 'interpolation', 'quality-gates.json', 'random', 'ttt']);
+  assert.deepEqual(readdirSync(join(results, validationDir)), ['interpolation']);
   // One test document of every domain was evaluated by TTT-NN.
-  const domains = Object.keys((JSON.parse(readFileSync(join(artifacts, 'corpus-2mb', 'manifest.json'), 'utf8')) as { weights: Record<string, number> }).weights);
+  const domains = Object.keys((JSON.parse(readFileSync(join(artifacts, 'corpus-2mb-2000b', 'manifest.json'), 'utf8')) as { weights: Record<string, number> }).weights);
   assert.equal(readdirSync(join(results, runDir!, 'ttt')).filter((f) => f.endsWith('.jsonl')).length, domains.length);
   await serversDown();
 
   // A rerun reuses the corpus, models, index and results.
-  const second = spawnSync(process.execPath, [cli, ...FLAGS], { encoding: 'utf8', timeout: 300_000 });
+  const second = spawnSync(process.execPath, demo(artifacts), { encoding: 'utf8', timeout: 300_000 });
   assert.equal(second.status, 0, second.stderr.slice(-3000));
-  for (const reused of ['reusing the corpus', 'reusing', '0 documents evaluated']) assert.ok(second.stdout.includes(reused), reused);
+  for (const reused of ['corpus reused', 'tokenizer reused', 'reusing']) assert.ok(second.stdout.includes(reused), reused);
+  assert.match(second.stderr, /ttt: 0 documents evaluated, 18 reused/);
+  assert.doesNotMatch(second.stderr, /tiny-gpt: \d+ steps/, 'no training on a rerun');
   await serversDown();
 });
 
-test('Ctrl-C during the demo stops the shard servers', { timeout: 300_000 }, async () => {
-  // Artifacts exist from the test above, so the demo reaches its servers at once; a new learning rate makes new result files to evaluate.
-  const child = spawn(process.execPath, [cli, ...FLAGS, '--learning-rate', '1e-4'], { stdio: ['ignore', 'pipe', 'pipe'] });
+/** Starts the demo, waits for `stage` on its stdout, sends SIGINT, and returns its exit code and the seconds it took to exit. */
+async function interrupt(dir: string, stage: string, ...more: string[]): Promise<{ code: number | null; seconds: number; out: string }> {
+  const child = spawn(process.execPath, demo(dir, ...more), { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
+  child.stderr.on('data', (chunk: Buffer) => void (out += chunk.toString()));
   await new Promise<void>((started, failed) => {
     child.stdout.on('data', (chunk: Buffer) => {
       out += chunk.toString();
-      if (out.includes('5/6 evaluation')) started();
+      if (out.includes(stage)) started();
     });
-    child.once('exit', () => failed(new Error(`the demo exited before its evaluation: ${out.slice(-2000)}`)));
+    child.once('exit', () => failed(new Error(`the demo exited before ${stage}: ${out.slice(-2000)}`)));
   });
+  await new Promise((r) => setTimeout(r, 1500)); // into the stage's work
+  const sent = performance.now();
   child.kill('SIGINT');
   const code = await new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
-  assert.equal(code, 130);
+  return { code, seconds: (performance.now() - sent) / 1000, out };
+}
+
+test('Ctrl-C while the language model trains stops within seconds with exit 130; a rerun resumes from its checkpoint', { timeout: 600_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tttnn-demo-int-'));
+  try {
+    cpSync(join(artifacts, 'corpus-2mb-2000b'), join(dir, 'corpus-2mb-2000b'), { recursive: true });
+    // Many steps, and a checkpoint every 25: the interrupt lands mid-training.
+    const stopped = await interrupt(dir, '3/8 language model', '--gpt-steps', '100000', '--gpt-seconds', '600');
+    assert.equal(stopped.code, 130, stopped.out.slice(-2000));
+    assert.ok(stopped.seconds < 10, `exited ${stopped.seconds.toFixed(1)} s after SIGINT`);
+    assert.match(stopped.out, /SIGINT: demo stopped; run the same command again to resume/);
+    assert.ok(!existsSync(join(dir, 'run-2mb-2000b', 'models', 'tiny-gpt', 'done.json')), 'an interrupted model is not marked finished');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('Ctrl-C during the evaluation stops within seconds, stops the shard servers, and keeps finished documents', { timeout: 300_000 }, async () => {
+  // Artifacts exist from the first test, so the demo reaches its evaluation at once; a new learning rate makes new result files to evaluate.
+  const stopped = await interrupt(artifacts, '7/8 evaluation', '--learning-rate', '1e-4', '--docs-per-task', '3');
+  assert.equal(stopped.code, 130, stopped.out.slice(-2000));
+  assert.ok(stopped.seconds < 10, `exited ${stopped.seconds.toFixed(1)} s after SIGINT`);
   await serversDown();
 });

@@ -93,11 +93,33 @@ test('causal training lowers the validation loss and writes a Hugging Face check
   const trainLosses = log.filter((e) => e.type === 'train').map((e) => e.loss);
   assert.ok(trainLosses.at(-1)! < trainLosses[0]! - 2, `train loss ${trainLosses[0]} -> ${trainLosses.at(-1)}`);
   assert.equal(result.steps, 40);
+  assert.equal(result.stopReason, 'max-steps');
   const files = readdirSync(result.checkpoint).sort();
   for (const f of ['config.json', 'model.safetensors', 'optimizer.safetensors', 'tokenizer.json', 'trainer_state.json']) assert.ok(files.includes(f), f);
   const model = loadModel(result.checkpoint);
   assert.equal(model.modelType, 'gpt2');
   model.dispose();
+});
+
+test('a validation-loss target stops training at the first validation that reaches it, with a checkpoint there', async () => {
+  const dir = tmp();
+  const config = join(dir, 'config.json');
+  writeFileSync(config, JSON.stringify({ ...TINY_GPT, embd_pdrop: 0, attn_pdrop: 0, resid_pdrop: 0 }));
+  const options = { config, tokenizer: gpt2TokenizerDir(), data: [corpus(dir, 40)], val: corpus(dir, 8, 1000), maxSteps: 40, batchSize: 4, seqLen: 64, lr: 3e-3, warmup: 5, evalEvery: 10, valBatches: 2, progress: () => undefined };
+  // A first run records the validation losses at steps 10, 20, 30 and 40.
+  await train({ ...options, out: join(dir, 'full') });
+  const val = readFileSync(join(dir, 'full', 'log.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { type: string; loss: number; step: number }).filter((e) => e.type === 'val');
+  assert.ok(val[2]!.loss < val[1]!.loss, 'the loss falls between steps 20 and 30');
+  // A target between the losses at steps 20 and 30 stops the same run at step 30.
+  const target = (val[1]!.loss + val[2]!.loss) / 2;
+  const steps: number[] = [];
+  const stopped = await train({ ...options, out: join(dir, 'target'), targetValLoss: target, onStep: (s) => steps.push(s.step) });
+  assert.equal(stopped.stopReason, 'target');
+  assert.equal(stopped.steps, 30);
+  assert.ok(stopped.finalValLoss! <= target);
+  assert.deepEqual(steps, Array.from({ length: 30 }, (_, i) => i + 1));
+  assert.match(stopped.checkpoint, /checkpoint-30$/);
+  await assert.rejects(train({ ...options, out: join(dir, 'bad'), evalEvery: 0, targetValLoss: 1 }), /--target-val-loss needs --eval-every/);
 });
 
 test('MLM training of a tiny encoder runs and checkpoints', async () => {
