@@ -3,10 +3,11 @@
 # when already done, so `npm test` and `npm run demo` can call it every time.
 #
 #   1. Debian packages: libtorch (the tensor engine), OpenBLAS (without it
-#      libtorch's matmul is ~30x slower), FAISS (indexes), and PyTorch/FAISS
-#      for Python, which tests and benchmarks use as independent references;
-#      DejaVu fonts for the report's PNG plots. With --test also Chromium,
-#      in which the tests open the HTML report (headless).
+#      libtorch's matmul is ~30x slower), FAISS (indexes), DejaVu fonts for
+#      the report's PNG plots. With --test or --bench also PyTorch, FAISS and
+#      NumPy for Python, which tests and benchmarks use as independent
+#      references (never tttnn itself, so `npm run demo` skips them); with
+#      --test also Chromium, in which the tests open the HTML report (headless).
 #   2. npm ci, when package-lock.json changed since the last install.
 #   3. The native addon (native/), when its sources changed.
 #   4. The TypeScript build (dist/).
@@ -18,12 +19,19 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 for_tests=0
-if [ "${1:-}" = "--test" ]; then for_tests=1; fi
+for_bench=0
+case "${1:-}" in
+  --test) for_tests=1; for_bench=1 ;;
+  --bench) for_bench=1 ;;
+  "") ;;
+  *) printf 'setup: unknown option %s (use --test, --bench or nothing)\n' "$1" >&2; exit 2 ;;
+esac
 
 say() { printf 'setup: %s\n' "$*" >&2; }
 
 # ---- 1. Debian packages ----------------------------------------------------
-packages=(libopenblas-dev libfaiss-dev zstd python3-torch python3-faiss python3-numpy fonts-dejavu-core)
+packages=(libopenblas-dev libfaiss-dev zstd fonts-dejavu-core)
+if [ "$for_bench" = 1 ]; then packages+=(python3-torch python3-faiss python3-numpy); fi
 if [ -z "${TORCH_DIR:-}" ]; then packages+=(libtorch-dev); fi
 if [ "$for_tests" = 1 ]; then packages+=(chromium); fi
 
@@ -86,4 +94,4 @@ fi
 
 # ---- 4. TypeScript -------------------------------------------------------------
 npx tsc -p tsconfig.json
-say "ready"
+say "ready ($SECONDS s)"

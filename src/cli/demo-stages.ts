@@ -118,7 +118,8 @@ export async function modelStage(o: ModelStageOptions): Promise<TrainedModel & {
     config: configPath, tokenizer: o.tokenizerDir, objective: o.preset === 'tiny-gpt' ? 'causal' : 'mlm',
     data: [o.trainData], val: o.valData, out: o.out, maxSteps: o.maxSteps, batchSize: o.batchSize, seqLen: o.seqLen, lr: o.lr, warmup: 20,
     schedule: 'cosine', weightDecay: 0.01, timeLimit: o.seconds, targetValLoss: o.target, evalEvery: o.evalEvery, valBatches: o.valBatches, saveEvery: o.evalEvery, seed: 0,
-    progress: (text) => line.log(`  ${text}`),
+    // The finish line below says why training stopped; the trainer's own stop messages would repeat it.
+    progress: (text) => void (/^train: (time limit|validation loss)/.test(text) || line.log(`  ${text}`)),
     onStep: (s) => line.update(s.step, `loss ${s.loss.toFixed(3)}${s.valLoss === null ? '' : `, val ${s.valLoss.toFixed(3)} (target ${o.target.toFixed(3)})`}, ${s.tokensPerSecond.toFixed(0)} tok/s`),
   });
   line.finish(`${result.steps} steps, validation loss ${result.finalValLoss?.toFixed(3)} (${result.stopReason === 'target' ? 'target reached' : result.stopReason === 'time-limit' ? `time cap of ${o.seconds} s` : 'step budget'})`);

@@ -94,11 +94,19 @@ export function registerEvalCommand(program: Command): void {
           retriever = new FleetRetriever(client, { model: embedder, tokenizer: loadTokenizer(o['embedder'] as string) });
         }
         const tasks = o['tasks'] === 'pile_all' ? 'pile_all' : (o['tasks'] as string).split(',').map((t) => t.trim());
+        const { ProgressLine } = await import('./progress-line.js');
+        const line = new ProgressLine(`eval ${method}`, { unit: 'documents' });
         const result = await runEvaluation({
           ...overrides, method, model, tokenizer: loadTokenizer((o['tokenizer'] as string | undefined) ?? (o['model'] as string)), retriever,
           data: o['data'] as string, tasks, resultsDir: o['resultsDir'] as string, rank: o['rank'] as number | undefined, worldSize: o['worldSize'] as number | undefined,
           docsPerTask: o['docsPerTask'] as number | undefined, shouldStop: () => stop,
+          progress: (text) => line.log(text),
+          onDocument: (done, total, text) => {
+            line.total = total;
+            line.update(done, text.replace(/^eval \S+ /, ''));
+          },
         });
+        line.finish(`${result.evaluated} documents evaluated, ${result.skipped} reused`);
         console.log(JSON.stringify(result));
       } catch (error) {
         if (!(error instanceof EvaluationInterrupted)) throw error;

@@ -28,12 +28,20 @@ export function registerIndexCommand(program: Command): void {
       const { loadEncoder } = await import('../models/index.js');
       const { loadTokenizer } = await import('../tokenizers/index.js');
       const { buildIndex } = await import('../index/index.js');
+      const { ProgressLine } = await import('./progress-line.js');
       const model = loadEncoder(o.embedder);
+      const line = new ProgressLine('index', { unit: 'documents' });
       try {
         const result = await buildIndex({
           data: o.data, embedderDir: o.embedder, out: o.out, factory: o.factory, begin: o.begin, end: o.end, batchSize: o.batchSize,
           trainSample: o.trainSample, onBadLine: o.onBadLine, embedder: { model, tokenizer: loadTokenizer(o.embedder), maxLength: o.maxLength },
+          progress: (text) => line.log(text),
+          onBatch: (embedded, total) => {
+            line.total = total;
+            line.update(embedded);
+          },
         });
+        line.finish(`${result.vectors} vectors in ${result.path}`);
         console.log(JSON.stringify(result));
       } finally {
         model.dispose();
