@@ -7,7 +7,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { seededRandom } from '../src/data/corpus/dm-mathematics.js';
+import { seededRandom } from '../src/data/seeded-random.js';
 import { FaissIndex } from '../src/index/index.js';
 import { writeNewToken } from '../src/retrieval/auth.js';
 import { RetrievalClient } from '../src/retrieval/client.js';

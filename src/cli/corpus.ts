@@ -47,7 +47,7 @@ export function registerCorpusCommand(program: Command): void {
     .action(async () => {
       const { SOURCES } = await import('../data/corpus/sources.js');
       const byDomain = new Map<string, string[]>();
-      for (const s of SOURCES) byDomain.set(s.domain, [...(byDomain.get(s.domain) ?? []), s.id]);
+      for (const s of SOURCES) (byDomain.get(s.domain) ?? byDomain.set(s.domain, []).get(s.domain)!).push(s.id);
       for (const [domain, ids] of [...byDomain].sort()) console.log(`${domain.padEnd(20)} ${ids.join(', ')}`);
     });
 

@@ -79,7 +79,7 @@ export interface TrainedModel {
   steps: number;
   seconds: number;
   stopReason: StopReason;
-  target: number;
+  target?: number;
 }
 
 export interface ModelStageOptions {
@@ -92,8 +92,8 @@ export interface ModelStageOptions {
   batchSize: number;
   seqLen: number;
   lr: number;
-  /** Stop at this validation loss (nats/token)... */
-  target: number;
+  /** Stop at this validation loss (nats/token), if given... */
+  target?: number;
   /** ...or after this many seconds. */
   seconds: number;
   evalEvery: number;
@@ -101,9 +101,9 @@ export interface ModelStageOptions {
 }
 
 /**
- * Stage 3 and 4: trains a tiny model to a validation-loss target with a
- * time cap; done.json marks a finished run (an interrupted one resumes
- * from its newest checkpoint).
+ * Stages 3 and 4: trains a tiny model until a validation-loss target (when
+ * given), its time cap or its step budget; done.json marks a finished run
+ * (an interrupted one resumes from its newest checkpoint).
  */
 export async function modelStage(o: ModelStageOptions): Promise<TrainedModel & { reused: boolean }> {
   const marker = join(o.out, 'done.json');
@@ -120,7 +120,7 @@ export async function modelStage(o: ModelStageOptions): Promise<TrainedModel & {
     schedule: 'cosine', weightDecay: 0.01, timeLimit: o.seconds, targetValLoss: o.target, evalEvery: o.evalEvery, valBatches: o.valBatches, saveEvery: o.evalEvery, seed: 0,
     // The finish line below says why training stopped; the trainer's own stop messages would repeat it.
     progress: (text) => void (/^train: (time limit|validation loss)/.test(text) || line.log(`  ${text}`)),
-    onStep: (s) => line.update(s.step, `loss ${s.loss.toFixed(3)}${s.valLoss === null ? '' : `, val ${s.valLoss.toFixed(3)} (target ${o.target.toFixed(3)})`}, ${s.tokensPerSecond.toFixed(0)} tok/s`),
+    onStep: (s) => line.update(s.step, `loss ${s.loss.toFixed(3)}${s.valLoss === null ? '' : `, val ${s.valLoss.toFixed(3)}${o.target === undefined ? '' : ` (target ${o.target.toFixed(3)})`}`}, ${s.tokensPerSecond.toFixed(0)} tok/s`),
   });
   line.finish(`${result.steps} steps, validation loss ${result.finalValLoss?.toFixed(3)} (${result.stopReason === 'target' ? 'target reached' : result.stopReason === 'time-limit' ? `time cap of ${o.seconds} s` : 'step budget'})`);
   const trained: TrainedModel = { checkpoint: result.checkpoint, valLoss: result.finalValLoss ?? NaN, steps: result.steps, seconds: result.seconds, stopReason: result.stopReason, target: o.target };
@@ -155,7 +155,7 @@ export async function documentTasks(data: string): Promise<string[]> {
   return tasks;
 }
 
-/** Stage 7 (first half): retrieval quality and leakage, on the test documents the evaluation scores. */
+/** Stage 6 (after the servers start): retrieval quality and leakage, on the test documents the evaluation scores. */
 export async function retrievalGateStage(
   retriever: Retriever,
   testData: string,

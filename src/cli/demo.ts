@@ -1,9 +1,9 @@
 // `tttnn demo` (npm run demo): the whole TTT-NN pipeline on this machine, in
 // about a quarter of an hour on 2 cores from a fresh clone.
 //   1. corpus: 18 domains from npm and Debian packages
-//   2. tokenizer: a byte-level BPE of a few thousand tokens trained on it
+//   2. tokenizer: a small byte-level BPE (1024 tokens by default) trained on it
 //   3. language model: the tiny GPT, trained to a validation-loss target (time-capped)
-//   4. encoder: the tiny RoBERTa (masked LM), the same way
+//   4. encoder: the tiny RoBERTa (masked LM), for a time cap (its gate is retrieval quality)
 //   5. index: the training split's embeddings in a FAISS Flat index
 //   6. shard servers: 2 slices x 2 replicas on 127.0.0.1; retrieval quality gates
 //   7. evaluation: TTT-NN, TTT on random documents (the control), in-context,
@@ -57,7 +57,7 @@ export function registerDemoCommand(program: Command): void {
     .addOption(new Option('--roberta-steps <n>', 'step budget of the tiny RoBERTa (batch 32 x 128 tokens; its cosine schedule ends there)').default(100).argParser(integerArg('--roberta-steps')))
     .addOption(new Option('--gpt-seconds <s>', 'time cap of the tiny GPT\'s training').default(200).argParser(numberArg('--gpt-seconds')))
     .addOption(new Option('--roberta-seconds <s>', 'time cap of the tiny RoBERTa\'s training').default(50).argParser(numberArg('--roberta-seconds')))
-    .addOption(new Option('--target-ratio <r>', 'train each model until its validation loss is at most this share of the unigram baseline\'s cross-entropy (or its time cap)').default(0.9).argParser(numberArg('--target-ratio')))
+    .addOption(new Option('--target-ratio <r>', 'train the tiny GPT until its validation loss is at most this share of the unigram baseline\'s cross-entropy (or its time cap)').default(0.9).argParser(numberArg('--target-ratio')))
     .addOption(new Option('--learning-rate <lr>', 'test-time learning rate').default(3e-4).argParser(numberArg('--learning-rate')))
     .addOption(precisionOption('auto'))
     .action(async (o: DemoOptions) => runDemo(o));
@@ -152,10 +152,10 @@ async function runDemo(o: DemoOptions): Promise<void> {
         stages.begin(4, `encoder (tiny RoBERTa, masked LM, at most ${o.robertaSeconds} s)`);
         const enc = await s.modelStage({
           preset: 'tiny-roberta', tokenizerDir: join(tokenizers, 'encoder'), trainData, valData, out: join(run, 'models', 'tiny-roberta'), maxSteps: o.robertaSteps,
-          batchSize: 32, seqLen: 128, lr: 1e-3, target, seconds: o.robertaSeconds, evalEvery: 25, valBatches: 4,
+          batchSize: 32, seqLen: 128, lr: 1e-3, seconds: o.robertaSeconds, evalEvery: 25, valBatches: 4,
         });
         if (enc.reused) console.log(`reusing ${enc.checkpoint}`);
-        else console.log(`encoder: masked-LM validation loss ${enc.valLoss.toFixed(3)} nats/token (unigram ${unigram.crossEntropy.toFixed(3)})`);
+        else console.log(`encoder: masked-LM validation loss ${enc.valLoss.toFixed(3)} nats per masked token (its quality gate is retrieval, stage 6)`);
         embedder = enc.checkpoint;
       }
     }

@@ -75,7 +75,7 @@ export function registerEvalCommand(program: Command): void {
       let stop = false;
       const onSignal = (): void => {
         stop = true;
-        console.error('tttnn eval: stopping after the current training step (Ctrl-C again to kill)');
+        console.error('tttnn eval: stopping after the current neighbour (Ctrl-C again to kill)');
         process.once('SIGINT', () => process.exit(130));
       };
       process.once('SIGINT', onSignal);

@@ -5,7 +5,7 @@
 import { currentPrecision, snapshotParameters, disposeAll, type Tensor } from '../engine/index.js';
 import type { CausalLM } from '../models/index.js';
 import type { BpeTokenizer } from '../tokenizers/index.js';
-import { seededRandom } from '../data/corpus/dm-mathematics.js';
+import { seededRandom } from '../data/seeded-random.js';
 import { contextLoglikelihood, singleWindowContextLoglikelihood } from './context.js';
 import { selectDocuments, type EvalDocument } from './documents.js';
 import { ALPHAS, interpolationLoglikelihoods, neighborUnigram } from './interpolation.js';

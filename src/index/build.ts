@@ -12,7 +12,7 @@ import { closeSync, existsSync, fstatSync, ftruncateSync, mkdirSync, openSync, r
 import { basename, join } from 'node:path';
 import { parseDocumentLine } from '../data/jsonl.js';
 import { readLines } from '../data/lines.js';
-import { seededRandom } from '../data/corpus/dm-mathematics.js';
+import { seededRandom } from '../data/seeded-random.js';
 import { embedTexts, type Embedder } from './embed.js';
 import { FaissIndex } from './faiss-index.js';
 

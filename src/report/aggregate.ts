@@ -4,7 +4,7 @@
 // mean of the tasks, and bootstrap intervals that resample documents.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { seededRandom } from '../data/corpus/dm-mathematics.js';
+import { seededRandom } from '../data/seeded-random.js';
 import { perplexityMetrics, type PerplexityMetrics } from '../eval/metrics.js';
 import type { DocumentResult } from '../eval/results.js';
 

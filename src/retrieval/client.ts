@@ -160,7 +160,7 @@ export class RetrievalClient {
         throw new Error(`${address} serves ${h.dimension}-dimensional vectors, others ${client.dimension}-dimensional`);
       }
       client.dimension = h.dimension;
-      client.shards.set(h.shard, [...(client.shards.get(h.shard) ?? []), { address, health: h }]);
+      (client.shards.get(h.shard) ?? client.shards.set(h.shard, []).get(h.shard)!).push({ address, health: h });
     });
     client.findUncovered();
     if (client.shards.size === 0) throw new Error(`no shard server answered (tried ${options.addresses.length} addresses: ${options.addresses.slice(0, 3).join(', ')}${options.addresses.length > 3 ? ', …' : ''})`);
@@ -174,7 +174,7 @@ export class RetrievalClient {
     for (const replicas of this.shards.values()) {
       const h = replicas[0]!.health;
       const file = fileOf(h.shard);
-      byFile.set(file, [...(byFile.get(file) ?? []), h]);
+      (byFile.get(file) ?? byFile.set(file, []).get(file)!).push(h);
     }
     for (const [file, list] of byFile) {
       list.sort((a, b) => a.begin - b.begin);

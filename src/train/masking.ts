@@ -2,7 +2,7 @@
 // them: 15% of the non-special, non-padding tokens are selected; of those 80%
 // become <mask>, 10% a random token, 10% stay; labels are the original ids at
 // selected positions and -100 elsewhere. Deterministic for a given seed.
-import { seededRandom } from '../data/corpus/dm-mathematics.js';
+import { seededRandom } from '../data/seeded-random.js';
 
 export interface MaskingOptions {
   maskTokenId: number;

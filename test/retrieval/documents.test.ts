@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { seededRandom } from '../../src/data/corpus/dm-mathematics.js';
+import { seededRandom } from '../../src/data/seeded-random.js';
 import { DocumentStore } from '../../src/data/document-store.js';
 import { FaissIndex } from '../../src/index/index.js';
 import { writeNewToken } from '../../src/retrieval/auth.js';

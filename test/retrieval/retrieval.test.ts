@@ -12,7 +12,7 @@ import { readAddresses } from '../../src/retrieval/addresses.js';
 import { writeNewToken } from '../../src/retrieval/auth.js';
 import { RetrievalClient, health } from '../../src/retrieval/client.js';
 import { encodeVectors } from '../../src/retrieval/protocol.js';
-import { seededRandom } from '../../src/data/corpus/dm-mathematics.js';
+import { seededRandom } from '../../src/data/seeded-random.js';
 import { rawRequest } from '../helpers/http.js';
 
 const CLI = new URL('../../../bin/tttnn.js', import.meta.url).pathname;

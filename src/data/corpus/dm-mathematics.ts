@@ -2,18 +2,7 @@
 // the style of DeepMind's Mathematics dataset (the Pile's "DM Mathematics"):
 // each document is one module's questions, "question\nanswer" per pair.
 // Deterministic for a given seed.
-
-/** mulberry32: a small, well-distributed 32-bit PRNG. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from '../seeded-random.js';
 
 type Random = () => number;
 const int = (r: Random, lo: number, hi: number): number => lo + Math.floor(r() * (hi - lo + 1));
