@@ -136,7 +136,7 @@ async function compareFactories(data: Float32Array, queries: Float32Array, d: nu
     const found = (await index.search(queries, K)).ids;
     const { nearest, overlap } = recalls(truth, found, queries.length / d);
     rows.push([factory, build, bytes, flatBytes / bytes, await latency(index, queries, 1), await latency(index, queries, queries.length / d), nearest, overlap]);
-    index.free();
+    index.dispose();
   }
   return rows;
 }
@@ -155,7 +155,7 @@ flat.write(join(dir, 'flat.index'));
 const flatBytes = statSync(join(dir, 'flat.index')).size / N;
 const truth = (await flat.search(queries, K)).ids;
 const rows: (string | number)[][] = [['Flat', flatBuild, flatBytes, 1, await latency(flat, queries, 1), await latency(flat, queries, QUERIES), 1, 1]];
-flat.free();
+flat.dispose();
 const flatPython = runPython<{ one: number; batch: number }>(
   `
 import json, sys, time, numpy as np, faiss
@@ -185,7 +185,7 @@ if (existsSync(demoIndex)) {
   const index = FaissIndex.read(demoIndex);
   const { d, ntotal } = index.info;
   const all = index.reconstruct(0, ntotal);
-  index.free();
+  index.dispose();
   // The last 64 documents are the queries; the rest is indexed.
   const n = ntotal - QUERIES;
   const base = all.subarray(0, n * d);
@@ -193,7 +193,7 @@ if (existsSync(demoIndex)) {
   const exact = FaissIndex.create(d, 'Flat');
   exact.add(base);
   const demoTruth = (await exact.search(demoQueries, K)).ids;
-  exact.free();
+  exact.dispose();
   const demoFactories = (process.env['BENCH_DEMO_FACTORIES'] ?? `IVF64,PQ${d / 4}x4np;PCAR${d / 4},IVF64,PQ${d / 8}x4np;IVF64,PQ${d / 8}np;HNSW32`).split(';');
   const demoRows = await compareFactories(base, demoQueries, d, demoFactories, demoTruth, 4 * d);
   console.log(`\ndemo corpus embeddings (${demoIndex}): ${n} x ${d}, ${QUERIES} held-out documents as queries`);

@@ -28,7 +28,7 @@ writeFileSync(data, Array.from({ length: N }, (_, i) => `{"text": "document ${i}
 const index = FaissIndex.create(D, 'Flat');
 index.add(vectors);
 index.write(join(dir, '00.jsonl.index'));
-index.free();
+index.dispose();
 const tokenFile = join(dir, 'token');
 const token = writeNewToken(tokenFile);
 

@@ -58,7 +58,7 @@ export function registerIndexCommand(program: Command): void {
       const idx = FaissIndex.read(file);
       const info = { file, ...idx.info, bytes: statSync(file).size, bytesPerVector: 0 };
       info.bytesPerVector = info.ntotal > 0 ? info.bytes / info.ntotal : 0;
-      idx.free();
+      idx.dispose();
       if (o.json) console.log(JSON.stringify(info));
       else for (const [k, v] of Object.entries(info)) console.log(`${k.padEnd(15)} ${String(v)}`);
     });

@@ -66,7 +66,7 @@ export function registerServeCommands(program: Command): void {
       process.on('SIGTERM', stop);
       process.on('SIGINT', stop);
       await server.closed;
-      index.free();
+      index.dispose();
       store.close();
       process.disconnect?.();
     });

@@ -3,7 +3,7 @@
 // next-token distribution: p = alpha * p_knn + (1 - alpha) * p_lm at every
 // position. Every alpha in 0, 0.01, ..., 0.19 is recorded; reports pick the
 // best one (an oracle choice, as in the original).
-import { logSoftmax, noGrad, tensor, tidy } from '../engine/index.js';
+import { inference, logSoftmax, tensor } from '../engine/index.js';
 import type { CausalLM } from '../models/index.js';
 import { rollingWindows } from './rolling-windows.js';
 
@@ -31,13 +31,11 @@ export function interpolationLoglikelihoods(model: CausalLM, tokens: readonly nu
   for (const window of rollingWindows(tokens, prefixToken, maxLength)) {
     const input = [...window.context, ...window.continuation].slice(0, -1);
     const n = window.continuation.length;
-    const lmLogProbs = tidy(() =>
-      noGrad(() => {
-        const ids = tensor(input, { dtype: 'int64', shape: [1, input.length], device });
-        const logProbs = logSoftmax(model.logits(ids).narrow(1, input.length - n, n), -1);
-        return logProbs.gather(2, tensor(window.continuation, { dtype: 'int64', shape: [1, n, 1], device })).toNumbers();
-      }),
-    );
+    const lmLogProbs = inference(() => {
+      const ids = tensor(input, { dtype: 'int64', shape: [1, input.length], device });
+      const logProbs = logSoftmax(model.logits(ids).narrow(1, input.length - n, n), -1);
+      return logProbs.gather(2, tensor(window.continuation, { dtype: 'int64', shape: [1, n, 1], device })).toNumbers();
+    });
     window.continuation.forEach((token, j) => {
       const pLm = Math.exp(lmLogProbs[j] as number);
       const pKnn = knn.get(token) ?? 0;

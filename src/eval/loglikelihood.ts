@@ -1,6 +1,6 @@
 // Log-likelihood of a token sequence under a causal LM, scored in rolling
 // windows (see rolling-windows.ts). Evaluation mode, no gradients.
-import { logSoftmax, noGrad, tensor, tidy } from '../engine/index.js';
+import { inference, logSoftmax, tensor } from '../engine/index.js';
 import type { CausalLM } from '../models/index.js';
 import { rollingWindows, type ScoringWindow } from './rolling-windows.js';
 
@@ -8,15 +8,13 @@ import { rollingWindows, type ScoringWindow } from './rolling-windows.js';
 export function windowLoglikelihood(model: CausalLM, window: ScoringWindow): number {
   const device = model.parameters.device;
   const input = [...window.context, ...window.continuation].slice(0, -1);
-  return tidy(() =>
-    noGrad(() => {
-      const ids = tensor(input, { dtype: 'int64', shape: [1, input.length], device });
-      const n = window.continuation.length;
-      const logProbs = logSoftmax(model.logits(ids).narrow(1, input.length - n, n), -1); // [1, n, V]
-      const targets = tensor(window.continuation, { dtype: 'int64', shape: [1, n, 1], device });
-      return logProbs.gather(2, targets).sum().item();
-    }),
-  );
+  return inference(() => {
+    const ids = tensor(input, { dtype: 'int64', shape: [1, input.length], device });
+    const n = window.continuation.length;
+    const logProbs = logSoftmax(model.logits(ids).narrow(1, input.length - n, n), -1); // [1, n, V]
+    const targets = tensor(window.continuation, { dtype: 'int64', shape: [1, n, 1], device });
+    return logProbs.gather(2, targets).sum().item();
+  });
 }
 
 /**

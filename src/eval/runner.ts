@@ -89,6 +89,7 @@ export async function runEvaluation(o: EvalOptions): Promise<{ evaluated: number
   if (optimizer && s.optimizerScope === 'run') optimizer.begin('run', plan.flatMap((p) => p.finished), o.resultsDir);
   model.training = false;
   const total = plan.reduce((n, p) => n + p.docs.length, 0);
+  const state: EvaluationState = { model, tokenizer, retriever: o.retriever, eos, snapshot, optimizer, shouldStop };
   try {
     for (const { task, docs, path, done, finished } of plan) {
       if (optimizer && s.optimizerScope === 'task') optimizer.begin(task, finished, path);
@@ -102,7 +103,7 @@ export async function runEvaluation(o: EvalOptions): Promise<{ evaluated: number
         }
         if (shouldStop()) throw new EvaluationInterrupted();
         const started = performance.now();
-        const result = await evaluateDocument(s, o, doc, eos, snapshot, optimizer, shouldStop);
+        const result = await evaluateDocument(s, doc, state);
         const commit = (): void => appendResult(path, result);
         if (optimizer) optimizer.finish(task, documentKey(task, doc.id), commit);
         else commit();
@@ -149,16 +150,21 @@ export function isDuplicate(n: RetrievedNeighbor, ...documentTexts: string[]): b
   return n.distance === 0 || documentTexts.includes(n.text);
 }
 
-async function evaluateDocument(
-  s: EvalSettings,
-  o: EvalOptions,
-  doc: EvalDocument,
-  eos: number,
-  snapshot: readonly Tensor[],
-  optimizer: ScopedOptimizer | undefined,
-  shouldStop: () => boolean,
-): Promise<DocumentResult> {
-  const { model, tokenizer } = o;
+/** What one evaluation process holds while it scores documents one after another. */
+interface EvaluationState {
+  model: CausalLM;
+  tokenizer: BpeTokenizer;
+  retriever: Retriever | undefined;
+  /** The end-of-text id that prefixes the first scoring window. */
+  eos: number;
+  /** The weights every document starts from (training methods). */
+  snapshot: readonly Tensor[];
+  optimizer: ScopedOptimizer | undefined;
+  shouldStop: () => boolean;
+}
+
+async function evaluateDocument(s: EvalSettings, doc: EvalDocument, state: EvaluationState): Promise<DocumentResult> {
+  const { model, tokenizer, retriever, eos, snapshot, optimizer, shouldStop } = state;
   const split = splitDocument(tokenizer, doc.text, s.splitText);
   const base: DocumentResult = {
     task: doc.task, doc_id: doc.id, method: s.method, bytes: countBytes(split.scoredText), words: countWords(split.scoredText), tokens: split.scored.length,
@@ -172,8 +178,8 @@ async function evaluateDocument(
     let retrieval: Retrieval;
     try {
       retrieval = s.method === 'random'
-        ? await o.retriever!.randomDocuments(split.queryText, s.numNeighbors, seededRandom(s.seed * 1_000_003 + doc.id))
-        : await o.retriever!.retrieve(split.queryText, s.numNeighbors);
+        ? await retriever!.randomDocuments(split.queryText, s.numNeighbors, seededRandom(s.seed * 1_000_003 + doc.id))
+        : await retriever!.retrieve(split.queryText, s.numNeighbors);
     } catch (error) {
       // The original logged the failure and scored with no neighbours (eval_tttlm.py:206-212);
       // its report then dropped the one-point curve. Here the document gets no curve.

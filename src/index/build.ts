@@ -47,7 +47,7 @@ export async function buildIndex(options: IndexBuildOptions): Promise<{ path: st
   if (!existsSync(options.data)) throw new Error(`${options.data}: no such data file`);
   if (begin < 0 || end <= begin) throw new Error(`empty line range [${begin}, ${end})`);
   const d = options.embedder.model.hiddenSize;
-  FaissIndex.create(d, factory).free(); // a bad factory string fails now, not after the embedding
+  FaissIndex.create(d, factory).dispose(); // a bad factory string fails now, not after the embedding
   mkdirSync(options.out, { recursive: true });
   const path = join(options.out, indexFileName(options.data, options.begin, options.end));
   const partial = `${path}.vectors.partial`;
@@ -122,7 +122,7 @@ export async function buildIndex(options: IndexBuildOptions): Promise<{ path: st
     forEachChunk(partial, d, embedded, (vectors) => index.add(vectors));
     index.write(path);
   } finally {
-    index.free();
+    index.dispose();
   }
   writeFileSync(join(options.out, 'embedding_model.txt'), `${options.embedderDir}\n`);
   rmSync(partial, { force: true });

@@ -2,7 +2,7 @@
 // hidden states, mean-pooled over non-padding tokens, texts truncated to the
 // encoder's context. An empty text is embedded as ' '; a NaN embedding is
 // replaced by zeros, with a warning naming the document.
-import { noGrad, tensor, tidy } from '../engine/index.js';
+import { inference, tensor } from '../engine/index.js';
 import { meanPooledEmbedding, type EncoderModel } from '../models/index.js';
 import type { BpeTokenizer } from '../tokenizers/index.js';
 
@@ -22,13 +22,11 @@ export function embedTexts(embedder: Embedder, texts: readonly string[], labels?
     { addSpecialTokens: true, maxLength },
   );
   const width = batch.ids[0]?.length ?? 0;
-  const out = tidy(() =>
-    noGrad(() => {
-      const ids = tensor(batch.ids.flat(), { dtype: 'int64', shape: [texts.length, width] });
-      const mask = tensor(batch.attentionMask.flat(), { dtype: 'int64', shape: [texts.length, width] });
-      return meanPooledEmbedding(model, ids, mask).toTypedArray() as Float32Array;
-    }),
-  );
+  const out = inference(() => {
+    const ids = tensor(batch.ids.flat(), { dtype: 'int64', shape: [texts.length, width] });
+    const mask = tensor(batch.attentionMask.flat(), { dtype: 'int64', shape: [texts.length, width] });
+    return meanPooledEmbedding(model, ids, mask).toTypedArray() as Float32Array;
+  });
   const d = model.hiddenSize;
   for (let i = 0; i < texts.length; i++) {
     const row = out.subarray(i * d, (i + 1) * d);

@@ -16,7 +16,7 @@ export interface SearchResult {
 }
 
 export class FaissIndex {
-  private freed = false;
+  private disposed = false;
 
   private constructor(
     private readonly id: number,
@@ -43,7 +43,7 @@ export class FaissIndex {
   }
 
   private get handle(): number {
-    if (this.freed) throw new Error(`${this.origin}: index was freed`);
+    if (this.disposed) throw new Error(`${this.origin}: index was disposed`);
     return this.id;
   }
 
@@ -87,9 +87,9 @@ export class FaissIndex {
     renameSync(temporary, path);
   }
 
-  free(): void {
-    if (!this.freed) native.indexFree(this.id);
-    this.freed = true;
+  dispose(): void {
+    if (!this.disposed) native.indexFree(this.id);
+    this.disposed = true;
   }
 
   toString(): string {

@@ -26,10 +26,10 @@ export function splitIndex(path: string, slices: number): string[] {
         slice.write(out);
         return out;
       } finally {
-        slice.free();
+        slice.dispose();
       }
     });
   } finally {
-    index.free();
+    index.dispose();
   }
 }

@@ -2,7 +2,7 @@
 // (No key/value cache: every step re-reads the whole window, which is
 // simple and fast enough for the small models and short continuations this
 // tool generates; the window slides when the context is full.)
-import { noGrad, softmax, tensor, tidy, rand } from '../engine/index.js';
+import { inference, rand, softmax, tensor } from '../engine/index.js';
 import type { CausalLM } from './language-model.js';
 
 export interface GenerateOptions {
@@ -23,23 +23,21 @@ export function generate(model: CausalLM, prompt: readonly number[], options: Ge
   const out = [...prompt];
   try {
     for (let step = 0; step < options.maxNewTokens; step++) {
-      const next = tidy(() =>
-        noGrad(() => {
-          const window = out.slice(-model.contextLength);
-          const ids = tensor(window, { dtype: 'int64', shape: [1, window.length] });
-          const logits = model.logits(ids).select(1, window.length - 1).select(0, 0); // [V]
-          if (!options.temperature) return logits.argmax().item();
-          let scaled = logits.div(options.temperature);
-          if (options.topK !== undefined && options.topK < scaled.numel) {
-            const kth = scaled.topk(options.topK).values.select(0, options.topK - 1).item();
-            scaled = scaled.maskedFill(scaled.lt(kth), -Infinity);
-          }
-          // Inverse-CDF sampling from the softmax with one uniform draw.
-          const cdf = softmax(scaled, 0).cumsum(0);
-          const u = rand([1]).mul(cdf.select(0, cdf.numel - 1)).item();
-          return Math.min(cdf.lt(u).sum().item(), cdf.numel - 1);
-        }),
-      );
+      const next = inference(() => {
+        const window = out.slice(-model.contextLength);
+        const ids = tensor(window, { dtype: 'int64', shape: [1, window.length] });
+        const logits = model.logits(ids).select(1, window.length - 1).select(0, 0); // [V]
+        if (!options.temperature) return logits.argmax().item();
+        let scaled = logits.div(options.temperature);
+        if (options.topK !== undefined && options.topK < scaled.numel) {
+          const kth = scaled.topk(options.topK).values.select(0, options.topK - 1).item();
+          scaled = scaled.maskedFill(scaled.lt(kth), -Infinity);
+        }
+        // Inverse-CDF sampling from the softmax with one uniform draw.
+        const cdf = softmax(scaled, 0).cumsum(0);
+        const u = rand([1]).mul(cdf.select(0, cdf.numel - 1)).item();
+        return Math.min(cdf.lt(u).sum().item(), cdf.numel - 1);
+      });
       out.push(next);
       if (next === options.eosTokenId) break;
     }

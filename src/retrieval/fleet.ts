@@ -33,7 +33,7 @@ export function planShards(indexPath: string, slices: number): ShardPlan[] {
   if (slices === 1) return [{ index: indexPath, begin: 0 }];
   const index = FaissIndex.read(indexPath);
   const total = index.size;
-  index.free();
+  index.dispose();
   const stem = indexPath.endsWith('.index') ? indexPath.slice(0, -'.index'.length) : indexPath;
   const plans = sliceRanges(total, slices).map(([begin, end]) => ({ index: `${stem}-${begin}-${end}.index`, begin }));
   if (plans.some((p) => !existsSync(p.index))) splitIndex(indexPath, slices);

@@ -11,8 +11,8 @@ import { appendFileSync, existsSync, mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { readJsonFile } from '../io/checkpoint.js';
 import { yieldToEventLoop } from '../io/event-loop.js';
-import { AdamW, clipGradNorm, crossEntropy, currentPrecision, manualSeed, noGrad, tidy, type EffectivePrecision, type Tensor } from '../engine/index.js';
-import { causalLmLoss, createModel, loadModel, type AnyModel, type CausalLM, type EncoderModel, type RawConfig } from '../models/index.js';
+import { AdamW, clipGradNorm, currentPrecision, inference, manualSeed, tidy, type EffectivePrecision, type Tensor } from '../engine/index.js';
+import { causalLmLoss, createModel, loadModel, maskedLmLoss, type AnyModel, type CausalLM, type EncoderModel, type RawConfig } from '../models/index.js';
 import { loadTokenizer, type BpeTokenizer } from '../tokenizers/index.js';
 import { START, documentSequences, makeBatch, nextSequence, sequenceStream, type Batch, type DataPosition, type Packing } from './batches.js';
 import { latestCheckpoint, loadOptimizerState, readTrainerState, saveTrainerCheckpoint, type TrainerState } from './checkpoints.js';
@@ -155,8 +155,7 @@ function resolve(options: TrainOptions): Resolved {
 /** Loss of one batch (mean over predicted positions). */
 function batchLoss(model: AnyModel, batch: Batch, objective: Objective): Tensor {
   if (objective === 'causal') return causalLmLoss(model as CausalLM, batch.ids, batch.labels);
-  const logits = (model as EncoderModel).mlmLogits(batch.ids, batch.attentionMask);
-  return crossEntropy(logits.reshape([-1, logits.size(-1)]), batch.labels.reshape([-1]), { ignoreIndex: -100 });
+  return maskedLmLoss(model as EncoderModel, batch.ids, batch.labels, batch.attentionMask);
 }
 
 export async function train(options: TrainOptions): Promise<TrainResult> {
@@ -201,13 +200,11 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     for (let b = 0; b < (options.valBatches ?? 20); b++) {
       const sequences: number[][] = [];
       for (let i = 0; i < r.batchSize; i++) sequences.push((await nextSequence(valStream)).ids);
-      tidy(() =>
-        noGrad(() => {
-          const batch = makeBatch(sequences, r.objective, r.tokenizer, 1_000_000 + b);
-          lossSum += batchLoss(model, batch, r.objective).item() * batch.predicted;
-          count += batch.predicted;
-        }),
-      );
+      inference(() => {
+        const batch = makeBatch(sequences, r.objective, r.tokenizer, 1_000_000 + b);
+        lossSum += batchLoss(model, batch, r.objective).item() * batch.predicted;
+        count += batch.predicted;
+      });
     }
     await valStream.return(undefined);
     return count === 0 ? null : lossSum / count;

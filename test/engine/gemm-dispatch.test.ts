@@ -145,7 +145,7 @@ test("FAISS's batched exact search goes through the dispatch too and finds the s
     }
     assert.deepEqual(ids[1], ids[0]);
   } finally {
-    index.free();
+    index.dispose();
   }
 });
 

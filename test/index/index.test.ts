@@ -57,8 +57,8 @@ print(json.dumps({'ids': I.flatten().tolist(), 'ntotal': index.ntotal}))
   const withVectors = await ours.search(Float32Array.from(theirs.queries.slice(0, 64)), 3, { reconstruct: true });
   const first = Number(withVectors.ids[0]);
   assert.deepEqual(Array.from(withVectors.vectors!.subarray(0, 64)), Array.from(vectors.subarray(first * 64, first * 64 + 64)));
-  index.free();
-  ours.free();
+  index.dispose();
+  ours.dispose();
 });
 
 test('compressed factories: IVF-PQ is over 8x smaller than Flat and keeps recall on clustered data', async () => {
@@ -89,10 +89,10 @@ test('compressed factories: IVF-PQ is over 8x smaller than Flat and keeps recall
   assert.ok(statSync(join(dir, 'flat.index')).size / statSync(join(dir, 'ivf.index')).size > 8);
   const mapped = FaissIndex.read(join(dir, 'ivf.index'), { mmap: true });
   assert.equal(mapped.size, n);
-  mapped.free();
+  mapped.dispose();
   assert.throws(() => FaissIndex.create(d, 'NotAFactory9'), /invalid index factory string "NotAFactory9": FAISS: could not parse/);
-  flat.free();
-  ivf.free();
+  flat.dispose();
+  ivf.dispose();
 });
 
 function tinyEmbedder(): Embedder {
@@ -131,18 +131,18 @@ test('index build: one vector per line (the mean-pooled embedding), slices, embe
   // Other batches pad to other lengths, so the sums may round differently in the last bit.
   const sliced = sliceIndex.reconstruct(0, 10);
   stored.subarray(160, 320).forEach((v, i) => assert.ok(Math.abs(v - sliced[i]!) < 1e-5, `slice vector element ${i}: ${sliced[i]} vs ${v}`));
-  sliceIndex.free();
+  sliceIndex.dispose();
 
   const parts = splitIndex(result.path, 4);
   assert.deepEqual(parts.map((p) => p.slice(out.length + 1)), ['00.jsonl-0-12.index', '00.jsonl-12-24.index', '00.jsonl-24-36.index', '00.jsonl-36-45.index']);
   const rejoined = parts.flatMap((p) => {
     const part = FaissIndex.read(p);
     const v = Array.from(part.reconstruct(0, part.size));
-    part.free();
+    part.dispose();
     return v;
   });
   assert.deepEqual(rejoined, Array.from(stored));
-  index.free();
+  index.dispose();
   embedder.model.dispose();
 });
 
@@ -171,8 +171,8 @@ test('an interrupted build resumes after its last complete batch: no vector twic
   const b = FaissIndex.read(resumed.path);
   assert.deepEqual(Array.from(b.reconstruct(0, 40)), Array.from(a.reconstruct(0, 40)));
   assert.ok(!existsSync(join(dir, 'b', '00.jsonl.index.vectors.partial')));
-  a.free();
-  b.free();
+  a.dispose();
+  b.dispose();
   embedder.model.dispose();
 });
 
@@ -187,7 +187,7 @@ test('bad input: corrupt index, dimension mismatch, fewer data lines than vector
   assert.throws(() => checkIndexMatchesData(index, 'x.index', store), /x\.index has 20 vectors from line 0 but .*00\.jsonl has only 12 lines/);
   assert.throws(() => checkIndexMatchesEmbedder(index, 'x.index', 1024, '/models/roberta-large'), /x\.index holds 16-dimensional vectors but the embedder \/models\/roberta-large makes 1024-dimensional ones/);
   store.close();
-  index.free();
+  index.dispose();
   const embedder = tinyEmbedder();
   writeFileSync(join(dir, 'bad.jsonl'), '{"text": "ok"}\nnot json\n');
   await assert.rejects(buildIndex({ data: join(dir, 'bad.jsonl'), embedder, embedderDir: 'x', out: dir, progress: () => undefined }), /bad\.jsonl:2: malformed JSON/);

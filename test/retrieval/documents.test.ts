@@ -54,8 +54,8 @@ before(async () => {
 
 after(async () => {
   await Promise.all([fleetMain?.stop(), fleetOther?.stop()]);
-  main.flat.free();
-  other.flat.free();
+  main.flat.dispose();
+  other.flat.dispose();
 });
 
 
@@ -220,7 +220,7 @@ test('an IVF index (no direct map) and an SQ8 index: documents return the vector
       else assert.ok(last!.vector.every((v, m) => Math.abs(v - main.vectors[(N - 1) * D + m]!) < 0.05), factory);
     } finally {
       await server.close();
-      index.free();
+      index.dispose();
     }
   }
   store.close();

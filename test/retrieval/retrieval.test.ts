@@ -33,7 +33,7 @@ const fleets: ChildProcess[] = [];
 
 after(() => {
   for (const f of fleets) if (f.exitCode === null) f.kill('SIGTERM');
-  flat.free();
+  flat.dispose();
 });
 
 /** Starts `tttnn serve` (on the Flat index unless told otherwise) and waits until every server has appended its address. */
@@ -180,7 +180,7 @@ test('--search-param reaches every server: IVF with nprobe = nlist answers exact
   ivf.train(vectors);
   ivf.add(vectors);
   ivf.write(ivfPath);
-  ivf.free();
+  ivf.dispose();
   const q = queries(50, 77);
   const exact = await flat.search(q, 10);
   const serveWith = async (name: string, params: string[]): Promise<BigInt64Array> => {
