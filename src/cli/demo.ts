@@ -92,10 +92,10 @@ async function runDemo(o: DemoOptions): Promise<void> {
   const stages = new Stages();
   const precision = await applyPrecision(o.precision, 'demo');
   const art = resolve(o.artifacts);
-  // Corpus, models, index and results belong to one corpus.
+  // Tokenizer, models, index and results belong to one corpus and one vocabulary.
   const name = `${o.size}mb-${o.maxDocumentBytes}b`;
   const corpus = join(art, `corpus-${name}`);
-  const run = join(art, `run-${name}`);
+  const run = join(art, `run-${name}-v${o.vocabSize}`);
   mkdirSync(run, { recursive: true });
   const trainData = join(corpus, 'train', '00.jsonl');
   const valData = join(corpus, 'val', '00.jsonl');

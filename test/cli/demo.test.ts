@@ -17,7 +17,7 @@ const artifacts = mkdtempSync(join(tmpdir(), 'tttnn-demo-'));
 after(() => rmSync(artifacts, { recursive: true, force: true }));
 const FLAGS = ['--size', '2', '--vocab-size', '512', '--gpt-steps', '6', '--roberta-steps', '6', '--gpt-seconds', '60', '--roberta-seconds', '60', '--neighbors', '2', '--docs-per-task', '1'];
 const demo = (dir: string, ...more: string[]): string[] => [cli, 'demo', '--artifacts', dir, ...FLAGS, ...more];
-const run = join(artifacts, 'run-2mb-2000b');
+const run = join(artifacts, 'run-2mb-2000b-v512');
 const STAGES = ['1/8 corpus', '2/8 tokenizer', '3/8 language model', '4/8 encoder', '5/8 index', '6/8 shard servers', '7/8 evaluation', '8/8 report'];
 
 /** Whether anything still listens on host:port. */
@@ -111,7 +111,7 @@ test('Ctrl-C while the language model trains stops within seconds with exit 130 
     assert.equal(stopped.code, 130, stopped.out.slice(-2000));
     assert.ok(stopped.seconds < 10, `exited ${stopped.seconds.toFixed(1)} s after SIGINT`);
     assert.match(stopped.out, /SIGINT: demo stopped; run the same command again to resume/);
-    assert.ok(!existsSync(join(dir, 'run-2mb-2000b', 'models', 'tiny-gpt', 'done.json')), 'an interrupted model is not marked finished');
+    assert.ok(!existsSync(join(dir, 'run-2mb-2000b-v512', 'models', 'tiny-gpt', 'done.json')), 'an interrupted model is not marked finished');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
