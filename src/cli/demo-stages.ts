@@ -11,7 +11,7 @@ import { taskName } from '../data/tasks.js';
 import { manualSeed } from '../engine/index.js';
 import type { QualityGates, RetrievalQuery } from '../eval/quality-gates.js';
 import type { Retriever } from '../eval/retriever.js';
-import type { Method } from '../eval/settings.js';
+import { SHARED_DEFAULTS, type Method } from '../eval/settings.js';
 import { loadCausalLM, loadEncoder, type RawConfig } from '../models/index.js';
 import { loadTokenizer, saveTokenizer, trainTokenizers } from '../tokenizers/index.js';
 import { PRESETS } from '../train/presets.js';
@@ -166,7 +166,8 @@ export async function retrievalGateStage(
   const { selectDocuments } = await import('../eval/documents.js');
   const { isDuplicate } = await import('../eval/runner.js');
   const { retrievalGate } = await import('../eval/quality-gates.js');
-  const documents = [...(await selectDocuments(testData, { tasks: 'pile_all', valPortion: 1, seed: 1216, rank: 0, worldSize: 1, limit: docsPerTask })).values()].flat();
+  // The evaluation's own selection (its default seed), so the gates measure the documents it scores.
+  const documents = [...(await selectDocuments(testData, { tasks: 'pile_all', valPortion: 1, seed: SHARED_DEFAULTS.seed.value, rank: 0, worldSize: 1, limit: docsPerTask })).values()].flat();
   const queries: RetrievalQuery[] = [];
   for (const doc of documents) {
     const { neighbors } = await retriever.retrieve(doc.text, k);
@@ -203,10 +204,7 @@ export async function evaluationStage(o: EvaluationStageOptions): Promise<void> 
         method, model: lm, tokenizer: loadTokenizer(o.modelDir), retriever: o.retriever, data: o.data, tasks: 'pile_all', resultsDir: o.resultsDir,
         numNeighbors: o.neighbors, learningRate: o.learningRate, valPortion: 1, docsPerTask: o.docsPerTask, distanceThreshold: Infinity,
         progress: (text) => line.log(`  ${text}`),
-        onDocument: (done, total, text) => {
-          line.total = total;
-          line.update(done, text.replace(/^eval \S+ /, ''));
-        },
+        onDocument: (done, total, detail) => line.update(done, detail, total),
       });
       line.finish(`${r.evaluated} documents evaluated, ${r.skipped} reused`);
     } finally {

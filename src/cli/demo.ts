@@ -131,10 +131,12 @@ async function runDemo(o: DemoOptions): Promise<void> {
       const { loadTokenizer } = await import('../tokenizers/index.js');
       const gptVal = { batches: 8, batchSize: 16, seqLen: 256 };
       const unigramFile = join(tokenizers, `unigram-${gptVal.seqLen}x${gptVal.batches * gptVal.batchSize}.json`);
-      const unigram = existsSync(unigramFile)
-        ? (JSON.parse(readFileSync(unigramFile, 'utf8')) as UnigramBaseline)
-        : await unigramBaseline({ tokenizer: loadTokenizer(join(tokenizers, 'causal')), train: trainData, trainBytes: 3e6, val: valData, seqLen: gptVal.seqLen, valSequences: gptVal.batches * gptVal.batchSize });
-      writeFileSync(unigramFile, JSON.stringify(unigram));
+      let unigram: UnigramBaseline;
+      if (existsSync(unigramFile)) unigram = JSON.parse(readFileSync(unigramFile, 'utf8')) as UnigramBaseline;
+      else {
+        unigram = await unigramBaseline({ tokenizer: loadTokenizer(join(tokenizers, 'causal')), train: trainData, trainBytes: 3e6, val: valData, seqLen: gptVal.seqLen, valSequences: gptVal.batches * gptVal.batchSize });
+        writeFileSync(unigramFile, JSON.stringify(unigram));
+      }
       console.log(`unigram baseline: ${unigram.crossEntropy.toFixed(3)} nats/token on ${unigram.valTokens} validation tokens (counts from ${unigram.trainTokens} training tokens)`);
       const target = o.targetRatio * unigram.crossEntropy;
 

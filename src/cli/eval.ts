@@ -101,10 +101,7 @@ export function registerEvalCommand(program: Command): void {
           data: o['data'] as string, tasks, resultsDir: o['resultsDir'] as string, rank: o['rank'] as number | undefined, worldSize: o['worldSize'] as number | undefined,
           docsPerTask: o['docsPerTask'] as number | undefined, shouldStop: () => stop,
           progress: (text) => line.log(text),
-          onDocument: (done, total, text) => {
-            line.total = total;
-            line.update(done, text.replace(/^eval \S+ /, ''));
-          },
+          onDocument: (done, total, detail) => line.update(done, detail, total),
         });
         line.finish(`${result.evaluated} documents evaluated, ${result.skipped} reused`);
         console.log(JSON.stringify(result));

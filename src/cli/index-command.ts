@@ -36,10 +36,7 @@ export function registerIndexCommand(program: Command): void {
           data: o.data, embedderDir: o.embedder, out: o.out, factory: o.factory, begin: o.begin, end: o.end, batchSize: o.batchSize,
           trainSample: o.trainSample, onBadLine: o.onBadLine, embedder: { model, tokenizer: loadTokenizer(o.embedder), maxLength: o.maxLength },
           progress: (text) => line.log(text),
-          onBatch: (embedded, total) => {
-            line.total = total;
-            line.update(embedded);
-          },
+          onBatch: (embedded, total) => line.update(embedded, '', total),
         });
         line.finish(`${result.vectors} vectors in ${result.path}`);
         console.log(JSON.stringify(result));

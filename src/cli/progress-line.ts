@@ -51,8 +51,9 @@ export class ProgressLine {
     return parts.join(', ');
   }
 
-  /** Reports `done` units; throttled (4 per second on a terminal, every `everySeconds` otherwise). */
-  update(done: number, detail = ''): void {
+  /** Reports `done` units (of `total`, when it is known only now); throttled (4 per second on a terminal, every `everySeconds` otherwise). */
+  update(done: number, detail = '', total = this.total): void {
+    this.total = total;
     const line = this.format(done, detail);
     const now = performance.now();
     if (now - this.lastWrite < (this.live ? 250 : this.everyMs)) return;

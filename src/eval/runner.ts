@@ -29,8 +29,8 @@ export interface EvalOptions extends EvalOverrides {
   tasks: string[] | 'pile_all';
   resultsDir: string;
   progress?: (line: string) => void;
-  /** Called after each document (evaluated or reused) instead of a progress line: documents done, of how many, and that document's line. */
-  onDocument?: (done: number, total: number, line: string) => void;
+  /** Called after each document (evaluated or reused) instead of a progress line: documents done, of how many, and what became of that document. */
+  onDocument?: (done: number, total: number, detail: string) => void;
   /** Asked between documents and between training texts; true stops the run (results so far are kept). */
   shouldStop?: () => boolean;
 }
@@ -98,7 +98,7 @@ export async function runEvaluation(o: EvalOptions): Promise<{ evaluated: number
         position++;
         if (done.has(doc.id)) {
           skipped++;
-          o.onDocument?.(evaluated + skipped, total, `eval ${s.method} ${task} doc ${doc.id}: reused`);
+          o.onDocument?.(evaluated + skipped, total, `${task} doc ${doc.id}: reused`);
           continue;
         }
         if (shouldStop()) throw new EvaluationInterrupted();
@@ -108,9 +108,9 @@ export async function runEvaluation(o: EvalOptions): Promise<{ evaluated: number
         if (optimizer) optimizer.finish(task, documentKey(task, doc.id), commit);
         else commit();
         evaluated++;
-        const line = `eval ${s.method} ${task} ${position}/${docs.length} doc ${doc.id}: ${describe(result)} (${((performance.now() - started) / 1000).toFixed(1)} s)`;
-        if (o.onDocument) o.onDocument(evaluated + skipped, total, line);
-        else progress(line);
+        const detail = `${task} ${position}/${docs.length} doc ${doc.id}: ${describe(result)} (${((performance.now() - started) / 1000).toFixed(1)} s)`;
+        if (o.onDocument) o.onDocument(evaluated + skipped, total, detail);
+        else progress(`eval ${s.method} ${detail}`);
       }
     }
   } finally {

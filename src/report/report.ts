@@ -158,7 +158,7 @@ export async function writeReport(options: ReportOptions): Promise<ReportResult>
   const gates = storedGates ? checkGates(storedGates) : [];
   const baselines = compareWithBaselines(runs[0]!.loaded, summary, { resamples: options.resamples, seed: options.seed });
   const verdict = verdictSentence(baselines);
-  const verdictTables = baselines.length > 0 ? [{ ...verdictTable(baselines), note: `${verdictTable(baselines).note} ${verdict}` }] : [];
+  const verdictTables = baselines.length > 0 ? [verdictTable(baselines)] : [];
   // The gates come first: no number below means anything if they fail.
   const overview = [...(gates.length ? [gatesTable(gates)] : []), inputsTable(summary), methods, ...verdictTables, leakageTable(summary), ...optional(publishedTable(summary))];
   const perMethod = summary.methods.map((m, i) => ({

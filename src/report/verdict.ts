@@ -97,7 +97,7 @@ const interval = (e: Estimate): string => `${percent(e.value)} [${percent(e.low)
 export function verdictTable(comparisons: readonly BaselineComparison[]): Table {
   return {
     title: 'Does TTT-NN win? (pile_all, paired)',
-    note: 'Relative change of bits per byte after all neighbours, TTT-NN and the baseline on the same documents; the difference with its 10%-90% paired bootstrap interval. TTT-NN is better only when the whole interval is below zero.',
+    note: `Relative change of bits per byte after all neighbours, TTT-NN and the baseline on the same documents; the difference with its 10%-90% paired bootstrap interval. TTT-NN is better only when the whole interval is below zero. ${verdictSentence(comparisons)}`,
     header: ['TTT-NN vs', 'documents', 'TTT-NN change', 'baseline change', 'difference (points)', 'verdict'],
     rows: comparisons.map((c) => [c.baseline, String(c.documents), percent(c.ttt.value), percent(c.other.value), interval(c.difference), c.verdict]),
   };
