@@ -1,9 +1,7 @@
 // `tttnn serve`, `serve-shard`, `query`, `probe`, `shutdown`: the retrieval fleet.
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
 import { type Command, Option } from 'commander';
+import type { ShardProcessOptions } from '../retrieval/shard-process.js';
 import { collectParam, integerArg } from './parse.js';
-
 
 export function registerServeCommands(program: Command): void {
   program
@@ -40,35 +38,9 @@ export function registerServeCommands(program: Command): void {
     .addOption(new Option('--port <port>', 'port (0: free)').default(0).argParser(integerArg('--port')))
     .option('--mmap', 'memory-map the index')
     .addOption(new Option('--search-param <name=value>', 'FAISS search parameter, repeatable').argParser(collectParam('--search-param')).default({}))
-    .action(async (o: { data: string; index: string; begin: number; replica: number; addresses: string; tokenFile: string; host: string; port: number; mmap?: boolean; searchParam: Record<string, number> }) => {
-      const { FaissIndex, checkIndexMatchesData } = await import('../index/index.js');
-      const { DocumentStore } = await import('../data/document-store.js');
-      const { readToken } = await import('../retrieval/auth.js');
-      const { appendAddress } = await import('../retrieval/addresses.js');
-      const { startShardServer } = await import('../retrieval/shard-server.js');
-      const token = readToken(o.tokenFile);
-      const index = FaissIndex.read(o.index, { mmap: o.mmap });
-      for (const [name, value] of Object.entries(o.searchParam)) {
-        try {
-          index.setParameter(name, value);
-        } catch (error) {
-          throw new Error(`${o.index}: --search-param ${name}=${value}: ${(error as Error).message}`);
-        }
-      }
-      const store = await DocumentStore.open(o.data);
-      checkIndexMatchesData(index, o.index, store, o.begin);
-      const modelFile = join(dirname(o.index), 'embedding_model.txt');
-      const embeddingModel = existsSync(modelFile) ? readFileSync(modelFile, 'utf8').trim() : 'unknown';
-      const server = await startShardServer({ index, store, begin: o.begin, replica: o.replica, token, embeddingModel, host: o.host, port: o.port });
-      appendAddress(o.addresses, server.address);
-      process.send?.({ ready: server.address });
-      const stop = (): void => void server.close();
-      process.on('SIGTERM', stop);
-      process.on('SIGINT', stop);
-      await server.closed;
-      index.dispose();
-      store.close();
-      process.disconnect?.();
+    .action(async (o: ShardProcessOptions) => {
+      const { runShardProcess } = await import('../retrieval/shard-process.js');
+      await runShardProcess(o);
     });
 
   program
@@ -86,10 +58,10 @@ export function registerServeCommands(program: Command): void {
       const { RetrievalClient } = await import('../retrieval/client.js');
       const { loadEncoder } = await import('../models/index.js');
       const { loadTokenizer } = await import('../tokenizers/index.js');
-      const { embedTexts } = await import('../index/index.js');
+      const { checkEmbedderDimension, embedTexts } = await import('../index/index.js');
       const client = await RetrievalClient.connect({ addresses: readAddresses(o.addresses), token: readToken(o.tokenFile), onMissingShard: o.onMissingShard });
       const model = loadEncoder(o.embedder);
-      if (model.hiddenSize !== client.dimension) throw new Error(`the embedder ${o.embedder} makes ${model.hiddenSize}-dimensional vectors but the servers hold ${client.dimension}-dimensional ones`);
+      checkEmbedderDimension(`the embedder ${o.embedder}`, model.hiddenSize, 'the servers', client.dimension);
       const query = embedTexts({ model, tokenizer: loadTokenizer(o.embedder) }, [text]);
       model.dispose();
       const [result] = await client.search(query, o.k);

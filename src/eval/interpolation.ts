@@ -3,7 +3,8 @@
 // next-token distribution: p = alpha * p_knn + (1 - alpha) * p_lm at every
 // position. Every alpha in 0, 0.01, ..., 0.19 is recorded; reports pick the
 // best one (an oracle choice, as in the original).
-import { inference, logSoftmax, tensor } from '../engine/index.js';
+import { inference } from '../engine/index.js';
+import { continuationLogProbs } from './loglikelihood.js';
 import type { CausalLM } from '../models/index.js';
 import { rollingWindows } from './rolling-windows.js';
 
@@ -27,15 +28,8 @@ export function neighborUnigram(neighborTokens: readonly (readonly number[])[], 
 /** Log-likelihood of `tokens` at each alpha of ALPHAS (rolling windows as the plain score). */
 export function interpolationLoglikelihoods(model: CausalLM, tokens: readonly number[], prefixToken: number, knn: Map<number, number>, maxLength: number): number[] {
   const totals = ALPHAS.map(() => 0);
-  const device = model.parameters.device;
   for (const window of rollingWindows(tokens, prefixToken, maxLength)) {
-    const input = [...window.context, ...window.continuation].slice(0, -1);
-    const n = window.continuation.length;
-    const lmLogProbs = inference(() => {
-      const ids = tensor(input, { dtype: 'int64', shape: [1, input.length], device });
-      const logProbs = logSoftmax(model.logits(ids).narrow(1, input.length - n, n), -1);
-      return logProbs.gather(2, tensor(window.continuation, { dtype: 'int64', shape: [1, n, 1], device })).toNumbers();
-    });
+    const lmLogProbs = inference(() => continuationLogProbs(model, window).toNumbers());
     window.continuation.forEach((token, j) => {
       const pLm = Math.exp(lmLogProbs[j] as number);
       const pKnn = knn.get(token) ?? 0;

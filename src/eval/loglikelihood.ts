@@ -1,20 +1,27 @@
 // Log-likelihood of a token sequence under a causal LM, scored in rolling
 // windows (see rolling-windows.ts). Evaluation mode, no gradients.
-import { inference, logSoftmax, tensor } from '../engine/index.js';
+import { inference, logSoftmax, tensor, type Tensor } from '../engine/index.js';
 import type { CausalLM } from '../models/index.js';
 import { rollingWindows, type ScoringWindow } from './rolling-windows.js';
 
-/** Sum of log p(continuation | context) for one window. */
-export function windowLoglikelihood(model: CausalLM, window: ScoringWindow): number {
+/**
+ * log p(token | everything before it) for each continuation token of one
+ * window: [1, n, 1]. Call inside inference(); the one forward pass that the
+ * plain score and the interpolation baseline share.
+ */
+export function continuationLogProbs(model: CausalLM, window: ScoringWindow): Tensor {
   const device = model.parameters.device;
   const input = [...window.context, ...window.continuation].slice(0, -1);
-  return inference(() => {
-    const ids = tensor(input, { dtype: 'int64', shape: [1, input.length], device });
-    const n = window.continuation.length;
-    const logProbs = logSoftmax(model.logits(ids).narrow(1, input.length - n, n), -1); // [1, n, V]
-    const targets = tensor(window.continuation, { dtype: 'int64', shape: [1, n, 1], device });
-    return logProbs.gather(2, targets).sum().item();
-  });
+  const ids = tensor(input, { dtype: 'int64', shape: [1, input.length], device });
+  const n = window.continuation.length;
+  const logProbs = logSoftmax(model.logits(ids).narrow(1, input.length - n, n), -1); // [1, n, V]
+  const targets = tensor(window.continuation, { dtype: 'int64', shape: [1, n, 1], device });
+  return logProbs.gather(2, targets);
+}
+
+/** Sum of log p(continuation | context) for one window. */
+export function windowLoglikelihood(model: CausalLM, window: ScoringWindow): number {
+  return inference(() => continuationLogProbs(model, window).sum().item());
 }
 
 /**

@@ -5,7 +5,7 @@
 // vectors, eval_tttlm.py:180-186, where FAISS's IndexFlatL2 reports squared
 // L2). Failures are retried with exponential backoff; the caller records a
 // final failure and goes on.
-import { embedTexts, type Embedder } from '../index/index.js';
+import { checkEmbedderDimension, embedTexts, type Embedder } from '../index/index.js';
 import { squaredL2, type RetrievalClient } from '../retrieval/client.js';
 
 export interface RetrievedNeighbor {
@@ -35,9 +35,7 @@ export class FleetRetriever implements Retriever {
     private readonly retries = 3,
     private readonly backoffMs = 500,
   ) {
-    if (embedder.model.hiddenSize !== client.dimension) {
-      throw new Error(`the embedder makes ${embedder.model.hiddenSize}-dimensional vectors but the servers hold ${client.dimension}-dimensional ones`);
-    }
+    checkEmbedderDimension('the embedder', embedder.model.hiddenSize, 'the servers', client.dimension);
   }
 
   private async withRetries<T>(attemptOnce: () => Promise<T>): Promise<T> {

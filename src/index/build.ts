@@ -50,26 +50,65 @@ export async function buildIndex(options: IndexBuildOptions): Promise<{ path: st
   FaissIndex.create(d, factory).dispose(); // a bad factory string fails now, not after the embedding
   mkdirSync(options.out, { recursive: true });
   const path = join(options.out, indexFileName(options.data, options.begin, options.end));
-  const partial = `${path}.vectors.partial`;
-  const partialInfo = `${path}.partial.json`;
-  const identity = { data: options.data, begin, end: Number.isFinite(end) ? end : null, dimension: d, embedder: options.embedderDir };
+  const partial: PartialVectors = {
+    path: `${path}.vectors.partial`,
+    info: `${path}.partial.json`,
+    identity: JSON.stringify({ data: options.data, begin, end: Number.isFinite(end) ? end : null, dimension: d, embedder: options.embedderDir }),
+    d,
+  };
 
-  // Resume: keep the complete vectors of an earlier run with the same inputs.
-  let done = 0;
-  if (existsSync(partial) && existsSync(partialInfo) && readFileSync(partialInfo, 'utf8') === JSON.stringify(identity)) {
-    const fd = openSync(partial, 'r+');
-    done = Math.floor(fstatSync(fd).size / (4 * d));
-    ftruncateSync(fd, done * 4 * d); // drop a half-written vector
-    closeSync(fd);
-    progress(`index: resuming after ${done} embedded documents`);
-  } else {
-    rmSync(partial, { force: true });
-    writeFileSync(partialInfo, JSON.stringify(identity));
+  const done = resumePoint(partial);
+  if (done > 0) progress(`index: resuming after ${done} embedded documents`);
+  const started = Date.now();
+  const embedded = await embedLines(options, partial, begin, end, done, (count) => {
+    const rate = (count - done) / ((Date.now() - started) / 1000);
+    const total = Number.isFinite(end) ? end - begin : undefined;
+    if (options.onBatch) options.onBatch(count, total);
+    else progress(`index: ${count}${total ? `/${total}` : ''} documents, ${rate.toFixed(1)} docs/s${total ? `, ETA ${Math.round((total - count) / rate)}s` : ''}`);
+  });
+  if (Number.isFinite(end) && embedded < end - begin) {
+    throw new Error(`${options.data} has ${begin + embedded} lines, fewer than --end ${end}`);
   }
 
-  const started = Date.now();
+  writeIndex(partial, embedded, factory, path, options.trainSample ?? 100_000, progress);
+  writeFileSync(join(options.out, 'embedding_model.txt'), `${options.embedderDir}\n`);
+  rmSync(partial.path, { force: true });
+  rmSync(partial.info, { force: true });
+  return { path, vectors: embedded, seconds: (Date.now() - started) / 1000 };
+}
+
+/** The raw float32 vectors embedded so far, and the inputs they were embedded from. */
+interface PartialVectors {
+  path: string;
+  /** Sidecar holding `identity`: a partial file from other inputs is never resumed. */
+  info: string;
+  identity: string;
+  d: number;
+}
+
+/** How many complete vectors an earlier run with the same inputs left (0: start afresh). */
+function resumePoint(partial: PartialVectors): number {
+  if (existsSync(partial.path) && existsSync(partial.info) && readFileSync(partial.info, 'utf8') === partial.identity) {
+    const fd = openSync(partial.path, 'r+');
+    const done = Math.floor(fstatSync(fd).size / (4 * partial.d));
+    ftruncateSync(fd, done * 4 * partial.d); // drop a half-written vector
+    closeSync(fd);
+    return done;
+  }
+  rmSync(partial.path, { force: true });
+  writeFileSync(partial.info, partial.identity);
+  return 0;
+}
+
+/**
+ * Embeds lines [begin + done, end) of the data file in batches, appending
+ * each batch's vectors to the partial file; returns the vectors it holds.
+ * A bad line is an error, or with onBadLine 'skip' an empty text, so that
+ * vector ids stay equal to line numbers.
+ */
+async function embedLines(options: IndexBuildOptions, partial: PartialVectors, begin: number, end: number, done: number, onBatch: (embedded: number) => void): Promise<number> {
   const batchSize = options.batchSize ?? 32;
-  const fd = openSync(partial, 'a');
+  const fd = openSync(partial.path, 'a');
   let embedded = done;
   try {
     let texts: string[] = [];
@@ -81,10 +120,7 @@ export async function buildIndex(options: IndexBuildOptions): Promise<{ path: st
       embedded += texts.length;
       texts = [];
       labels = [];
-      const rate = (embedded - done) / ((Date.now() - started) / 1000);
-      const total = Number.isFinite(end) ? end - begin : undefined;
-      if (options.onBatch) options.onBatch(embedded, total);
-      else progress(`index: ${embedded}${total ? `/${total}` : ''} documents, ${rate.toFixed(1)} docs/s${total ? `, ETA ${Math.round((total - embedded) / rate)}s` : ''}`);
+      onBatch(embedded);
     };
     for await (const line of readLines(options.data)) {
       if (line.index < begin + done) continue;
@@ -108,26 +144,23 @@ export async function buildIndex(options: IndexBuildOptions): Promise<{ path: st
   } finally {
     closeSync(fd);
   }
-  if (Number.isFinite(end) && embedded < end - begin) {
-    throw new Error(`${options.data} has ${begin + embedded} lines, fewer than --end ${end}`);
-  }
+  return embedded;
+}
 
-  const index = FaissIndex.create(d, factory);
+/** Trains the index on a sample where its type needs it, adds every vector, writes it to `path`. */
+function writeIndex(partial: PartialVectors, count: number, factory: string, path: string, trainSample: number, progress: (line: string) => void): void {
+  const index = FaissIndex.create(partial.d, factory);
   try {
     if (!index.info.isTrained) {
-      const sample = sampleVectors(partial, d, embedded, options.trainSample ?? 100_000);
-      progress(`index: training ${factory} on ${sample.length / d} vectors`);
+      const sample = sampleVectors(partial.path, partial.d, count, trainSample);
+      progress(`index: training ${factory} on ${sample.length / partial.d} vectors`);
       index.train(sample);
     }
-    forEachChunk(partial, d, embedded, (vectors) => index.add(vectors));
+    forEachChunk(partial.path, partial.d, count, (vectors) => index.add(vectors));
     index.write(path);
   } finally {
     index.dispose();
   }
-  writeFileSync(join(options.out, 'embedding_model.txt'), `${options.embedderDir}\n`);
-  rmSync(partial, { force: true });
-  rmSync(partialInfo, { force: true });
-  return { path, vectors: embedded, seconds: (Date.now() - started) / 1000 };
 }
 
 /** Calls `fn` with consecutive chunks of the raw float32 vector file. */

@@ -11,9 +11,17 @@ export function checkIndexMatchesData(index: FaissIndex, indexPath: string, stor
   }
 }
 
-/** The embedder's output size must equal the index's dimension. */
-export function checkIndexMatchesEmbedder(index: FaissIndex, indexPath: string, hiddenSize: number, embedderDir: string): void {
-  if (index.dimension !== hiddenSize) {
-    throw new Error(`${indexPath} holds ${index.dimension}-dimensional vectors but the embedder ${embedderDir} makes ${hiddenSize}-dimensional ones`);
+/**
+ * The embedder's output size must equal the dimension of the vectors it will
+ * be compared with: an index file's, or the fleet's servers'. The one check
+ * behind index builds, shard servers, `tttnn query` and evaluation.
+ */
+export function checkEmbedderDimension(embedder: string, hiddenSize: number, holder: string, dimension: number): void {
+  if (dimension !== hiddenSize) {
+    throw new Error(`${holder} holds ${dimension}-dimensional vectors but ${embedder} makes ${hiddenSize}-dimensional ones`);
   }
+}
+
+export function checkIndexMatchesEmbedder(index: FaissIndex, indexPath: string, hiddenSize: number, embedderDir: string): void {
+  checkEmbedderDimension(`the embedder ${embedderDir}`, hiddenSize, indexPath, index.dimension);
 }

@@ -3,4 +3,4 @@ export { FaissIndex, type SearchResult } from './faiss-index.js';
 export { embedTexts, type Embedder } from './embed.js';
 export { buildIndex, indexFileName, type IndexBuildOptions } from './build.js';
 export { splitIndex, sliceRanges } from './split.js';
-export { checkIndexMatchesData, checkIndexMatchesEmbedder } from './compat.js';
+export { checkEmbedderDimension, checkIndexMatchesData, checkIndexMatchesEmbedder } from './compat.js';

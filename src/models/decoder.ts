@@ -1,33 +1,38 @@
 // The trunk GPT-2 and GPT-Neo share (their Hugging Face weight names are the
-// same outside the blocks): token + position embeddings, the blocks — each in
-// its own scope, so a block's intermediates are freed as soon as it returns
-// (autograd keeps what backward needs) and memory does not grow with depth —
-// the final LayerNorm, and the output layer tied to the token embeddings.
-import { arange, dropout, embedding, keep, layerNorm, linear, tidy, withPrecision, type Tensor } from '../engine/index.js';
+// same outside the blocks): token + position embeddings, the blocks (see
+// runLayers), the final LayerNorm, and the output layer tied to the token
+// embeddings.
+import { arange, dropout, embedding, keep, linear, withPrecision, type Tensor } from '../engine/index.js';
+import { applyNorm, normParams, runLayers, type Norm } from './layers.js';
 import type { ParameterSet } from './parameter-set.js';
+
+/** The parameters outside the blocks. */
+export interface DecoderTrunk {
+  /** Token embeddings [V, C], also the output layer (tied lm_head). */
+  wte: Tensor;
+  /** Position embeddings [contextLength, C]. */
+  wpe: Tensor;
+  lnF: Norm;
+}
+
+export function decoderTrunk(parameters: ParameterSet): DecoderTrunk {
+  return { wte: parameters.get('transformer.wte.weight'), wpe: parameters.get('transformer.wpe.weight'), lnF: normParams(parameters, 'transformer.ln_f') };
+}
 
 export interface DecoderShape {
   contextLength: number;
-  layers: number;
-  hiddenSize: number;
   layerNormEpsilon: number;
   embeddingDropout: number;
   training: boolean;
 }
 
-/** ids [B, T] -> logits [B, T, V]; `block(i, x)` is layer i: [B, T, C] -> [B, T, C]. */
-export function decoderLogits(parameters: ParameterSet, ids: Tensor, shape: DecoderShape, block: (i: number, x: Tensor) => Tensor): Tensor {
+/** ids [B, T] -> logits [B, T, V]; `block(L, x)` is one layer: [B, T, C] -> [B, T, C]. */
+export function decoderLogits<L>(trunk: DecoderTrunk, ids: Tensor, shape: DecoderShape, layers: readonly L[], block: (layer: L, x: Tensor) => Tensor): Tensor {
   const [, T] = ids.shape as [number, number];
   if (T > shape.contextLength) throw new RangeError(`input of ${T} tokens is longer than the model's context (${shape.contextLength})`);
-  const p = (name: string): Tensor => parameters.get(name);
-  const wte = p('transformer.wte.weight');
   const positions = arange(0, T, 1, { device: ids.device });
-  let x = dropout(embedding(wte, ids).add(embedding(p('transformer.wpe.weight'), positions)), shape.embeddingDropout, shape.training); // [B, T, C]
-  for (let i = 0; i < shape.layers; i++) {
-    const input = x;
-    x = tidy(() => block(i, input));
-  }
-  x = layerNorm(x, [shape.hiddenSize], p('transformer.ln_f.weight'), p('transformer.ln_f.bias'), shape.layerNormEpsilon);
+  const x = dropout(embedding(trunk.wte, ids).add(embedding(trunk.wpe, positions)), shape.embeddingDropout, shape.training); // [B, T, C]
+  const h = applyNorm(runLayers(x, layers, block), trunk.lnF, shape.layerNormEpsilon);
   // The output layer stays fp32 under bf16 mixed precision (unlike plain
   // torch.autocast). Its weight gradient sums p(token) * h over the window for
   // every vocabulary row, sums that cancel; with bf16 inputs their sign is
@@ -36,7 +41,7 @@ export function decoderLogits(parameters: ParameterSet, ids: Tensor, shape: Deco
   // on three neighbours lowered bits per byte 3.23 -> 3.10 in fp32 and not at
   // all with a bf16 head; with an fp32 head, and backward passes outside
   // autocast (native/src/autocast.h), bf16 tracks fp32 step for step.
-  return withPrecision('fp32', () => linear(x, wte)); // tied lm_head: [B, T, V]
+  return withPrecision('fp32', () => linear(h, trunk.wte)); // tied lm_head: [B, T, V]
 }
 
 /** Attention masks by key, made once and kept until the model is disposed. */

@@ -6,10 +6,11 @@
 // attention that only sees the last `window_size` tokens
 // (config.attention_types, e.g. [[["global", "local"], 12]]).
 // Shapes: B batch, T tokens, C = hidden_size, H = num_heads, V = vocab_size.
-import { dropout, gelu, layerNorm, linear, ones, randn, tidy, zeros, type Tensor } from '../engine/index.js';
+import { dropout, gelu, ones, randn, tidy, zeros, type Tensor } from '../engine/index.js';
 import { attend, causalMask, localCausalMask, mergeHeads, paddingBlocked, splitHeads } from './attention.js';
 import { ConfigReader, geluVariant, type RawConfig } from './config.js';
-import { MaskCache, canonicalDecoderName, decoderLogits } from './decoder.js';
+import { MaskCache, canonicalDecoderName, decoderLogits, decoderTrunk, type DecoderTrunk } from './decoder.js';
+import { applyLinear, applyNorm, denseParams, normParams, type Dense, type Norm } from './layers.js';
 import type { CausalLM } from './language-model.js';
 import { ParameterSet, type ParameterSpec, type PlacementOptions } from './parameter-set.js';
 
@@ -93,6 +94,27 @@ function gptNeoSpec(c: GptNeoConfig): ParameterSpec {
   return spec;
 }
 
+/** One block's parameters (nn.Linear weights [out, in]; q, k, v without bias) and its attention kind. */
+interface GptNeoBlock {
+  attention: 'global' | 'local';
+  ln1: Norm;
+  attn: { q: Dense; k: Dense; v: Dense; out: Dense };
+  ln2: Norm;
+  mlp: { fc: Dense; proj: Dense };
+}
+
+function gptNeoBlock(p: ParameterSet, i: number, attention: 'global' | 'local'): GptNeoBlock {
+  const h = `transformer.h.${i}.`;
+  const a = `${h}attn.attention.`;
+  return {
+    attention,
+    ln1: normParams(p, `${h}ln_1`),
+    attn: { q: denseParams(p, `${a}q_proj`, false), k: denseParams(p, `${a}k_proj`, false), v: denseParams(p, `${a}v_proj`, false), out: denseParams(p, `${a}out_proj`) },
+    ln2: normParams(p, `${h}ln_2`),
+    mlp: { fc: denseParams(p, `${h}mlp.c_fc`), proj: denseParams(p, `${h}mlp.c_proj`) },
+  };
+}
+
 function canonicalGptNeoName(name: string): string | null {
   return canonicalDecoderName(name, /\.attn\.attention\.(masked_)?bias$/);
 }
@@ -103,6 +125,8 @@ export class GptNeoForCausalLM implements CausalLM {
   readonly config: GptNeoConfig;
   training = false;
   private readonly masks = new MaskCache();
+  private readonly trunk: DecoderTrunk;
+  private readonly blocks: GptNeoBlock[];
 
   private constructor(
     readonly rawConfig: RawConfig,
@@ -110,6 +134,8 @@ export class GptNeoForCausalLM implements CausalLM {
     origin: string,
   ) {
     this.config = parseGptNeoConfig(rawConfig, origin);
+    this.trunk = decoderTrunk(parameters);
+    this.blocks = this.config.attentionLayers.map((kind, i) => gptNeoBlock(parameters, i, kind));
   }
 
   get contextLength(): number {
@@ -131,36 +157,30 @@ export class GptNeoForCausalLM implements CausalLM {
 
   static fromWeights(rawConfig: RawConfig, weights: Iterable<[string, Tensor]>, origin: string, placement: PlacementOptions = {}): GptNeoForCausalLM {
     const c = parseGptNeoConfig(rawConfig, origin);
-    const { parameters } = ParameterSet.fromCheckpoint(gptNeoSpec(c), weights, canonicalGptNeoName, origin, placement);
+    const parameters = ParameterSet.fromCheckpoint(gptNeoSpec(c), weights, canonicalGptNeoName, origin, placement);
     return new GptNeoForCausalLM(rawConfig, parameters, origin);
   }
 
   logits(ids: Tensor, attentionMask?: Tensor): Tensor {
     const c = this.config;
     const padding = attentionMask ? paddingBlocked(attentionMask) : undefined; // [B, 1, 1, T]
-    const shape = { contextLength: c.maxPositions, layers: c.numLayers, hiddenSize: c.hiddenSize, layerNormEpsilon: c.layerNormEpsilon, embeddingDropout: c.embedDropout, training: this.training };
-    return decoderLogits(this.parameters, ids, shape, (i, x) => this.block(i, x, padding));
+    const shape = { contextLength: c.maxPositions, layerNormEpsilon: c.layerNormEpsilon, embeddingDropout: c.embedDropout, training: this.training };
+    return decoderLogits(this.trunk, ids, shape, this.blocks, (L, x) => this.block(L, x, padding));
   }
 
-  /** One transformer block: x [B, T, C] -> [B, T, C]; padding [B, 1, 1, T] or undefined. */
-  private block(i: number, x: Tensor, padding: Tensor | undefined): Tensor {
+  /** One transformer block (pre-LN): x [B, T, C] -> [B, T, C]; padding [B, 1, 1, T] or undefined. */
+  private block(L: GptNeoBlock, x: Tensor, padding: Tensor | undefined): Tensor {
     const c = this.config;
-    const p = (name: string): Tensor => this.parameters.get(name);
     const drop = (t: Tensor, rate: number): Tensor => dropout(t, rate, this.training);
-    const T = x.size(1);
-    const h = `transformer.h.${i}.`;
-    const a = layerNorm(x, [c.hiddenSize], p(`${h}ln_1.weight`), p(`${h}ln_1.bias`), c.layerNormEpsilon);
-    const q = splitHeads(linear(a, p(`${h}attn.attention.q_proj.weight`)), c.numHeads); // [B, H, T, D]
-    const k = splitHeads(linear(a, p(`${h}attn.attention.k_proj.weight`)), c.numHeads);
-    const v = splitHeads(linear(a, p(`${h}attn.attention.v_proj.weight`)), c.numHeads);
-    let blocked = this.mask(c.attentionLayers[i] as 'global' | 'local', T, x.device); // [T, T]
+    const a = applyNorm(x, L.ln1, c.layerNormEpsilon);
+    const [q, k, v] = [L.attn.q, L.attn.k, L.attn.v].map((proj) => splitHeads(applyLinear(a, proj), c.numHeads)) as [Tensor, Tensor, Tensor]; // [B, H, T, D]
+    let blocked = this.mask(L.attention, x.size(1), x.device); // [T, T]
     if (padding) blocked = blocked.logicalOr(padding);
     const y = attend(q, k, v, { scale: 1, blocked, dropoutP: c.attentionDropout, training: this.training }); // no 1/sqrt(D)
-    const attnOut = linear(mergeHeads(y), p(`${h}attn.attention.out_proj.weight`), p(`${h}attn.attention.out_proj.bias`));
-    const x1 = x.add(drop(attnOut, c.residDropout));
-    const m = layerNorm(x1, [c.hiddenSize], p(`${h}ln_2.weight`), p(`${h}ln_2.bias`), c.layerNormEpsilon);
-    const hidden = gelu(linear(m, p(`${h}mlp.c_fc.weight`), p(`${h}mlp.c_fc.bias`)), c.activation); // [B, T, I]
-    return x1.add(drop(linear(hidden, p(`${h}mlp.c_proj.weight`), p(`${h}mlp.c_proj.bias`)), c.residDropout));
+    const x1 = x.add(drop(applyLinear(mergeHeads(y), L.attn.out), c.residDropout));
+    const m = applyNorm(x1, L.ln2, c.layerNormEpsilon);
+    const hidden = gelu(applyLinear(m, L.mlp.fc), c.activation); // [B, T, I]
+    return x1.add(drop(applyLinear(hidden, L.mlp.proj), c.residDropout));
   }
 
   private mask(kind: 'global' | 'local', t: number, device: string): Tensor {

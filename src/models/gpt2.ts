@@ -4,10 +4,11 @@
 // unchanged: the projections are Conv1D layers whose weights are stored
 // [in, out] (the transpose of nn.Linear), and lm_head shares wte's weight.
 // Shapes: B batch, T tokens, C = n_embd, H = n_head, V = vocab_size.
-import { dropout, gelu, layerNorm, linear, randn, zeros, ones, tidy, type Tensor } from '../engine/index.js';
+import { dropout, gelu, randn, zeros, ones, tidy, type Tensor } from '../engine/index.js';
 import { attend, causalMask, mergeHeads, paddingBlocked, splitHeads } from './attention.js';
 import { ConfigReader, geluVariant, type RawConfig } from './config.js';
-import { MaskCache, canonicalDecoderName, decoderLogits } from './decoder.js';
+import { MaskCache, canonicalDecoderName, decoderLogits, decoderTrunk, type DecoderTrunk } from './decoder.js';
+import { applyConv1D, applyNorm, denseParams, normParams, type Dense, type Norm } from './layers.js';
 import type { CausalLM } from './language-model.js';
 import { ParameterSet, type ParameterSpec, type PlacementOptions } from './parameter-set.js';
 
@@ -68,6 +69,24 @@ function gpt2Spec(c: Gpt2Config): ParameterSpec {
   return spec;
 }
 
+/** One block's parameters (Conv1D weights [in, out]). */
+interface Gpt2Block {
+  ln1: Norm;
+  attn: { qkv: Dense; proj: Dense };
+  ln2: Norm;
+  mlp: { fc: Dense; proj: Dense };
+}
+
+function gpt2Block(p: ParameterSet, i: number): Gpt2Block {
+  const h = `transformer.h.${i}.`;
+  return {
+    ln1: normParams(p, `${h}ln_1`),
+    attn: { qkv: denseParams(p, `${h}attn.c_attn`), proj: denseParams(p, `${h}attn.c_proj`) },
+    ln2: normParams(p, `${h}ln_2`),
+    mlp: { fc: denseParams(p, `${h}mlp.c_fc`), proj: denseParams(p, `${h}mlp.c_proj`) },
+  };
+}
+
 /** Checkpoint name -> our name; null for what we do not store (tied lm_head, attention mask buffers). */
 function canonicalGpt2Name(name: string): string | null {
   return canonicalDecoderName(name, /\.attn\.(masked_)?bias$/);
@@ -79,6 +98,8 @@ export class Gpt2LMHeadModel implements CausalLM {
   readonly config: Gpt2Config;
   training = false;
   private readonly masks = new MaskCache();
+  private readonly trunk: DecoderTrunk;
+  private readonly blocks: Gpt2Block[];
 
   private constructor(
     readonly rawConfig: RawConfig,
@@ -86,6 +107,8 @@ export class Gpt2LMHeadModel implements CausalLM {
     origin: string,
   ) {
     this.config = parseGpt2Config(rawConfig, origin);
+    this.trunk = decoderTrunk(parameters);
+    this.blocks = Array.from({ length: this.config.nLayer }, (_, i) => gpt2Block(parameters, i));
   }
 
   get contextLength(): number {
@@ -111,7 +134,7 @@ export class Gpt2LMHeadModel implements CausalLM {
   /** From checkpoint tensors (taken over). */
   static fromWeights(rawConfig: RawConfig, weights: Iterable<[string, Tensor]>, origin: string, placement: PlacementOptions = {}): Gpt2LMHeadModel {
     const c = parseGpt2Config(rawConfig, origin);
-    const { parameters } = ParameterSet.fromCheckpoint(gpt2Spec(c), weights, canonicalGpt2Name, origin, placement);
+    const parameters = ParameterSet.fromCheckpoint(gpt2Spec(c), weights, canonicalGpt2Name, origin, placement);
     return new Gpt2LMHeadModel(rawConfig, parameters, origin);
   }
 
@@ -120,28 +143,24 @@ export class Gpt2LMHeadModel implements CausalLM {
     const T = ids.size(1);
     let blocked = this.masks.get(`${T}@${ids.device}`, () => causalMask(T, ids.device)); // [T, T]
     if (attentionMask) blocked = blocked.logicalOr(paddingBlocked(attentionMask)); // [B, 1, T, T]
-    const shape = { contextLength: c.nPositions, layers: c.nLayer, hiddenSize: c.nEmbd, layerNormEpsilon: c.layerNormEpsilon, embeddingDropout: c.embdPdrop, training: this.training };
-    return decoderLogits(this.parameters, ids, shape, (i, x) => this.block(i, x, blocked));
+    const shape = { contextLength: c.nPositions, layerNormEpsilon: c.layerNormEpsilon, embeddingDropout: c.embdPdrop, training: this.training };
+    return decoderLogits(this.trunk, ids, shape, this.blocks, (L, x) => this.block(L, x, blocked));
   }
 
-  /** One transformer block: x [B, T, C] -> [B, T, C]. */
-  private block(i: number, x: Tensor, blocked: Tensor): Tensor {
+  /** One transformer block (pre-LN): x [B, T, C] -> [B, T, C]. */
+  private block(L: Gpt2Block, x: Tensor, blocked: Tensor): Tensor {
     const c = this.config;
-    const p = (name: string): Tensor => this.parameters.get(name);
     const drop = (t: Tensor, rate: number): Tensor => dropout(t, rate, this.training);
-    const h = `transformer.h.${i}.`;
-    // attention: Conv1D y = x W + b, W [in, out] -> linear with W^T (a view, no copy)
-    const a = layerNorm(x, [c.nEmbd], p(`${h}ln_1.weight`), p(`${h}ln_1.bias`), c.layerNormEpsilon);
-    const qkv = linear(a, p(`${h}attn.c_attn.weight`).transpose(0, 1), p(`${h}attn.c_attn.bias`)); // [B, T, 3C]
+    // attention
+    const a = applyNorm(x, L.ln1, c.layerNormEpsilon);
+    const qkv = applyConv1D(a, L.attn.qkv); // [B, T, 3C]
     const [q, k, v] = qkv.split(c.nEmbd, 2).map((t) => splitHeads(t, c.nHead)) as [Tensor, Tensor, Tensor]; // [B, H, T, D]
     const y = attend(q, k, v, { scale: 1 / Math.sqrt(c.nEmbd / c.nHead), blocked, dropoutP: c.attnPdrop, training: this.training });
-    const attnOut = linear(mergeHeads(y), p(`${h}attn.c_proj.weight`).transpose(0, 1), p(`${h}attn.c_proj.bias`));
-    const x1 = x.add(drop(attnOut, c.residPdrop));
+    const x1 = x.add(drop(applyConv1D(mergeHeads(y), L.attn.proj), c.residPdrop));
     // MLP
-    const m = layerNorm(x1, [c.nEmbd], p(`${h}ln_2.weight`), p(`${h}ln_2.bias`), c.layerNormEpsilon);
-    const hidden = gelu(linear(m, p(`${h}mlp.c_fc.weight`).transpose(0, 1), p(`${h}mlp.c_fc.bias`)), c.activation); // [B, T, 4C]
-    const mlpOut = linear(hidden, p(`${h}mlp.c_proj.weight`).transpose(0, 1), p(`${h}mlp.c_proj.bias`));
-    return x1.add(drop(mlpOut, c.residPdrop));
+    const m = applyNorm(x1, L.ln2, c.layerNormEpsilon);
+    const hidden = gelu(applyConv1D(m, L.mlp.fc), c.activation); // [B, T, 4C]
+    return x1.add(drop(applyConv1D(hidden, L.mlp.proj), c.residPdrop));
   }
 
   checkpointWeights(): Map<string, Tensor> {

@@ -5,6 +5,9 @@ import { keep, noGrad, type DType, type Tensor } from '../engine/index.js';
 
 export type ParameterSpec = Map<string, number[]>;
 
+/** The code of the warning for checkpoint tensors a model does not use. */
+export const UNUSED_WEIGHTS_WARNING = 'TTTNN_UNUSED_WEIGHTS';
+
 export interface PlacementOptions {
   /** Parameter dtype (default float32: CPU compute is float32). */
   dtype?: DType;
@@ -29,6 +32,9 @@ export class ParameterSet {
    * `canonical` maps a checkpoint name to a spec name, or null to skip it
    * (buffers, tied copies). Missing or misshapen parameters are errors; on
    * error the caller still owns (and disposes) the source tensors not yet read.
+   * Tensors the model has no place for are dropped with a warning naming them
+   * (a checkpoint of another architecture or version would otherwise load
+   * silently with part of it ignored).
    */
   static fromCheckpoint(
     spec: ParameterSpec,
@@ -36,7 +42,7 @@ export class ParameterSet {
     canonical: (name: string) => string | null,
     origin: string,
     placement: PlacementOptions = {},
-  ): { parameters: ParameterSet; unexpected: string[] } {
+  ): ParameterSet {
     const set = new ParameterSet(spec);
     const unexpected: string[] = [];
     try {
@@ -64,7 +70,11 @@ export class ParameterSet {
       set.dispose();
       throw error;
     }
-    return { parameters: set, unexpected };
+    if (unexpected.length > 0) {
+      const shown = unexpected.slice(0, 5).join(', ') + (unexpected.length > 5 ? `, … (${unexpected.length} in all)` : '');
+      process.emitWarning(`${origin}: ${unexpected.length} checkpoint tensor(s) not used by the model, ignored: ${shown}`, { code: UNUSED_WEIGHTS_WARNING });
+    }
+    return set;
   }
 
   private adopt(name: string, t: Tensor, placement: PlacementOptions): void {

@@ -6,9 +6,10 @@
 // exact; the MLM decoder shares the word embedding matrix and has its own
 // bias (lm_head.bias).
 // Shapes: B batch, T tokens, C = hidden_size, H = heads, V = vocab_size.
-import { dropout, embedding, gelu, layerNorm, linear, ones, randn, tidy, withPrecision, zeros, type Tensor } from '../engine/index.js';
+import { dropout, embedding, gelu, linear, ones, randn, tidy, withPrecision, zeros, type Tensor } from '../engine/index.js';
 import { attend, mergeHeads, paddingBlocked, splitHeads } from './attention.js';
 import { ConfigReader, geluVariant, type RawConfig } from './config.js';
+import { applyLinear, applyNorm, denseParams, normParams, runLayers, type Dense, type Norm } from './layers.js';
 import type { EncoderModel } from './language-model.js';
 import { ParameterSet, type ParameterSpec, type PlacementOptions } from './parameter-set.js';
 
@@ -79,6 +80,41 @@ function robertaSpec(c: RobertaConfig, withMlmHead: boolean): ParameterSpec {
   return spec;
 }
 
+/** The embeddings' parameters. */
+interface RobertaEmbeddings {
+  word: Tensor;
+  position: Tensor;
+  tokenType: Tensor;
+  ln: Norm;
+}
+
+/** One encoder layer's parameters (nn.Linear weights [out, in]; post-LN: each norm after its residual). */
+interface RobertaLayer {
+  attn: { q: Dense; k: Dense; v: Dense; out: Dense; ln: Norm };
+  mlp: { fc: Dense; out: Dense; ln: Norm };
+}
+
+/** The masked-LM head (its decoder is tied to the word embeddings). */
+interface RobertaMlmHead {
+  dense: Dense;
+  ln: Norm;
+  bias: Tensor;
+}
+
+function robertaLayer(p: ParameterSet, i: number): RobertaLayer {
+  const l = `roberta.encoder.layer.${i}.`;
+  return {
+    attn: {
+      q: denseParams(p, `${l}attention.self.query`),
+      k: denseParams(p, `${l}attention.self.key`),
+      v: denseParams(p, `${l}attention.self.value`),
+      out: denseParams(p, `${l}attention.output.dense`),
+      ln: normParams(p, `${l}attention.output.LayerNorm`),
+    },
+    mlp: { fc: denseParams(p, `${l}intermediate.dense`), out: denseParams(p, `${l}output.dense`), ln: normParams(p, `${l}output.LayerNorm`) },
+  };
+}
+
 /** Checkpoint name -> ours; null for the tied decoder, the pooler and buffers. */
 function canonicalRobertaName(name: string): string | null {
   if (name === 'lm_head.decoder.weight' || name === 'lm_head.decoder.bias') return null;
@@ -92,6 +128,9 @@ export class RobertaModel implements EncoderModel {
   readonly modelType = 'roberta';
   readonly config: RobertaConfig;
   training = false;
+  private readonly embeddings: RobertaEmbeddings;
+  private readonly layers: RobertaLayer[];
+  private readonly mlmHead: RobertaMlmHead | undefined;
 
   private constructor(
     readonly rawConfig: RawConfig,
@@ -100,6 +139,15 @@ export class RobertaModel implements EncoderModel {
     origin: string,
   ) {
     this.config = parseRobertaConfig(rawConfig, origin);
+    const e = 'roberta.embeddings.';
+    this.embeddings = {
+      word: parameters.get(`${e}word_embeddings.weight`),
+      position: parameters.get(`${e}position_embeddings.weight`),
+      tokenType: parameters.get(`${e}token_type_embeddings.weight`),
+      ln: normParams(parameters, `${e}LayerNorm`),
+    };
+    this.layers = Array.from({ length: this.config.numLayers }, (_, i) => robertaLayer(parameters, i));
+    this.mlmHead = hasMlmHead ? { dense: denseParams(parameters, 'lm_head.dense'), ln: normParams(parameters, 'lm_head.layer_norm'), bias: parameters.get('lm_head.bias') } : undefined;
   }
 
   get contextLength(): number {
@@ -132,7 +180,7 @@ export class RobertaModel implements EncoderModel {
     const c = parseRobertaConfig(rawConfig, origin);
     const all = [...weights];
     const withMlmHead = all.some(([name]) => name.startsWith('lm_head.'));
-    const { parameters } = ParameterSet.fromCheckpoint(robertaSpec(c, withMlmHead), all, canonicalRobertaName, origin, placement);
+    const parameters = ParameterSet.fromCheckpoint(robertaSpec(c, withMlmHead), all, canonicalRobertaName, origin, placement);
     return new RobertaModel(rawConfig, parameters, withMlmHead, origin);
   }
 
@@ -146,52 +194,35 @@ export class RobertaModel implements EncoderModel {
     const c = this.config;
     const [, T] = ids.shape as [number, number];
     if (T > this.contextLength) throw new RangeError(`input of ${T} tokens is longer than the encoder's context (${this.contextLength})`);
-    const p = (name: string): Tensor => this.parameters.get(name);
-    const drop = (x: Tensor, rate: number): Tensor => dropout(x, rate, this.training);
-    const ln = (x: Tensor, prefix: string): Tensor => layerNorm(x, [c.hiddenSize], p(`${prefix}.weight`), p(`${prefix}.bias`), c.layerNormEps);
-    const e = 'roberta.embeddings.';
-
-    let x = embedding(p(`${e}word_embeddings.weight`), ids)
-      .add(embedding(p(`${e}position_embeddings.weight`), this.positionIds(ids)))
-      .add(p(`${e}token_type_embeddings.weight`).select(0, 0)); // token type 0 everywhere: [B, T, C]
-    x = drop(ln(x, `${e}LayerNorm`), c.hiddenDropout);
+    const E = this.embeddings;
+    const x = embedding(E.word, ids)
+      .add(embedding(E.position, this.positionIds(ids)))
+      .add(E.tokenType.select(0, 0)); // token type 0 everywhere: [B, T, C]
+    const embedded = dropout(applyNorm(x, E.ln, c.layerNormEps), c.hiddenDropout, this.training);
     const blocked = attentionMask ? paddingBlocked(attentionMask) : undefined; // [B, 1, 1, T], true at padding keys
-
-    // One scope per layer, so intermediates are freed as each layer returns.
-    for (let i = 0; i < c.numLayers; i++) {
-      const input = x;
-      x = tidy(() => this.layer(i, input, blocked));
-    }
-    return x;
+    return runLayers(embedded, this.layers, (L, h) => this.layer(L, h, blocked));
   }
 
   /** One encoder layer (post-LN): x [B, T, C] -> [B, T, C]; blocked [B, 1, 1, T] or undefined. */
-  private layer(i: number, x: Tensor, blocked: Tensor | undefined): Tensor {
+  private layer(L: RobertaLayer, x: Tensor, blocked: Tensor | undefined): Tensor {
     const c = this.config;
-    const p = (name: string): Tensor => this.parameters.get(name);
-    const drop = (t: Tensor, rate: number): Tensor => dropout(t, rate, this.training);
-    const ln = (t: Tensor, prefix: string): Tensor => layerNorm(t, [c.hiddenSize], p(`${prefix}.weight`), p(`${prefix}.bias`), c.layerNormEps);
-    const l = `roberta.encoder.layer.${i}.`;
-    const proj = (name: string): Tensor => splitHeads(linear(x, p(`${l}attention.self.${name}.weight`), p(`${l}attention.self.${name}.bias`)), c.numHeads);
+    const drop = (t: Tensor): Tensor => dropout(t, c.hiddenDropout, this.training);
+    const [q, k, v] = [L.attn.q, L.attn.k, L.attn.v].map((proj) => splitHeads(applyLinear(x, proj), c.numHeads)) as [Tensor, Tensor, Tensor]; // [B, H, T, D]
     const scale = 1 / Math.sqrt(c.hiddenSize / c.numHeads);
-    const y = attend(proj('query'), proj('key'), proj('value'), { scale, blocked, dropoutP: c.attentionDropout, training: this.training });
-    const attnOut = linear(mergeHeads(y), p(`${l}attention.output.dense.weight`), p(`${l}attention.output.dense.bias`));
-    const x1 = ln(drop(attnOut, c.hiddenDropout).add(x), `${l}attention.output.LayerNorm`);
-    const hidden = gelu(linear(x1, p(`${l}intermediate.dense.weight`), p(`${l}intermediate.dense.bias`)), c.activation); // [B, T, I]
-    const out = linear(hidden, p(`${l}output.dense.weight`), p(`${l}output.dense.bias`));
-    return ln(drop(out, c.hiddenDropout).add(x1), `${l}output.LayerNorm`);
+    const y = attend(q, k, v, { scale, blocked, dropoutP: c.attentionDropout, training: this.training });
+    const x1 = applyNorm(drop(applyLinear(mergeHeads(y), L.attn.out)).add(x), L.attn.ln, c.layerNormEps);
+    const hidden = gelu(applyLinear(x1, L.mlp.fc), c.activation); // [B, T, I]
+    return applyNorm(drop(applyLinear(hidden, L.mlp.out)).add(x1), L.mlp.ln, c.layerNormEps);
   }
 
   mlmLogits(ids: Tensor, attentionMask?: Tensor): Tensor {
-    if (!this.hasMlmHead) throw new Error('this RoBERTa checkpoint has no masked-LM head (lm_head.*)');
-    const c = this.config;
-    const p = (name: string): Tensor => this.parameters.get(name);
+    const head = this.mlmHead;
+    if (!head) throw new Error('this RoBERTa checkpoint has no masked-LM head (lm_head.*)');
     const hidden = this.hiddenStates(ids, attentionMask); // [B, T, C]
     // The head runs in fp32 under bf16 mixed precision, as the causal LMs' output layer (see decoder.ts).
     return withPrecision('fp32', () => {
-      const h = gelu(linear(hidden, p('lm_head.dense.weight'), p('lm_head.dense.bias')), 'none');
-      const normed = layerNorm(h, [c.hiddenSize], p('lm_head.layer_norm.weight'), p('lm_head.layer_norm.bias'), c.layerNormEps);
-      return linear(normed, p('roberta.embeddings.word_embeddings.weight'), p('lm_head.bias')); // tied decoder: [B, T, V]
+      const h = gelu(applyLinear(hidden, head.dense), 'none');
+      return linear(applyNorm(h, head.ln, this.config.layerNormEps), this.embeddings.word, head.bias); // tied decoder: [B, T, V]
     });
   }
 

@@ -1,11 +1,11 @@
 // Running a fleet: N slices x R replicas of shard servers for one data file,
-// each its own process (`tttnn serve-shard`), reporting ready over IPC after
+// each its own process (shard-process.ts), reporting ready over IPC after
 // it has appended its address. The parent forwards SIGINT/SIGTERM to every
 // server and returns when all have stopped.
 import { fork, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { FaissIndex, sliceRanges, splitIndex } from '../index/index.js';
+import { SHARD_PROCESS_ENTRY, type ShardProcessOptions } from './shard-process.js';
 
 export interface FleetOptions {
   data: string;
@@ -40,8 +40,6 @@ export function planShards(indexPath: string, slices: number): ShardPlan[] {
   return plans;
 }
 
-const CLI = fileURLToPath(new URL('../../../bin/tttnn.js', import.meta.url));
-
 export async function runFleet(options: FleetOptions): Promise<void> {
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const plans = planShards(options.index, options.slices);
@@ -56,14 +54,12 @@ export async function runFleet(options: FleetOptions): Promise<void> {
   const ready: Promise<string>[] = [];
   for (const plan of plans) {
     for (let replica = 0; replica < options.replicas; replica++) {
-      const args = [
-        'serve-shard', '--data', options.data, '--index', plan.index, '--begin', String(plan.begin), '--replica', String(replica),
-        '--addresses', options.addresses, '--token-file', options.tokenFile, '--host', options.host,
-        '--port', String(options.port === 0 ? 0 : options.port + n), ...(options.mmap ? ['--mmap'] : []),
-        ...Object.entries(options.searchParam ?? {}).flatMap(([name, value]) => ['--search-param', `${name}=${value}`]),
-      ];
+      const shard: ShardProcessOptions = {
+        data: options.data, index: plan.index, begin: plan.begin, replica, addresses: options.addresses, tokenFile: options.tokenFile,
+        host: options.host, port: options.port === 0 ? 0 : options.port + n, mmap: options.mmap, searchParam: options.searchParam ?? {},
+      };
       n++;
-      const child = fork(CLI, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+      const child = fork(SHARD_PROCESS_ENTRY, [JSON.stringify(shard)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
       children.push(child);
       exited.push(new Promise((resolve) => child.once('exit', () => resolve())));
       ready.push(

@@ -5,7 +5,8 @@ import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { AdamW, manualSeed, tensor, tidy } from '../../src/engine/index.js';
+import { AdamW, manualSeed, tensor, tidy, zeros } from '../../src/engine/index.js';
+import { saveCheckpoint } from '../../src/io/checkpoint.js';
 import { causalLmLoss, createModel, generate, loadModel, saveModel, type CausalLM } from '../../src/models/index.js';
 
 const GPT2 = { model_type: 'gpt2', vocab_size: 64, n_positions: 32, n_embd: 32, n_layer: 2, n_head: 4 };
@@ -30,6 +31,38 @@ for (const config of [GPT2, NEO, ROBERTA]) {
     again.dispose();
   });
 }
+
+test('checkpoint tensors the model has no place for are named in a warning, not dropped silently', async () => {
+  const warnings: string[] = [];
+  const onWarning = (w: Error & { code?: string }): void => {
+    if (w.code === 'TTTNN_UNUSED_WEIGHTS') warnings.push(w.message);
+  };
+  process.on('warning', onWarning);
+  try {
+    manualSeed(3);
+    const model = createModel(GPT2);
+    const clean = mkdtempSync(join(tmpdir(), 'tttnn-clean-'));
+    saveModel(model, clean);
+    loadModel(clean).dispose();
+    const extra = mkdtempSync(join(tmpdir(), 'tttnn-extra-'));
+    const weights = model.checkpointWeights();
+    weights.set('transformer.h.0.attn.rotary.weight', zeros([4]));
+    weights.set('transformer.h.0.attn.bias', zeros([1, 1, 32, 32])); // a known buffer: skipped without a warning
+    saveCheckpoint(extra, model.rawConfig, weights);
+    const again = loadModel(extra) as CausalLM;
+    tidy(() => {
+      const x = tensor([[1, 2, 3]], { dtype: 'int64' });
+      assert.deepEqual(again.logits(x).toNumbers(), (model as CausalLM).logits(x).toNumbers());
+    });
+    again.dispose();
+    model.dispose();
+  } finally {
+    await new Promise((resolve) => setImmediate(resolve)); // warnings are emitted on the next tick
+    process.off('warning', onWarning);
+  }
+  assert.equal(warnings.length, 1, warnings.join('\n'));
+  assert.match(warnings[0]!, /tttnn-extra-.*: 1 checkpoint tensor\(s\) not used by the model, ignored: transformer\.h\.0\.attn\.rotary\.weight$/);
+});
 
 test('sharded saving writes an index and reloads', () => {
   manualSeed(2);

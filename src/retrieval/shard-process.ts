@@ -1,0 +1,69 @@
+// One shard-server process, as `tttnn serve` forks it: opens the slice's
+// index and the data file, checks that they belong together, starts the
+// server, appends its address to the addresses file and reports ready over
+// IPC. SIGTERM/SIGINT close it gracefully (in-flight requests finish).
+//
+// The fleet forks this module directly (its options as one JSON argument),
+// so a server does not go through the command line's parser; the hidden
+// `tttnn serve-shard` calls runShardProcess with the same options.
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { DocumentStore } from '../data/document-store.js';
+import { FaissIndex, checkIndexMatchesData } from '../index/index.js';
+import { appendAddress } from './addresses.js';
+import { readToken } from './auth.js';
+import { startShardServer } from './shard-server.js';
+
+export interface ShardProcessOptions {
+  data: string;
+  /** The slice's index file. */
+  index: string;
+  /** Line number of the slice's first vector. */
+  begin: number;
+  replica: number;
+  addresses: string;
+  tokenFile: string;
+  host: string;
+  port: number;
+  mmap?: boolean;
+  /** FAISS search parameters (nprobe, efSearch, ...). */
+  searchParam: Record<string, number>;
+}
+
+/** Serves the slice until the server is shut down, then frees the index and the data file. */
+export async function runShardProcess(o: ShardProcessOptions): Promise<void> {
+  const token = readToken(o.tokenFile);
+  const index = FaissIndex.read(o.index, { mmap: o.mmap });
+  for (const [name, value] of Object.entries(o.searchParam)) {
+    try {
+      index.setParameter(name, value);
+    } catch (error) {
+      throw new Error(`${o.index}: --search-param ${name}=${value}: ${(error as Error).message}`);
+    }
+  }
+  const store = await DocumentStore.open(o.data);
+  checkIndexMatchesData(index, o.index, store, o.begin);
+  const modelFile = join(dirname(o.index), 'embedding_model.txt');
+  const embeddingModel = existsSync(modelFile) ? readFileSync(modelFile, 'utf8').trim() : 'unknown';
+  const server = await startShardServer({ index, store, begin: o.begin, replica: o.replica, token, embeddingModel, host: o.host, port: o.port });
+  appendAddress(o.addresses, server.address);
+  process.send?.({ ready: server.address });
+  const stop = (): void => void server.close();
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+  await server.closed;
+  index.dispose();
+  store.close();
+  process.disconnect?.();
+}
+
+/** The file to fork: `fork(SHARD_PROCESS_ENTRY, [JSON.stringify(options)])`. */
+export const SHARD_PROCESS_ENTRY = fileURLToPath(import.meta.url);
+
+if (process.argv[1] === SHARD_PROCESS_ENTRY) {
+  runShardProcess(JSON.parse(process.argv[2] as string) as ShardProcessOptions).catch((error: unknown) => {
+    process.stderr.write(`tttnn: ${(error as Error).message}\n`);
+    process.exitCode = 1;
+  });
+}
