@@ -5,8 +5,8 @@ import { causalLmLoss, type CausalLM } from '../src/models/index.js';
 import { runPython } from '../test/helpers/python.js';
 export { runPython, referencePython } from '../test/helpers/python.js';
 
-/** bench/reference/ in the source tree (the compiled benchmarks run from dist/bench/). */
-export const REFERENCE_DIR = fileURLToPath(new URL('../../bench/reference/', import.meta.url));
+/** test/reference/ in the source tree: the one directory of Python references, shared by tests and benchmarks (the compiled benchmarks run from dist/bench/). */
+export const REFERENCE_DIR = fileURLToPath(new URL('../../test/reference/', import.meta.url));
 
 /** Mean seconds per call of `fn` over `iterations`, after `warmup` calls. */
 export function timeIt(fn: () => void, iterations: number, warmup = 3): number {

@@ -5,7 +5,7 @@
 //
 // 1. A GPT-2-small-shaped training step (12 layers, d 768, seq 1024, batch 1:
 //    forward, backward, gradient clipping, AdamW) with our model vs the same
-//    model written in PyTorch (bench/reference/torch_models.py).
+//    model written in PyTorch (test/reference/torch_models.py).
 // 2. Forward tokens/s of a RoBERTa-large-shaped encoder (24 layers, d 1024,
 //    seq 512, batch 8) vs PyTorch.
 // PyTorch runs with our thread count and at its best on this CPU (see
@@ -62,7 +62,7 @@ function ourEncoderForward(): number {
   return seconds;
 }
 
-// The same two models in plain PyTorch: bench/reference/torch_models.py.
+// The same two models in plain PyTorch: test/reference/torch_models.py.
 const PYTORCH = String.raw`
 import json, sys
 d = json.load(sys.stdin)

@@ -19,6 +19,7 @@ import { type Command, Option } from 'commander';
 import type { Precision } from '../engine/precision.js';
 import type { QualityGates } from '../eval/quality-gates.js';
 import type { UnigramBaseline } from '../train/unigram.js';
+import type * as DemoStageFunctions from './demo-stages.js';
 import { integerArg, numberArg } from './parse.js';
 import { applyPrecision, precisionOption } from './precision-option.js';
 import { formatDuration } from './progress-line.js';
@@ -88,22 +89,42 @@ class Stages {
   }
 }
 
-async function runDemo(o: DemoOptions): Promise<void> {
-  const stages = new Stages();
-  const precision = await applyPrecision(o.precision, 'demo');
-  const art = resolve(o.artifacts);
-  // Tokenizer, models, index and results belong to one corpus and one vocabulary.
-  const name = `${o.size}mb-${o.maxDocumentBytes}b`;
-  const corpus = join(art, `corpus-${name}`);
-  const run = join(art, `run-${name}-v${o.vocabSize}`);
-  mkdirSync(run, { recursive: true });
-  const trainData = join(corpus, 'train', '00.jsonl');
-  const valData = join(corpus, 'val', '00.jsonl');
-  const testData = join(corpus, 'test', '00.jsonl');
+// The stage functions load lazily (import() in runDemo) so that `tttnn --help` stays fast; this is only their type.
+type DemoStages = typeof DemoStageFunctions;
 
-  // Ctrl-C: stop the child or the fleet, exit 130. Long loops yield between
-  // steps, so this runs within a training step, a batch or a document.
-  const current: { child?: ChildProcess; fleet?: ChildProcess } = {};
+/** Where a demo run keeps what it makes: the corpus, and the run (tokenizer, models, index, results) for one corpus and one vocabulary. */
+interface DemoPaths {
+  corpus: string;
+  run: string;
+  trainData: string;
+  valData: string;
+  testData: string;
+}
+
+function demoPaths(o: DemoOptions): DemoPaths {
+  const name = `${o.size}mb-${o.maxDocumentBytes}b`;
+  const corpus = join(resolve(o.artifacts), `corpus-${name}`);
+  return {
+    corpus,
+    run: join(resolve(o.artifacts), `run-${name}-v${o.vocabSize}`),
+    trainData: join(corpus, 'train', '00.jsonl'),
+    valData: join(corpus, 'val', '00.jsonl'),
+    testData: join(corpus, 'test', '00.jsonl'),
+  };
+}
+
+/** The child processes a Ctrl-C must stop: the current stage's, and the shard-server fleet. */
+interface DemoChildren {
+  child?: ChildProcess;
+  fleet?: ChildProcess;
+}
+
+/**
+ * Ctrl-C / SIGTERM: stop the children, exit 130. Long loops yield between
+ * steps, so this runs within a training step, a batch or a document.
+ * Returns the function that removes the handlers.
+ */
+function stopOnSignals(current: DemoChildren): () => void {
   const stopChildren = (): void => {
     for (const c of [current.child, current.fleet]) if (c && c.exitCode === null && c.signalCode === null) c.kill('SIGTERM');
   };
@@ -115,109 +136,40 @@ async function runDemo(o: DemoOptions): Promise<void> {
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   process.on('exit', stopChildren);
+  return () => {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    process.off('exit', stopChildren);
+  };
+}
+
+async function runDemo(o: DemoOptions): Promise<void> {
+  const stages = new Stages();
+  const precision = await applyPrecision(o.precision, 'demo');
+  const paths = demoPaths(o);
+  mkdirSync(paths.run, { recursive: true });
+  const current: DemoChildren = {};
+  const removeHandlers = stopOnSignals(current);
   try {
     const s = await import('./demo-stages.js');
-    stages.begin(1, `corpus (${o.size} MB, documents of at most ${o.maxDocumentBytes} bytes) -> ${corpus}`);
-    console.log(`corpus ${await s.corpusStage(corpus, o.size, o.maxDocumentBytes, current)}`);
+    stages.begin(1, `corpus (${o.size} MB, documents of at most ${o.maxDocumentBytes} bytes) -> ${paths.corpus}`);
+    console.log(`corpus ${await s.corpusStage(paths.corpus, o.size, o.maxDocumentBytes, current)}`);
 
     const gates: QualityGates = {};
-    let model = o.model;
-    let embedder = o.embedder;
-    if (!model || !embedder) {
-      stages.begin(2, `tokenizer (byte-level BPE, ${o.vocabSize} tokens, trained on the corpus)`);
-      const tokenizers = join(run, 'tokenizer');
-      console.log(`tokenizer ${await s.tokenizerStage(trainData, tokenizers, o.vocabSize)} -> ${tokenizers}`);
-      const { unigramBaseline } = await import('../train/unigram.js');
-      const { loadTokenizer } = await import('../tokenizers/index.js');
-      const gptVal = { batches: 8, batchSize: 16, seqLen: 256 };
-      const unigramFile = join(tokenizers, `unigram-${gptVal.seqLen}x${gptVal.batches * gptVal.batchSize}.json`);
-      let unigram: UnigramBaseline;
-      if (existsSync(unigramFile)) unigram = JSON.parse(readFileSync(unigramFile, 'utf8')) as UnigramBaseline;
-      else {
-        unigram = await unigramBaseline({ tokenizer: loadTokenizer(join(tokenizers, 'causal')), train: trainData, trainBytes: 3e6, val: valData, seqLen: gptVal.seqLen, valSequences: gptVal.batches * gptVal.batchSize });
-        writeFileSync(unigramFile, JSON.stringify(unigram));
-      }
-      console.log(`unigram baseline: ${unigram.crossEntropy.toFixed(3)} nats/token on ${unigram.valTokens} validation tokens (counts from ${unigram.trainTokens} training tokens)`);
-      const target = o.targetRatio * unigram.crossEntropy;
-
-      if (!model) {
-        stages.begin(3, `language model (tiny GPT, until validation loss <= ${target.toFixed(3)} = ${o.targetRatio} x unigram, at most ${o.gptSeconds} s)`);
-        const lm = await s.modelStage({
-          preset: 'tiny-gpt', tokenizerDir: join(tokenizers, 'causal'), trainData, valData, out: join(run, 'models', 'tiny-gpt'), maxSteps: o.gptSteps,
-          batchSize: gptVal.batchSize, seqLen: gptVal.seqLen, lr: 2e-3, target, seconds: o.gptSeconds, evalEvery: 25, valBatches: gptVal.batches,
-        });
-        if (lm.reused) console.log(`reusing ${lm.checkpoint}`);
-        gates.languageModel = { valLoss: lm.valLoss, unigram: unigram.crossEntropy, steps: lm.steps, seconds: lm.seconds, stopReason: lm.stopReason, target };
-        model = lm.checkpoint;
-      }
-      if (!embedder) {
-        stages.begin(4, `encoder (tiny RoBERTa, masked LM, at most ${o.robertaSeconds} s)`);
-        const enc = await s.modelStage({
-          preset: 'tiny-roberta', tokenizerDir: join(tokenizers, 'encoder'), trainData, valData, out: join(run, 'models', 'tiny-roberta'), maxSteps: o.robertaSteps,
-          batchSize: 32, seqLen: 128, lr: 1e-3, seconds: o.robertaSeconds, evalEvery: 25, valBatches: 4,
-        });
-        if (enc.reused) console.log(`reusing ${enc.checkpoint}`);
-        else console.log(`encoder: masked-LM validation loss ${enc.valLoss.toFixed(3)} nats per masked token (its quality gate is retrieval, stage 6)`);
-        embedder = enc.checkpoint;
-      }
-    }
+    const { model, embedder } = await trainModels(o, paths, stages, s, gates);
 
     stages.begin(5, 'index (mean-pooled embeddings, FAISS Flat)');
-    const { documentTasks } = s;
-    const trainTasks = await documentTasks(trainData);
-    const indexDir = join(run, 'index', o.embedder ? embedder.replace(/[^A-Za-z0-9]+/g, '_').slice(-60) : 'tiny-roberta');
-    const indexPath = await s.indexStage(trainData, embedder, indexDir, trainTasks.length);
+    const trainTasks = await s.documentTasks(paths.trainData);
+    const indexDir = join(paths.run, 'index', o.embedder ? embedder.replace(/[^A-Za-z0-9]+/g, '_').slice(-60) : 'tiny-roberta');
+    const indexPath = await s.indexStage(paths.trainData, embedder, indexDir, trainTasks.length);
     console.log(`index ${indexPath}`);
 
     stages.begin(6, 'shard servers (2 slices x 2 replicas on 127.0.0.1) and retrieval quality');
-    const { writeNewToken, readToken } = await import('../retrieval/auth.js');
-    const { readAddresses } = await import('../retrieval/addresses.js');
-    const tokenFile = join(run, 'token');
-    writeNewToken(tokenFile);
-    const addresses = join(run, 'addresses.txt');
-    rmSync(addresses, { force: true }); // only this run's servers register
-    const fleet = spawn(process.execPath, [s.CLI, 'serve', '--data', trainData, '--index', indexPath, '--slices', '2', '--replicas', '2', '--addresses', addresses, '--token-file', tokenFile], { stdio: ['ignore', 'inherit', 'inherit'] });
-    current.fleet = fleet;
+    const tokenFile = join(paths.run, 'token');
+    const addresses = join(paths.run, 'addresses.txt');
+    const fleet = await startDemoFleet(s, paths.trainData, indexPath, tokenFile, addresses, current);
     try {
-      const deadline = Date.now() + 120_000;
-      while (!(existsSync(addresses) && readAddresses(addresses).length >= 4)) {
-        if (fleet.exitCode !== null || Date.now() > deadline) throw new Error('the shard servers did not start');
-        await new Promise((r) => setTimeout(r, 100));
-      }
-      const { RetrievalClient } = await import('../retrieval/client.js');
-      const { FleetRetriever } = await import('../eval/retriever.js');
-      const { loadEncoder } = await import('../models/index.js');
-      const { loadTokenizer } = await import('../tokenizers/index.js');
-      const client = await RetrievalClient.connect({ addresses: readAddresses(addresses), token: readToken(tokenFile) });
-      const encoder = loadEncoder(embedder);
-      const retriever = new FleetRetriever(client, { model: encoder, tokenizer: loadTokenizer(embedder), maxLength: 128 });
-      gates.retrieval = await s.retrievalGateStage(retriever, testData, trainTasks, o.neighbors, o.docsPerTask);
-      const { checkGates, writeGates } = await import('../eval/quality-gates.js');
-      console.log('quality gates:');
-      for (const g of checkGates(gates)) console.log(`  ${g.passed ? 'pass' : 'FAIL'}  ${g.name}: ${g.measured} vs ${g.reference} (${g.rule})`);
-
-      stages.begin(7, `evaluation (${o.docsPerTask} test documents per domain, ${o.neighbors} neighbours, test-time learning rate ${o.learningRate})`);
-      const label = `${o.model ? 'custom' : 'tiny'}-k${o.neighbors}-d${o.docsPerTask}-lr${o.learningRate}${precision === 'bf16' ? '-bf16' : ''}`;
-      const resultsDir = join(run, 'results', label);
-      const validationDir = join(run, 'results', `${label}.validation`);
-      mkdirSync(resultsDir, { recursive: true });
-      writeGates(resultsDir, gates);
-      const common = { modelDir: model, retriever, neighbors: o.neighbors, learningRate: o.learningRate, docsPerTask: o.docsPerTask };
-      await s.evaluationStage({ ...common, data: testData, resultsDir, methods: ['ttt', 'random', 'context', 'interpolation', 'dynamic'] });
-      // Interpolation's non-oracle alpha: the best one on validation documents.
-      console.log('  interpolation on validation documents (to choose its alpha without the test documents):');
-      await s.evaluationStage({ ...common, data: valData, resultsDir: validationDir, methods: ['interpolation'] });
-      encoder.dispose();
-
-      stages.begin(8, 'report');
-      const { writeReport } = await import('../report/report.js');
-      const reportDir = join(run, 'report', basename(resultsDir));
-      const report = await writeReport({ resultsDir, out: reportDir, weights: join(corpus, 'manifest.json'), interpolationValidation: validationDir, warn: (line) => console.warn(`warning: ${line}`) });
-      console.log(report.markdown);
-      const failed = report.gates.filter((g) => !g.passed);
-      console.log(`\n${failed.length === 0 ? 'All quality gates passed.' : `QUALITY GATES FAILED: ${failed.map((g) => g.name).join('; ')} — read the numbers above with that in mind.`}`);
-      console.log(`Verdict: ${report.verdict}`);
-      console.log(`\nresults: ${resultsDir}\nreport:  ${join(reportDir, 'report.html')}`);
+      await evaluateAndReport(o, precision, paths, { model, embedder, tokenFile, addresses, trainTasks }, stages, s, gates);
     } finally {
       current.fleet = undefined;
       if (fleet.exitCode === null && fleet.signalCode === null) {
@@ -228,8 +180,128 @@ async function runDemo(o: DemoOptions): Promise<void> {
     stages.end();
     console.log(`\nstage times: ${stages.times.map(([n, t]) => `${n} ${formatDuration(t)}`).join(', ')}; demo finished in ${formatDuration(stages.total)}`);
   } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-    process.off('exit', stopChildren);
+    removeHandlers();
   }
+}
+
+/**
+ * Stages 2-4: the tokenizer, the unigram baseline the language model's gate
+ * compares with, the tiny GPT and the tiny RoBERTa — each skipped where the
+ * user gave a checkpoint (--model, --embedder).
+ */
+async function trainModels(o: DemoOptions, paths: DemoPaths, stages: Stages, s: DemoStages, gates: QualityGates): Promise<{ model: string; embedder: string }> {
+  let model = o.model;
+  let embedder = o.embedder;
+  if (model && embedder) return { model, embedder };
+  stages.begin(2, `tokenizer (byte-level BPE, ${o.vocabSize} tokens, trained on the corpus)`);
+  const tokenizers = join(paths.run, 'tokenizer');
+  console.log(`tokenizer ${await s.tokenizerStage(paths.trainData, tokenizers, o.vocabSize)} -> ${tokenizers}`);
+  const gptVal = { batches: 8, batchSize: 16, seqLen: 256 };
+  const unigram = await cachedUnigram(paths, tokenizers, gptVal.seqLen, gptVal.batches * gptVal.batchSize);
+  console.log(`unigram baseline: ${unigram.crossEntropy.toFixed(3)} nats/token on ${unigram.valTokens} validation tokens (counts from ${unigram.trainTokens} training tokens)`);
+  const target = o.targetRatio * unigram.crossEntropy;
+
+  if (!model) {
+    stages.begin(3, `language model (tiny GPT, until validation loss <= ${target.toFixed(3)} = ${o.targetRatio} x unigram, at most ${o.gptSeconds} s)`);
+    const lm = await s.modelStage({
+      preset: 'tiny-gpt', tokenizerDir: join(tokenizers, 'causal'), trainData: paths.trainData, valData: paths.valData, out: join(paths.run, 'models', 'tiny-gpt'), maxSteps: o.gptSteps,
+      batchSize: gptVal.batchSize, seqLen: gptVal.seqLen, lr: 2e-3, target, seconds: o.gptSeconds, evalEvery: 25, valBatches: gptVal.batches,
+    });
+    if (lm.reused) console.log(`reusing ${lm.checkpoint}`);
+    gates.languageModel = { valLoss: lm.valLoss, unigram: unigram.crossEntropy, steps: lm.steps, seconds: lm.seconds, stopReason: lm.stopReason, target };
+    model = lm.checkpoint;
+  }
+  if (!embedder) {
+    stages.begin(4, `encoder (tiny RoBERTa, masked LM, at most ${o.robertaSeconds} s)`);
+    const enc = await s.modelStage({
+      preset: 'tiny-roberta', tokenizerDir: join(tokenizers, 'encoder'), trainData: paths.trainData, valData: paths.valData, out: join(paths.run, 'models', 'tiny-roberta'), maxSteps: o.robertaSteps,
+      batchSize: 32, seqLen: 128, lr: 1e-3, seconds: o.robertaSeconds, evalEvery: 25, valBatches: 4,
+    });
+    if (enc.reused) console.log(`reusing ${enc.checkpoint}`);
+    else console.log(`encoder: masked-LM validation loss ${enc.valLoss.toFixed(3)} nats per masked token (its quality gate is retrieval, stage 6)`);
+    embedder = enc.checkpoint;
+  }
+  return { model, embedder };
+}
+
+/** The unigram baseline on exactly the language model's validation targets, computed once per tokenizer. */
+async function cachedUnigram(paths: DemoPaths, tokenizers: string, seqLen: number, valSequences: number): Promise<UnigramBaseline> {
+  const file = join(tokenizers, `unigram-${seqLen}x${valSequences}.json`);
+  if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8')) as UnigramBaseline;
+  const { unigramBaseline } = await import('../train/unigram.js');
+  const { loadTokenizer } = await import('../tokenizers/index.js');
+  const unigram = await unigramBaseline({ tokenizer: loadTokenizer(join(tokenizers, 'causal')), train: paths.trainData, trainBytes: 3e6, val: paths.valData, seqLen, valSequences });
+  writeFileSync(file, JSON.stringify(unigram));
+  return unigram;
+}
+
+/**
+ * `tttnn serve` with 2 slices x 2 replicas on a fresh token, returned once all
+ * four servers have registered (and known to `current` from its start, so a
+ * Ctrl-C while they start stops them too).
+ */
+async function startDemoFleet(s: DemoStages, data: string, indexPath: string, tokenFile: string, addresses: string, current: DemoChildren): Promise<ChildProcess> {
+  const { writeNewToken } = await import('../retrieval/auth.js');
+  const { readAddresses } = await import('../retrieval/addresses.js');
+  writeNewToken(tokenFile);
+  rmSync(addresses, { force: true }); // only this run's servers register
+  const fleet = spawn(process.execPath, [s.CLI, 'serve', '--data', data, '--index', indexPath, '--slices', '2', '--replicas', '2', '--addresses', addresses, '--token-file', tokenFile], { stdio: ['ignore', 'inherit', 'inherit'] });
+  current.fleet = fleet;
+  const deadline = Date.now() + 120_000;
+  while (!(existsSync(addresses) && readAddresses(addresses).length >= 4)) {
+    if (fleet.exitCode !== null || Date.now() > deadline) {
+      if (fleet.exitCode === null) fleet.kill('SIGTERM');
+      throw new Error('the shard servers did not start');
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return fleet;
+}
+
+/** Stages 6 (the retrieval gates), 7 (every method on the test documents, interpolation also on validation ones) and 8 (the report). */
+async function evaluateAndReport(
+  o: DemoOptions,
+  precision: string,
+  paths: DemoPaths,
+  inputs: { model: string; embedder: string; tokenFile: string; addresses: string; trainTasks: string[] },
+  stages: Stages,
+  s: DemoStages,
+  gates: QualityGates,
+): Promise<void> {
+  const { readToken } = await import('../retrieval/auth.js');
+  const { readAddresses } = await import('../retrieval/addresses.js');
+  const { RetrievalClient } = await import('../retrieval/client.js');
+  const { FleetRetriever } = await import('../eval/retriever.js');
+  const { loadEncoder } = await import('../models/index.js');
+  const { loadTokenizer } = await import('../tokenizers/index.js');
+  const client = await RetrievalClient.connect({ addresses: readAddresses(inputs.addresses), token: readToken(inputs.tokenFile) });
+  const encoder = loadEncoder(inputs.embedder);
+  const retriever = new FleetRetriever(client, { model: encoder, tokenizer: loadTokenizer(inputs.embedder), maxLength: 128 });
+  gates.retrieval = await s.retrievalGateStage(retriever, paths.testData, inputs.trainTasks, o.neighbors, o.docsPerTask);
+  const { checkGates, writeGates } = await import('../eval/quality-gates.js');
+  console.log('quality gates:');
+  for (const g of checkGates(gates)) console.log(`  ${g.passed ? 'pass' : 'FAIL'}  ${g.name}: ${g.measured} vs ${g.reference} (${g.rule})`);
+
+  stages.begin(7, `evaluation (${o.docsPerTask} test documents per domain, ${o.neighbors} neighbours, test-time learning rate ${o.learningRate})`);
+  const label = `${o.model ? 'custom' : 'tiny'}-k${o.neighbors}-d${o.docsPerTask}-lr${o.learningRate}${precision === 'bf16' ? '-bf16' : ''}`;
+  const resultsDir = join(paths.run, 'results', label);
+  const validationDir = join(paths.run, 'results', `${label}.validation`);
+  mkdirSync(resultsDir, { recursive: true });
+  writeGates(resultsDir, gates);
+  const common = { modelDir: inputs.model, retriever, neighbors: o.neighbors, learningRate: o.learningRate, docsPerTask: o.docsPerTask };
+  await s.evaluationStage({ ...common, data: paths.testData, resultsDir, methods: ['ttt', 'random', 'context', 'interpolation', 'dynamic'] });
+  // Interpolation's non-oracle alpha: the best one on validation documents.
+  console.log('  interpolation on validation documents (to choose its alpha without the test documents):');
+  await s.evaluationStage({ ...common, data: paths.valData, resultsDir: validationDir, methods: ['interpolation'] });
+  encoder.dispose();
+
+  stages.begin(8, 'report');
+  const { writeReport } = await import('../report/report.js');
+  const reportDir = join(paths.run, 'report', basename(resultsDir));
+  const report = await writeReport({ resultsDir, out: reportDir, weights: join(paths.corpus, 'manifest.json'), interpolationValidation: validationDir, warn: (line) => console.warn(`warning: ${line}`) });
+  console.log(report.markdown);
+  const failed = report.gates.filter((g) => !g.passed);
+  console.log(`\n${failed.length === 0 ? 'All quality gates passed.' : `QUALITY GATES FAILED: ${failed.map((g) => g.name).join('; ')} — read the numbers above with that in mind.`}`);
+  console.log(`Verdict: ${report.verdict}`);
+  console.log(`\nresults: ${resultsDir}\nreport:  ${join(reportDir, 'report.html')}`);
 }

@@ -4,6 +4,20 @@ import { type Command, Option } from 'commander';
 import type { Precision } from '../engine/precision.js';
 import { applyPrecision, precisionOption } from './precision-option.js';
 
+/** What `tttnn score --json` prints. */
+export interface ScoreResult {
+  /** Natural-log likelihood of the whole text. */
+  loglikelihood: number;
+  bytes: number;
+  words: number;
+  tokens: number;
+  max_length: number;
+  bits_per_byte: number;
+  byte_perplexity: number;
+  word_perplexity: number;
+  precision: 'fp32' | 'bf16';
+}
+
 interface ScoreOptions {
   model: string;
   tokenizer?: string;
@@ -45,7 +59,7 @@ export function registerScoreCommand(program: Command): void {
         const tokens = tokenizer.encode(text);
         const loglikelihood = rollingLoglikelihood(model, tokens, prefix, maxLength);
         const counts = { loglikelihood, bytes: countBytes(text), words: countWords(text) };
-        const result = { ...counts, tokens: tokens.length, max_length: maxLength, ...perplexityMetrics(counts), precision };
+        const result: ScoreResult = { ...counts, tokens: tokens.length, max_length: maxLength, ...perplexityMetrics(counts), precision };
         if (options.json) {
           console.log(JSON.stringify(result));
         } else {

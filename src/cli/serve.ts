@@ -4,6 +4,15 @@ import type { ShardProcessOptions } from '../retrieval/shard-process.js';
 import { collectParam, integerArg } from './parse.js';
 
 export function registerServeCommands(program: Command): void {
+  registerServe(program);
+  registerServeShard(program);
+  registerQuery(program);
+  registerProbe(program);
+  registerShutdown(program);
+}
+
+/** `tttnn serve`: the fleet for one data file. */
+function registerServe(program: Command): void {
   program
     .command('serve')
     .description('start N slices x R replicas of shard servers for one data file; each appends host:port to the addresses file once ready. Stops on Ctrl-C or tttnn shutdown')
@@ -24,7 +33,10 @@ export function registerServeCommands(program: Command): void {
       const { runFleet } = await import('../retrieval/fleet.js');
       await runFleet(o);
     });
+}
 
+/** `tttnn serve-shard` (hidden): one shard server, as the fleet runs it. */
+function registerServeShard(program: Command): void {
   program
     .command('serve-shard', { hidden: true })
     .description('one shard server (started by tttnn serve)')
@@ -42,7 +54,10 @@ export function registerServeCommands(program: Command): void {
       const { runShardProcess } = await import('../retrieval/shard-process.js');
       await runShardProcess(o);
     });
+}
 
+/** `tttnn query`: nearest neighbours of a text, from the command line. */
+function registerQuery(program: Command): void {
   program
     .command('query')
     .description('embed a text with the embedder and print its nearest neighbours from the fleet, as JSON')
@@ -67,7 +82,10 @@ export function registerServeCommands(program: Command): void {
       const [result] = await client.search(query, o.k);
       console.log(JSON.stringify({ ...result, neighbors: result!.neighbors.map(({ vector: _vector, ...rest }) => rest) }, null, 2));
     });
+}
 
+/** `tttnn probe`: which servers of an addresses file answer, and how fast. */
+function registerProbe(program: Command): void {
   program
     .command('probe')
     .description('ask every server in the addresses file for its health: up, shard, vectors, latency')
@@ -91,7 +109,10 @@ export function registerServeCommands(program: Command): void {
       else for (const r of rows) console.log(r.up ? `${r.address}  up    ${r.shard} replica ${r.replica}  ${r.vectors} vectors  ${r.latencyMs} ms` : `${r.address}  DOWN  ${r.error}`);
       if (rows.some((r) => !r.up)) process.exitCode = 2;
     });
+}
 
+/** `tttnn shutdown`: stops every server of an addresses file. */
+function registerShutdown(program: Command): void {
   program
     .command('shutdown')
     .description('ask every server in the addresses file to shut down (in-flight requests finish first)')

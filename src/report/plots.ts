@@ -123,104 +123,119 @@ function trainingLossRows(methods: readonly MethodSummary[], published: readonly
 
 /** Every plot the summary has data for. */
 export function reportPlots(summary: ReportSummary): Plot[] {
-  const plots: Plot[] = [];
-  const curved = overNeighbours(summary);
-  const published = publishedCurves(summary);
-  if (curved.length > 0) {
-    plots.push({ name: 'pile_all-curve', title: 'pile_all: bits per byte vs neighbours', spec: curveSpec('pile_all: bits per byte vs neighbours', curveRows(curved, published), undefined, 1) });
-    const byWeight = curved[0]!.tasks.map((t) => t.task);
-    plots.push({ name: 'largest-tasks-curves', title: 'The six largest tasks: bits per byte vs neighbours', spec: curveSpec('The six largest tasks', curveRows(curved, published, new Set(byWeight.slice(0, 6))), byWeight.slice(0, 6), 6) });
-    plots.push({ name: 'task-curves', title: 'Every task: bits per byte vs neighbours', spec: curveSpec('Every task', curveRows(curved, published, new Set(byWeight)), byWeight, 6) });
-    // The original plots training loss vs neighbours per task (process_results.py, plot_curve with 'training_loss').
-    const trained = curved.filter((m) => m.pileAll.trainingLoss.some(Number.isFinite));
-    if (trained.length > 0) {
-      const rows = trainingLossRows(trained, published, new Set(byWeight));
-      plots.push({ name: 'training-loss', title: 'Training loss vs neighbours: pile_all and every task', spec: lossSpec(rows, ['pile_all', ...byWeight]) });
-    }
-  }
+  // Every table and plot lists tasks heaviest first.
+  const taskOrder = [...new Set(summary.methods.flatMap((m) => m.tasks.map((t) => t.task)))];
+  const methodOrder = summary.methods.map((m) => m.label);
+  return [
+    ...neighbourCurvePlots(summary),
+    ...beforeAfterPlot(summary, taskOrder, methodOrder),
+    ...costPlot(summary, taskOrder, methodOrder),
+    ...distancePlot(summary),
+    ...alphaPlot(summary),
+  ];
+}
 
-  // Before/after bars per task with their 10-90% intervals, one panel per method.
+/** Bits per byte vs neighbours (pile_all, the six largest tasks, every task) and training loss vs neighbours. */
+function neighbourCurvePlots(summary: ReportSummary): Plot[] {
+  const curved = overNeighbours(summary);
+  if (curved.length === 0) return [];
+  const published = publishedCurves(summary);
+  const plots: Plot[] = [];
+  plots.push({ name: 'pile_all-curve', title: 'pile_all: bits per byte vs neighbours', spec: curveSpec('pile_all: bits per byte vs neighbours', curveRows(curved, published), undefined, 1) });
+  const byWeight = curved[0]!.tasks.map((t) => t.task);
+  plots.push({ name: 'largest-tasks-curves', title: 'The six largest tasks: bits per byte vs neighbours', spec: curveSpec('The six largest tasks', curveRows(curved, published, new Set(byWeight.slice(0, 6))), byWeight.slice(0, 6), 6) });
+  plots.push({ name: 'task-curves', title: 'Every task: bits per byte vs neighbours', spec: curveSpec('Every task', curveRows(curved, published, new Set(byWeight)), byWeight, 6) });
+  // The original plots training loss vs neighbours per task (process_results.py, plot_curve with 'training_loss').
+  const trained = curved.filter((m) => m.pileAll.trainingLoss.some(Number.isFinite));
+  if (trained.length > 0) {
+    const rows = trainingLossRows(trained, published, new Set(byWeight));
+    plots.push({ name: 'training-loss', title: 'Training loss vs neighbours: pile_all and every task', spec: lossSpec(rows, ['pile_all', ...byWeight]) });
+  }
+  return plots;
+}
+
+/** Before/after bars per task with their 10-90% intervals, one panel per method. */
+function beforeAfterPlot(summary: ReportSummary, taskOrder: string[], methodOrder: string[]): Plot[] {
   const bars: Row[] = summary.methods.flatMap((m) =>
     [...m.tasks, { task: 'pile_all', ...m.pileAll }].flatMap((t) => [
       { method: m.label, task: t.task, when: 'before', bits_per_byte: t.before.value, low: t.before.low, high: t.before.high },
       { method: m.label, task: t.task, when: 'after', bits_per_byte: t.after.value, low: t.after.low, high: t.after.high },
     ]),
   );
-  // Every table and plot lists tasks heaviest first.
-  const taskOrder = [...new Set(summary.methods.flatMap((m) => m.tasks.map((t) => t.task)))];
-  const methodOrder = summary.methods.map((m) => m.label);
-  if (finite(bars).length > 0) {
-    const x = { field: 'task', type: 'nominal', title: null, sort: [...taskOrder, 'pile_all'], axis: { labelAngle: -40 } };
-    const when = { field: 'when', sort: ['before', 'after'] };
-    plots.push({
-      name: 'before-after',
-      title: 'Bits per byte before and after, with 10-90% bootstrap intervals',
-      spec: methodPanels('Before and after (10-90% intervals)', bars, methodOrder, {
-        layer: [
-          { mark: 'bar', encoding: { x, xOffset: when, y: { field: 'bits_per_byte', type: 'quantitative', title: 'bits per byte' }, color: { ...when, type: 'nominal', title: null, scale: { domain: ['before', 'after'] } } } },
-          { mark: { type: 'rule', color: 'black' }, encoding: { x, xOffset: when, y: { field: 'low', type: 'quantitative' }, y2: { field: 'high' } } },
-        ],
-      }),
-    });
-  }
+  if (finite(bars).length === 0) return [];
+  const x = { field: 'task', type: 'nominal', title: null, sort: [...taskOrder, 'pile_all'], axis: { labelAngle: -40 } };
+  const when = { field: 'when', sort: ['before', 'after'] };
+  return [{
+    name: 'before-after',
+    title: 'Bits per byte before and after, with 10-90% bootstrap intervals',
+    spec: methodPanels('Before and after (10-90% intervals)', bars, methodOrder, {
+      layer: [
+        { mark: 'bar', encoding: { x, xOffset: when, y: { field: 'bits_per_byte', type: 'quantitative', title: 'bits per byte' }, color: { ...when, type: 'nominal', title: null, scale: { domain: ['before', 'after'] } } } },
+        { mark: { type: 'rule', color: 'black' }, encoding: { x, xOffset: when, y: { field: 'low', type: 'quantitative' }, y2: { field: 'high' } } },
+      ],
+    }),
+  }];
+}
 
-  // The original's cost: training plus the evaluation after it (eval_tttlm.py:296-301).
+/** The original's cost: training plus the evaluation after it (eval_tttlm.py:296-301), per neighbour. */
+function costPlot(summary: ReportSummary, taskOrder: string[], methodOrder: string[]): Plot[] {
   const cost: Row[] = summary.methods.flatMap((m) => m.tasks.flatMap((t) => t.costSecondsPerNeighbor.map((seconds) => ({ method: m.label, task: t.task, seconds }))));
-  if (cost.length > 0) {
-    plots.push({
-      name: 'training-cost',
-      title: 'Seconds per neighbour (training and the evaluation after it), per task',
-      spec: methodPanels('Cost per neighbour (training + evaluation)', cost, methodOrder, {
-        mark: { type: 'boxplot', extent: 'min-max' },
-        encoding: { x: { field: 'task', type: 'nominal', title: null, sort: taskOrder, axis: { labelAngle: -40 } }, y: { field: 'seconds', type: 'quantitative', title: 'seconds per neighbour' } },
-      }),
-    });
-  }
+  if (cost.length === 0) return [];
+  return [{
+    name: 'training-cost',
+    title: 'Seconds per neighbour (training and the evaluation after it), per task',
+    spec: methodPanels('Cost per neighbour (training + evaluation)', cost, methodOrder, {
+      mark: { type: 'boxplot', extent: 'min-max' },
+      encoding: { x: { field: 'task', type: 'nominal', title: null, sort: taskOrder, axis: { labelAngle: -40 } }, y: { field: 'seconds', type: 'quantitative', title: 'seconds per neighbour' } },
+    }),
+  }];
+}
 
-  // Retrieval is the same for every method of a run: one histogram per run, from its first method with neighbours.
+/** Retrieval is the same for every method of a run: one histogram per run, from its first method with neighbours. */
+function distancePlot(summary: ReportSummary): Plot[] {
   const distances: Row[] = summary.runs.flatMap((run) => {
     const m = summary.methods.find((x) => x.run === run.label && x.tasks.some((t) => t.distances.length > 0));
     return m ? m.tasks.flatMap((t) => t.distances.map((distance) => ({ run: run.label, distance }))) : [];
   });
-  if (distances.length > 0) {
-    plots.push({
-      name: 'neighbour-distances',
-      title: 'Distances between each document and its neighbours',
-      spec: {
-        $schema: SCHEMA,
-        title: 'Neighbour distances',
-        config: CONFIG,
-        data: { values: finite(distances) },
-        width: 420,
-        height: 220,
-        mark: { type: 'bar', opacity: 0.7 },
-        encoding: {
-          x: { field: 'distance', type: 'quantitative', bin: { maxbins: 30 }, title: 'L2 distance to the query' },
-          y: { aggregate: 'count', type: 'quantitative', title: 'neighbours', stack: null },
-          color: { field: 'run', type: 'nominal', title: 'run' },
-        },
+  if (distances.length === 0) return [];
+  return [{
+    name: 'neighbour-distances',
+    title: 'Distances between each document and its neighbours',
+    spec: {
+      $schema: SCHEMA,
+      title: 'Neighbour distances',
+      config: CONFIG,
+      data: { values: finite(distances) },
+      width: 420,
+      height: 220,
+      mark: { type: 'bar', opacity: 0.7 },
+      encoding: {
+        x: { field: 'distance', type: 'quantitative', bin: { maxbins: 30 }, title: 'L2 distance to the query' },
+        y: { aggregate: 'count', type: 'quantitative', title: 'neighbours', stack: null },
+        color: { field: 'run', type: 'nominal', title: 'run' },
       },
-    });
-  }
+    },
+  }];
+}
 
+/** Interpolation: pile_all bits per byte at every alpha. */
+function alphaPlot(summary: ReportSummary): Plot[] {
   const alphas: Row[] = summary.methods.filter((m) => m.alphas).flatMap((m) => m.pileAll.curve.map((p, i) => ({ method: m.label, alpha: m.alphas![i] ?? NaN, bits_per_byte: p.bits_per_byte })));
-  if (alphas.length > 0) {
-    plots.push({
-      name: 'interpolation-alpha',
-      title: 'Interpolation: pile_all bits per byte vs alpha',
-      spec: {
-        $schema: SCHEMA,
-        title: 'Interpolation: bits per byte vs alpha',
-        config: CONFIG,
-        data: { values: finite(alphas) },
-        width: 420,
-        height: 220,
-        mark: { type: 'line', point: true },
-        encoding: { x: { field: 'alpha', type: 'quantitative' }, y: { field: 'bits_per_byte', type: 'quantitative', title: 'bits per byte', scale: { zero: false } }, color: { field: 'method', type: 'nominal' } },
-      },
-    });
-  }
-  return plots;
+  if (alphas.length === 0) return [];
+  return [{
+    name: 'interpolation-alpha',
+    title: 'Interpolation: pile_all bits per byte vs alpha',
+    spec: {
+      $schema: SCHEMA,
+      title: 'Interpolation: bits per byte vs alpha',
+      config: CONFIG,
+      data: { values: finite(alphas) },
+      width: 420,
+      height: 220,
+      mark: { type: 'line', point: true },
+      encoding: { x: { field: 'alpha', type: 'quantitative' }, y: { field: 'bits_per_byte', type: 'quantitative', title: 'bits per byte', scale: { zero: false } }, color: { field: 'method', type: 'nominal' } },
+    },
+  }];
 }
 
 /** SVG from a Vega-Lite spec, rendered headless by vega itself. */

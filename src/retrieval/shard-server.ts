@@ -61,6 +61,87 @@ function readBody(request: IncomingMessage): Promise<Buffer> {
   });
 }
 
+/** What the request handlers read: the slice's index and data file, and where the slice starts. */
+interface Shard {
+  index: FaissIndex;
+  store: DocumentStore;
+  begin: number;
+  d: number;
+  ntotal: number;
+  health: HealthResponse;
+}
+
+/** The body as a JSON object (`shape` names its fields in the message). */
+async function readObject(request: IncomingMessage, shape: string): Promise<Record<string, unknown>> {
+  const body = await readBody(request);
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body.toString('utf8'));
+  } catch {
+    throw new HttpError(400, 'the body is not valid JSON');
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new HttpError(400, `the body must be a JSON object ${shape}`);
+  return parsed as Record<string, unknown>;
+}
+
+/** POST /v1/search: the k nearest vectors of the slice to each query, with their global ids, texts and stored vectors. */
+async function search(shard: Shard, body: Record<string, unknown>): Promise<SearchResponse> {
+  const { k, vectors } = body;
+  const { d, ntotal, begin } = shard;
+  if (typeof k !== 'number' || !Number.isInteger(k) || k < 1 || k > LIMITS.maxK) throw new HttpError(400, `"k" must be an integer from 1 to ${LIMITS.maxK}`);
+  if (typeof vectors !== 'string') throw new HttpError(400, '"vectors" must be a base64 string of float32 values');
+  const queries = decodeVectors(vectors);
+  if (queries === null) throw new HttpError(400, '"vectors" is not valid base64 of float32 values');
+  if (queries.length === 0 || queries.length % d !== 0) throw new HttpError(400, `"vectors" holds ${queries.length} floats, not a positive multiple of the dimension ${d}`);
+  const n = queries.length / d;
+  if (n > LIMITS.maxQueries) throw new HttpError(400, `at most ${LIMITS.maxQueries} query vectors per request`);
+  if (queries.some((v) => !Number.isFinite(v))) throw new HttpError(400, '"vectors" contains NaN or infinite values');
+  const kk = Math.min(k, ntotal);
+  const reply = { shard: shard.health.shard, replica: shard.health.replica };
+  if (kk === 0) return { ...reply, results: Array.from({ length: n }, () => ({ ids: [], distances: [], vectors: '', texts: [] })) };
+  const found = await shard.index.search(queries, kk, { reconstruct: true });
+  const results = Array.from({ length: n }, (_, q) => {
+    const ids: number[] = [];
+    const distances: number[] = [];
+    const texts: string[] = [];
+    const keep: number[] = [];
+    for (let j = 0; j < kk; j++) {
+      const local = Number(found.ids[q * kk + j]);
+      if (local < 0) continue; // FAISS pads with -1 where it found fewer than k
+      keep.push(j);
+      ids.push(begin + local);
+      distances.push(found.distances[q * kk + j] as number);
+      texts.push(shard.store.text(begin + local));
+    }
+    const vectorsOut = new Float32Array(keep.length * d);
+    keep.forEach((j, m) => vectorsOut.set(found.vectors!.subarray((q * kk + j) * d, (q * kk + j + 1) * d), m * d));
+    return { ids, distances, vectors: encodeVectors(vectorsOut), texts };
+  });
+  return { ...reply, results };
+}
+
+/**
+ * POST /v1/documents: texts from the store, vectors reconstructed from the
+ * index (exact for Flat; decoded, as search returns them, for compressed
+ * indexes).
+ */
+function documents(shard: Shard, body: Record<string, unknown>): DocumentsResponse {
+  const { ids } = body;
+  const { begin, store } = shard;
+  if (!Array.isArray(ids) || ids.length === 0) throw new HttpError(400, '"ids" must be a non-empty array of document ids');
+  if (ids.length > LIMITS.maxK) throw new HttpError(400, `at most ${LIMITS.maxK} ids per request (got ${ids.length})`);
+  const end = begin + shard.ntotal;
+  ids.forEach((id: unknown, i) => {
+    if (typeof id !== 'number' || !Number.isInteger(id) || id < 0) throw new HttpError(400, `"ids"[${i}] = ${JSON.stringify(id)} is not a non-negative integer`);
+    if (id < begin || id >= end) throw new HttpError(400, `document id ${id} is outside this shard's slice [${begin}, ${end}) of ${basename(store.path)}`);
+  });
+  return {
+    shard: shard.health.shard,
+    replica: shard.health.replica,
+    documents: (ids as number[]).map((id) => ({ id, text: store.text(id), vector: encodeVectors(shard.index.reconstruct(id - begin, 1)) })),
+  };
+}
+
 export async function startShardServer(options: ShardServerOptions): Promise<RunningShardServer> {
   const { index, store, begin, token } = options;
   const info = index.info;
@@ -74,77 +155,13 @@ export async function startShardServer(options: ShardServerOptions): Promise<Run
     dimension: info.d,
     embeddingModel: options.embeddingModel,
   };
+  const shard: Shard = { index, store, begin, d: info.d, ntotal: info.ntotal, health };
   let closing = false;
 
   const authorize = (request: IncomingMessage): void => {
     const given = bearerToken(request.headers.authorization);
     if (given === null) throw new HttpError(401, 'missing "Authorization: Bearer <token>" header');
     if (!tokensEqual(given, token)) throw new HttpError(403, 'wrong token');
-  };
-
-  /** Authorizes, then reads the body as a JSON object (`shape` names its fields in the message). */
-  const readObject = async (request: IncomingMessage, shape: string): Promise<Record<string, unknown>> => {
-    authorize(request);
-    const body = await readBody(request);
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(body.toString('utf8'));
-    } catch {
-      throw new HttpError(400, 'the body is not valid JSON');
-    }
-    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new HttpError(400, `the body must be a JSON object ${shape}`);
-    return parsed as Record<string, unknown>;
-  };
-
-  const search = async (request: IncomingMessage): Promise<SearchResponse> => {
-    const { k, vectors } = await readObject(request, '{"k": ..., "vectors": ...}');
-    if (typeof k !== 'number' || !Number.isInteger(k) || k < 1 || k > LIMITS.maxK) throw new HttpError(400, `"k" must be an integer from 1 to ${LIMITS.maxK}`);
-    if (typeof vectors !== 'string') throw new HttpError(400, '"vectors" must be a base64 string of float32 values');
-    const queries = decodeVectors(vectors);
-    if (queries === null) throw new HttpError(400, '"vectors" is not valid base64 of float32 values');
-    if (queries.length === 0 || queries.length % info.d !== 0) throw new HttpError(400, `"vectors" holds ${queries.length} floats, not a positive multiple of the dimension ${info.d}`);
-    const n = queries.length / info.d;
-    if (n > LIMITS.maxQueries) throw new HttpError(400, `at most ${LIMITS.maxQueries} query vectors per request`);
-    if (queries.some((v) => !Number.isFinite(v))) throw new HttpError(400, '"vectors" contains NaN or infinite values');
-    const kk = Math.min(k, info.ntotal);
-    if (kk === 0) return { shard: health.shard, replica: health.replica, results: Array.from({ length: n }, () => ({ ids: [], distances: [], vectors: '', texts: [] })) };
-    const found = await index.search(queries, kk, { reconstruct: true });
-    const results = Array.from({ length: n }, (_, q) => {
-      const ids: number[] = [];
-      const distances: number[] = [];
-      const texts: string[] = [];
-      const keep: number[] = [];
-      for (let j = 0; j < kk; j++) {
-        const local = Number(found.ids[q * kk + j]);
-        if (local < 0) continue;
-        keep.push(j);
-        ids.push(begin + local);
-        distances.push(found.distances[q * kk + j] as number);
-        texts.push(store.text(begin + local));
-      }
-      const vectorsOut = new Float32Array(keep.length * info.d);
-      keep.forEach((j, m) => vectorsOut.set(found.vectors!.subarray((q * kk + j) * info.d, (q * kk + j + 1) * info.d), m * info.d));
-      return { ids, distances, vectors: encodeVectors(vectorsOut), texts };
-    });
-    return { shard: health.shard, replica: health.replica, results };
-  };
-
-  // Texts from the store, vectors reconstructed from the index (exact for
-  // Flat; decoded, as search returns them, for compressed indexes).
-  const documents = async (request: IncomingMessage): Promise<DocumentsResponse> => {
-    const { ids } = await readObject(request, '{"ids": [...]}');
-    if (!Array.isArray(ids) || ids.length === 0) throw new HttpError(400, '"ids" must be a non-empty array of document ids');
-    if (ids.length > LIMITS.maxK) throw new HttpError(400, `at most ${LIMITS.maxK} ids per request (got ${ids.length})`);
-    const end = begin + info.ntotal;
-    ids.forEach((id: unknown, i) => {
-      if (typeof id !== 'number' || !Number.isInteger(id) || id < 0) throw new HttpError(400, `"ids"[${i}] = ${JSON.stringify(id)} is not a non-negative integer`);
-      if (id < begin || id >= end) throw new HttpError(400, `document id ${id} is outside this shard's slice [${begin}, ${end}) of ${basename(store.path)}`);
-    });
-    return {
-      shard: health.shard,
-      replica: health.replica,
-      documents: (ids as number[]).map((id) => ({ id, text: store.text(id), vector: encodeVectors(index.reconstruct(id - begin, 1)) })),
-    };
   };
 
   const handle = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
@@ -160,10 +177,12 @@ export async function startShardServer(options: ShardServerOptions): Promise<Run
         send(200, health);
       } else if (url === '/v1/search') {
         if (request.method !== 'POST') throw new HttpError(405, 'use POST /v1/search');
-        send(200, await search(request));
+        authorize(request);
+        send(200, await search(shard, await readObject(request, '{"k": ..., "vectors": ...}')));
       } else if (url === '/v1/documents') {
         if (request.method !== 'POST') throw new HttpError(405, 'use POST /v1/documents');
-        send(200, await documents(request));
+        authorize(request);
+        send(200, documents(shard, await readObject(request, '{"ids": [...]}')));
       } else if (url === '/v1/shutdown') {
         if (request.method !== 'POST') throw new HttpError(405, 'use POST /v1/shutdown');
         authorize(request);

@@ -78,142 +78,176 @@ export function trainByteLevelBpe(texts: Iterable<string>, options: TrainBpeOpti
   // Token strings by id, and ids by string.
   const tokens: string[] = [...specialTokens, ...BYTE_TO_UNICODE];
   const ids = new Map<string, number>(tokens.map((t, i) => [t, i]));
-  const firstByte = specialTokens.length;
-
-  const words = buildWordTable(countWords(texts), firstByte);
-  const { symbols, start, length, frequency } = words;
-
-  // A pair of symbol ids as one number; below 2^30 (a V8 small integer) for vocabularies up to 32768.
-  const V = vocabSize;
-  const pairKey = (left: number, right: number): number => left * V + right;
-  const leftOf = (key: number): number => Math.floor(key / V);
-  const rightOf = (key: number): number => key % V;
-
-  // pair -> occurrences in the corpus (weighted by word frequency), and pair -> words that contain it
-  // (may also list words that lost it since: they are checked when the pair is merged).
-  const pairCounts = new Map<number, number>();
-  const pairWords = new Map<number, number[]>();
-  const noteWord = (key: number, word: number): void => {
-    const list = pairWords.get(key);
-    if (list === undefined) pairWords.set(key, [word]);
-    else if (list[list.length - 1] !== word) list.push(word);
-  };
-  for (let w = 0; w < frequency.length; w++) {
-    const f = frequency[w] as number;
-    const end = (start[w] as number) + (length[w] as number);
-    for (let i = start[w] as number; i + 1 < end; i++) {
-      const key = pairKey(symbols[i] as number, symbols[i + 1] as number);
-      pairCounts.set(key, (pairCounts.get(key) ?? 0) + f);
-      noteWord(key, w);
-    }
-  }
-
-  const heap = new PairHeap((a, b) => {
-    const la = tokens[leftOf(a)] as string;
-    const lb = tokens[leftOf(b)] as string;
-    if (la !== lb) return la < lb;
-    return (tokens[rightOf(a)] as string) < (tokens[rightOf(b)] as string);
-  });
-  for (const [key, count] of pairCounts) heap.push(count, key);
-
-  // The heap is lazy: a count that grows gets a new entry, one that shrinks
-  // keeps its old, too high entry. So every live pair has an entry at least
-  // its true count, and an entry that matches its pair's count is the maximum.
-  const popBest = (): { key: number; count: number } | undefined => {
-    while (heap.size > 0) {
-      const entry = heap.pop();
-      const actual = pairCounts.get(entry.key) ?? 0;
-      if (actual === entry.count) return entry;
-      if (actual > 0 && actual < entry.count) heap.push(actual, entry.key);
-      // actual > entry.count: a newer entry with the right count is in the heap.
-    }
-    return undefined;
-  };
+  const words = buildWordTable(countWords(texts), specialTokens.length);
+  const pairs = new PairCounts(words, tokens, vocabSize);
 
   const merges: string[] = [];
-  const seenInMerge = new Int32Array(frequency.length).fill(-1);
-  const delta = new Map<number, number>();
+  const seenInMerge = new Int32Array(words.frequency.length).fill(-1);
   while (ids.size < vocabSize) {
-    const best = popBest();
+    const best = pairs.popBest();
     if (best === undefined || best.count < minFrequency) break;
-    const a = leftOf(best.key);
-    const b = rightOf(best.key);
-    const left = tokens[a] as string;
-    const right = tokens[b] as string;
-    let z = ids.get(left + right);
+    const [a, b] = pairs.split(best.key);
+    const merged = (tokens[a] as string) + (tokens[b] as string);
+    let z = ids.get(merged);
     if (z === undefined) {
       z = tokens.length;
-      tokens.push(left + right);
-      ids.set(left + right, z);
+      tokens.push(merged);
+      ids.set(merged, z);
     }
-    const m = merges.length;
-    merges.push(`${left} ${right}`);
-
-    // Rewrites each word that contains (a, b) in place, left to right (as
-    // encoding does), and records how the counts of the neighbouring pairs
-    // change: x a b y becomes x z y, so (x,a) and (b,y) lose, (x,z) and (z,y) gain.
-    delta.clear();
-    const add = (key: number, amount: number): void => {
-      delta.set(key, (delta.get(key) ?? 0) + amount);
-    };
-    for (const w of pairWords.get(best.key) ?? []) {
-      if (seenInMerge[w] === m) continue;
-      seenInMerge[w] = m;
-      const f = frequency[w] as number;
-      const first = start[w] as number;
-      const end = first + (length[w] as number);
-      let read = first;
-      let write = first;
-      while (read < end) {
-        if (read + 1 < end && symbols[read] === a && symbols[read + 1] === b) {
-          if (write > first) {
-            const x = symbols[write - 1] as number;
-            add(pairKey(x, a), -f);
-            add(pairKey(x, z), f);
-            noteWord(pairKey(x, z), w);
-          }
-          if (read + 2 < end) {
-            const y = symbols[read + 2] as number;
-            add(pairKey(b, y), -f);
-            add(pairKey(z, y), f);
-            noteWord(pairKey(z, y), w);
-          }
-          symbols[write++] = z;
-          read += 2;
-        } else {
-          symbols[write++] = symbols[read++] as number;
-        }
-      }
-      length[w] = write - first;
-    }
-    pairCounts.delete(best.key);
-    pairWords.delete(best.key);
-    for (const [key, amount] of delta) {
-      if (key === best.key || amount === 0) continue;
-      const count = (pairCounts.get(key) ?? 0) + amount;
-      if (count <= 0) {
-        // Gone from every word: drop it (and its word list) to keep memory to live pairs.
-        pairCounts.delete(key);
-        pairWords.delete(key);
-      } else {
-        pairCounts.set(key, count);
-        if (amount > 0) heap.push(count, key);
-      }
-    }
+    merges.push(`${tokens[a]} ${tokens[b]}`);
+    mergePair(words, pairs, best.key, z, merges.length - 1, seenInMerge);
   }
 
   let bytes = 0;
   let finalTokens = 0;
-  for (let w = 0; w < frequency.length; w++) {
-    bytes += (frequency[w] as number) * ((start[w + 1] as number) - (start[w] as number));
-    finalTokens += (frequency[w] as number) * (length[w] as number);
+  for (let w = 0; w < words.frequency.length; w++) {
+    bytes += (words.frequency[w] as number) * ((words.start[w + 1] as number) - (words.start[w] as number));
+    finalTokens += (words.frequency[w] as number) * (words.length[w] as number);
   }
   return {
     // fromEntries makes own properties even of names like "constructor".
     vocab: Object.fromEntries(tokens.map((t, i) => [t, i])),
     merges,
-    stats: { bytes, tokens: finalTokens, distinctWords: frequency.length },
+    stats: { bytes, tokens: finalTokens, distinctWords: words.frequency.length },
   };
+}
+
+/**
+ * The count of every adjacent pair of symbols in the corpus (weighted by word
+ * frequency), the words that contain each pair, and a lazy max-heap that
+ * gives the most frequent pair (ties: the smallest (left, right) strings).
+ */
+class PairCounts {
+  private readonly counts = new Map<number, number>();
+  /** pair -> words that contain it (may also list words that lost it since: merging checks them). */
+  private readonly words = new Map<number, number[]>();
+  private readonly heap: PairHeap;
+
+  constructor(
+    table: WordTable,
+    tokens: readonly string[],
+    /** Keys are left * V + right: below 2^30 (a V8 small integer) for vocabularies up to 32768. */
+    private readonly V: number,
+  ) {
+    const { symbols, start, length, frequency } = table;
+    for (let w = 0; w < frequency.length; w++) {
+      const f = frequency[w] as number;
+      const end = (start[w] as number) + (length[w] as number);
+      for (let i = start[w] as number; i + 1 < end; i++) {
+        const key = this.key(symbols[i] as number, symbols[i + 1] as number);
+        this.counts.set(key, (this.counts.get(key) ?? 0) + f);
+        this.noteWord(key, w);
+      }
+    }
+    this.heap = new PairHeap((x, y) => {
+      const [lx, rx] = this.split(x);
+      const [ly, ry] = this.split(y);
+      const a = tokens[lx] as string;
+      const b = tokens[ly] as string;
+      if (a !== b) return a < b;
+      return (tokens[rx] as string) < (tokens[ry] as string);
+    });
+    for (const [key, count] of this.counts) this.heap.push(count, key);
+  }
+
+  key(left: number, right: number): number {
+    return left * this.V + right;
+  }
+
+  split(key: number): [number, number] {
+    return [Math.floor(key / this.V), key % this.V];
+  }
+
+  noteWord(key: number, word: number): void {
+    const list = this.words.get(key);
+    if (list === undefined) this.words.set(key, [word]);
+    else if (list[list.length - 1] !== word) list.push(word);
+  }
+
+  wordsWith(key: number): readonly number[] {
+    return this.words.get(key) ?? [];
+  }
+
+  /**
+   * The most frequent live pair. The heap is lazy: a count that grows gets a
+   * new entry, one that shrinks keeps its old, too high entry. So every live
+   * pair has an entry at least its true count, and an entry that matches its
+   * pair's count is the maximum.
+   */
+  popBest(): { key: number; count: number } | undefined {
+    while (this.heap.size > 0) {
+      const entry = this.heap.pop();
+      const actual = this.counts.get(entry.key) ?? 0;
+      if (actual === entry.count) return entry;
+      if (actual > 0 && actual < entry.count) this.heap.push(actual, entry.key);
+      // actual > entry.count: a newer entry with the right count is in the heap.
+    }
+    return undefined;
+  }
+
+  /** After `merged` was merged everywhere: drops it and applies the other pairs' count changes. */
+  update(merged: number, delta: ReadonlyMap<number, number>): void {
+    this.counts.delete(merged);
+    this.words.delete(merged);
+    for (const [key, amount] of delta) {
+      if (key === merged || amount === 0) continue;
+      const count = (this.counts.get(key) ?? 0) + amount;
+      if (count <= 0) {
+        // Gone from every word: drop it (and its word list) to keep memory to live pairs.
+        this.counts.delete(key);
+        this.words.delete(key);
+      } else {
+        this.counts.set(key, count);
+        if (amount > 0) this.heap.push(count, key);
+      }
+    }
+  }
+}
+
+/**
+ * Merge number `m`: rewrites each word that contains the pair (a, b) in place,
+ * left to right (as encoding does), replacing it by the symbol z, and updates
+ * the counts of the neighbouring pairs: x a b y becomes x z y, so (x,a) and
+ * (b,y) lose, (x,z) and (z,y) gain.
+ */
+function mergePair(words: WordTable, pairs: PairCounts, key: number, z: number, m: number, seenInMerge: Int32Array): void {
+  const { symbols, start, length, frequency } = words;
+  const [a, b] = pairs.split(key);
+  const delta = new Map<number, number>();
+  const add = (pair: number, amount: number): void => {
+    delta.set(pair, (delta.get(pair) ?? 0) + amount);
+  };
+  for (const w of pairs.wordsWith(key)) {
+    if (seenInMerge[w] === m) continue;
+    seenInMerge[w] = m;
+    const f = frequency[w] as number;
+    const first = start[w] as number;
+    const end = first + (length[w] as number);
+    let read = first;
+    let write = first;
+    while (read < end) {
+      if (read + 1 < end && symbols[read] === a && symbols[read + 1] === b) {
+        if (write > first) {
+          const x = symbols[write - 1] as number;
+          add(pairs.key(x, a), -f);
+          add(pairs.key(x, z), f);
+          pairs.noteWord(pairs.key(x, z), w);
+        }
+        if (read + 2 < end) {
+          const y = symbols[read + 2] as number;
+          add(pairs.key(b, y), -f);
+          add(pairs.key(z, y), f);
+          pairs.noteWord(pairs.key(z, y), w);
+        }
+        symbols[write++] = z;
+        read += 2;
+      } else {
+        symbols[write++] = symbols[read++] as number;
+      }
+    }
+    length[w] = write - first;
+  }
+  pairs.update(key, delta);
 }
 
 function validate(vocabSize: number, specialTokens: readonly string[], minFrequency: number): void {

@@ -14,7 +14,7 @@ import { yieldToEventLoop } from '../io/event-loop.js';
 import { AdamW, clipGradNorm, currentPrecision, inference, manualSeed, tidy, type EffectivePrecision, type Tensor } from '../engine/index.js';
 import { causalLmLoss, createModel, loadModel, maskedLmLoss, type AnyModel, type CausalLM, type EncoderModel, type RawConfig } from '../models/index.js';
 import { loadTokenizer, type BpeTokenizer } from '../tokenizers/index.js';
-import { START, documentSequences, makeBatch, nextSequence, sequenceStream, type Batch, type DataPosition, type Packing } from './batches.js';
+import { START, documentSequences, makeBatch, nextSequence, sequenceStream, type Batch, type DataPosition, type Packing, type Sequence } from './batches.js';
 import { latestCheckpoint, loadOptimizerState, readTrainerState, saveTrainerCheckpoint, type TrainerState } from './checkpoints.js';
 import { getPreset, type Objective } from './presets.js';
 import { learningRate, type ScheduleKind } from './schedule.js';
@@ -158,24 +158,101 @@ function batchLoss(model: AnyModel, batch: Batch, objective: Objective): Tensor 
   return maskedLmLoss(model as EncoderModel, batch.ids, batch.labels, batch.attentionMask);
 }
 
-export async function train(options: TrainOptions): Promise<TrainResult> {
-  const progress = options.progress ?? ((line: string) => process.stderr.write(`${line}\n`));
+/**
+ * The mean loss per predicted token over the first `batches` batches of the
+ * validation file (the same batches every time: masks seeded by batch).
+ */
+async function validationLoss(model: AnyModel, r: Resolved, valFile: string, batches: number, toSequences: (text: string) => number[][]): Promise<number | null> {
+  const valStream = sequenceStream([valFile], toSequences, START);
+  let lossSum = 0;
+  let count = 0;
+  model.training = false;
+  try {
+    for (let b = 0; b < batches; b++) {
+      const { sequences } = await readSequences(valStream, r.batchSize);
+      inference(() => {
+        const batch = makeBatch(sequences, r.objective, r.tokenizer, 1_000_000 + b);
+        lossSum += batchLoss(model, batch, r.objective).item() * batch.predicted;
+        count += batch.predicted;
+      });
+    }
+  } finally {
+    await valStream.return(undefined);
+  }
+  return count === 0 ? null : lossSum / count;
+}
+
+/** The next `n` sequences of the stream, and the data position after them. */
+async function readSequences(stream: AsyncGenerator<Sequence, void>, n: number, position: DataPosition = START): Promise<{ sequences: number[][]; position: DataPosition }> {
+  const sequences: number[][] = [];
+  let after = position;
+  for (let i = 0; i < n; i++) {
+    const next = await nextSequence(stream);
+    sequences.push(next.ids);
+    after = next.next;
+  }
+  return { sequences, position: after };
+}
+
+/**
+ * One optimisation step on `sequences`: forward, backward, clip, AdamW.
+ * Dropout is seeded by (seed, step) and MLM masks by (seed, step, sequence),
+ * which is what makes a resumed run repeat an uninterrupted one exactly.
+ */
+function optimizationStep(model: AnyModel, optimizer: AdamW, r: Resolved, sequences: number[][], seed: number, step: number, gradClip: number): { loss: number; gradNorm: number; tokens: number } {
+  manualSeed(seed * 1_000_003 + step); // dropout: a function of (seed, step)
+  model.training = true;
+  const batch = tidy(() => makeBatch(sequences, r.objective, r.tokenizer, seed * 7919 + step));
+  try {
+    const { loss, gradNorm } = tidy(() => {
+      optimizer.zeroGrad();
+      const l = batchLoss(model, batch, r.objective);
+      l.backward();
+      const norm = clipGradNorm(model.parameters.list(), gradClip);
+      optimizer.step();
+      return { loss: l.item(), gradNorm: norm };
+    });
+    if (!Number.isFinite(loss)) throw new Error(`training diverged at step ${step + 1}: loss ${loss}`);
+    return { loss, gradNorm, tokens: batch.tokens };
+  } finally {
+    for (const t of [batch.ids, batch.labels, batch.attentionMask]) t.dispose();
+  }
+}
+
+/**
+ * Whether the run stops after `step`, and why: its quality target (checked at
+ * validation steps only), its step budget, or its time limit.
+ */
+function stopAfter(step: number, o: TrainOptions, valLoss: number | null, elapsedSeconds: number): StopReason | null {
+  const evalEvery = o.evalEvery ?? 0;
+  if (o.targetValLoss !== undefined && valLoss !== null && valLoss <= o.targetValLoss && evalEvery > 0 && step % evalEvery === 0) return 'target';
+  if (step === o.maxSteps) return 'max-steps';
+  if (o.timeLimit !== undefined && elapsedSeconds >= o.timeLimit) return 'time-limit';
+  return null;
+}
+
+/**
+ * Resumes from the newest checkpoint in the output directory (its weights,
+ * tokenizer, optimizer moments, data position and seed), or starts afresh.
+ */
+function openRun(options: TrainOptions, progress: (line: string) => void): { r: Resolved; optimizer: AdamW; state: TrainerState; resumeDir: string | null; resumedStep: number; packing: Packing } {
   const resumeDir = latestCheckpoint(options.out);
   const resumedState = resumeDir ? readTrainerState(resumeDir) : null;
-  // A resumed run continues from its checkpoint's weights and tokenizer.
   const r = resolve(resumeDir ? { ...options, preset: undefined, config: undefined, init: resumeDir, tokenizer: undefined } : options);
-  const seed = resumedState?.seed ?? options.seed ?? 0;
-  const gradClip = options.gradClip ?? 1.0;
-  const evalEvery = options.evalEvery ?? 0;
-  const saveEvery = options.saveEvery ?? 0;
   const packing = options.packing ?? (r.objective === 'mlm' ? 'truncate' : 'chunk');
-  const model = r.model;
   mkdirSync(options.out, { recursive: true });
-  const logPath = join(options.out, 'log.jsonl');
-  const log = (entry: Record<string, unknown>): void => appendFileSync(logPath, `${JSON.stringify(entry)}\n`);
+  const optimizer = new AdamW(r.model.parameters.list(), { lr: r.lr, eps: options.adamEps ?? 1e-8, weightDecay: r.weightDecay });
+  const state = resumedState ?? freshState(r, options, options.seed ?? 0, packing);
+  if (resumeDir) {
+    loadOptimizerState(resumeDir, r.model, optimizer);
+    progress(`train: resuming from ${resumeDir} (step ${state.step})`);
+  }
+  return { r, optimizer, state, resumeDir, resumedStep: resumedState?.step ?? 0, packing };
+}
 
-  const optimizer = new AdamW(model.parameters.list(), { lr: r.lr, eps: options.adamEps ?? 1e-8, weightDecay: r.weightDecay });
-  let state: TrainerState = resumedState ?? {
+/** The state of a run that starts at step 0. */
+function freshState(r: Resolved, options: TrainOptions, seed: number, packing: Packing): TrainerState {
+  return {
     step: 0,
     sequencesSeen: 0,
     tokensSeen: 0,
@@ -183,31 +260,27 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     seed,
     options: { objective: r.objective, batchSize: r.batchSize, seqLen: r.seqLen, packing, data: options.data },
   };
-  if (resumeDir) {
-    loadOptimizerState(resumeDir, model, optimizer);
-    progress(`train: resuming from ${resumeDir} (step ${state.step})`);
-  }
+}
+
+export async function train(options: TrainOptions): Promise<TrainResult> {
+  const progress = options.progress ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const { r, optimizer, resumeDir, resumedStep, packing, ...start } = openRun(options, progress);
+  let state = start.state;
+  const seed = state.seed;
+  const model = r.model;
+  const gradClip = options.gradClip ?? 1.0;
+  const evalEvery = options.evalEvery ?? 0;
+  const saveEvery = options.saveEvery ?? 0;
+  const logPath = join(options.out, 'log.jsonl');
+  const log = (entry: Record<string, unknown>): void => appendFileSync(logPath, `${JSON.stringify(entry)}\n`);
   const schedule = { kind: r.schedule, peak: r.lr, warmup: r.warmup, maxSteps: options.maxSteps, batchSize: r.batchSize, everySequences: options.stepEverySequences, factor: options.stepFactor };
   const toSequences = (text: string): number[][] => documentSequences(text, r.tokenizer, r.objective, packing, r.seqLen);
   const stream = sequenceStream(options.data, toSequences, state.position);
-
   const validate = async (): Promise<number | null> => {
     if (!options.val) return null;
-    const valStream = sequenceStream([options.val], toSequences, START);
-    let lossSum = 0;
-    let count = 0;
-    model.training = false;
-    for (let b = 0; b < (options.valBatches ?? 20); b++) {
-      const sequences: number[][] = [];
-      for (let i = 0; i < r.batchSize; i++) sequences.push((await nextSequence(valStream)).ids);
-      inference(() => {
-        const batch = makeBatch(sequences, r.objective, r.tokenizer, 1_000_000 + b);
-        lossSum += batchLoss(model, batch, r.objective).item() * batch.predicted;
-        count += batch.predicted;
-      });
-    }
-    await valStream.return(undefined);
-    return count === 0 ? null : lossSum / count;
+    const loss = await validationLoss(model, r, options.val, options.valBatches ?? 20, toSequences);
+    if (loss !== null) log({ type: 'val', step: state.step, loss, perplexity: Math.exp(loss) });
+    return loss;
   };
 
   const started = Date.now();
@@ -222,74 +295,36 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
 
   try {
     while (state.step < options.maxSteps) {
-      const sequences: number[][] = [];
-      let position: DataPosition = state.position;
-      for (let i = 0; i < r.batchSize; i++) {
-        const next = await nextSequence(stream);
-        sequences.push(next.ids);
-        position = next.next;
-      }
-      const step = state.step;
-      optimizer.lr = learningRate(step, schedule);
-      manualSeed(seed * 1_000_003 + step); // dropout: a function of (seed, step)
-      model.training = true;
-      const batch = tidy(() => makeBatch(sequences, r.objective, r.tokenizer, seed * 7919 + step));
-      const { loss, gradNorm } = tidy(() => {
-        optimizer.zeroGrad();
-        const l = batchLoss(model, batch, r.objective);
-        l.backward();
-        const norm = clipGradNorm(model.parameters.list(), gradClip);
-        optimizer.step();
-        return { loss: l.item(), gradNorm: norm };
-      });
-      for (const t of [batch.ids, batch.labels, batch.attentionMask]) t.dispose();
-      if (!Number.isFinite(loss)) throw new Error(`training diverged at step ${step + 1}: loss ${loss}`);
+      const { sequences, position } = await readSequences(stream, r.batchSize, state.position);
+      optimizer.lr = learningRate(state.step, schedule);
+      const { loss, gradNorm, tokens } = optimizationStep(model, optimizer, r, sequences, seed, state.step, gradClip);
       lastLoss = loss;
-      tokensThisRun += batch.tokens;
-      state = {
-        ...state,
-        step: step + 1,
-        sequencesSeen: state.sequencesSeen + sequences.length,
-        tokensSeen: state.tokensSeen + batch.tokens,
-        position,
-      };
+      tokensThisRun += tokens;
+      state = { ...state, step: state.step + 1, sequencesSeen: state.sequencesSeen + sequences.length, tokensSeen: state.tokensSeen + tokens, position };
       const elapsed = (Date.now() - started) / 1000;
       const tokensPerSecond = tokensThisRun / elapsed;
       log({ type: 'train', step: state.step, loss, lr: optimizer.lr, gradNorm, tokensPerSecond, elapsed, precision: currentPrecision() });
       if (options.onStep) options.onStep({ step: state.step, maxSteps: options.maxSteps, loss, valLoss: lastVal, tokensPerSecond });
       else {
-        const eta = ((options.maxSteps - state.step) * elapsed) / Math.max(1, state.step - (resumedState?.step ?? 0));
+        const eta = ((options.maxSteps - state.step) * elapsed) / Math.max(1, state.step - resumedStep);
         progress(`train: step ${state.step}/${options.maxSteps} loss ${loss.toFixed(4)} lr ${optimizer.lr.toExponential(2)} ${tokensPerSecond.toFixed(0)} tok/s ETA ${formatSeconds(eta)}`);
       }
-
-      const last = state.step === options.maxSteps;
-      if (evalEvery > 0 && (state.step % evalEvery === 0 || last)) {
+      if (evalEvery > 0 && (state.step % evalEvery === 0 || state.step === options.maxSteps)) {
         lastVal = await validate();
-        if (lastVal !== null) {
-          log({ type: 'val', step: state.step, loss: lastVal, perplexity: Math.exp(lastVal) });
-          if (!options.onStep) progress(`train: step ${state.step} val loss ${lastVal.toFixed(4)} perplexity ${Math.exp(lastVal).toFixed(2)}`);
-        }
+        if (lastVal !== null && !options.onStep) progress(`train: step ${state.step} val loss ${lastVal.toFixed(4)} perplexity ${Math.exp(lastVal).toFixed(2)}`);
       }
-      const reachedTarget = options.targetValLoss !== undefined && lastVal !== null && lastVal <= options.targetValLoss && evalEvery > 0 && state.step % evalEvery === 0;
-      const outOfTime = options.timeLimit !== undefined && elapsed >= options.timeLimit;
-      if (last || outOfTime || reachedTarget || (saveEvery > 0 && state.step % saveEvery === 0)) save();
-      if (reachedTarget) {
-        stopReason = 'target';
-        progress(`train: validation loss ${lastVal!.toFixed(4)} reached the target ${options.targetValLoss!.toFixed(4)} at step ${state.step}`);
-        break;
-      }
-      if (outOfTime && !last) {
-        stopReason = 'time-limit';
-        progress(`train: time limit reached at step ${state.step}; resume by running the same command again`);
+      const stop = stopAfter(state.step, options, lastVal, elapsed);
+      if (stop !== null || (saveEvery > 0 && state.step % saveEvery === 0)) save();
+      if (stop === 'target') progress(`train: validation loss ${lastVal!.toFixed(4)} reached the target ${options.targetValLoss!.toFixed(4)} at step ${state.step}`);
+      if (stop === 'time-limit') progress(`train: time limit reached at step ${state.step}; resume by running the same command again`);
+      if (stop !== null) {
+        stopReason = stop;
         break;
       }
       await yieldToEventLoop(); // a Ctrl-C handler runs between steps
     }
     if (!checkpoint) save();
-    if (lastVal === null && options.val) {
-      lastVal = await validate();
-      if (lastVal !== null) log({ type: 'val', step: state.step, loss: lastVal, perplexity: Math.exp(lastVal) });
-    }
+    if (lastVal === null && options.val) lastVal = await validate();
   } finally {
     await stream.return(undefined);
     model.dispose();

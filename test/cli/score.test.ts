@@ -7,18 +7,11 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { logSoftmax, manualSeed, noGrad, tensor, tidy } from '../../src/engine/index.js';
 import { createModel, saveModel, type CausalLM } from '../../src/models/index.js';
+import type { ScoreResult } from '../../src/cli/score.js';
 import { gpt2Tokenizer, saveTokenizer } from '../../src/tokenizers/index.js';
 
 const CLI = new URL('../../../bin/tttnn.js', import.meta.url).pathname;
 
-interface ScoreResult {
-  loglikelihood: number;
-  tokens: number;
-  bytes: number;
-  words: number;
-  bits_per_byte: number;
-  max_length: number;
-}
 
 test('score prints log-likelihood, counts and bits per byte that match a direct computation', () => {
   const dir = mkdtempSync(join(tmpdir(), 'tttnn-score-'));

@@ -2,7 +2,7 @@
 // servers on 127.0.0.1.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -18,8 +18,10 @@ import { Gpt2LMHeadModel, RobertaModel, saveModel, type CausalLM } from '../../s
 import { writeNewToken, readToken } from '../../src/retrieval/auth.js';
 import { RetrievalClient } from '../../src/retrieval/client.js';
 import { gpt2Tokenizer, robertaTokenizerFromGpt2, saveTokenizer } from '../../src/tokenizers/index.js';
+import type { DocumentResult } from '../../src/eval/results.js';
 import { assertClose } from '../helpers/assert-close.js';
 import { startFleetProcess, type FleetProcess } from '../helpers/fleet.js';
+import { readResultLines } from '../helpers/results.js';
 
 const CLI = new URL('../../../bin/tttnn.js', import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), 'tttnn-eval-'));
@@ -63,29 +65,9 @@ after(async () => {
   encoder?.dispose();
 });
 
-interface Line {
-  doc_id: number;
-  task: string;
-  bytes: number;
-  retrieval_error?: string;
-  duplicate_neighbors?: number;
-  excluded_duplicates?: number;
-  train_seconds?: number[];
-  eval_seconds?: number[];
-  loglikelihoods?: number[];
-  alpha_loglikelihoods?: number[];
-  neighbor_ids: number[];
-  neighbor_distances: number[];
-  train_losses?: (number | null)[][];
-  precision?: string;
-}
 
-function results(resultsDir: string, method: Method): Line[] {
-  const methodDir = join(resultsDir, method);
-  return readdirSync(methodDir).filter((f) => f.endsWith('.jsonl')).flatMap((f) => readFileSync(join(methodDir, f), 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Line));
-}
 
-async function evaluate(method: Method, extra: Partial<Parameters<typeof runEvaluation>[0]> = {}): Promise<Line[]> {
+async function evaluate(method: Method, extra: Partial<Parameters<typeof runEvaluation>[0]> = {}): Promise<DocumentResult[]> {
   const resultsDir = mkdtempSync(join(dir, 'results-'));
   const model = tinyGpt();
   try {
@@ -93,7 +75,7 @@ async function evaluate(method: Method, extra: Partial<Parameters<typeof runEval
   } finally {
     model.dispose();
   }
-  return results(resultsDir, method);
+  return readResultLines(resultsDir, method);
 }
 
 test('TTT on a neighbour identical to the test document lowers its bits per byte; the weights are restored after', async () => {
@@ -162,7 +144,7 @@ test('under bf16 (emulated on CPUs without it) TTT records its precision, scores
     setPrecision('fp32');
     model.dispose();
   }
-  const bf16 = results(resultsDir, 'ttt');
+  const bf16 = readResultLines(resultsDir, 'ttt');
   assert.equal(bf16.length, fp32.length);
   for (const line of bf16) {
     assert.equal(line.precision, 'bf16');
@@ -207,13 +189,13 @@ test('an eval run killed with SIGKILL and rerun ends with no duplicate, no missi
   assert.equal(rerun.status, 0, rerun.stderr);
   const summary = JSON.parse(rerun.stdout) as { evaluated: number; skipped: number };
   assert.ok(summary.skipped >= 3, JSON.stringify(summary));
-  const lines = results(resultsDir, 'ttt');
+  const lines = readResultLines(resultsDir, 'ttt');
   const ids = lines.map((l) => l.doc_id).sort((a, b) => a - b);
   assert.deepEqual(ids, Array.from({ length: 34 }, (_, i) => i));
   const whole = join(dir, 'uninterrupted');
   const once = spawnSync(process.execPath, args(whole), { encoding: 'utf8' });
   assert.equal(once.status, 0, once.stderr);
-  const expected = new Map(results(whole, 'ttt').map((l) => [l.doc_id, l.loglikelihoods!]));
+  const expected = new Map(readResultLines(whole, 'ttt').map((l) => [l.doc_id, l.loglikelihoods!]));
   for (const line of lines) assertClose(line.loglikelihoods!, expected.get(line.doc_id)!, 1e-4, `resumed document ${line.doc_id}`);
 
   // Without the saved moments a resume would differ: it stops and says why.
@@ -241,10 +223,10 @@ test('Ctrl-C (shouldStop) mid-run and a rerun give the curves of an uninterrupte
   await run(whole);
   const resumed = mkdtempSync(join(dir, 'run-scope-'));
   await assert.rejects(run(resumed, 3), /evaluation interrupted; rerun the same command to resume/);
-  assert.equal(results(resumed, 'ttt').length, 3);
+  assert.equal(readResultLines(resumed, 'ttt').length, 3);
   await run(resumed);
-  const expected = new Map(results(whole, 'ttt').map((l) => [l.doc_id, l.loglikelihoods!]));
-  const lines = results(resumed, 'ttt');
+  const expected = new Map(readResultLines(whole, 'ttt').map((l) => [l.doc_id, l.loglikelihoods!]));
+  const lines = readResultLines(resumed, 'ttt');
   assert.equal(lines.length, expected.size);
   for (const line of lines) assertClose(line.loglikelihoods!, expected.get(line.doc_id)!, 1e-4, `document ${line.doc_id} after the resume`);
 });

@@ -1,6 +1,8 @@
 // Perplexity metrics on hand-computed values, and the rolling windows
 // against lm-evaluation-harness's algorithm run in Python.
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import { countBytes, countWords, perplexityMetrics, sumCounts } from '../../src/eval/metrics.js';
 import { rollingWindows } from '../../src/eval/rolling-windows.js';
@@ -43,6 +45,24 @@ for n, m in json.load(sys.stdin):
     out.append([list(map(list, make_disjoint_window(w))) for w in get_rolling_token_windows(list(range(100, 100 + n)), 7, m, 1)])
 print(json.dumps(out))
 `;
+
+interface GoldenWindows {
+  cases: { name: string; tokens: number; prefix_token: number; max_seq_len: number; gold: [number[], number[]][]; windows: [number[], number[]][] }[];
+}
+
+test("rolling windows equal lm-evaluation-harness's own gold windows (tests/test_utils.py, committed in test/eval/golden)", () => {
+  // Read from the source tree: the compiled test runs from dist/test/eval/.
+  const golden = JSON.parse(readFileSync(fileURLToPath(new URL('../../../test/eval/golden/rolling-windows.json', import.meta.url)), 'utf8')) as GoldenWindows;
+  assert.equal(golden.cases.length, 4);
+  for (const c of golden.cases) {
+    const tokens = Array.from({ length: c.tokens }, (_, k) => k);
+    const ours = rollingWindows(tokens, c.prefix_token, c.max_seq_len).map((w) => [w.context, w.continuation]);
+    assert.deepEqual(ours, c.windows, c.name);
+    // The committed disjoint forms are lm-eval's gold windows with the overlap cut off:
+    // each gold input is our context followed by all but the last predicted token.
+    c.gold.forEach(([input, predicted], i) => assert.deepEqual([...ours[i]![0], ...predicted.slice(0, -1)].slice(-input.length), input, `${c.name} window ${i}`));
+  }
+});
 
 test('rolling windows equal lm-evaluation-harness at lengths 0, 1, max, max+1, 3*max and 3*max+2', () => {
   const max = 5;

@@ -11,11 +11,12 @@
 // and neighbour contexts longer than the room left (cut from the left).
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { manualSeed } from '../../src/engine/index.js';
+import type { DocumentResult } from '../../src/eval/results.js';
 import { runEvaluation, type Method } from '../../src/eval/runner.js';
 import { FleetRetriever } from '../../src/eval/retriever.js';
 import { buildIndex, embedTexts } from '../../src/index/index.js';
@@ -26,6 +27,7 @@ import { gpt2Tokenizer, robertaTokenizerFromGpt2, saveTokenizer } from '../../sr
 import { assertClose } from '../helpers/assert-close.js';
 import { startFleetProcess, type FleetProcess } from '../helpers/fleet.js';
 import { runPython } from '../helpers/python.js';
+import { readResultLines } from '../helpers/results.js';
 
 const CLI = new URL('../../../bin/tttnn.js', import.meta.url).pathname;
 const REFERENCE = readFileSync(new URL('../../../test/reference/tttlm_original.py', import.meta.url), 'utf8');
@@ -73,20 +75,9 @@ interface PythonCurves {
   [method: string]: Record<string, { curve: number[]; neighbors: number }>;
 }
 
-interface Line {
-  doc_id: number;
-  loglikelihoods?: number[];
-  alpha_loglikelihoods?: number[];
-  neighbor_ids: number[];
-  neighbor_distances: number[];
-  context_neighbors?: number;
-  train_losses?: (number | null)[][];
-}
 
-function results(resultsDir: string, method: string): Map<number, Line> {
-  const methodDir = join(resultsDir, method);
-  const lines = readdirSync(methodDir).filter((f) => f.endsWith('.jsonl')).flatMap((f) => readFileSync(join(methodDir, f), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as Line));
-  return new Map(lines.map((l) => [l.doc_id, l]));
+function results(resultsDir: string, method: string): Map<number, DocumentResult> {
+  return new Map(readResultLines(resultsDir, method).map((l) => [l.doc_id, l]));
 }
 
 let threshold = 0;
@@ -145,7 +136,7 @@ after(async () => {
   encoder?.dispose();
 });
 
-function compare(method: Method, ours: Map<number, Line>): void {
+function compare(method: Method, ours: Map<number, DocumentResult>): void {
   const theirs = reference[method]!;
   assert.deepEqual([...ours.keys()].sort((a, b) => a - b), Object.keys(theirs).map(Number).sort((a, b) => a - b), `${method}: the same documents were selected`);
   for (const [id, line] of ours) {
@@ -172,7 +163,7 @@ test('ttt (through the CLI, default settings): the original\'s curves to 1e-4, o
   assert.ok(lines.some((l) => l.loglikelihoods!.length > 1), 'some document trained');
 });
 
-async function evaluate(method: Method, extra: Record<string, unknown>): Promise<Map<number, Line>> {
+async function evaluate(method: Method, extra: Record<string, unknown>): Promise<Map<number, DocumentResult>> {
   const resultsDir = mkdtempSync(join(dir, `results-${method}-`));
   const model = loadCausalLM(modelDir);
   try {
