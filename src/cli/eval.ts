@@ -3,6 +3,7 @@
 // a flag left out means "the default", so flags carry no commander defaults.
 import { type Command, Option } from 'commander';
 import { describeDefaults, METHODS, type EvalOverrides, type Method } from '../eval/settings.js';
+import { SELECTIONS } from '../eval/selection.js';
 import { integerArg, numberArg } from './parse.js';
 import type { Precision } from '../engine/precision.js';
 import { applyPrecision, precisionOption } from './precision-option.js';
@@ -11,6 +12,8 @@ import { applyPrecision, precisionOption } from './precision-option.js';
 const PINNED_BY_PAPER: readonly (keyof EvalOverrides)[] = [
   'numNeighbors', 'distanceThreshold', 'learningRate', 'adamEpsilon', 'weightDecay', 'maxLength', 'stride', 'optimizerScope',
   'splitText', 'contextMode', 'valPortion', 'seed', 'excludeDuplicates', 'resetWeights', 'trainOnScoredText',
+  // Ours, not the paper's: the paper ran the k nearest with no budget.
+  'selection', 'candidates', 'siftLambda', 'siftAlpha', 'siftKernel', 'budgetSeconds',
 ];
 
 const flagName = (key: string): string => `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
@@ -60,6 +63,12 @@ export function registerEvalCommand(program: Command): void {
     .option('--val-portion <p>', 'share of each task\'s shuffled test documents evaluated (0.2)', numberArg('--val-portion'))
     .option('--seed <n>', 'shuffle seed (1216; Python\'s random.Random)', integerArg('--seed'))
     .option('--docs-per-task <n>', 'at most this many documents per task (per rank)', integerArg('--docs-per-task'))
+    .addOption(new Option('--selection <how>', 'which retrieved neighbours to train on, in which order: knn (the nearest, nearest first: the original), sift (SIFT: VTL picks among --candidates the one that most reduces the uncertainty about the query, given those already picked, so near-duplicates are passed over; it may pick one twice), random (uniformly among the candidates: a control); results go to <method>+<selection>').choices([...SELECTIONS]))
+    .option('--candidates <K>', 'sift / random: neighbours retrieved to select --num-neighbors from (200); the distance threshold applies to them first', integerArg('--candidates'))
+    .option('--sift-lambda <l>', "SIFT's noise variance lambda: larger favours relevance over diversity (0.01, activeft's)", numberArg('--sift-lambda'))
+    .option('--sift-alpha <a>', 'adaptive SIFT (activeft): keep pick t only while the remaining uncertainty sqrt(variance) is at most 1/(alpha t); fewer neighbours where more would add little. Results record how many were kept and why', numberArg('--sift-alpha'))
+    .addOption(new Option('--sift-kernel <k>', "SIFT's kernel: cosine (inner product of unit-normalized embeddings, as activeft's experiments) or inner-product (of the raw mean-pooled vectors)").choices(['cosine', 'inner-product']))
+    .option('--budget-seconds <s>', 'wall seconds per document for retrieval, selection, training and evaluation: no training step starts after it, the model is scored once more and the document ends; results record seconds per stage and whether the budget stopped it (<method>@<s>s)', numberArg('--budget-seconds'))
     .addOption(precisionOption('fp32'))
     .addOption(new Option('--on-missing-shard <policy>', 'fail, or retrieve from the shards that answer and flag the document').choices(['fail', 'partial']).default('fail'))
     .addHelpText('after', `\n${describeDefaults()}`)

@@ -47,6 +47,22 @@ export interface DocumentResult {
    */
   retrieval_error?: string;
   partial_retrieval?: boolean;
+  /** Informative selection (absent: the original's k nearest): sift or random, among `candidate_count` retrieved within the distance threshold. */
+  selection?: 'sift' | 'random';
+  candidate_count?: number;
+  selection_seconds?: number;
+  /** Why selection picked no more: the count asked for, adaptive SIFT's alpha, or too few candidates. */
+  selection_stop?: 'count' | 'alpha' | 'candidates';
+  /** SIFT: the query's posterior variance after each pick. */
+  selection_variances?: number[];
+  /** Redundancy of the neighbours used: mean L2 distance between their stored vectors (pairs of picks), and pairs with the same text (a repeated pick included). */
+  neighbor_mean_pairwise_distance?: number;
+  duplicate_neighbor_pairs?: number;
+  /** Seconds of the score before any training (training methods). */
+  score_seconds_before?: number;
+  /** --budget-seconds: the budget, and whether it cut the training short. */
+  budget_seconds?: number;
+  budget_stop?: boolean;
 }
 
 export function resultPath(dir: string, method: string, task: string, rank: number): string {

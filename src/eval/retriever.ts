@@ -13,10 +13,14 @@ export interface RetrievedNeighbor {
   /** Plain L2 distance between the query embedding and the neighbour's stored vector. */
   distance: number;
   text: string;
+  /** The stored vector the distance was measured to (what informative selection's kernel is computed on). */
+  vector: Float32Array;
 }
 
 export interface Retrieval {
   neighbors: RetrievedNeighbor[];
+  /** The query text's embedding. */
+  query: Float32Array;
   partial: boolean;
   seconds: number;
 }
@@ -55,7 +59,8 @@ export class FleetRetriever implements Retriever {
     const [result] = await this.withRetries(() => this.client.search(query, k));
     return {
       // The client's distances are squared L2 (float64 over the float32 vectors).
-      neighbors: result!.neighbors.map((n) => ({ id: n.id, distance: Math.sqrt(n.distance), text: n.text })),
+      neighbors: result!.neighbors.map((n) => ({ id: n.id, distance: Math.sqrt(n.distance), text: n.text, vector: n.vector })),
+      query,
       partial: result!.partial,
       seconds: (performance.now() - start) / 1000,
     };
@@ -68,7 +73,8 @@ export class FleetRetriever implements Retriever {
     const refs = this.client.drawDocuments(k, random);
     const drawn = await this.withRetries(() => this.client.documents(refs));
     return {
-      neighbors: drawn.map((d) => ({ id: d.id, distance: Math.sqrt(squaredL2(d.vector, query)), text: d.text })),
+      neighbors: drawn.map((d) => ({ id: d.id, distance: Math.sqrt(squaredL2(d.vector, query)), text: d.text, vector: d.vector })),
+      query,
       partial: false,
       seconds: (performance.now() - start) / 1000,
     };

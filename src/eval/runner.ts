@@ -14,7 +14,9 @@ import { countBytes, countWords } from './metrics.js';
 import { documentKey, ScopedOptimizer, type DocumentKey } from './optimizer-scope.js';
 import { appendResult, finishedDocuments, resultPath, type DocumentResult } from './results.js';
 import type { Retrieval, RetrievedNeighbor, Retriever } from './retriever.js';
-import { resolveSettings, type EvalOverrides, type EvalSettings, type Method } from './settings.js';
+import { squaredL2 } from '../retrieval/client.js';
+import { resolveSettings, resultsLabel, type EvalOverrides, type EvalSettings, type Method } from './settings.js';
+import { selectNeighbors } from './selection.js';
 import { EvaluationInterrupted, testTimeTrain } from './ttt.js';
 
 export type { Method } from './settings.js';
@@ -70,13 +72,13 @@ export async function runEvaluation(o: EvalOptions): Promise<{ evaluated: number
 
   const training = TRAINING.has(s.method);
   const snapshot = training ? snapshotParameters(model.parameters.list()) : [];
-  const optimizer = training ? new ScopedOptimizer(model, s, `${o.resultsDir}/${s.method}`, s.rank) : undefined;
+  const optimizer = training ? new ScopedOptimizer(model, s, `${o.resultsDir}/${resultsLabel(s)}`, s.rank) : undefined;
   let evaluated = 0;
   let skipped = 0;
   // Finished documents per task; with AdamW's moments carried across
   // documents they must be the first ones in evaluation order.
   const plan = [...documents].map(([task, docs]) => {
-    const path = resultPath(o.resultsDir, s.method, task, s.rank);
+    const path = resultPath(o.resultsDir, resultsLabel(s), task, s.rank);
     const { ids: done, precisions } = finishedDocuments(path);
     return { task, docs, path, done, precisions, finished: docs.filter((d) => done.has(d.id)).map((d) => documentKey(task, d.id)) };
   });
@@ -164,39 +166,23 @@ interface EvaluationState {
 }
 
 async function evaluateDocument(s: EvalSettings, doc: EvalDocument, state: EvaluationState): Promise<DocumentResult> {
-  const { model, tokenizer, retriever, eos, snapshot, optimizer, shouldStop } = state;
+  const { model, tokenizer, eos, snapshot, optimizer, shouldStop } = state;
+  // A budget counts from here: retrieval, selection, training and evaluation.
+  const deadline = s.budgetSeconds === undefined ? Infinity : performance.now() + s.budgetSeconds * 1000;
   const split = splitDocument(tokenizer, doc.text, s.splitText);
   const base: DocumentResult = {
     task: doc.task, doc_id: doc.id, method: s.method, bytes: countBytes(split.scoredText), words: countWords(split.scoredText), tokens: split.scored.length,
     retrieval_seconds: 0, neighbor_ids: [], neighbor_distances: [],
     ...(currentPrecision() === 'bf16' ? { precision: 'bf16' as const } : {}),
+    ...(s.budgetSeconds === undefined ? {} : { budget_seconds: s.budgetSeconds }),
   };
 
   // Training texts / neighbours.
   let kept: RetrievedNeighbor[] = [];
   if (s.method !== 'dynamic') {
-    let retrieval: Retrieval;
-    try {
-      retrieval = s.method === 'random'
-        ? await retriever!.randomDocuments(split.queryText, s.numNeighbors, seededRandom(s.seed * 1_000_003 + doc.id))
-        : await retriever!.retrieve(split.queryText, s.numNeighbors);
-    } catch (error) {
-      // The original logged the failure and scored with no neighbours (eval_tttlm.py:206-212);
-      // its report then dropped the one-point curve. Here the document gets no curve.
-      return { ...base, retrieval_error: (error as Error).message };
-    }
-    base.retrieval_seconds = retrieval.seconds;
-    if (retrieval.partial) base.partial_retrieval = true;
-    const duplicates = retrieval.neighbors.filter((n) => isDuplicate(n, doc.text, split.scoredText)).length;
-    base.duplicate_neighbors = duplicates;
-    let neighbors = retrieval.neighbors;
-    if (s.excludeDuplicates) {
-      neighbors = neighbors.filter((n) => !isDuplicate(n, doc.text, split.scoredText));
-      base.excluded_duplicates = duplicates;
-    }
-    kept = neighbors.filter((n) => n.distance < s.distanceThreshold); // strict, as eval_tttlm.py:183
-    base.neighbor_ids = kept.map((n) => n.id);
-    base.neighbor_distances = kept.map((n) => n.distance);
+    const neighbors = await neighborsFor(s, doc, split, state, base);
+    if (neighbors === undefined) return base; // retrieval failed: recorded in base
+    kept = neighbors;
   }
 
   switch (s.method) {
@@ -206,8 +192,11 @@ async function evaluateDocument(s: EvalSettings, doc: EvalDocument, state: Evalu
       // Dynamic evaluation trains on num_neighbors copies of the query text (eval_tttlm.py:202-203), tokenized again (:229).
       const texts = s.method === 'dynamic' ? Array.from({ length: s.numNeighbors }, () => split.queryText) : kept.map((n) => n.text);
       const trainTexts = texts.map((t) => tokenizer.encode(t));
-      const curve = await testTimeTrain(model, optimizer!.optimizer, snapshot, split.scored, eos, trainTexts, s, shouldStop);
-      return { ...base, loglikelihoods: curve.loglikelihoods, train_losses: curve.trainLosses, train_seconds: curve.trainSeconds, eval_seconds: curve.evalSeconds };
+      const curve = await testTimeTrain(model, optimizer!.optimizer, snapshot, split.scored, eos, trainTexts, s, shouldStop, deadline);
+      return {
+        ...base, loglikelihoods: curve.loglikelihoods, train_losses: curve.trainLosses, train_seconds: curve.trainSeconds, eval_seconds: curve.evalSeconds,
+        score_seconds_before: curve.initialEvalSeconds, ...(s.budgetSeconds === undefined ? {} : { budget_stop: curve.budgetStop }),
+      };
     }
     case 'context': {
       const neighborTokens = kept.map((n) => tokenizer.encode(n.text));
@@ -224,4 +213,66 @@ async function evaluateDocument(s: EvalSettings, doc: EvalDocument, state: Evalu
       return { ...base, alphas: ALPHAS, alpha_loglikelihoods: interpolationLoglikelihoods(model, split.scored, eos, knn, s.scoreLength) };
     }
   }
+}
+
+/**
+ * The neighbours a document uses: retrieved (the k nearest, or K candidates
+ * to select from, or random documents), duplicates of the document counted
+ * (and dropped with --exclude-duplicates), the distance threshold applied,
+ * then selected (selection.ts). Records what happened in `base`; undefined
+ * when retrieval failed.
+ */
+async function neighborsFor(s: EvalSettings, doc: EvalDocument, split: SplitDocument, state: EvaluationState, base: DocumentResult): Promise<RetrievedNeighbor[] | undefined> {
+  const retriever = state.retriever!;
+  let retrieval: Retrieval;
+  try {
+    retrieval = s.method === 'random'
+      ? await retriever.randomDocuments(split.queryText, s.numNeighbors, seededRandom(s.seed * 1_000_003 + doc.id))
+      : await retriever.retrieve(split.queryText, s.selection === 'knn' ? s.numNeighbors : s.candidates);
+  } catch (error) {
+    // The original logged the failure and scored with no neighbours (eval_tttlm.py:206-212);
+    // its report then dropped the one-point curve. Here the document gets no curve.
+    base.retrieval_error = (error as Error).message;
+    return undefined;
+  }
+  base.retrieval_seconds = retrieval.seconds;
+  if (retrieval.partial) base.partial_retrieval = true;
+  const duplicates = retrieval.neighbors.filter((n) => isDuplicate(n, doc.text, split.scoredText)).length;
+  base.duplicate_neighbors = duplicates;
+  let neighbors = retrieval.neighbors;
+  if (s.excludeDuplicates) {
+    neighbors = neighbors.filter((n) => !isDuplicate(n, doc.text, split.scoredText));
+    base.excluded_duplicates = duplicates;
+  }
+  let kept = neighbors.filter((n) => n.distance < s.distanceThreshold); // strict, as eval_tttlm.py:183
+  if (s.selection !== 'knn') {
+    const started = performance.now();
+    const settings = { selection: s.selection, count: s.numNeighbors, lambda: s.siftLambda, alpha: s.siftAlpha, kernel: s.siftKernel };
+    const picked = selectNeighbors(kept, retrieval.query, settings, seededRandom((s.seed * 1_000_003 + doc.id) ^ 0x5e1ec7));
+    base.selection = s.selection;
+    base.candidate_count = kept.length;
+    base.selection_seconds = (performance.now() - started) / 1000;
+    base.selection_stop = picked.stop;
+    if (picked.variances) base.selection_variances = picked.variances;
+    kept = picked.neighbors;
+  }
+  base.neighbor_ids = kept.map((n) => n.id);
+  base.neighbor_distances = kept.map((n) => n.distance);
+  if (kept.length >= 2) Object.assign(base, redundancy(kept));
+  return kept;
+}
+
+/** How redundant the neighbours used are: the mean distance between the stored vectors of two picks, and the pairs with the same text. */
+export function redundancy(neighbors: readonly RetrievedNeighbor[]): { neighbor_mean_pairwise_distance: number; duplicate_neighbor_pairs: number } {
+  let sum = 0;
+  let pairs = 0;
+  let same = 0;
+  for (let a = 0; a < neighbors.length; a++) {
+    for (let b = a + 1; b < neighbors.length; b++) {
+      sum += Math.sqrt(squaredL2(neighbors[a]!.vector, neighbors[b]!.vector));
+      pairs++;
+      if (neighbors[a]!.text === neighbors[b]!.text) same++;
+    }
+  }
+  return { neighbor_mean_pairwise_distance: sum / pairs, duplicate_neighbor_pairs: same };
 }

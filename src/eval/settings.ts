@@ -4,6 +4,8 @@
 // user set; runner.ts and the methods read the resolved EvalSettings and
 // never default anything themselves.
 
+import type { Selection, SiftKernel } from './selection.js';
+
 export type Method = 'ttt' | 'context' | 'interpolation' | 'dynamic' | 'random';
 export const METHODS: readonly Method[] = ['ttt', 'context', 'interpolation', 'dynamic', 'random'];
 
@@ -40,6 +42,16 @@ export interface EvalSettings {
   docsPerTask?: number;
   rank: number;
   worldSize: number;
+  /** Which retrieved candidates are used, in which order (selection.ts): knn (the original), sift or random. */
+  selection: Selection;
+  /** sift / random: candidates retrieved to select from. */
+  candidates: number;
+  siftLambda: number;
+  /** Adaptive SIFT's alpha; undefined: always select numNeighbors. */
+  siftAlpha?: number;
+  siftKernel: SiftKernel;
+  /** Wall seconds per document (retrieval, selection, training, evaluation); undefined: no budget. */
+  budgetSeconds?: number;
 }
 
 /** A default and where the original set it. */
@@ -96,6 +108,10 @@ export const SHARED_DEFAULTS = {
   seed: at(1216, 'eval_tttlm.py:376'),
   contextMode: at<ContextMode>('single', 'lm_eval/base.py:206-218'),
   maxLength: at('the model context', "eval_tttlm.py:43-44 (2048 for GPT-Neo); condor/eval_*.sub pass 1024 for GPT-2: the model's context either way"),
+  selection: at<Selection>('knn', 'the k nearest, nearest first (eval_tttlm.py:180-186); sift and random are ours'),
+  candidates: at(200, "ours: SIFT's K candidates (activeft sift.py takes K from its caller)"),
+  siftLambda: at(0.01, 'activeft sift.py Retriever(lambda_=0.01)'),
+  siftKernel: at<SiftKernel>('cosine', 'activeft computes inner products of the embeddings it searched; its experiments use unit-normalized ones'),
 };
 
 /** What the user set (undefined: the default). */
@@ -135,6 +151,12 @@ export function resolveSettings(method: Method, model: ModelFacts, o: EvalOverri
     docsPerTask: o.docsPerTask,
     rank: o.rank ?? 0,
     worldSize: o.worldSize ?? 1,
+    selection: o.selection ?? SHARED_DEFAULTS.selection.value,
+    candidates: o.candidates ?? SHARED_DEFAULTS.candidates.value,
+    siftLambda: o.siftLambda ?? SHARED_DEFAULTS.siftLambda.value,
+    siftAlpha: o.siftAlpha,
+    siftKernel: o.siftKernel ?? SHARED_DEFAULTS.siftKernel.value,
+    budgetSeconds: o.budgetSeconds,
   };
   checkSettings(s, model);
   return s;
@@ -154,12 +176,35 @@ function checkSettings(s: EvalSettings, model: ModelFacts): void {
   if (!Number.isInteger(s.worldSize) || s.worldSize < 1 || !Number.isInteger(s.rank) || s.rank < 0 || s.rank >= s.worldSize) {
     throw new Error(`--rank ${s.rank} must be in [0, --world-size ${s.worldSize})`);
   }
+  if (s.selection !== 'knn' && (s.method === 'dynamic' || s.method === 'random')) {
+    throw new Error(`--selection ${s.selection} chooses among retrieved neighbours; --method ${s.method} retrieves none`);
+  }
+  positiveInteger('--candidates', s.candidates);
+  if (!(s.siftLambda > 0)) throw new Error(`--sift-lambda must be positive, got ${s.siftLambda}`);
+  if (s.siftAlpha !== undefined && !(s.siftAlpha > 0)) throw new Error(`--sift-alpha must be positive, got ${s.siftAlpha}`);
+  if (s.siftAlpha !== undefined && s.selection !== 'sift') throw new Error('--sift-alpha is adaptive SIFT: it needs --selection sift');
+  if (s.budgetSeconds !== undefined && !(s.budgetSeconds > 0)) throw new Error(`--budget-seconds must be positive, got ${s.budgetSeconds}`);
+  if (s.budgetSeconds !== undefined && (s.method === 'context' || s.method === 'interpolation')) throw new Error(`--budget-seconds stops test-time training; --method ${s.method} does not train`);
   if (s.method === 'dynamic' && !s.splitText && !s.trainOnScoredText) {
     throw new Error(
       'dynamic evaluation without --split-text trains on the very text it scores (a leak: the paper ran --split_text, condor/eval_dynamic_eval.sub:15); ' +
         'keep --split-text, or pass --train-on-scored-text to measure it anyway',
     );
   }
+}
+
+/**
+ * The results subdirectory of a configuration: the method for the
+ * original's selection, and `<method>+<selection>` (with `-alpha<a>` for
+ * adaptive SIFT, `@<S>s` for a budget) otherwise, so that a report compares
+ * them side by side.
+ */
+export function resultsLabel(s: Pick<EvalSettings, 'method' | 'selection' | 'siftAlpha' | 'budgetSeconds'>): string {
+  let label = s.method;
+  if (s.selection !== 'knn') label += `+${s.selection}`;
+  if (s.siftAlpha !== undefined) label += `-alpha${s.siftAlpha}`;
+  if (s.budgetSeconds !== undefined) label += `@${s.budgetSeconds}s`;
+  return label;
 }
 
 /** One line per setting and where its default comes from, for --help and result directories. */

@@ -32,6 +32,10 @@ export class EvaluationInterrupted extends Error {
 export interface TttCurve {
   /** Log-likelihood of the scored tokens after 0..n training texts. */
   loglikelihoods: number[];
+  /** Seconds of the score before any training (curve point 0). */
+  initialEvalSeconds: number;
+  /** The deadline stopped training: the last training text may be partly trained, and the rest were not. */
+  budgetStop: boolean;
   /** Per training text, the loss of each window (NaN where a window has no target). */
   trainLosses: number[][];
   /** Per training text: seconds training, and seconds of the evaluation after it. */
@@ -46,12 +50,13 @@ export interface TttCurve {
  * stride) still takes a step: its loss has no target (NaN), its gradients
  * are zero, and AdamW moves the weights by its moments and weight decay.
  */
-export function trainOnTokens(model: CausalLM, optimizer: AdamW, tokens: readonly number[], s: Pick<TttSettings, 'maxLength' | 'stride' | 'gradClip'>): number[] {
+export function trainOnTokens(model: CausalLM, optimizer: AdamW, tokens: readonly number[], s: Pick<TttSettings, 'maxLength' | 'stride' | 'gradClip'>, deadline = Infinity): number[] {
   const losses: number[] = [];
   model.training = true;
   const device = model.parameters.device;
   try {
     for (let start = 0; start < tokens.length; start += s.stride) {
+      if (performance.now() >= deadline) break; // a budget: no step starts after it
       const window = tokens.slice(start, start + s.maxLength);
       losses.push(
         tidy(() => {
@@ -83,7 +88,10 @@ export function trainOnTokens(model: CausalLM, optimizer: AdamW, tokens: readonl
  * (token lists), then restores the model from `snapshot` (when resetWeights).
  * `shouldStop` is asked between training texts, after the event loop had
  * its turn (so a Ctrl-C handler can answer); when it says yes the loop
- * throws (the weights are restored first).
+ * throws (the weights are restored first). `deadline` (performance.now()
+ * milliseconds; a per-document budget) is checked before every training
+ * step: once it has passed no step starts, the model is scored once more if
+ * it was trained since its last score, and the curve ends there.
  */
 export async function testTimeTrain(
   model: CausalLM,
@@ -94,21 +102,38 @@ export async function testTimeTrain(
   trainTexts: readonly (readonly number[])[],
   s: TttSettings,
   shouldStop: () => boolean = () => false,
+  deadline = Infinity,
 ): Promise<TttCurve> {
-  const curve: TttCurve = { loglikelihoods: [], trainLosses: [], trainSeconds: [], evalSeconds: [] };
+  const curve: TttCurve = { loglikelihoods: [], initialEvalSeconds: 0, budgetStop: false, trainLosses: [], trainSeconds: [], evalSeconds: [] };
   const score = (): number => rollingLoglikelihood(model, scored, prefixToken, s.scoreLength);
   try {
     manualSeed(s.seed); // dropout during the training steps
+    const scoring = performance.now();
     curve.loglikelihoods.push(score());
-    for (const tokens of trainTexts) {
+    curve.initialEvalSeconds = (performance.now() - scoring) / 1000;
+    for (const [i, tokens] of trainTexts.entries()) {
       await yieldToEventLoop();
       if (shouldStop()) throw new EvaluationInterrupted();
+      if (performance.now() >= deadline) {
+        curve.budgetStop = true;
+        break;
+      }
       const start = performance.now();
-      curve.trainLosses.push(trainOnTokens(model, optimizer, tokens, s));
+      const losses = trainOnTokens(model, optimizer, tokens, s, deadline);
       const trained = performance.now();
+      if (losses.length === 0 && tokens.length > 0) {
+        curve.budgetStop = true; // the deadline passed before this text's first step
+        break;
+      }
+      curve.trainLosses.push(losses);
       curve.loglikelihoods.push(score());
       curve.trainSeconds.push((trained - start) / 1000);
       curve.evalSeconds.push((performance.now() - trained) / 1000);
+      const partlyTrained = losses.length < Math.ceil(tokens.length / s.stride);
+      if (partlyTrained || (performance.now() >= deadline && i + 1 < trainTexts.length)) {
+        curve.budgetStop = true;
+        break;
+      }
     }
   } finally {
     if (s.resetWeights) restoreParameters(model.parameters.list(), snapshot);

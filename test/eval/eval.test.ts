@@ -12,6 +12,7 @@ import { contextLoglikelihood, contextWindowLength } from '../../src/eval/contex
 import { interpolationLoglikelihoods, neighborUnigram } from '../../src/eval/interpolation.js';
 import { rollingLoglikelihood } from '../../src/eval/loglikelihood.js';
 import { runEvaluation, type Method } from '../../src/eval/runner.js';
+import { resultsLabel } from '../../src/eval/settings.js';
 import { FleetRetriever } from '../../src/eval/retriever.js';
 import { buildIndex } from '../../src/index/index.js';
 import { Gpt2LMHeadModel, RobertaModel, saveModel, type CausalLM } from '../../src/models/index.js';
@@ -75,7 +76,7 @@ async function evaluate(method: Method, extra: Partial<Parameters<typeof runEval
   } finally {
     model.dispose();
   }
-  return readResultLines(resultsDir, method);
+  return readResultLines(resultsDir, resultsLabel({ method, selection: extra.selection ?? 'knn', siftAlpha: extra.siftAlpha, budgetSeconds: extra.budgetSeconds }));
 }
 
 test('TTT on a neighbour identical to the test document lowers its bits per byte; the weights are restored after', async () => {
@@ -95,6 +96,33 @@ test('TTT on a neighbour identical to the test document lowers its bits per byte
     assert.ok(Math.abs(line.loglikelihoods![0]! - plain) < 1e-3, `${line.loglikelihoods![0]} vs ${plain}`);
   }
   model.dispose();
+});
+
+test('SIFT selects among the candidates into ttt+sift; every line records the selection, and a budget cuts training short into ttt@<s>s', async () => {
+  const lines = await evaluate('ttt', { selection: 'sift', candidates: 12, numNeighbors: 3 });
+  assert.equal(lines.length, 4);
+  for (const line of lines) {
+    assert.equal(line.selection, 'sift');
+    assert.equal(line.candidate_count, 12);
+    assert.equal(line.selection_stop, 'count');
+    assert.equal(line.neighbor_ids.length, 3);
+    assert.equal(line.selection_variances!.length, 3);
+    assert.ok(line.selection_variances!.every((v, i) => i === 0 || v <= line.selection_variances![i - 1]!));
+    assert.equal(line.loglikelihoods!.length, 4);
+    assert.ok(line.neighbor_mean_pairwise_distance! >= 0 && typeof line.duplicate_neighbor_pairs === 'number');
+    assert.ok(line.selection_seconds! >= 0 && line.score_seconds_before! > 0);
+  }
+  const knn = await evaluate('ttt');
+  assert.ok(knn.every((l) => l.selection === undefined && l.candidate_count === undefined), 'the original selection writes no selection fields');
+  await assert.rejects(evaluate('random', { selection: 'sift' }), /--method random retrieves none/);
+  await assert.rejects(evaluate('ttt', { siftAlpha: 1 }), /--sift-alpha is adaptive SIFT: it needs --selection sift/);
+  // A budget far below one document's work: the first neighbour is at most partly trained.
+  const budgeted = await evaluate('ttt', { budgetSeconds: 1e-3 });
+  for (const line of budgeted) {
+    assert.equal(line.budget_seconds, 1e-3);
+    assert.equal(line.budget_stop, true);
+    assert.ok(line.loglikelihoods!.length <= 2, JSON.stringify(line.loglikelihoods));
+  }
 });
 
 test('dynamic evaluation lowers the second half\'s bits per byte (split text)', async () => {
