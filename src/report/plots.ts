@@ -6,6 +6,7 @@ import { Resvg } from '@resvg/resvg-js';
 import * as vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
 import type { PublishedSource } from './published.js';
+import { costPoints, paretoFrontier } from './selection-cost.js';
 import type { MethodSummary, ReportSummary } from './summary.js';
 
 export interface Plot {
@@ -132,7 +133,34 @@ export function reportPlots(summary: ReportSummary): Plot[] {
     ...costPlot(summary, taskOrder, methodOrder),
     ...distancePlot(summary),
     ...alphaPlot(summary),
+    ...secondsPlot(summary),
   ];
+}
+
+/** pile_all bits per byte vs mean seconds per document, one line per method through 0..k neighbours; the Pareto frontier circled. */
+function secondsPlot(summary: ReportSummary): Plot[] {
+  const points = costPoints(summary);
+  if (points.length === 0) return [];
+  const frontier = new Set(paretoFrontier(points).map((p) => `${p.label}/${p.neighbours}`));
+  const rows: Row[] = points.map((p) => ({ method: p.label, neighbours: p.neighbours, seconds: p.seconds, bits_per_byte: p.bitsPerByte, frontier: frontier.has(`${p.label}/${p.neighbours}`) ? 'Pareto frontier' : 'dominated' }));
+  const x = { field: 'seconds', type: 'quantitative' as const, title: 'seconds per document (retrieval, selection, training, one scoring)' };
+  const y = { field: 'bits_per_byte', type: 'quantitative' as const, title: 'pile_all bits per byte', scale: { zero: false } };
+  return [{
+    name: 'bits-per-byte-vs-seconds',
+    title: 'Bits per byte vs seconds per document (every method and selection; the Pareto frontier circled)',
+    spec: {
+      $schema: SCHEMA,
+      title: 'Bits per byte vs seconds per document',
+      config: CONFIG,
+      data: { values: finite(rows) },
+      width: 480,
+      height: 280,
+      layer: [
+        { mark: { type: 'line', point: true }, encoding: { x, y, color: { field: 'method', type: 'nominal' }, order: { field: 'neighbours' } } },
+        { transform: [{ filter: "datum.frontier == 'Pareto frontier'" }], mark: { type: 'point', size: 160, color: 'black', filled: false }, encoding: { x, y } },
+      ],
+    },
+  }];
 }
 
 /** Bits per byte vs neighbours (pile_all, the six largest tasks, every task) and training loss vs neighbours. */

@@ -27,6 +27,8 @@ import {
   publishedTable,
   toMarkdown,
   toText,
+  paretoTable,
+  selectionTable,
   trainingLossTable,
   type Table,
 } from './tables.js';
@@ -160,7 +162,7 @@ export async function writeReport(options: ReportOptions): Promise<ReportResult>
   const verdict = verdictSentence(baselines);
   const verdictTables = baselines.length > 0 ? [verdictTable(baselines)] : [];
   // The gates come first: no number below means anything if they fail.
-  const overview = [...(gates.length ? [gatesTable(gates)] : []), inputsTable(summary), methods, ...verdictTables, leakageTable(summary), ...optional(publishedTable(summary))];
+  const overview = [...(gates.length ? [gatesTable(gates)] : []), inputsTable(summary), methods, ...verdictTables, leakageTable(summary), ...optional(selectionTable(summary)), ...optional(paretoTable(summary)), ...optional(publishedTable(summary))];
   const perMethod = summary.methods.map((m, i) => ({
     heading: `Method ${m.label}`,
     tables: [

@@ -9,6 +9,7 @@ import { bootstrapInterval, curveLength, metricsCurve, pileAllBits, weightedMean
 import { interpolationChoices, type InterpolationChoices, type ValidationAlpha } from './interpolation.js';
 import { medianFilter } from './median-filter.js';
 import type { PublishedSource } from './published.js';
+import { secondsCurve, selectionSummary, type SelectionSummary } from './selection-cost.js';
 import { costCurve, documentCosts, trainingLossCurve, weightedCurve } from './training.js';
 
 export type { Estimate } from './aggregate.js';
@@ -83,6 +84,12 @@ export interface MethodSummary {
   leakage: Leakage;
   /** Context: mean neighbours in the context per document. */
   contextNeighbors?: number;
+  /** How the neighbours were chosen and used: selection, redundancy, stops, seconds per document. */
+  selection: SelectionSummary;
+  /** Mean seconds per document to reach each point of pileAll.curve (training methods; empty otherwise). */
+  secondsCurve: number[];
+  /** Curves cut short on purpose (a budget, adaptive SIFT): the median filter was not applied. */
+  medianFilterSkipped?: boolean;
 }
 
 export interface RunInput {
@@ -140,10 +147,15 @@ function sumLeakage(parts: readonly Leakage[]): Leakage {
   return parts.reduce((a, b) => ({ audited: a.audited + b.audited, withDuplicates: a.withDuplicates + b.withDuplicates, duplicates: a.duplicates + b.duplicates, excluded: a.excluded + b.excluded }), { audited: 0, withDuplicates: 0, duplicates: 0, excluded: 0 });
 }
 
+/** The method of a results subdirectory: `ttt` for `ttt+sift-alpha2@30s` (see settings.ts resultsLabel). */
+export function baseMethod(label: string): string {
+  return label.split(/[+@]/)[0] as string;
+}
+
 function kindOf(method: string, docs: readonly DocumentResult[]): CurveKind {
   if (docs.some((d) => d.alpha_loglikelihoods !== undefined)) return 'alphas';
   // The context method's [without, with neighbours] pair; older context lines had a curve over 1..k neighbours.
-  if (method === 'context' && docs.some((d) => d.context_neighbors !== undefined)) return 'context';
+  if (baseMethod(method) === 'context' && docs.some((d) => d.context_neighbors !== undefined)) return 'context';
   return 'neighbours';
 }
 
@@ -153,8 +165,12 @@ function summarizeMethod(run: string, label: string, method: string, loaded: Map
   const leakage = new Map([...loaded].map(([task, docs]) => [task, leakageOf(docs)]));
   const dropped = new Map<string, number>();
   const byTask = new Map<string, DocumentResult[]>();
+  // The median filter drops curves shorter than usual (the original's, for neighbours beyond the
+  // distance threshold); a budget or adaptive SIFT shortens curves on purpose, so it is not applied.
+  const cutOnPurpose = [...loaded.values()].some((docs) => docs.some((d) => d.budget_seconds !== undefined || d.selection_stop === 'alpha'));
+  const filter = (options.medianFilter ?? true) && !cutOnPurpose;
   for (const [task, docs] of loaded) {
-    const kept = (options.medianFilter ?? true) ? medianFilter(docs, failed.get(task) ?? 0) : { kept: docs, dropped: 0 };
+    const kept = filter ? medianFilter(docs, failed.get(task) ?? 0) : { kept: docs, dropped: 0 };
     dropped.set(task, kept.dropped);
     if (kept.kept.length > 0) byTask.set(task, kept.kept);
   }
@@ -230,6 +246,9 @@ function summarizeMethod(run: string, label: string, method: string, loaded: Map
     droppedByMedianFilter: [...dropped.values()].reduce((n, f) => n + f, 0),
     leakage: sumLeakage([...leakage.values()]),
     ...(contextCounts.length > 0 ? { contextNeighbors: mean(contextCounts) } : {}),
+    selection: selectionSummary(all),
+    secondsCurve: kind === 'neighbours' ? secondsCurve(all, steps) : [],
+    ...(cutOnPurpose && (options.medianFilter ?? true) ? { medianFilterSkipped: true } : {}),
   };
 }
 
@@ -241,7 +260,8 @@ export function summarize(runs: readonly RunInput[], weights: Record<string, num
   const methods: MethodSummary[] = [];
   for (const { label: run, loaded } of runs) {
     // A method whose every retrieval failed still gets its (empty) summary, so its failures are reported.
-    const names = [...new Set([...loaded.byMethod.keys(), ...loaded.failedRetrievals.keys()])].sort((a, b) => (METHOD_ORDER.indexOf(a) + 1 || 99) - (METHOD_ORDER.indexOf(b) + 1 || 99) || a.localeCompare(b));
+    const rank = (name: string): number => METHOD_ORDER.indexOf(baseMethod(name)) + 1 || 99;
+    const names = [...new Set([...loaded.byMethod.keys(), ...loaded.failedRetrievals.keys()])].sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
     for (const method of names) {
       methods.push(summarizeMethod(run, runs.length > 1 ? `${run}/${method}` : method, method, loaded.byMethod.get(method) ?? new Map<string, DocumentResult[]>(), loaded.failedRetrievals.get(method) ?? new Map<string, number>(), weights, { ...options, bootstrap: settings }));
     }

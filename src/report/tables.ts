@@ -7,6 +7,7 @@ import type { GateCheck } from '../eval/quality-gates.js';
 import { quantile } from './aggregate.js';
 import { publishedBeforeAfter, type PublishedSource } from './published.js';
 import type { Estimate, MethodSummary, ReportSummary } from './summary.js';
+import { costPoints, paretoFrontier } from './selection-cost.js';
 import { nanmean } from './training.js';
 
 export interface Table {
@@ -269,5 +270,42 @@ export function gatesTable(checks: readonly GateCheck[]): Table {
     note: 'What must hold before the numbers below mean anything: a language model that has learned, retrieval that finds the right domain, no test document among its own neighbours.',
     header: ['gate', 'measured', 'reference', 'rule', 'passed'],
     rows: checks.map((c) => [c.name, c.measured, c.reference, c.rule, c.passed ? 'yes' : 'NO']),
+  };
+}
+
+/** How each method chose and used its neighbours: selection, redundancy, stops and seconds per document. */
+export function selectionTable(summary: ReportSummary): Table | undefined {
+  const shown = summary.methods.filter((m) => m.selection.meanPairwiseDistance !== undefined || m.selection.selection !== 'knn' || m.selection.budgetStops > 0);
+  if (shown.length === 0) return undefined;
+  const stops = (m: MethodSummary): string => {
+    const parts = Object.entries(m.selection.stops).map(([why, n]) => `${why} ${n}`);
+    if (m.selection.budgetStops > 0) parts.push(`budget ${m.selection.budgetStops}`);
+    return parts.join(', ') || '-';
+  };
+  return {
+    title: 'Neighbours used: selection, redundancy and seconds per document',
+    note:
+      'Means per document. "pairwise distance": mean L2 distance between two of a document\'s neighbours (higher: less redundant); "duplicate pairs": neighbours with the same text (a repeated SIFT pick included); ' +
+      '"stopped by": documents by why selection or training stopped (count: all it was asked for; alpha: adaptive SIFT; candidates: too few; budget: --budget-seconds). Seconds include every scoring of the curve.' +
+      (summary.methods.some((m) => m.medianFilterSkipped) ? ' Methods with curves cut by a budget or adaptive SIFT are aggregated without the median filter (a short curve there is the point, not a failure).' : ''),
+    header: ['method', 'selection', 'documents', 'neighbours', 'candidates', 'selection s', 'seconds', 'bits/byte after', 'pairwise distance', 'duplicate pairs', 'stopped by'],
+    rows: shown.map((m) => {
+      const s = m.selection;
+      return [m.label, s.selection, String(s.documents), fixed(s.neighbours, 1), fixed(s.candidates, 1), fixed(s.selectionSeconds, 4), fixed(s.secondsPerDocument, 2), fixed(m.pileAll.after.value), fixed(s.meanPairwiseDistance, 3), fixed(s.duplicatePairs, 2), stops(m)];
+    }),
+  };
+}
+
+/** The points of every method's bits per byte vs seconds that no other point beats (fewer or equal seconds and lower bits per byte). */
+export function paretoTable(summary: ReportSummary): Table | undefined {
+  const points = costPoints(summary);
+  if (points.length === 0) return undefined;
+  return {
+    title: 'Bits per byte vs seconds per document: the Pareto frontier',
+    note:
+      'Seconds to reach a curve point: retrieval, selection, training on the first k neighbours and one scoring (the curve\'s other scorings are measurement). ' +
+      'Listed: the points no other method or neighbour count beats in both; the plot "bits per byte vs seconds" shows every point.',
+    header: ['method', 'neighbours', 'seconds per document', 'bits/byte'],
+    rows: paretoFrontier(points).map((p) => [p.label, String(p.neighbours), fixed(p.seconds, 2), fixed(p.bitsPerByte)]),
   };
 }
