@@ -14,7 +14,7 @@ import { renderPlots, reportPlots } from './plots.js';
 import { readPublished, type PublishedSource } from './published.js';
 import { bytesPerTask, summarize, type ReportSummary, type RunInput } from './summary.js';
 import { checkGates, readGates, type GateCheck } from '../eval/quality-gates.js';
-import { compareWithBaselines, verdictSentence, verdictTable, type BaselineComparison } from './verdict.js';
+import { compareSelections, compareWithBaselines, selectionVerdictTable, verdictSentence, verdictTable, type BaselineComparison } from './verdict.js';
 import {
   comparisonTable,
   costTable,
@@ -162,7 +162,7 @@ export async function writeReport(options: ReportOptions): Promise<ReportResult>
   const verdict = verdictSentence(baselines);
   const verdictTables = baselines.length > 0 ? [verdictTable(baselines)] : [];
   // The gates come first: no number below means anything if they fail.
-  const overview = [...(gates.length ? [gatesTable(gates)] : []), inputsTable(summary), methods, ...verdictTables, leakageTable(summary), ...optional(selectionTable(summary)), ...optional(paretoTable(summary)), ...optional(publishedTable(summary))];
+  const overview = [...(gates.length ? [gatesTable(gates)] : []), inputsTable(summary), methods, ...verdictTables, leakageTable(summary), ...optional(selectionTable(summary)), ...optional(selectionVerdictTable(compareSelections(runs[0]!.loaded, summary, { resamples: options.resamples, seed: options.seed }))), ...optional(paretoTable(summary)), ...optional(publishedTable(summary))];
   const perMethod = summary.methods.map((m, i) => ({
     heading: `Method ${m.label}`,
     tables: [

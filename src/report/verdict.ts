@@ -47,46 +47,96 @@ function contenders(summary: ReportSummary): Contender[] {
   return out;
 }
 
+/** Two methods' relative changes on the documents both scored, and their difference, with paired bootstrap intervals. */
+export interface PairedComparison {
+  documents: number;
+  /** Relative change of pile_all bits per byte (after / before - 1) of the first method, and of the second. */
+  first: Estimate;
+  second: Estimate;
+  /** first - second: negative when the first lowers bits per byte more. */
+  difference: Estimate;
+}
+
+/**
+ * Pairs each document of `first` with the same document of `second` (by task
+ * and doc_id) and compares their relative changes at `stepFirst` /
+ * `stepSecond` (per task; LAST: each document's last point); undefined when
+ * no document is in both.
+ */
+export function pairedComparison(
+  first: Map<string, DocumentResult[]>,
+  second: Map<string, DocumentResult[]>,
+  weights: Record<string, number>,
+  stepFirst: (task: string) => number,
+  stepSecond: (task: string) => number,
+  options: BootstrapOptions = {},
+): PairedComparison | undefined {
+  // Pairs of the same document, grouped by task; the bootstrap resamples pairs.
+  const partner = new Map<DocumentResult, DocumentResult>();
+  const paired = new Map<string, DocumentResult[]>();
+  for (const [task, docs] of first) {
+    const byId = new Map((second.get(task) ?? []).map((d) => [d.doc_id, d]));
+    for (const d of docs) {
+      const o = byId.get(d.doc_id);
+      if (!o) continue;
+      partner.set(d, o);
+      (paired.get(task) ?? paired.set(task, []).get(task)!).push(d);
+    }
+  }
+  const documents = [...paired.values()].reduce((n, d) => n + d.length, 0);
+  if (documents === 0) return undefined;
+  const change = (sample: Map<string, DocumentResult[]>, stepOf: (task: string) => number): number => pileAllBits(sample, weights, stepOf) / pileAllBits(sample, weights, () => 0) - 1;
+  const partners = (sample: Map<string, DocumentResult[]>): Map<string, DocumentResult[]> => new Map([...sample].map(([t, docs]) => [t, docs.map((d) => partner.get(d)!)]));
+  const firstChange = (s: Map<string, DocumentResult[]>): number => change(s, stepFirst);
+  const secondChange = (s: Map<string, DocumentResult[]>): number => change(partners(s), stepSecond);
+  const estimate = (statistic: (s: Map<string, DocumentResult[]>) => number): Estimate => {
+    const [low, high] = bootstrapInterval(paired, statistic, options);
+    return { value: statistic(paired), low, high };
+  };
+  return { documents, first: estimate(firstChange), second: estimate(secondChange), difference: estimate((s) => firstChange(s) - secondChange(s)) };
+}
+
 /** TTT-NN against each baseline present in `loaded` (one run's results, filtered as the summary's). */
 export function compareWithBaselines(loaded: LoadedResults, summary: ReportSummary, options: BootstrapOptions = {}): BaselineComparison[] {
   const ttt = loaded.byMethod.get('ttt');
   if (!ttt) return [];
-  const weights = summary.weights;
   const out: BaselineComparison[] = [];
   for (const c of contenders(summary)) {
     const other = loaded.byMethod.get(c.method);
     if (!other) continue;
-    // Pairs of the same document, grouped by task; the bootstrap resamples pairs.
-    const partner = new Map<DocumentResult, DocumentResult>();
-    const paired = new Map<string, DocumentResult[]>();
-    for (const [task, docs] of ttt) {
-      const byId = new Map((other.get(task) ?? []).map((d) => [d.doc_id, d]));
-      for (const d of docs) {
-        const o = byId.get(d.doc_id);
-        if (!o) continue;
-        partner.set(d, o);
-        (paired.get(task) ?? paired.set(task, []).get(task)!).push(d);
-      }
-    }
-    const documents = [...paired.values()].reduce((n, d) => n + d.length, 0);
-    if (documents === 0) continue;
-    const change = (sample: Map<string, DocumentResult[]>, stepOf: (task: string) => number): number => pileAllBits(sample, weights, stepOf) / pileAllBits(sample, weights, () => 0) - 1;
-    const partners = (sample: Map<string, DocumentResult[]>): Map<string, DocumentResult[]> => new Map([...sample].map(([t, docs]) => [t, docs.map((d) => partner.get(d)!)]));
-    const tttChange = (s: Map<string, DocumentResult[]>): number => change(s, () => LAST);
-    const otherChange = (s: Map<string, DocumentResult[]>): number => change(partners(s), c.stepOf);
-    const estimate = (statistic: (s: Map<string, DocumentResult[]>) => number): Estimate => {
-      const [low, high] = bootstrapInterval(paired, statistic, options);
-      return { value: statistic(paired), low, high };
-    };
-    const difference = estimate((s) => tttChange(s) - otherChange(s));
+    const p = pairedComparison(ttt, other, summary.weights, () => LAST, c.stepOf, options);
+    if (!p) continue;
     out.push({
       baseline: c.baseline,
-      documents,
-      ttt: estimate(tttChange),
-      other: estimate(otherChange),
-      difference,
-      verdict: difference.high < 0 ? 'TTT-NN better' : difference.low > 0 ? 'TTT-NN worse' : 'no clear difference',
+      documents: p.documents,
+      ttt: p.first,
+      other: p.second,
+      difference: p.difference,
+      verdict: p.difference.high < 0 ? 'TTT-NN better' : p.difference.low > 0 ? 'TTT-NN worse' : 'no clear difference',
     });
+  }
+  return out;
+}
+
+/** A selection (or a budgeted run) against the k nearest at the same budget: `ttt+sift` vs `ttt`, `ttt+sift@2s` vs `ttt@2s`. */
+export interface SelectionComparison extends PairedComparison {
+  variant: string;
+  reference: string;
+  verdict: 'better' | 'worse' | 'no clear difference';
+}
+
+/** Every `<method>+<selection>...` results directory against its method's k nearest with the same budget, after all neighbours. */
+export function compareSelections(loaded: LoadedResults, summary: ReportSummary, options: BootstrapOptions = {}): SelectionComparison[] {
+  const out: SelectionComparison[] = [];
+  for (const [variant, docs] of loaded.byMethod) {
+    const match = /^([a-z]+)\+[a-z]+(?:-alpha[^@]*)?(@.*)?$/.exec(variant);
+    if (!match) continue;
+    const reference = `${match[1]}${match[2] ?? ''}`;
+    const knn = loaded.byMethod.get(reference);
+    if (!knn) continue;
+    const p = pairedComparison(docs, knn, summary.weights, () => LAST, () => LAST, options);
+    if (!p) continue;
+    out.push({ variant, reference, ...p, verdict: p.difference.high < 0 ? 'better' : p.difference.low > 0 ? 'worse' : 'no clear difference' });
   }
   return out;
 }
@@ -112,4 +162,17 @@ export function verdictSentence(comparisons: readonly BaselineComparison[]): str
   if (by('no clear difference').length) parts.push(`it is not clearly better than ${by('no clear difference').join('; ')}`);
   if (by('TTT-NN worse').length) parts.push(`it LOSES to ${by('TTT-NN worse').join('; ')}`);
   return `${parts.join('; ')}.`;
+}
+
+/** The selections against the k nearest, paired. */
+export function selectionVerdictTable(comparisons: readonly SelectionComparison[]): Table | undefined {
+  if (comparisons.length === 0) return undefined;
+  return {
+    title: 'Selection against the k nearest (pile_all, paired)',
+    note:
+      'Relative change of bits per byte after all neighbours, each selection and the k nearest (the same method and budget) on the same documents; the difference with its 10%-90% paired bootstrap interval. ' +
+      'Without a budget this compares at equal neighbours; with the same --budget-seconds, at equal seconds.',
+    header: ['variant', 'against', 'documents', 'variant\'s change', 'k nearest\'s change', 'difference [10%, 90%]', 'verdict'],
+    rows: comparisons.map((c) => [c.variant, c.reference, String(c.documents), percent(c.first.value), percent(c.second.value), `${percent(c.difference.value)} [${percent(c.difference.low)}, ${percent(c.difference.high)}]`, c.verdict]),
+  };
 }

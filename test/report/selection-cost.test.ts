@@ -65,4 +65,8 @@ test('the report compares knn, SIFT and a budget: a redundancy table, the Pareto
   assert.match(frontier, /\| ttt\+sift \| 2 \|/);
   assert.doesNotMatch(frontier.split('\n\n')[0]!, /\| ttt \| 2 \|/);
   assert.ok(report.files.some((f) => f.endsWith('bits-per-byte-vs-seconds.svg')));
+  // Paired against the k nearest: SIFT at equal neighbours; the budget run has no selection to compare.
+  assert.match(md, /Selection against the k nearest \(pile_all, paired\)/);
+  assert.match(md, /\| ttt\+sift \| ttt \| 12 \| -12\.5% \| -3\.8% \| -8\.8% \[-8\.8%, -8\.8%\] \| better \|/);
+  assert.doesNotMatch(md, /\| ttt@3s \| ttt \|/);
 });
