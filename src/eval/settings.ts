@@ -207,6 +207,11 @@ export function resultsLabel(s: Pick<EvalSettings, 'method' | 'selection' | 'sif
   return label;
 }
 
+/** The method of a results subdirectory: `ttt` for `ttt+sift-alpha2@30s` (the inverse of resultsLabel's prefix). */
+export function baseMethod(label: string): string {
+  return label.split(/[+@]/)[0] as string;
+}
+
 /** One line per setting and where its default comes from, for --help and result directories. */
 export function describeDefaults(): string {
   const lines = ['Defaults (the original\'s, socialfoundations/tttlm):'];

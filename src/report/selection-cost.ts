@@ -3,6 +3,7 @@
 // seconds, and the Pareto frontier across methods), and the redundancy and
 // stopping of the neighbours it used (informative selection, budgets).
 import type { DocumentResult } from '../eval/results.js';
+import { baseMethod } from '../eval/settings.js';
 
 /**
  * Seconds a document took to reach curve point j (j neighbours): retrieval,
@@ -30,7 +31,7 @@ export function secondsCurve(docs: readonly DocumentResult[], steps: number): nu
 
 /** How a method chose and used its neighbours, averaged per document. */
 export interface SelectionSummary {
-  /** sift / random, or knn when the lines carry no selection. */
+  /** sift / random, or knn when the lines carry no selection (the random-documents control: `random documents`; dynamic evaluation: `none`). */
   selection: string;
   documents: number;
   neighbours: number;
@@ -50,14 +51,14 @@ export interface SelectionSummary {
 
 const mean = (values: readonly number[]): number | undefined => (values.length === 0 ? undefined : values.reduce((s, v) => s + v, 0) / values.length);
 
-export function selectionSummary(docs: readonly DocumentResult[]): SelectionSummary {
+export function selectionSummary(method: string, docs: readonly DocumentResult[]): SelectionSummary {
   const stops: Record<string, number> = {};
   for (const d of docs) if (d.selection_stop) stops[d.selection_stop] = (stops[d.selection_stop] ?? 0) + 1;
   const total = (d: DocumentResult): number | undefined =>
     d.train_seconds === undefined ? undefined : d.retrieval_seconds + (d.selection_seconds ?? 0) + (d.score_seconds_before ?? 0) + [...d.train_seconds, ...(d.eval_seconds ?? [])].reduce((s, v) => s + v, 0);
   const defined = (values: (number | undefined)[]): number[] => values.filter((v): v is number => v !== undefined);
   return {
-    selection: docs.find((d) => d.selection)?.selection ?? 'knn',
+    selection: docs.find((d) => d.selection)?.selection ?? (baseMethod(method) === 'random' ? 'random documents' : baseMethod(method) === 'dynamic' ? 'none' : 'knn'),
     documents: docs.length,
     neighbours: mean(docs.map((d) => d.neighbor_ids.length)) ?? 0,
     candidates: mean(defined(docs.map((d) => d.candidate_count))),
@@ -90,7 +91,11 @@ export function paretoFrontier(points: readonly CostPoint[]): CostPoint[] {
   return frontier;
 }
 
-/** Every (method, neighbours) point: its mean seconds per document and pile_all bits per byte. */
+/**
+ * Every (method, neighbours) point: its mean seconds per document and
+ * pile_all bits per byte. Dynamic evaluation is left out: it scores each
+ * document's second half only, so its bits per byte are not of the same text.
+ */
 export function costPoints(summary: { methods: readonly { label: string; secondsCurve: readonly number[]; pileAll: { curve: readonly { bits_per_byte: number }[] } }[] }): CostPoint[] {
-  return summary.methods.flatMap((m) => m.secondsCurve.map((seconds, k) => ({ label: m.label, neighbours: k, seconds, bitsPerByte: m.pileAll.curve[k]?.bits_per_byte ?? NaN })));
+  return summary.methods.filter((m) => baseMethod(m.label.split('/').at(-1)!) !== 'dynamic').flatMap((m) => m.secondsCurve.map((seconds, k) => ({ label: m.label, neighbours: k, seconds, bitsPerByte: m.pileAll.curve[k]?.bits_per_byte ?? NaN })));
 }

@@ -5,6 +5,7 @@
 // retrieval time, failed retrievals and the leakage audit.
 import type { PerplexityMetrics } from '../eval/metrics.js';
 import type { DocumentResult } from '../eval/results.js';
+import { baseMethod } from '../eval/settings.js';
 import { bootstrapInterval, curveLength, metricsCurve, pileAllBits, weightedMean, type BootstrapOptions, type Estimate, type LoadedResults } from './aggregate.js';
 import { interpolationChoices, type InterpolationChoices, type ValidationAlpha } from './interpolation.js';
 import { medianFilter } from './median-filter.js';
@@ -147,11 +148,6 @@ function sumLeakage(parts: readonly Leakage[]): Leakage {
   return parts.reduce((a, b) => ({ audited: a.audited + b.audited, withDuplicates: a.withDuplicates + b.withDuplicates, duplicates: a.duplicates + b.duplicates, excluded: a.excluded + b.excluded }), { audited: 0, withDuplicates: 0, duplicates: 0, excluded: 0 });
 }
 
-/** The method of a results subdirectory: `ttt` for `ttt+sift-alpha2@30s` (see settings.ts resultsLabel). */
-export function baseMethod(label: string): string {
-  return label.split(/[+@]/)[0] as string;
-}
-
 function kindOf(method: string, docs: readonly DocumentResult[]): CurveKind {
   if (docs.some((d) => d.alpha_loglikelihoods !== undefined)) return 'alphas';
   // The context method's [without, with neighbours] pair; older context lines had a curve over 1..k neighbours.
@@ -246,7 +242,7 @@ function summarizeMethod(run: string, label: string, method: string, loaded: Map
     droppedByMedianFilter: [...dropped.values()].reduce((n, f) => n + f, 0),
     leakage: sumLeakage([...leakage.values()]),
     ...(contextCounts.length > 0 ? { contextNeighbors: mean(contextCounts) } : {}),
-    selection: selectionSummary(all),
+    selection: selectionSummary(method, all),
     secondsCurve: kind === 'neighbours' ? secondsCurve(all, steps) : [],
     ...(cutOnPurpose && (options.medianFilter ?? true) ? { medianFilterSkipped: true } : {}),
   };

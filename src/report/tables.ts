@@ -275,7 +275,7 @@ export function gatesTable(checks: readonly GateCheck[]): Table {
 
 /** How each method chose and used its neighbours: selection, redundancy, stops and seconds per document. */
 export function selectionTable(summary: ReportSummary): Table | undefined {
-  const shown = summary.methods.filter((m) => m.selection.meanPairwiseDistance !== undefined || m.selection.selection !== 'knn' || m.selection.budgetStops > 0);
+  const shown = summary.methods.filter((m) => m.selection.selection !== 'none' && (m.selection.meanPairwiseDistance !== undefined || m.selection.selection !== 'knn' || m.selection.budgetStops > 0));
   if (shown.length === 0) return undefined;
   const stops = (m: MethodSummary): string => {
     const parts = Object.entries(m.selection.stops).map(([why, n]) => `${why} ${n}`);
@@ -304,7 +304,7 @@ export function paretoTable(summary: ReportSummary): Table | undefined {
     title: 'Bits per byte vs seconds per document: the Pareto frontier',
     note:
       'Seconds to reach a curve point: retrieval, selection, training on the first k neighbours and one scoring (the curve\'s other scorings are measurement). ' +
-      'Listed: the points no other method or neighbour count beats in both; the plot "bits per byte vs seconds" shows every point.',
+      'Listed: the points no other method or neighbour count beats in both; the plot "bits per byte vs seconds" shows every point. Dynamic evaluation is left out (it scores only the second half of each document).',
     header: ['method', 'neighbours', 'seconds per document', 'bits/byte'],
     rows: paretoFrontier(points).map((p) => [p.label, String(p.neighbours), fixed(p.seconds, 2), fixed(p.bitsPerByte)]),
   };

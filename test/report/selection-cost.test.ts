@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { writeReport } from '../../src/report/report.js';
 import { paretoFrontier, secondsToPoint } from '../../src/report/selection-cost.js';
-import { baseMethod } from '../../src/report/summary.js';
+import { baseMethod } from '../../src/eval/settings.js';
 import { scored, writeLines, writeWeights } from './fixtures.js';
 
 test('seconds to a curve point: retrieval, selection, training on the first k neighbours and one scoring', () => {
