@@ -22,11 +22,12 @@ function registerServe(program: Command): void {
     .addOption(new Option('--replicas <r>', 'replicas of every slice').default(1).argParser(integerArg('--replicas')))
     .requiredOption('--addresses <file>', 'addresses file to append host:port lines to')
     .requiredOption('--token-file <file>', 'file holding the shared secret (at least 16 characters)')
-    .addOption(new Option('--host <host>', 'interface to listen on').default('127.0.0.1'))
+    .addOption(new Option('--host <host>', 'interface to listen on (0.0.0.0: all)').default('127.0.0.1'))
+    .option('--advertise-host <host>', 'the name or address other machines reach this one by, written to the addresses file (default: --host; for 0.0.0.0 or ::, this machine\'s first non-loopback IPv4 address)')
     .addOption(new Option('--port <port>', 'first port (0: a free port for each server)').default(0).argParser(integerArg('--port')))
     .option('--mmap', 'memory-map the index where FAISS supports it (IVF)')
     .addOption(new Option('--search-param <name=value>', 'a FAISS search parameter for every server, repeatable: nprobe=32 (IVF), efSearch=128 (HNSW)').argParser(collectParam('--search-param')).default({}))
-    .action(async (o: { data: string; index: string; slices: number; replicas: number; addresses: string; tokenFile: string; host: string; port: number; mmap?: boolean; searchParam: Record<string, number> }) => {
+    .action(async (o: { data: string; index: string; slices: number; replicas: number; addresses: string; tokenFile: string; host: string; advertiseHost?: string; port: number; mmap?: boolean; searchParam: Record<string, number> }) => {
       if (o.slices < 1 || o.replicas < 1) throw new Error('--slices and --replicas must be at least 1');
       const { readToken } = await import('../retrieval/auth.js');
       readToken(o.tokenFile); // fail here, not in every server
@@ -47,6 +48,7 @@ function registerServeShard(program: Command): void {
     .requiredOption('--addresses <file>', 'addresses file')
     .requiredOption('--token-file <file>', 'token file')
     .addOption(new Option('--host <host>', 'interface').default('127.0.0.1'))
+    .option('--advertise-host <host>', 'host written to the addresses file')
     .addOption(new Option('--port <port>', 'port (0: free)').default(0).argParser(integerArg('--port')))
     .option('--mmap', 'memory-map the index')
     .addOption(new Option('--search-param <name=value>', 'FAISS search parameter, repeatable').argParser(collectParam('--search-param')).default({}))

@@ -4,6 +4,7 @@
 // user set; runner.ts and the methods read the resolved EvalSettings and
 // never default anything themselves.
 
+import { LIMITS } from '../retrieval/protocol.js';
 import type { Selection, SiftKernel } from './selection.js';
 
 export type Method = 'ttt' | 'context' | 'interpolation' | 'dynamic' | 'random';
@@ -166,7 +167,9 @@ function checkSettings(s: EvalSettings, model: ModelFacts): void {
   const positiveInteger = (name: string, v: number): void => {
     if (!Number.isInteger(v) || v < 1) throw new Error(`${name} must be a positive integer, got ${v}`);
   };
-  if (!Number.isInteger(s.numNeighbors) || s.numNeighbors < 0) throw new Error(`--num-neighbors must be a non-negative integer, got ${s.numNeighbors}`);
+  positiveInteger('--num-neighbors', s.numNeighbors);
+  // The shard servers answer at most LIMITS.maxK neighbours a query: refuse now, not at the first document.
+  if (s.method !== 'dynamic' && s.numNeighbors > LIMITS.maxK) throw new Error(`--num-neighbors ${s.numNeighbors} is above the ${LIMITS.maxK} neighbours a shard server returns per query`);
   positiveInteger('--max-length', s.maxLength);
   positiveInteger('--stride', s.stride);
   if (s.maxLength > model.contextLength) throw new Error(`--max-length ${s.maxLength} is longer than the model's context (${model.contextLength})`);
@@ -180,6 +183,7 @@ function checkSettings(s: EvalSettings, model: ModelFacts): void {
     throw new Error(`--selection ${s.selection} chooses among retrieved neighbours; --method ${s.method} retrieves none`);
   }
   positiveInteger('--candidates', s.candidates);
+  if (s.selection !== 'knn' && s.candidates > LIMITS.maxK) throw new Error(`--candidates ${s.candidates} is above the ${LIMITS.maxK} neighbours a shard server returns per query`);
   if (!(s.siftLambda > 0)) throw new Error(`--sift-lambda must be positive, got ${s.siftLambda}`);
   if (s.siftAlpha !== undefined && !(s.siftAlpha > 0)) throw new Error(`--sift-alpha must be positive, got ${s.siftAlpha}`);
   if (s.siftAlpha !== undefined && s.selection !== 'sift') throw new Error('--sift-alpha is adaptive SIFT: it needs --selection sift');

@@ -34,6 +34,7 @@ export interface SelectionSummary {
   /** sift / random, or knn when the lines carry no selection (the random-documents control: `random documents`; dynamic evaluation: `none`). */
   selection: string;
   documents: number;
+  /** Neighbours trained on (training methods) or used (the others). */
   neighbours: number;
   /** Candidates selected from (sift / random). */
   candidates?: number;
@@ -60,7 +61,8 @@ export function selectionSummary(method: string, docs: readonly DocumentResult[]
   return {
     selection: docs.find((d) => d.selection)?.selection ?? (baseMethod(method) === 'random' ? 'random documents' : baseMethod(method) === 'dynamic' ? 'none' : 'knn'),
     documents: docs.length,
-    neighbours: mean(docs.map((d) => d.neighbor_ids.length)) ?? 0,
+    // Training methods: the neighbours trained on (a budget may stop before the last ones); others: those used.
+    neighbours: mean(docs.map((d) => d.train_seconds?.length ?? d.neighbor_ids.length)) ?? 0,
     candidates: mean(defined(docs.map((d) => d.candidate_count))),
     selectionSeconds: mean(defined(docs.map((d) => d.selection_seconds))),
     meanPairwiseDistance: mean(defined(docs.map((d) => d.neighbor_mean_pairwise_distance))),

@@ -285,7 +285,7 @@ export function selectionTable(summary: ReportSummary): Table | undefined {
   return {
     title: 'Neighbours used: selection, redundancy and seconds per document',
     note:
-      'Means per document. "pairwise distance": mean L2 distance between two of a document\'s neighbours (higher: less redundant); "duplicate pairs": neighbours with the same text (a repeated SIFT pick included); ' +
+      'Means per document. "neighbours": trained on (a budget may stop before the last), or used by the methods that do not train; "pairwise distance": mean L2 distance between two of a document\'s neighbours (higher: less redundant); "duplicate pairs": neighbours with the same text (a repeated SIFT pick included); ' +
       '"stopped by": documents by why selection or training stopped (count: all it was asked for; alpha: adaptive SIFT; candidates: too few; budget: --budget-seconds). Seconds include every scoring of the curve.' +
       (summary.methods.some((m) => m.medianFilterSkipped) ? ' Methods with curves cut by a budget or adaptive SIFT are aggregated without the median filter (a short curve there is the point, not a failure).' : ''),
     header: ['method', 'selection', 'documents', 'neighbours', 'candidates', 'selection s', 'seconds', 'bits/byte after', 'pairwise distance', 'duplicate pairs', 'stopped by'],

@@ -1,23 +1,39 @@
-// The shared secret of a fleet: read from a file (or an environment
-// variable), never defaulted, and compared in constant time.
+// The shared secret of a fleet: read from a file that only its owner can
+// read (--token-file; there is no default and no environment variable),
+// and compared in constant time.
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 
+/**
+ * The token in `file`: the file's whole content but one final newline. A
+ * file others can read, or a token with whitespace in it (a stray space or
+ * a Windows line end would make two hosts disagree), is refused with the fix.
+ */
 export function readToken(file: string): string {
-  let token: string;
+  let content: string;
+  let mode: number;
   try {
-    token = readFileSync(file, 'utf8').trim();
+    mode = statSync(file).mode;
+    content = readFileSync(file, 'utf8');
   } catch (error) {
     throw new Error(`${file}: cannot read the token file (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+  }
+  if (process.platform !== 'win32' && (mode & 0o077) !== 0) {
+    throw new Error(`${file}: the token file can be read by others (mode ${(mode & 0o777).toString(8)}); run: chmod 600 ${file}`);
+  }
+  const token = content.endsWith('\n') ? content.slice(0, -1) : content;
+  if (/\s/.test(token)) {
+    throw new Error(`${file}: the token holds whitespace (a space, tab, a Windows line end or an empty line); write the token alone on one line, e.g. (umask 077; openssl rand -hex 32 > ${file})`);
   }
   if (token.length < 16) throw new Error(`${file}: the token must be at least 16 characters`);
   return token;
 }
 
-/** Writes a fresh random token readable by the owner only. */
+/** Writes a fresh random token readable by the owner only (also when the file existed with a wider mode). */
 export function writeNewToken(file: string): string {
   const token = randomBytes(32).toString('hex');
   writeFileSync(file, `${token}\n`, { mode: 0o600 });
+  chmodSync(file, 0o600);
   return token;
 }
 

@@ -15,6 +15,8 @@ export interface FleetOptions {
   addresses: string;
   tokenFile: string;
   host: string;
+  /** The host the servers write to the addresses file (default: `host`, or this machine's address when `host` is 0.0.0.0 / ::). */
+  advertiseHost?: string;
   /** 0: any free port. A fixed port is used by the first server only, the rest count up from it. */
   port: number;
   mmap?: boolean;
@@ -56,7 +58,7 @@ export async function runFleet(options: FleetOptions): Promise<void> {
     for (let replica = 0; replica < options.replicas; replica++) {
       const shard: ShardProcessOptions = {
         data: options.data, index: plan.index, begin: plan.begin, replica, addresses: options.addresses, tokenFile: options.tokenFile,
-        host: options.host, port: options.port === 0 ? 0 : options.port + n, mmap: options.mmap, searchParam: options.searchParam ?? {},
+        host: options.host, advertiseHost: options.advertiseHost, port: options.port === 0 ? 0 : options.port + n, mmap: options.mmap, searchParam: options.searchParam ?? {},
       };
       n++;
       const child = fork(SHARD_PROCESS_ENTRY, [JSON.stringify(shard)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });

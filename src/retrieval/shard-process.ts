@@ -25,6 +25,8 @@ export interface ShardProcessOptions {
   addresses: string;
   tokenFile: string;
   host: string;
+  /** The host written to the addresses file (default: see addresses.ts advertisedHost). */
+  advertiseHost?: string;
   port: number;
   mmap?: boolean;
   /** FAISS search parameters (nprobe, efSearch, ...). */
@@ -46,7 +48,7 @@ export async function runShardProcess(o: ShardProcessOptions): Promise<void> {
   checkIndexMatchesData(index, o.index, store, o.begin);
   const modelFile = join(dirname(o.index), 'embedding_model.txt');
   const embeddingModel = existsSync(modelFile) ? readFileSync(modelFile, 'utf8').trim() : 'unknown';
-  const server = await startShardServer({ index, store, begin: o.begin, replica: o.replica, token, embeddingModel, host: o.host, port: o.port });
+  const server = await startShardServer({ index, store, begin: o.begin, replica: o.replica, token, embeddingModel, host: o.host, port: o.port, advertiseHost: o.advertiseHost });
   appendAddress(o.addresses, server.address);
   process.send?.({ ready: server.address });
   const stop = (): void => void server.close();

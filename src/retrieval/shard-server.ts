@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { basename } from 'node:path';
 import type { DocumentStore } from '../data/document-store.js';
 import type { FaissIndex } from '../index/index.js';
+import { advertisedHost } from './addresses.js';
 import { bearerToken, tokensEqual } from './auth.js';
 import { LIMITS, decodeVectors, encodeVectors, type DocumentsResponse, type HealthResponse, type SearchResponse } from './protocol.js';
 
@@ -21,6 +22,8 @@ export interface ShardServerOptions {
   embeddingModel: string;
   host?: string;
   port?: number;
+  /** The host put in the address clients are given (default: see advertisedHost). */
+  advertiseHost?: string;
 }
 
 export interface RunningShardServer {
@@ -214,6 +217,7 @@ export async function startShardServer(options: ShardServerOptions): Promise<Run
     server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
   });
   const { address, port } = server.address() as AddressInfo;
-  const host = address.includes(':') ? `[${address}]` : address;
+  const advertised = advertisedHost(address, options.advertiseHost);
+  const host = advertised.includes(':') ? `[${advertised}]` : advertised;
   return { address: `${host}:${port}`, health, close, closed };
 }

@@ -111,6 +111,10 @@ function resolve(options: TrainOptions): Resolved {
     if (statSync(file).size === 0) throw new Error(`${file}: empty data file`);
   }
   if (!(options.maxSteps > 0)) throw new Error('--max-steps must be a positive integer');
+  // 0 would delete the checkpoint just written (the newest is kept by counting from it).
+  if (options.saveTotalLimit !== undefined && !(Number.isInteger(options.saveTotalLimit) && options.saveTotalLimit >= 1)) {
+    throw new Error(`--save-total-limit must be at least 1 (the checkpoint just written is always kept), got ${options.saveTotalLimit}`);
+  }
   if (options.targetValLoss !== undefined) {
     if (!options.val) throw new Error('--target-val-loss needs --val');
     if (!((options.evalEvery ?? 0) > 0)) throw new Error('--target-val-loss needs --eval-every N (how often to check it)');

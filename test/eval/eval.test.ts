@@ -317,4 +317,10 @@ test('tttnn eval --preset paper refuses a flag that changes the paper\'s setting
   const help = spawnSync(process.execPath, [CLI, 'eval', '--help'], { encoding: 'utf8' });
   assert.match(help.stdout, /context: 20 neighbours \(baseline_context\.py:161.*distance threshold 2\.3/);
   assert.match(help.stdout, /weightDecay: 0\.01 \(torch\.optim\.AdamW's default/);
+  assert.match(help.stdout, /siftLambda: 0\.01 \(activeft sift\.py/);
+  // The paper ran the k nearest with no budget: a selection or a budget is not the paper's setting.
+  const sift = spawnSync(process.execPath, [...base, '--selection', 'sift'], { encoding: 'utf8' });
+  assert.match(sift.stderr, /--preset paper uses the original's value of --selection/);
+  const badSelection = spawnSync(process.execPath, [CLI, 'eval', '--model', modelDir, '--data', testData, '--results-dir', join(dir, 'bad'), '--selection', 'best'], { encoding: 'utf8' });
+  assert.match(badSelection.stderr, /argument 'best' is invalid\. Allowed choices are knn, sift, random/);
 });

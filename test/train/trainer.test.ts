@@ -74,6 +74,8 @@ test('bad input is refused before training starts', async () => {
   await assert.rejects(train({ preset: 'huge-gpt', data: [data], out: join(dir, 'c'), maxSteps: 1 }), /unknown preset "huge-gpt" \(presets: tiny-gpt, tiny-roberta\)/);
   await assert.rejects(train({ preset: 'tiny-gpt', data: [join(dir, 'nope.jsonl')], out: join(dir, 'd'), maxSteps: 1 }), /nope\.jsonl: no such data file/);
   await assert.rejects(train({ preset: 'tiny-gpt', objective: 'mlm', data: [data], out: join(dir, 'e'), maxSteps: 1 }), /--objective mlm needs an encoder/);
+  // 0 would delete the checkpoint just written.
+  await assert.rejects(train({ preset: 'tiny-gpt', data: [data], out: join(dir, 'f'), maxSteps: 1, saveTotalLimit: 0 }), /--save-total-limit must be at least 1 \(the checkpoint just written is always kept\), got 0/);
   assert.equal(existsSync(join(dir, 'a', 'log.jsonl')), false);
 });
 

@@ -1,0 +1,74 @@
+// Hardening of the fleet's edges (issue 17, first rows): the token file,
+// listening on every interface, and settings the servers cannot honour.
+import assert from 'node:assert/strict';
+import { chmodSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { DocumentStore } from '../../src/data/document-store.js';
+import { resolveSettings } from '../../src/eval/settings.js';
+import { FaissIndex } from '../../src/index/index.js';
+import { advertisedHost, isUnspecifiedHost, readAddresses } from '../../src/retrieval/addresses.js';
+import { readToken, writeNewToken } from '../../src/retrieval/auth.js';
+import { startShardServer } from '../../src/retrieval/shard-server.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'tttnn-hardening-'));
+
+test('a token file others can read, or a token with whitespace, is refused with the fix; a fresh token is owner-only', () => {
+  const file = join(dir, 'token');
+  const token = 'a1b2c3d4e5f6a7b8c9d0e1f2';
+  writeFileSync(file, `${token}\n`, { mode: 0o600 });
+  assert.equal(readToken(file), token);
+  chmodSync(file, 0o644);
+  assert.throws(() => readToken(file), /can be read by others \(mode 644\); run: chmod 600 /);
+  chmodSync(file, 0o640);
+  assert.throws(() => readToken(file), /mode 640/);
+  for (const content of [`${token} \n`, `${token}\r\n`, ` ${token}`, `${token}\n\n`, `${token.slice(0, 8)} ${token.slice(8)}\n`]) {
+    writeFileSync(file, content, { mode: 0o600 });
+    chmodSync(file, 0o600);
+    assert.throws(() => readToken(file), /the token holds whitespace .*umask 077; openssl rand -hex 32 >/, JSON.stringify(content));
+  }
+  writeFileSync(file, 'short\n');
+  assert.throws(() => readToken(file), /at least 16 characters/);
+  // writeNewToken over a file that exists with a wider mode narrows it.
+  chmodSync(file, 0o644);
+  const fresh = writeNewToken(file);
+  assert.equal(statSync(file).mode & 0o777, 0o600);
+  assert.equal(readToken(file), fresh);
+});
+
+test('servers listening on every interface advertise a reachable host; an addresses file with 0.0.0.0 or :: is refused', async () => {
+  for (const host of ['0.0.0.0', '::', '[::]', '0:0:0:0:0:0:0:0']) assert.equal(isUnspecifiedHost(host), true, host);
+  for (const host of ['127.0.0.1', '::1', 'node7', '10.0.0.0']) assert.equal(isUnspecifiedHost(host), false, host);
+  assert.equal(advertisedHost('127.0.0.1'), '127.0.0.1');
+  assert.equal(advertisedHost('0.0.0.0', 'node7.cluster'), 'node7.cluster');
+  const chosen = advertisedHost('0.0.0.0');
+  assert.ok(chosen.length > 0 && !isUnspecifiedHost(chosen), chosen);
+  const file = join(dir, 'addresses');
+  for (const line of ['0.0.0.0:5000', '[::]:5000']) {
+    writeFileSync(file, `127.0.0.1:4000\n${line}\n`);
+    assert.throws(() => readAddresses(file), new RegExp(`addresses:2: "${line.replace(/[[\]]/g, '\\$&')}" is a listening address .*--advertise-host`));
+  }
+  // A server (on 127.0.0.1) told what to advertise writes that into its address.
+  const data = join(dir, 'data.jsonl');
+  writeFileSync(data, '{"text": "a"}\n{"text": "b"}\n');
+  const store = await DocumentStore.open(data);
+  const index = FaissIndex.create(4, 'Flat');
+  index.add(new Float32Array(8));
+  const server = await startShardServer({ index, store, begin: 0, replica: 0, token: 'x'.repeat(16), embeddingModel: 'test', host: '127.0.0.1', advertiseHost: 'shard-3.tttnn' });
+  try {
+    assert.match(server.address, /^shard-3\.tttnn:\d+$/);
+  } finally {
+    await server.close();
+    index.dispose();
+    store.close();
+  }
+});
+
+test('--num-neighbors 0, or more neighbours or candidates than a server returns, is an error before any work', () => {
+  const model = { modelType: 'gpt2', contextLength: 64 };
+  assert.throws(() => resolveSettings('ttt', model, { numNeighbors: 0 }), /--num-neighbors must be a positive integer, got 0/);
+  assert.throws(() => resolveSettings('ttt', model, { numNeighbors: 5000 }), /--num-neighbors 5000 is above the 1024 neighbours a shard server returns per query/);
+  assert.throws(() => resolveSettings('ttt', model, { selection: 'sift', candidates: 2048 }), /--candidates 2048 is above the 1024/);
+  assert.equal(resolveSettings('ttt', model, { numNeighbors: 1024 }).numNeighbors, 1024);
+});
