@@ -14,7 +14,7 @@
 // to reach half its neighbours). The cost ratio printed last is SIFT's
 // (retrieval of K candidates + selection) over the k nearest's retrieval,
 // measured in this run.
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { manualSeed } from '../src/engine/index.js';
 import { FleetRetriever } from '../src/eval/retriever.js';
@@ -92,6 +92,7 @@ if (DUPLICATES > 0) {
 const tokenFile = join(work, 'token');
 mkdirSync(work, { recursive: true });
 writeNewToken(tokenFile);
+rmSync(join(work, 'addresses'), { force: true }); // only this run's servers register
 const fleet = await startFleetProcess({ data, index: indexPath, slices: 2, replicas: 1, addresses: join(work, 'addresses'), tokenFile });
 const results = join(work, `results-k${NEIGHBORS}-K${CANDIDATES}-d${DOCS}`);
 try {
@@ -134,4 +135,24 @@ const siftRetrieval = by.get('ttt+sift')?.tasks.flatMap((t) => t.retrievalSecond
 const mean = (v: number[]): number => v.reduce((s, x) => s + x, 0) / Math.max(1, v.length);
 const siftSelection = by.get('ttt+sift')?.selection.selectionSeconds ?? 0;
 console.log(`cost of choosing (mean per document): k nearest ${mean(knnRetrieval).toFixed(3)} s retrieval; SIFT ${mean(siftRetrieval).toFixed(3)} s retrieval of ${CANDIDATES} + ${siftSelection.toFixed(4)} s selection: ${((mean(siftRetrieval) + siftSelection) / mean(knnRetrieval)).toFixed(2)}x`);
+if (DUPLICATES > 0) {
+  // Pairs of picks from one injection group (a document and its near-copies), per document.
+  const original = readFileSync(baseData, 'utf8').split('\n').filter(Boolean).length;
+  const group = (id: number): number | undefined => (id >= original ? Math.floor((id - original) / DUPLICATES) * 5 : id % 5 === 0 ? id : undefined);
+  for (const [label, byTask] of loadResults(results).byMethod) {
+    const docs = [...byTask.values()].flat();
+    let near = 0;
+    let repeated = 0;
+    for (const d of docs) {
+      const ids = d.neighbor_ids;
+      for (let a = 0; a < ids.length; a++) {
+        for (let b = a + 1; b < ids.length; b++) {
+          if (ids[a] === ids[b]) repeated++;
+          else if (group(ids[a]!) !== undefined && group(ids[a]!) === group(ids[b]!)) near++;
+        }
+      }
+    }
+    console.log(`${label}: ${(near / docs.length).toFixed(2)} near-duplicate pairs and ${(repeated / docs.length).toFixed(2)} repeated picks per document`);
+  }
+}
 console.log(`report: ${join(work, 'report', 'report.html')}`);
