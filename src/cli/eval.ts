@@ -4,7 +4,7 @@
 import { type Command, Option } from 'commander';
 import { describeDefaults, METHODS, type EvalOverrides, type Method } from '../eval/settings.js';
 import { SELECTIONS } from '../eval/selection.js';
-import { integerArg, numberArg } from './parse.js';
+import { integerArg, numberArg, numberOrInfinityArg } from './parse.js';
 import type { Precision } from '../engine/precision.js';
 import { applyPrecision, precisionOption } from './precision-option.js';
 
@@ -53,7 +53,7 @@ export function registerEvalCommand(program: Command): void {
     .addOption(new Option('--optimizer-scope <scope>', "AdamW's moments: task (one AdamW per task, never reset between its documents: the original), document (fresh per document) or run (one for the whole run); task and run save the moments after every document so that a rerun resumes exactly").choices(['task', 'document', 'run']))
     .option('--max-length <n>', "training window length (the model's context: GPT-2 1024, GPT-Neo 2048); scoring always uses the model's context", integerArg('--max-length'))
     .option('--stride <n>', 'tokens between training windows (max-length)', integerArg('--stride'))
-    .option('--distance-threshold <d>', 'keep a neighbour when the plain Euclidean distance ‖vector − query embedding‖ is below this (ttt 4.0, context 2.3, interpolation none); result files record plain distances', numberArg('--distance-threshold'))
+    .option('--distance-threshold <d>', 'keep a neighbour when the plain Euclidean distance ‖vector − query embedding‖ is below this (ttt 4.0, context 2.3, interpolation none; inf: keep all); result files record plain distances', numberOrInfinityArg('--distance-threshold'))
     .option('--no-reset-weights', 'keep the trained weights from one document to the next')
     .option('--split-text', 'retrieve with the first half of each document (at most 1024 tokens) and score the rest (default for dynamic)')
     .option('--no-split-text', 'score the whole document (dynamic evaluation then needs --train-on-scored-text)')

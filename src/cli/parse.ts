@@ -16,6 +16,12 @@ export function numberArg(flag: string): (value: string) => number {
   };
 }
 
+/** A non-negative number, or `inf` / `Infinity` (a threshold that keeps everything). */
+export function numberOrInfinityArg(flag: string): (value: string) => number {
+  const finite = numberArg(flag);
+  return (value) => (/^(inf|infinity)$/i.test(value.trim()) ? Infinity : finite(value));
+}
+
 /** `name=value` pairs of a repeatable flag (FAISS search parameters such as nprobe=32). */
 export function collectParam(flag: string): (value: string, previous: Record<string, number>) => Record<string, number> {
   return (value, previous) => {

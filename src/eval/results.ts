@@ -2,8 +2,8 @@
 // task and rank (<results-dir>/<method>/<task>.rank<R>.jsonl), appended and
 // flushed as each document finishes. A rerun skips the documents already
 // there; a line cut short by a crash is ignored and its document redone.
-import { appendFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { closeSync, existsSync, fstatSync, fsyncSync, mkdirSync, openSync, readFileSync, readSync, writeSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 
 export interface DocumentResult {
   task: string;
@@ -88,11 +88,19 @@ export function finishedDocuments(path: string): { ids: Set<number>; precisions:
 }
 
 export function appendResult(path: string, result: DocumentResult): void {
-  mkdirSync(join(path, '..'), { recursive: true });
-  // A file that ends inside a line (a crash mid-write) gets a newline first.
-  if (existsSync(path)) {
-    const text = readFileSync(path, 'utf8');
-    if (text.length > 0 && !text.endsWith('\n')) appendFileSync(path, '\n');
+  mkdirSync(dirname(path), { recursive: true });
+  const fd = openSync(path, 'a+');
+  try {
+    // A file that ends inside a line (a crash mid-write) gets a newline first. Only its last
+    // byte is read, so an append costs the same on a file of any length.
+    const size = fstatSync(fd).size;
+    const last = Buffer.alloc(1);
+    const prefix = size > 0 && readSync(fd, last, 0, 1, size - 1) === 1 && last[0] !== 0x0a ? '\n' : '';
+    const bytes = Buffer.from(`${prefix}${JSON.stringify(result)}\n`);
+    const written = writeSync(fd, bytes);
+    if (written !== bytes.length) throw new Error(`${path}: wrote ${written} of ${bytes.length} bytes of a result line (disk full?); the line is cut and a rerun redoes its document`);
+    fsyncSync(fd); // the line is on disk before the run goes on to the next document
+  } finally {
+    closeSync(fd);
   }
-  appendFileSync(path, `${JSON.stringify(result)}\n`);
 }
