@@ -65,12 +65,13 @@ export function unpickle(data: Buffer, hooks: UnpicklerHooks, source = 'pickle')
   };
   const appendItems = (list: unknown, items: unknown[]): void => {
     if (!Array.isArray(list)) fail('APPEND(S) on a non-list');
-    (list as unknown[]).push(...items);
+    for (const item of items) (list as unknown[]).push(item); // not push(...items): a million items would overflow the stack
   };
+  // Little-endian two's complement, in time linear in its length (a byte-by-byte BigInt shift
+  // is quadratic: a 1 MB LONG4 took minutes).
   const longFromBytes = (b: Buffer): number => {
     if (b.length === 0) return 0;
-    let value = 0n;
-    for (let i = b.length - 1; i >= 0; i--) value = (value << 8n) | BigInt(b[i] as number);
+    let value = BigInt(`0x${Buffer.from(b).reverse().toString('hex')}`);
     if ((b[b.length - 1] as number) & 0x80) value -= 1n << BigInt(8 * b.length);
     return Number(value);
   };

@@ -51,31 +51,58 @@ export function readSafetensorsHeader(path: string): SafetensorsHeader {
     }
     const headerBytes = Buffer.alloc(headerLength);
     readSync(fd, headerBytes, 0, headerLength, 8);
-    let raw: Record<string, unknown>;
+    let raw: unknown;
     try {
-      raw = JSON.parse(headerBytes.toString('utf8')) as Record<string, unknown>;
+      raw = JSON.parse(headerBytes.toString('utf8'));
     } catch (error) {
       throw new Error(`${path}: malformed safetensors header: ${(error as Error).message}`);
     }
+    if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new Error(`${path}: malformed safetensors header: not a JSON object`);
     const dataStart = 8 + headerLength;
     const entries = new Map<string, SafetensorsEntry>();
     for (const [name, value] of Object.entries(raw)) {
       if (name === '__metadata__') continue;
-      const info = value as { dtype?: string; shape?: number[]; data_offsets?: [number, number] };
-      const dtype = SAFETENSORS_TO_DTYPE[info.dtype ?? ''];
-      if (!dtype) throw new Error(`${path}: tensor '${name}' has unsupported dtype ${info.dtype}`);
-      const shape = info.shape ?? [];
-      const [begin, end] = info.data_offsets ?? [NaN, NaN];
+      const info = (typeof value === 'object' && value !== null ? value : {}) as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
+      const dtype = typeof info.dtype === 'string' && Object.hasOwn(SAFETENSORS_TO_DTYPE, info.dtype) ? SAFETENSORS_TO_DTYPE[info.dtype] : undefined;
+      if (!dtype) throw new Error(`${path}: tensor '${name}' has unsupported dtype ${String(info.dtype)}`);
+      const count = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
+      if (!Array.isArray(info.shape) || !info.shape.every(count)) throw new Error(`${path}: tensor '${name}' has a shape that is not a list of non-negative integers`);
+      if (!Array.isArray(info.data_offsets) || info.data_offsets.length !== 2 || !info.data_offsets.every(count)) {
+        throw new Error(`${path}: tensor '${name}' has data_offsets that are not two non-negative integers`);
+      }
+      const shape = info.shape;
+      const [begin, end] = info.data_offsets as [number, number];
       const expected = shape.reduce((a, b) => a * b, 1) * ELEMENT_BYTES[dtype];
-      if (end - begin !== expected || dataStart + end > fileSize || begin < 0) {
+      if (end - begin !== expected || dataStart + end > fileSize) {
         throw new Error(`${path}: tensor '${name}' has offsets [${begin}, ${end}] that do not fit its shape [${shape.join(', ')}] or the file (truncated?)`);
       }
       entries.set(name, { dtype, shape, begin: dataStart + begin, end: dataStart + end });
     }
-    return { entries, metadata: (raw['__metadata__'] as Record<string, string> | undefined) ?? {} };
+    checkCoverage(path, entries, dataStart, fileSize);
+    const metadata = (raw as Record<string, unknown>)['__metadata__'] ?? {};
+    if (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata) || !Object.values(metadata).every((v) => typeof v === 'string')) {
+      throw new Error(`${path}: malformed safetensors header: __metadata__ is not an object of strings`);
+    }
+    return { entries, metadata: metadata as Record<string, string> };
   } finally {
     closeSync(fd);
   }
+}
+
+/**
+ * As the safetensors format requires (its reference reader refuses the
+ * rest): the tensors' byte ranges, in order, tile the data section exactly —
+ * no two overlap (one tensor's bytes read as another's), no gap, no bytes
+ * after the last.
+ */
+function checkCoverage(path: string, entries: ReadonlyMap<string, SafetensorsEntry>, dataStart: number, fileSize: number): void {
+  let next = dataStart;
+  for (const [name, e] of [...entries].sort((a, b) => a[1].begin - b[1].begin || a[1].end - b[1].end)) {
+    if (e.begin < next) throw new Error(`${path}: tensor '${name}' overlaps the tensor before it (bytes ${e.begin - dataStart} < ${next - dataStart})`);
+    if (e.begin > next) throw new Error(`${path}: ${e.begin - next} bytes before tensor '${name}' belong to no tensor`);
+    next = e.end;
+  }
+  if (next !== fileSize) throw new Error(`${path}: ${fileSize - next} bytes after the last tensor belong to no tensor`);
 }
 
 /**

@@ -47,7 +47,8 @@ function resolveGlobal(path: string): (module: string, name: string) => unknown 
     if (module === 'collections' && name === 'OrderedDict') return new Callable('OrderedDict');
     if (module === 'torch._utils' && name === '_rebuild_tensor_v2') return new Callable('rebuild_tensor');
     if (module === 'torch._utils' && name === '_rebuild_parameter') return new Callable('rebuild_parameter');
-    if (module === 'torch' && name in STORAGE_DTYPES) return new StorageType(STORAGE_DTYPES[name] as DType);
+    // Own keys only: `name in` would also find Object.prototype's (torch.constructor, torch.__proto__).
+    if (module === 'torch' && Object.hasOwn(STORAGE_DTYPES, name)) return new StorageType(STORAGE_DTYPES[name] as DType);
     throw new Error(
       `${path}: refusing to load the Python global ${module}.${name}: only state dicts of tensors are read, ` +
         'and no code from the file is run. Re-save the weights as a plain state_dict or as safetensors.',
