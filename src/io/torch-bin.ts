@@ -81,6 +81,26 @@ function persistentLoad(path: string): (pid: unknown) => unknown {
   };
 }
 
+/**
+ * A tensor's view of its storage must stay inside it and may not repeat
+ * elements: an expanded tensor (stride 0) of a 1-element storage would
+ * become 2^32 floats when copied out, so the memory a file can make us
+ * allocate stays bounded by the file's own size.
+ */
+function checkView(path: string, ref: TensorRef): void {
+  const count = (v: unknown): boolean => Number.isSafeInteger(v) && (v as number) >= 0;
+  if (!Array.isArray(ref.size) || !Array.isArray(ref.stride) || ref.size.length !== ref.stride.length || !ref.size.every(count) || !ref.stride.every(count) || !count(ref.offset)) {
+    throw new Error(`${path}: a tensor of storage ${ref.storage.key} has a malformed size, stride or offset`);
+  }
+  const numel = ref.size.reduce((a, b) => a * b, 1);
+  if (numel === 0) return;
+  const last = ref.offset + ref.size.reduce((sum, n, i) => sum + (n - 1) * (ref.stride[i] as number), 0);
+  if (last >= ref.storage.numel) throw new Error(`${path}: a tensor of storage ${ref.storage.key} reaches element ${last}, outside its ${ref.storage.numel}-element storage`);
+  if (numel > ref.storage.numel) {
+    throw new Error(`${path}: a tensor of storage ${ref.storage.key} is an expanded view (${numel} elements over a ${ref.storage.numel}-element storage); re-save it with .contiguous().clone()`);
+  }
+}
+
 /** Reads every tensor of a torch.save'd state dict (nested dicts give dotted names). */
 export function loadTorchBin(path: string): Map<string, Tensor> {
   let zip: ZipReader;
@@ -130,6 +150,7 @@ export function loadTorchBin(path: string): Map<string, Tensor> {
           storages.set(ref.storage.key, storage);
         }
         const s = storage;
+        checkView(path, ref);
         return tidy(() => s.asStrided(ref.size, ref.stride, ref.offset).contiguous().clone());
       };
       visit('', state as PyDict);

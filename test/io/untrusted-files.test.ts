@@ -62,6 +62,19 @@ print('null')
   }
 });
 
+test('torch .bin: an expanded tensor (stride 0, a few bytes that would copy out to 16 GiB) is refused before any allocation', () => {
+  const path = join(dir, 'expanded.bin');
+  runPython(`import json, sys, torch; torch.save({'w': torch.zeros(1).expand(2**32), 'ok': torch.ones(3)}, json.load(sys.stdin)['path']); print('null')`, { path });
+  assert.throws(() => loadTorchBin(path), /expanded view \(4294967296 elements over a 1-element storage\); re-save it with \.contiguous\(\)\.clone\(\)/);
+  // Ordinary views of a shared storage still load.
+  const views = join(dir, 'views.bin');
+  runPython(`import json, sys, torch; t = torch.arange(12.).reshape(3, 4); torch.save({'t': t, 'col': t[:, 1], 'tr': t.t()}, json.load(sys.stdin)['path']); print('null')`, { path: views });
+  const loaded = loadTorchBin(views);
+  assert.deepEqual(loaded.get('col')!.toNumbers(), [1, 5, 9]);
+  assert.deepEqual(loaded.get('tr')!.shape, [4, 3]);
+  for (const t of loaded.values()) t.dispose();
+});
+
 const hooks = {
   resolveGlobal: (): never => {
     throw new Error('no globals');
