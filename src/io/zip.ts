@@ -1,8 +1,11 @@
 // A read-only zip archive reader (with zip64), enough for torch.save files:
 // it lists entries from the central directory and reads one entry's bytes
 // with positioned reads, so multi-gigabyte archives are never loaded whole.
+// Archives are untrusted: every declared offset and size is checked against
+// the file before anything is allocated, a deflated entry may not inflate
+// beyond its declared size, and every entry's CRC-32 is checked.
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
-import { inflateRawSync } from 'node:zlib';
+import * as zlib from 'node:zlib';
 
 export interface ZipEntry {
   name: string;
@@ -10,7 +13,25 @@ export interface ZipEntry {
   compressedSize: number;
   size: number;
   localHeaderOffset: number;
+  crc32: number;
 }
+
+const CRC_TABLE = new Uint32Array(256).map((_, n) => {
+  let c = n;
+  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+  return c >>> 0;
+});
+
+/** CRC-32 (zip's), table-driven: for Node releases before zlib.crc32 (20.15). */
+export function crc32Portable(data: Uint8Array): number {
+  let c = 0xffffffff;
+  for (const byte of data) c = (CRC_TABLE[(c ^ byte) & 0xff] as number) ^ (c >>> 8);
+  return (c ^ 0xffffffff) >>> 0;
+}
+
+const zlibCrc32 = (zlib as { crc32?: (data: Uint8Array) => number }).crc32;
+/** CRC-32: zlib's where Node has it, else the portable one. */
+const crc32 = (data: Uint8Array): number => (zlibCrc32 ? zlibCrc32(data) : crc32Portable(data));
 
 const EOCD = 0x06054b50;
 const EOCD64_LOCATOR = 0x07064b50;
@@ -21,6 +42,7 @@ const LOCAL = 0x04034b50;
 export class ZipReader {
   readonly entries = new Map<string, ZipEntry>();
   private readonly fd: number;
+  private fileSize = 0;
 
   constructor(readonly path: string) {
     this.fd = openSync(path, 'r');
@@ -43,10 +65,32 @@ export class ZipReader {
     const local = this.bytes(entry.localHeaderOffset, 30);
     if (local.readUInt32LE(0) !== LOCAL) throw new Error(`${this.path}: corrupt local header for '${name}'`);
     const dataStart = entry.localHeaderOffset + 30 + local.readUInt16LE(26) + local.readUInt16LE(28);
+    this.inside(dataStart, entry.compressedSize, `entry '${name}'`);
     const data = this.bytes(dataStart, entry.compressedSize);
-    if (entry.method === 0) return data;
-    if (entry.method === 8) return inflateRawSync(data);
-    throw new Error(`${this.path}: entry '${name}' uses unsupported compression method ${entry.method}`);
+    let out: Buffer;
+    if (entry.method === 0) {
+      if (entry.size !== entry.compressedSize) throw new Error(`${this.path}: stored entry '${name}' declares ${entry.size} bytes but holds ${entry.compressedSize}`);
+      out = data;
+    } else if (entry.method === 8) {
+      try {
+        // Never more than the declared size: a deflate bomb stops here instead of filling memory.
+        out = zlib.inflateRawSync(data, { maxOutputLength: Math.max(1, Math.min(entry.size, 2 ** 31 - 1)) });
+      } catch (error) {
+        throw new Error(`${this.path}: entry '${name}' does not inflate to its declared ${entry.size} bytes (${(error as Error).message})`);
+      }
+      if (out.length !== entry.size) throw new Error(`${this.path}: entry '${name}' inflates to ${out.length} bytes, not its declared ${entry.size}`);
+    } else {
+      throw new Error(`${this.path}: entry '${name}' uses unsupported compression method ${entry.method}`);
+    }
+    if (crc32(out) !== entry.crc32) throw new Error(`${this.path}: entry '${name}' fails its CRC-32 check (the file is corrupt)`);
+    return out;
+  }
+
+  /** [position, position + length) must lie inside the file: checked before allocating `length` bytes. */
+  private inside(position: number, length: number, what: string): void {
+    if (!(Number.isSafeInteger(position) && Number.isSafeInteger(length) && position >= 0 && length >= 0 && position + length <= this.fileSize)) {
+      throw new Error(`${this.path}: ${what} declares bytes [${position}, ${position + length}) beyond the ${this.fileSize}-byte file`);
+    }
   }
 
   private bytes(position: number, length: number): Buffer {
@@ -62,6 +106,7 @@ export class ZipReader {
 
   private readCentralDirectory(): void {
     const fileSize = fstatSync(this.fd).size;
+    this.fileSize = fileSize;
     const tailLength = Math.min(fileSize, 22 + 65535);
     const tail = this.bytes(fileSize - tailLength, tailLength);
     let eocd = -1;
@@ -77,17 +122,21 @@ export class ZipReader {
     let directoryOffset = tail.readUInt32LE(eocd + 16);
     // zip64: the real values live in the zip64 end record, found via its locator.
     if (eocd >= 20 && tail.readUInt32LE(eocd - 20) === EOCD64_LOCATOR) {
-      const record = this.bytes(Number(tail.readBigUInt64LE(eocd - 20 + 8)), 56);
+      const recordOffset = Number(tail.readBigUInt64LE(eocd - 20 + 8));
+      this.inside(recordOffset, 56, 'the zip64 end record');
+      const record = this.bytes(recordOffset, 56);
       if (record.readUInt32LE(0) !== EOCD64) throw new Error(`${this.path}: corrupt zip64 end record`);
       count = Number(record.readBigUInt64LE(32));
       directorySize = Number(record.readBigUInt64LE(40));
       directoryOffset = Number(record.readBigUInt64LE(48));
     }
+    this.inside(directoryOffset, directorySize, 'the central directory');
     const directory = this.bytes(directoryOffset, directorySize);
     let p = 0;
     for (let i = 0; i < count; i++) {
-      if (directory.readUInt32LE(p) !== CENTRAL) throw new Error(`${this.path}: corrupt central directory entry ${i}`);
+      if (p + 46 > directory.length || directory.readUInt32LE(p) !== CENTRAL) throw new Error(`${this.path}: corrupt central directory entry ${i}`);
       const method = directory.readUInt16LE(p + 10);
+      const crc = directory.readUInt32LE(p + 16);
       let compressedSize = directory.readUInt32LE(p + 20);
       let size = directory.readUInt32LE(p + 24);
       const nameLength = directory.readUInt16LE(p + 28);
@@ -113,7 +162,8 @@ export class ZipReader {
         }
         extra += 4 + length;
       }
-      this.entries.set(name, { name, method, compressedSize, size, localHeaderOffset });
+      this.inside(localHeaderOffset, 30 + compressedSize, `entry '${name}'`);
+      this.entries.set(name, { name, method, compressedSize, size, localHeaderOffset, crc32: crc });
       p = extraEnd + commentLength;
     }
   }

@@ -9,6 +9,7 @@ import { test } from 'node:test';
 import { unpickle } from '../../src/io/pickle.js';
 import { loadSafetensors } from '../../src/io/safetensors.js';
 import { loadTorchBin } from '../../src/io/torch-bin.js';
+import { ZipReader, crc32Portable } from '../../src/io/zip.js';
 import { runPython } from '../helpers/python.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tttnn-untrusted-'));
@@ -73,6 +74,48 @@ test('torch .bin: an expanded tensor (stride 0, a few bytes that would copy out 
   assert.deepEqual(loaded.get('col')!.toNumbers(), [1, 5, 9]);
   assert.deepEqual(loaded.get('tr')!.shape, [4, 3]);
   for (const t of loaded.values()) t.dispose();
+});
+
+// Zip archives built by Python's zipfile, then damaged: a flipped data byte, a deflated entry
+// (50 MB of zeros, 50 KB compressed) whose directory declares 1,000 bytes, and sizes or offsets
+// beyond the end of the file.
+const DAMAGED_ZIPS = String.raw`
+import json, struct, sys, zipfile
+d = json.load(sys.stdin)
+def write(name, method, payload):
+    path = d['dir'] + '/' + name + '.zip'
+    with zipfile.ZipFile(path, 'w', method) as z:
+        z.writestr('entry', payload)
+    return path, bytearray(open(path, 'rb').read())
+def central(raw): return raw.rfind(b'PK\x01\x02')
+def eocd(raw): return raw.rfind(b'PK\x05\x06')
+out = {}
+path, raw = write('ok', zipfile.ZIP_DEFLATED, b'hello world ' * 100); out['ok'] = path
+path, raw = write('crc', zipfile.ZIP_STORED, b'hello world ' * 100)
+raw[raw.find(b'hello')] = ord('j'); open(path, 'wb').write(raw); out['crc'] = path
+path, raw = write('bomb', zipfile.ZIP_DEFLATED, bytes(50_000_000))
+struct.pack_into('<I', raw, central(raw) + 24, 1000); open(path, 'wb').write(raw); out['bomb'] = path
+path, raw = write('size', zipfile.ZIP_STORED, b'x' * 100)
+struct.pack_into('<I', raw, central(raw) + 20, 0x7ffffff0); struct.pack_into('<I', raw, central(raw) + 24, 0x7ffffff0); open(path, 'wb').write(raw); out['size'] = path
+path, raw = write('directory', zipfile.ZIP_STORED, b'x' * 100)
+struct.pack_into('<I', raw, eocd(raw) + 12, 0x7ffffff0); open(path, 'wb').write(raw); out['directory'] = path
+print(json.dumps(out))
+`;
+
+test('zip: a bad CRC, a deflate bomb, sizes or offsets beyond the file are refused before the memory is spent', () => {
+  const zips = runPython<Record<string, string>>(DAMAGED_ZIPS, { dir });
+  assert.equal(crc32Portable(Buffer.from('123456789')), 0xcbf43926); // the CRC-32 check value (for Node before zlib.crc32)
+  const ok = new ZipReader(zips['ok']!);
+  assert.equal(ok.read('entry').toString(), 'hello world '.repeat(100));
+  ok.close();
+  const crc = new ZipReader(zips['crc']!);
+  assert.throws(() => crc.read('entry'), /entry 'entry' fails its CRC-32 check/);
+  crc.close();
+  const bomb = new ZipReader(zips['bomb']!);
+  assert.throws(() => bomb.read('entry'), /entry 'entry' does not inflate to its declared 1000 bytes/);
+  bomb.close();
+  assert.throws(() => new ZipReader(zips['size']!), /entry 'entry' declares bytes \[0, \d+\) beyond the \d+-byte file/);
+  assert.throws(() => new ZipReader(zips['directory']!), /the central directory declares bytes \[\d+, \d+\) beyond the \d+-byte file/);
 });
 
 const hooks = {
