@@ -15,6 +15,9 @@ export interface SearchResult {
   vectors?: Float32Array;
 }
 
+/** The most neighbours one search returns per query (the results are n x k ids, distances and, on request, vectors). */
+const MAX_K = 1 << 20;
+
 export class FaissIndex {
   private disposed = false;
 
@@ -67,11 +70,16 @@ export class FaissIndex {
 
   /** k nearest neighbours of each query (n x d), computed on a worker thread. */
   search(queries: Float32Array, k: number, options: { reconstruct?: boolean } = {}): Promise<SearchResult> {
+    // The addon reads numbers as int64 (NaN as 0) and allocates n x k results: check here, the one way in.
+    if (!Number.isSafeInteger(k) || k < 1 || k > MAX_K) return Promise.reject(new RangeError(`k must be an integer from 1 to ${MAX_K}, got ${k}`));
     return native.indexSearch(this.handle, queries, k, options.reconstruct ?? false);
   }
 
   /** Vectors start .. start + n - 1 (exact for Flat, decoded for compressed indexes). */
   reconstruct(start: number, n: number): Float32Array {
+    if (!Number.isSafeInteger(start) || !Number.isSafeInteger(n) || start < 0 || n < 0 || start + n > this.size) {
+      throw new RangeError(`reconstruct: vectors [${start}, ${start + n}) are not a range of integers inside the index's ${this.size} vectors`);
+    }
     return native.indexReconstructN(this.handle, start, n);
   }
 

@@ -196,3 +196,19 @@ test('bad input: corrupt index, dimension mismatch, fewer data lines than vector
   await assert.rejects(buildIndex({ data: path, embedder, embedderDir: 'x', out: dir, end: 50, progress: () => undefined }), /has 12 lines, fewer than --end 50/);
   embedder.model.dispose();
 });
+
+test('NaN, fractional, negative or huge ids and k are JS errors, not silent reads of vector 0 or giant allocations', async () => {
+  const index = FaissIndex.create(4, 'Flat');
+  index.add(Float32Array.from({ length: 12 }, (_, i) => i));
+  try {
+    assert.deepEqual([...index.reconstruct(2, 1)], [8, 9, 10, 11]);
+    for (const [start, n] of [[NaN, 1], [1.5, 1], [-1, 1], [0, 4], [Infinity, 1], [0, NaN]] as [number, number][]) {
+      assert.throws(() => index.reconstruct(start, n), /are not a range of integers inside the index's 3 vectors/, `${start}, ${n}`);
+    }
+    const query = new Float32Array(4);
+    for (const k of [NaN, 0, 2.5, 2 ** 40]) await assert.rejects(index.search(query, k), /k must be an integer from 1 to 1048576/, String(k));
+    assert.equal((await index.search(query, 5)).ids.length, 5, 'k beyond the index: FAISS pads with -1');
+  } finally {
+    index.dispose();
+  }
+});
