@@ -90,25 +90,33 @@ function registerQuery(program: Command): void {
 function registerProbe(program: Command): void {
   program
     .command('probe')
-    .description('ask every server in the addresses file for its health: up, shard, vectors, latency')
+    .description('ask every server in the addresses file for its health: up and latency; with --token-file also its shard, replica and vectors (after it proved it holds the token)')
     .requiredOption('--addresses <file>', 'addresses file')
+    .option('--token-file <file>', 'token file: show what each server serves')
     .option('--json', 'print JSON')
-    .action(async (o: { addresses: string; json?: boolean }) => {
+    .action(async (o: { addresses: string; tokenFile?: string; json?: boolean }) => {
       const { readAddresses } = await import('../retrieval/addresses.js');
-      const { health } = await import('../retrieval/client.js');
+      const { readToken } = await import('../retrieval/auth.js');
+      const { health, ping } = await import('../retrieval/client.js');
+      const token = o.tokenFile ? readToken(o.tokenFile) : undefined;
       const rows = await Promise.all(
         readAddresses(o.addresses).map(async (address) => {
           const start = performance.now();
           try {
-            const h = await health(address);
-            return { address, up: true, shard: h.shard, replica: h.replica, vectors: h.vectors, dimension: h.dimension, latencyMs: Number((performance.now() - start).toFixed(2)) };
+            const h = token ? await health(address, token) : await ping(address);
+            const latencyMs = Number((performance.now() - start).toFixed(2));
+            return 'shard' in h ? { address, up: true, shard: h.shard, replica: h.replica, vectors: h.vectors, dimension: h.dimension, latencyMs } : { address, up: true, latencyMs };
           } catch (error) {
             return { address, up: false, error: (error as Error).message };
           }
         }),
       );
+      const describe = (r: (typeof rows)[number]): string => {
+        if (!r.up) return `${r.address}  DOWN  ${r.error}`;
+        return 'shard' in r ? `${r.address}  up    ${r.shard} replica ${r.replica}  ${r.vectors} vectors  ${r.latencyMs} ms` : `${r.address}  up    ${r.latencyMs} ms`;
+      };
       if (o.json) console.log(JSON.stringify(rows, null, 2));
-      else for (const r of rows) console.log(r.up ? `${r.address}  up    ${r.shard} replica ${r.replica}  ${r.vectors} vectors  ${r.latencyMs} ms` : `${r.address}  DOWN  ${r.error}`);
+      else for (const r of rows) console.log(describe(r));
       if (rows.some((r) => !r.up)) process.exitCode = 2;
     });
 }

@@ -1,7 +1,7 @@
 // The shared secret of a fleet: read from a file that only its owner can
 // read (--token-file; there is no default and no environment variable),
 // and compared in constant time.
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { chmodSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 
 /**
@@ -42,6 +42,26 @@ export function tokensEqual(given: string, expected: string): boolean {
   const a = createHash('sha256').update(given).digest();
   const b = createHash('sha256').update(expected).digest();
   return timingSafeEqual(a, b);
+}
+
+/** A nonce for the health challenge: 16 random bytes in hex. */
+export function newNonce(): string {
+  return randomBytes(16).toString('hex');
+}
+
+/** Whether `nonce` is one a server answers with a proof (hex, 16 to 64 bytes). */
+export function isNonce(nonce: unknown): nonce is string {
+  return typeof nonce === 'string' && /^[0-9a-f]{32,128}$/.test(nonce);
+}
+
+/** The server's proof that it holds `token`, for a client's `nonce` (protocol.ts OpenHealthResponse). */
+export function proofOfToken(token: string, nonce: string): string {
+  return createHmac('sha256', token).update(`tttnn-health:${nonce}`).digest('hex');
+}
+
+/** Whether `proof` is the proof for `token` and `nonce` (constant time). */
+export function proofMatches(proof: unknown, token: string, nonce: string): boolean {
+  return typeof proof === 'string' && tokensEqual(proof, proofOfToken(token, nonce));
 }
 
 /** The token of an "Authorization: Bearer <token>" header, or null. */

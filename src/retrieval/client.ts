@@ -7,7 +7,8 @@
 // whose slice holds each id, with the same failover), e.g. for a control
 // that trains on documents drawn uniformly from everything the fleet serves.
 import { Agent, request as httpRequest } from 'node:http';
-import { LIMITS, decodeVectors, encodeVectors, type DocumentsResponse, type HealthResponse, type SearchResponse } from './protocol.js';
+import { newNonce, proofMatches } from './auth.js';
+import { LIMITS, decodeVectors, encodeVectors, type DocumentsResponse, type HealthResponse, type OpenHealthResponse, type SearchResponse } from './protocol.js';
 
 export interface Neighbor {
   /** Global document id (line number in the shard's data file). */
@@ -72,13 +73,13 @@ interface Replica {
 
 const agent = new Agent({ keepAlive: true, maxSockets: 64 });
 
-function call<T>(address: string, method: string, path: string, token: string | null, body: string | null, timeoutMs: number): Promise<T> {
+function call<T>(address: string, method: string, path: string, token: string | null, body: string | null, timeoutMs: number, extraHeaders: Record<string, string> = {}): Promise<T> {
   return new Promise((resolve, reject) => {
     const [host, port] = splitAddress(address);
     const req = httpRequest(
       {
         host, port, method, path, agent, timeout: timeoutMs,
-        headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } : {}) },
+        headers: { ...extraHeaders, ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } : {}) },
       },
       (res) => {
         const chunks: Buffer[] = [];
@@ -126,8 +127,23 @@ export function squaredL2(a: Float32Array, b: Float32Array): number {
   return sum;
 }
 
-export async function health(address: string, timeoutMs = 5000): Promise<HealthResponse> {
-  return call<HealthResponse>(address, 'GET', '/v1/health', null, null, timeoutMs);
+/** Whether a server answers, without the token (and without learning what it serves). */
+export async function ping(address: string, timeoutMs = 5000): Promise<OpenHealthResponse> {
+  return call<OpenHealthResponse>(address, 'GET', '/v1/health', null, null, timeoutMs);
+}
+
+/**
+ * What a server serves. The token goes only to a server that has first
+ * proved it holds it (a challenge: HMAC of a fresh nonce), so an address
+ * that went stale and now belongs to another process never receives it.
+ */
+export async function health(address: string, token: string, timeoutMs = 5000): Promise<HealthResponse> {
+  const nonce = newNonce();
+  const open = await call<OpenHealthResponse>(address, 'GET', '/v1/health', null, null, timeoutMs, { 'x-tttnn-nonce': nonce });
+  if (!proofMatches(open.proof, token, nonce)) {
+    throw new Error(`${address}: the server did not prove it holds this fleet's token (another fleet, or a stale address now used by another process); the token was not sent`);
+  }
+  return call<HealthResponse>(address, 'GET', '/v1/health', token, null, timeoutMs);
 }
 
 export async function shutdown(address: string, token: string, timeoutMs = 5000): Promise<void> {
@@ -148,7 +164,7 @@ export class RetrievalClient {
   /** Asks every address for its health and groups replicas by shard. */
   static async connect(options: ClientOptions): Promise<RetrievalClient> {
     const client = new RetrievalClient(options);
-    const results = await Promise.allSettled(options.addresses.map((a) => health(a, options.timeoutMs ?? 5000)));
+    const results = await Promise.allSettled(options.addresses.map((a) => health(a, options.token, options.timeoutMs ?? 5000)));
     results.forEach((result, i) => {
       const address = options.addresses[i] as string;
       if (result.status === 'rejected') {

@@ -5,6 +5,18 @@
 //   POST /v1/shutdown  -> {"status": "shutting down"}         (Authorization: Bearer <token>)
 // Vectors travel as base64 of little-endian float32 arrays.
 
+/**
+ * GET /v1/health without a token: whether the server answers, and, when the
+ * request carries `x-tttnn-nonce` (16 to 64 random bytes in hex), the proof
+ * that the server holds the fleet's token: HMAC-SHA256(token, "tttnn-health:" + nonce)
+ * in hex. A client checks the proof before it sends the token anywhere.
+ */
+export interface OpenHealthResponse {
+  status: 'ok';
+  proof?: string;
+}
+
+/** GET /v1/health with the token: the slice the server holds. */
 export interface HealthResponse {
   status: 'ok';
   /** Identifies the slice: "<data file name>:<begin>-<end>"; replicas of a slice share it. */

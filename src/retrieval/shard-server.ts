@@ -9,8 +9,8 @@ import { basename } from 'node:path';
 import type { DocumentStore } from '../data/document-store.js';
 import type { FaissIndex } from '../index/index.js';
 import { advertisedHost } from './addresses.js';
-import { bearerToken, tokensEqual } from './auth.js';
-import { LIMITS, decodeVectors, encodeVectors, type DocumentsResponse, type HealthResponse, type SearchResponse } from './protocol.js';
+import { bearerToken, isNonce, proofOfToken, tokensEqual } from './auth.js';
+import { LIMITS, decodeVectors, encodeVectors, type DocumentsResponse, type HealthResponse, type OpenHealthResponse, type SearchResponse } from './protocol.js';
 
 export interface ShardServerOptions {
   index: FaissIndex;
@@ -177,7 +177,16 @@ export async function startShardServer(options: ShardServerOptions): Promise<Run
       const url = request.url ?? '/';
       if (url === '/v1/health') {
         if (request.method !== 'GET') throw new HttpError(405, 'use GET /v1/health');
-        send(200, health);
+        // Open: only that the server answers (and, for a nonce, the proof that it holds the token);
+        // with the token: which slice of which file, and the embedder it was indexed with.
+        if (request.headers.authorization !== undefined) {
+          authorize(request);
+          send(200, health);
+        } else {
+          const nonce = request.headers['x-tttnn-nonce'];
+          const open: OpenHealthResponse = { status: 'ok', ...(isNonce(nonce) ? { proof: proofOfToken(token, nonce) } : {}) };
+          send(200, open);
+        }
       } else if (url === '/v1/search') {
         if (request.method !== 'POST') throw new HttpError(405, 'use POST /v1/search');
         authorize(request);

@@ -91,7 +91,7 @@ test('documents by id: texts equal the data file, vectors the index, in the orde
   assert.deepEqual(await client.documents([]), []);
   // The wire format, as curl sees it.
   const address = fleetMain.addresses[0]!;
-  const h = await health(address);
+  const h = await health(address, token);
   const raw = await rawRequest(address, 'POST', '/v1/documents', { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, JSON.stringify({ ids: [h.begin + 3, h.begin] }));
   assert.equal(raw.status, 200, raw.body);
   const body = JSON.parse(raw.body) as DocumentsResponse;
@@ -106,7 +106,7 @@ test('documents by id: texts equal the data file, vectors the index, in the orde
 });
 
 test('bad /v1/documents requests get a 4xx with a message and the server stays healthy', async () => {
-  const infos = await Promise.all(fleetMain.addresses.map(async (a) => ({ address: a, health: await health(a) })));
+  const infos = await Promise.all(fleetMain.addresses.map(async (a) => ({ address: a, health: await health(a, token) })));
   const { address, health: h } = infos.find((i) => i.health.begin === 0)!;
   assert.equal(h.vectors, 1500);
   const auth = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
@@ -134,7 +134,7 @@ test('bad /v1/documents requests get a 4xx with a message and the server stays h
     const response = await rawRequest(address, method, path, headers, body);
     assert.equal(response.status, status, `${name}: ${response.body}`);
     assert.match((JSON.parse(response.body) as { error: string }).error, message, name);
-    assert.equal((await health(address)).status, 'ok', `healthy after ${name}`);
+    assert.equal((await health(address, token)).status, 'ok', `healthy after ${name}`);
   }
   // The other slice refuses ids of the first.
   const second = infos.find((i) => i.health.begin === 1500)!;

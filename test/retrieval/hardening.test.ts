@@ -8,7 +8,11 @@ import { test } from 'node:test';
 import { DocumentStore } from '../../src/data/document-store.js';
 import { resolveSettings } from '../../src/eval/settings.js';
 import { FaissIndex } from '../../src/index/index.js';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { advertisedHost, isUnspecifiedHost, readAddresses } from '../../src/retrieval/addresses.js';
+import { health, ping, RetrievalClient } from '../../src/retrieval/client.js';
+import { rawRequest } from '../helpers/http.js';
 import { readToken, writeNewToken } from '../../src/retrieval/auth.js';
 import { startShardServer } from '../../src/retrieval/shard-server.js';
 
@@ -71,4 +75,46 @@ test('--num-neighbors 0, or more neighbours or candidates than a server returns,
   assert.throws(() => resolveSettings('ttt', model, { numNeighbors: 5000 }), /--num-neighbors 5000 is above the 1024 neighbours a shard server returns per query/);
   assert.throws(() => resolveSettings('ttt', model, { selection: 'sift', candidates: 2048 }), /--candidates 2048 is above the 1024/);
   assert.equal(resolveSettings('ttt', model, { numNeighbors: 1024 }).numNeighbors, 1024);
+});
+
+test('open health tells only that a server answers; the token goes only to a server that proved it holds it (a stale address now used by another process gets nothing)', async () => {
+  const data = join(dir, 'health.jsonl');
+  writeFileSync(data, '{"text": "a"}\n{"text": "b"}\n');
+  const store = await DocumentStore.open(data);
+  const index = FaissIndex.create(4, 'Flat');
+  index.add(new Float32Array(8));
+  const token = 'f'.repeat(32);
+  const server = await startShardServer({ index, store, begin: 0, replica: 0, token, embeddingModel: '/home/someone/models/secret-embedder', host: '127.0.0.1' });
+  // An impostor on another port: answers health like a shard server but cannot prove the token, and records what it is sent.
+  const seen: (string | undefined)[] = [];
+  const impostor = createServer((request, response) => {
+    seen.push(request.headers.authorization);
+    response.writeHead(200, { 'content-type': 'application/json' });
+    response.end(JSON.stringify({ status: 'ok', proof: '0'.repeat(64), shard: 'x:0-2', replica: 0, begin: 0, vectors: 2, lines: 2, dimension: 4, embeddingModel: 'm' }));
+  });
+  await new Promise<void>((resolve) => impostor.listen(0, '127.0.0.1', resolve));
+  const impostorAddress = `127.0.0.1:${(impostor.address() as AddressInfo).port}`;
+  try {
+    const open = await rawRequest(server.address, 'GET', '/v1/health', {}, '');
+    assert.equal(open.status, 200);
+    assert.deepEqual(JSON.parse(open.body), { status: 'ok' }, 'no path, slice or embedder without the token');
+    assert.doesNotMatch(open.body, /secret-embedder|health\.jsonl/);
+    assert.deepEqual(await ping(server.address), { status: 'ok' });
+    const full = await health(server.address, token);
+    assert.equal(full.embeddingModel, '/home/someone/models/secret-embedder');
+    assert.equal(full.shard, 'health.jsonl:0-2');
+    await assert.rejects(health(server.address, 'g'.repeat(32)), /did not prove it holds this fleet's token/);
+    const wrong = await rawRequest(server.address, 'GET', '/v1/health', { authorization: `Bearer ${'g'.repeat(32)}` }, '');
+    assert.equal(wrong.status, 403);
+    // The client skips the impostor without sending it the token, and uses the real server.
+    const client = await RetrievalClient.connect({ addresses: [impostorAddress, server.address], token, timeoutMs: 3000 });
+    assert.deepEqual(client.unreachable, [impostorAddress]);
+    assert.equal(client.shards.size, 1);
+    assert.ok(seen.length >= 1 && seen.every((h) => h === undefined), `the impostor was sent: ${JSON.stringify(seen)}`);
+  } finally {
+    await new Promise<void>((resolve) => impostor.close(() => resolve()));
+    await server.close();
+    index.dispose();
+    store.close();
+  }
 });

@@ -105,7 +105,7 @@ test('bad requests get a 4xx with a message and the server stays healthy', async
     const response = await rawRequest(address, method, path, headers, body).catch((e: Error) => ({ status: 0, body: e.message }));
     assert.equal(response.status, status, `${name}: ${response.body}`);
     assert.match((JSON.parse(response.body) as { error: string }).error, message, name);
-    assert.equal((await health(address)).status, 'ok', `healthy after ${name}`);
+    assert.equal((await health(address, token)).status, 'ok', `healthy after ${name}`);
   }
   assert.ok(cases.length >= 15);
 });
@@ -146,7 +146,7 @@ test('one replica killed during a stream of 200 queries: all answered, identical
     assert.equal(r!.partial, false);
   }
   assert.deepEqual(answers, expected.map((r) => r.neighbors.map((n) => n.id)));
-  await assert.rejects(health(victim));
+  await assert.rejects(health(victim, token));
 });
 
 test('every replica of a shard gone: "fail" rejects, "partial" flags the result', async () => {
