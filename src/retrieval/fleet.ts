@@ -5,21 +5,15 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { FaissIndex, sliceRanges, splitIndex } from '../index/index.js';
-import { SHARD_PROCESS_ENTRY, type ShardProcessOptions } from './shard-process.js';
+import { SHARD_PROCESS_ENTRY, type ServerSettings, type ShardProcessOptions } from './shard-process.js';
 
-export interface FleetOptions {
-  data: string;
+export interface FleetOptions extends ServerSettings {
+  /** <datafile>.index (a Flat one is split into slices as needed). */
   index: string;
   slices: number;
   replicas: number;
-  addresses: string;
-  tokenFile: string;
-  host: string;
-  /** The host the servers write to the addresses file (default: `host`, or this machine's address when `host` is 0.0.0.0 / ::). */
-  advertiseHost?: string;
   /** 0: any free port. A fixed port is used by the first server only, the rest count up from it. */
   port: number;
-  mmap?: boolean;
   /** FAISS search parameters set on every server's index (nprobe, efSearch, ...). */
   searchParam?: Record<string, number>;
   log?: (line: string) => void;

@@ -15,20 +15,28 @@ import { appendAddress } from './addresses.js';
 import { readToken } from './auth.js';
 import { startShardServer } from './shard-server.js';
 
-export interface ShardProcessOptions {
+/** What every server of a fleet shares. */
+export interface ServerSettings {
+  /** The JSONL data file the index was built from. */
   data: string;
+  /** Addresses file each server appends its host:port to once ready. */
+  addresses: string;
+  tokenFile: string;
+  /** Interface to listen on. */
+  host: string;
+  /** The host written to the addresses file (default: see addresses.ts advertisedHost). */
+  advertiseHost?: string;
+  /** Memory-map the index where FAISS supports it (IVF). */
+  mmap?: boolean;
+}
+
+export interface ShardProcessOptions extends ServerSettings {
   /** The slice's index file. */
   index: string;
   /** Line number of the slice's first vector. */
   begin: number;
   replica: number;
-  addresses: string;
-  tokenFile: string;
-  host: string;
-  /** The host written to the addresses file (default: see addresses.ts advertisedHost). */
-  advertiseHost?: string;
   port: number;
-  mmap?: boolean;
   /** FAISS search parameters (nprobe, efSearch, ...). */
   searchParam: Record<string, number>;
 }
