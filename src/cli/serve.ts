@@ -49,6 +49,7 @@ function registerServeShard(program: Command): void {
     .requiredOption('--token-file <file>', 'token file')
     .addOption(new Option('--host <host>', 'interface').default('127.0.0.1'))
     .option('--advertise-host <host>', 'host written to the addresses file')
+    .addOption(new Option('--file-vectors <n>', 'vectors of the file\'s whole index, all slices (clients then see a slice that never registered)').argParser(integerArg('--file-vectors')))
     .addOption(new Option('--port <port>', 'port (0: free)').default(0).argParser(integerArg('--port')))
     .option('--mmap', 'memory-map the index')
     .addOption(new Option('--search-param <name=value>', 'FAISS search parameter, repeatable').argParser(collectParam('--search-param')).default({}))

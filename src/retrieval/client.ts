@@ -183,8 +183,10 @@ export class RetrievalClient {
     return client;
   }
 
-  // Servers of one data file should cover its lines [0, lines) without gaps;
-  // what is not covered belongs to shards whose every replica is down.
+  // Servers of one data file should cover its index [0, fileVectors) — or,
+  // for servers that do not know it, its lines [0, lines) — without gaps;
+  // what is not covered belongs to shards whose every replica is down, or
+  // that never registered.
   private findUncovered(): void {
     const byFile = new Map<string, HealthResponse[]>();
     for (const replicas of this.shards.values()) {
@@ -199,8 +201,10 @@ export class RetrievalClient {
         if (h.begin > covered) this.uncovered.push(`${file}:${covered}-${h.begin}`);
         covered = Math.max(covered, h.begin + h.vectors);
       }
+      const extent = Math.max(0, ...list.map((h) => h.fileVectors ?? 0));
       const lines = list[0]!.lines;
-      if (this.unreachable.length > 0 && covered < lines) this.uncovered.push(`${file}:${covered}-${lines}`);
+      if (covered < extent) this.uncovered.push(`${file}:${covered}-${extent}`);
+      else if (extent === 0 && this.unreachable.length > 0 && covered < lines) this.uncovered.push(`${file}:${covered}-${lines}`);
     }
   }
 
@@ -221,7 +225,7 @@ export class RetrievalClient {
       [...this.shards.entries()].map(async ([shard, replicas]) => ({ shard, ...(await this.ask<SearchResponse>(replicas, '/v1/search', body, start, timeout)) })),
     );
     const failed = perShard.filter((r) => !('response' in r)) as { shard: string; errors: string[] }[];
-    for (const range of this.uncovered) failed.push({ shard: range, errors: [`no reachable server covers ${range} (unreachable: ${this.unreachable.join(', ')})`] });
+    for (const range of this.uncovered) failed.push({ shard: range, errors: [`no reachable server covers ${range} (${this.unreachable.length > 0 ? `unreachable: ${this.unreachable.join(', ')}` : 'its servers never registered in the addresses file'})`] });
     if (failed.length > 0 && (this.options.onMissingShard ?? 'fail') === 'fail') {
       throw new Error(`no replica of shard ${failed[0]!.shard} answered: ${failed[0]!.errors.join('; ')} (use --on-missing-shard partial to search the other shards)`);
     }

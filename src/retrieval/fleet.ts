@@ -22,16 +22,18 @@ export interface FleetOptions extends ServerSettings {
 export interface ShardPlan {
   index: string;
   begin: number;
+  /** Vectors of the whole index, all slices (set when there are several). */
+  fileVectors?: number;
 }
 
 /** The slice files for `slices` (split from a Flat <datafile>.index when missing). */
 export function planShards(indexPath: string, slices: number): ShardPlan[] {
-  if (slices === 1) return [{ index: indexPath, begin: 0 }];
+  if (slices === 1) return [{ index: indexPath, begin: 0 }]; // one slice knows the whole extent itself
   const index = FaissIndex.read(indexPath);
   const total = index.size;
   index.dispose();
   const stem = indexPath.endsWith('.index') ? indexPath.slice(0, -'.index'.length) : indexPath;
-  const plans = sliceRanges(total, slices).map(([begin, end]) => ({ index: `${stem}-${begin}-${end}.index`, begin }));
+  const plans = sliceRanges(total, slices).map(([begin, end]) => ({ index: `${stem}-${begin}-${end}.index`, begin, fileVectors: total }));
   if (plans.some((p) => !existsSync(p.index))) splitIndex(indexPath, slices);
   return plans;
 }
@@ -52,7 +54,7 @@ export async function runFleet(options: FleetOptions): Promise<void> {
     for (let replica = 0; replica < options.replicas; replica++) {
       const shard: ShardProcessOptions = {
         data: options.data, index: plan.index, begin: plan.begin, replica, addresses: options.addresses, tokenFile: options.tokenFile,
-        host: options.host, advertiseHost: options.advertiseHost, port: options.port === 0 ? 0 : options.port + n, mmap: options.mmap, searchParam: options.searchParam ?? {},
+        host: options.host, advertiseHost: options.advertiseHost, fileVectors: plan.fileVectors, port: options.port === 0 ? 0 : options.port + n, mmap: options.mmap, searchParam: options.searchParam ?? {},
       };
       n++;
       const child = fork(SHARD_PROCESS_ENTRY, [JSON.stringify(shard)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });

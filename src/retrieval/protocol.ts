@@ -27,6 +27,12 @@ export interface HealthResponse {
   vectors: number;
   /** Lines in the whole data file: shards of one file should cover [0, lines). */
   lines: number;
+  /**
+   * Vectors of the whole index the fleet serves this file from (all slices):
+   * the slices of one file should cover [0, fileVectors). Absent from a
+   * server started on its own, which knows only its slice.
+   */
+  fileVectors?: number;
   dimension: number;
   embeddingModel: string;
 }

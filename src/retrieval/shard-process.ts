@@ -39,6 +39,8 @@ export interface ShardProcessOptions extends ServerSettings {
   port: number;
   /** FAISS search parameters (nprobe, efSearch, ...). */
   searchParam: Record<string, number>;
+  /** Vectors of the file's whole index, all slices (the fleet knows it; see protocol.ts HealthResponse). */
+  fileVectors?: number;
 }
 
 /** Serves the slice until the server is shut down, then frees the index and the data file. */
@@ -56,7 +58,7 @@ export async function runShardProcess(o: ShardProcessOptions): Promise<void> {
   checkIndexMatchesData(index, o.index, store, o.begin);
   const modelFile = join(dirname(o.index), 'embedding_model.txt');
   const embeddingModel = existsSync(modelFile) ? readFileSync(modelFile, 'utf8').trim() : 'unknown';
-  const server = await startShardServer({ index, store, begin: o.begin, replica: o.replica, token, embeddingModel, host: o.host, port: o.port, advertiseHost: o.advertiseHost });
+  const server = await startShardServer({ index, store, begin: o.begin, replica: o.replica, token, embeddingModel, host: o.host, port: o.port, advertiseHost: o.advertiseHost, fileVectors: o.fileVectors });
   appendAddress(o.addresses, server.address);
   process.send?.({ ready: server.address });
   const stop = (): void => void server.close();

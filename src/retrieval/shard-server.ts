@@ -24,6 +24,8 @@ export interface ShardServerOptions {
   port?: number;
   /** The host put in the address clients are given (default: see advertisedHost). */
   advertiseHost?: string;
+  /** Vectors of the file's whole index (all slices), when the server is one slice of a fleet. */
+  fileVectors?: number;
 }
 
 export interface RunningShardServer {
@@ -155,6 +157,7 @@ export async function startShardServer(options: ShardServerOptions): Promise<Run
     begin,
     vectors: info.ntotal,
     lines: store.size,
+    ...(options.fileVectors === undefined ? {} : { fileVectors: options.fileVectors }),
     dimension: info.d,
     embeddingModel: options.embeddingModel,
   };

@@ -118,3 +118,28 @@ test('open health tells only that a server answers; the token goes only to a ser
     store.close();
   }
 });
+
+test('the last slice never registers: its range is missing coverage — "fail" refuses, "partial" flags every result — never partial: false', async () => {
+  const data = join(dir, 'slices.jsonl');
+  writeFileSync(data, Array.from({ length: 10 }, (_, i) => `{"text": "document ${i}"}`).join('\n') + '\n');
+  const store = await DocumentStore.open(data);
+  // Slice [0, 5) of a 10-vector index is up; slice [5, 10) never started.
+  const index = FaissIndex.create(4, 'Flat');
+  index.add(Float32Array.from({ length: 20 }, (_, i) => i));
+  const token = 'h'.repeat(32);
+  const server = await startShardServer({ index, store, begin: 0, replica: 0, token, embeddingModel: 'test', host: '127.0.0.1', fileVectors: 10 });
+  try {
+    const strict = await RetrievalClient.connect({ addresses: [server.address], token, timeoutMs: 3000 });
+    assert.deepEqual(strict.unreachable, [], 'nothing failed to answer: the slice is simply absent');
+    assert.deepEqual(strict.uncovered, ['slices.jsonl:5-10']);
+    await assert.rejects(strict.search(new Float32Array(4), 2), /slices\.jsonl:5-10/);
+    const lenient = await RetrievalClient.connect({ addresses: [server.address], token, timeoutMs: 3000, onMissingShard: 'partial' });
+    const [result] = await lenient.search(new Float32Array(4), 2);
+    assert.equal(result!.partial, true);
+    assert.equal(result!.neighbors.length, 2);
+  } finally {
+    await server.close();
+    index.dispose();
+    store.close();
+  }
+});
