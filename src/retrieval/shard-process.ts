@@ -59,7 +59,15 @@ export async function runShardProcess(o: ShardProcessOptions): Promise<void> {
   const modelFile = join(dirname(o.index), 'embedding_model.txt');
   const embeddingModel = existsSync(modelFile) ? readFileSync(modelFile, 'utf8').trim() : 'unknown';
   const server = await startShardServer({ index, store, begin: o.begin, replica: o.replica, token, embeddingModel, host: o.host, port: o.port, advertiseHost: o.advertiseHost, fileVectors: o.fileVectors });
-  appendAddress(o.addresses, server.address);
+  try {
+    appendAddress(o.addresses, server.address);
+  } catch (error) {
+    // Unregistered, the server would listen forever with no client able to find it: stop it and fail.
+    await server.close();
+    index.dispose();
+    store.close();
+    throw new Error(`${o.addresses}: cannot register ${server.address} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); the server stopped`);
+  }
   process.send?.({ ready: server.address });
   const stop = (): void => void server.close();
   process.on('SIGTERM', stop);

@@ -1,6 +1,7 @@
 // Hardening of the fleet's edges (issue 17, first rows): the token file,
 // listening on every interface, and settings the servers cannot honour.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -142,4 +143,26 @@ test('the last slice never registers: its range is missing coverage — "fail" r
     index.dispose();
     store.close();
   }
+});
+
+test('a server that cannot register its address stops, and tttnn serve fails fast with the reason instead of hanging', () => {
+  const data = join(dir, 'register.jsonl');
+  writeFileSync(data, '{"text": "a"}\n{"text": "b"}\n');
+  const index = FaissIndex.create(4, 'Flat');
+  index.add(new Float32Array(8));
+  index.write(join(dir, 'register.jsonl.index'));
+  index.dispose();
+  const tokenFile = join(dir, 'register-token');
+  writeNewToken(tokenFile);
+  // The addresses file's directory is a regular file: the append fails (ENOTDIR) after the server listens.
+  const notADirectory = join(dir, 'not-a-directory');
+  writeFileSync(notADirectory, '');
+  const cli = new URL('../../../bin/tttnn.js', import.meta.url).pathname;
+  const started = Date.now();
+  const run = spawnSync(process.execPath, [cli, 'serve', '--data', data, '--index', join(dir, 'register.jsonl.index'), '--addresses', join(notADirectory, 'addresses'), '--token-file', tokenFile], { encoding: 'utf8', timeout: 60_000 });
+  assert.notEqual(run.status, 0);
+  assert.equal(run.signal, null, 'exited by itself, not killed by the timeout');
+  assert.match(run.stderr, /not-a-directory\/addresses: cannot register 127\.0\.0\.1:\d+ \(ENOTDIR\); the server stopped/);
+  assert.match(run.stderr, /exited with code 1 before it was ready/);
+  assert.ok(Date.now() - started < 30_000);
 });
