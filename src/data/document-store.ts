@@ -105,6 +105,18 @@ export class DocumentStore {
     return this.document(id).text;
   }
 
+  /**
+   * The text the index holds a vector for at line `id`: a blank line, or a
+   * malformed one that `index build --on-bad-line skip` embedded as '', is ''
+   * — so one such line among a search's hits never fails the whole answer.
+   */
+  indexedText(id: number): string {
+    const line = this.line(id);
+    if (line.length === 0) return '';
+    const parsed = parseDocumentLine(line);
+    return typeof parsed === 'string' ? '' : parsed.text;
+  }
+
   close(): void {
     closeSync(this.fd);
   }

@@ -116,7 +116,7 @@ async function search(shard: Shard, body: Record<string, unknown>): Promise<Sear
       keep.push(j);
       ids.push(begin + local);
       distances.push(found.distances[q * kk + j] as number);
-      texts.push(shard.store.text(begin + local));
+      texts.push(shard.store.indexedText(begin + local));
     }
     const vectorsOut = new Float32Array(keep.length * d);
     keep.forEach((j, m) => vectorsOut.set(found.vectors!.subarray((q * kk + j) * d, (q * kk + j + 1) * d), m * d));
@@ -143,7 +143,7 @@ function documents(shard: Shard, body: Record<string, unknown>): DocumentsRespon
   return {
     shard: shard.health.shard,
     replica: shard.health.replica,
-    documents: (ids as number[]).map((id) => ({ id, text: store.text(id), vector: encodeVectors(shard.index.reconstruct(id - begin, 1)) })),
+    documents: (ids as number[]).map((id) => ({ id, text: store.indexedText(id), vector: encodeVectors(shard.index.reconstruct(id - begin, 1)) })),
   };
 }
 

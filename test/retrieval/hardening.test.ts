@@ -166,3 +166,25 @@ test('a server that cannot register its address stops, and tttnn serve fails fas
   assert.match(run.stderr, /exited with code 1 before it was ready/);
   assert.ok(Date.now() - started < 30_000);
 });
+
+test('a blank or malformed data line among the hits is answered with an empty text (as the index embedded it), never a 500 for the whole batch', async () => {
+  const data = join(dir, 'holes.jsonl');
+  writeFileSync(data, ['{"text": "first"}', '', '{"text": "third"}', '{not json', '{"text": "fifth"}'].join('\n') + '\n');
+  const store = await DocumentStore.open(data);
+  const index = FaissIndex.create(2, 'Flat');
+  index.add(Float32Array.from([0, 0, 1, 0, 2, 0, 3, 0, 4, 0])); // vector i sits at (i, 0)
+  const token = 'k'.repeat(32);
+  const server = await startShardServer({ index, store, begin: 0, replica: 0, token, embeddingModel: 'test', host: '127.0.0.1' });
+  try {
+    const client = await RetrievalClient.connect({ addresses: [server.address], token });
+    const [result] = await client.search(Float32Array.from([2, 0]), 5);
+    const texts = new Map(result!.neighbors.map((n) => [n.id, n.text]));
+    assert.deepEqual([...texts].sort(([a], [b]) => a - b), [[0, 'first'], [1, ''], [2, 'third'], [3, ''], [4, 'fifth']]);
+    const docs = await client.documents([1, 3, 4]);
+    assert.deepEqual(docs.map((d) => d.text), ['', '', 'fifth']);
+  } finally {
+    await server.close();
+    index.dispose();
+    store.close();
+  }
+});
