@@ -211,9 +211,22 @@ export function resultsLabel(s: Pick<EvalSettings, 'method' | 'selection' | 'sif
   return label;
 }
 
-/** The method of a results subdirectory: `ttt` for `ttt+sift-alpha2@30s` (the inverse of resultsLabel's prefix). */
+/** A results label read back: method, `+selection[-alpha<a>]`, `@<S>s` (what resultsLabel writes). */
+const LABEL = /^([^+@]*)(\+[^@]*)?(@.*)?$/;
+
+/** The method of a results subdirectory: `ttt` for `ttt+sift-alpha2@30s`. */
 export function baseMethod(label: string): string {
-  return label.split(/[+@]/)[0] as string;
+  return (LABEL.exec(label) as RegExpExecArray)[1] as string;
+}
+
+/**
+ * The label of the same method and budget with the original's selection (the
+ * k nearest): `ttt@2s` for `ttt+sift@2s`; undefined for a label without a
+ * selection of its own.
+ */
+export function knnLabel(label: string): string | undefined {
+  const [, method, selection, budget] = LABEL.exec(label) as RegExpExecArray;
+  return selection === undefined ? undefined : `${method}${budget ?? ''}`;
 }
 
 /** One line per setting and where its default comes from, for --help and result directories. */

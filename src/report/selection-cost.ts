@@ -98,6 +98,6 @@ export function paretoFrontier(points: readonly CostPoint[]): CostPoint[] {
  * pile_all bits per byte. Dynamic evaluation is left out: it scores each
  * document's second half only, so its bits per byte are not of the same text.
  */
-export function costPoints(summary: { methods: readonly { label: string; secondsCurve: readonly number[]; pileAll: { curve: readonly { bits_per_byte: number }[] } }[] }): CostPoint[] {
-  return summary.methods.filter((m) => baseMethod(m.label.split('/').at(-1)!) !== 'dynamic').flatMap((m) => m.secondsCurve.map((seconds, k) => ({ label: m.label, neighbours: k, seconds, bitsPerByte: m.pileAll.curve[k]?.bits_per_byte ?? NaN })));
+export function costPoints(summary: { methods: readonly { label: string; method: string; secondsCurve: readonly number[]; pileAll: { curve: readonly { bits_per_byte: number }[] } }[] }): CostPoint[] {
+  return summary.methods.filter((m) => baseMethod(m.method) !== 'dynamic').flatMap((m) => m.secondsCurve.map((seconds, k) => ({ label: m.label, neighbours: k, seconds, bitsPerByte: m.pileAll.curve[k]?.bits_per_byte ?? NaN })));
 }

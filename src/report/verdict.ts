@@ -7,6 +7,7 @@
 // this is the difference of their "after" values.
 // A baseline is beaten only when the whole 10%-90% interval says so.
 import type { DocumentResult } from '../eval/results.js';
+import { knnLabel } from '../eval/settings.js';
 import { bootstrapInterval, pileAllBits, type BootstrapOptions, type Estimate, type LoadedResults } from './aggregate.js';
 import type { ReportSummary } from './summary.js';
 import type { Table } from './tables.js';
@@ -96,6 +97,11 @@ export function pairedComparison(
   return { documents, first: estimate(firstChange), second: estimate(secondChange), difference: estimate((s) => firstChange(s) - secondChange(s)) };
 }
 
+/** A difference (first - second) is "better" only when its whole 10%-90% interval is below zero. */
+function sideOf(difference: Estimate): 'better' | 'worse' | 'no clear difference' {
+  return difference.high < 0 ? 'better' : difference.low > 0 ? 'worse' : 'no clear difference';
+}
+
 /** TTT-NN against each baseline present in `loaded` (one run's results, filtered as the summary's). */
 export function compareWithBaselines(loaded: LoadedResults, summary: ReportSummary, options: BootstrapOptions = {}): BaselineComparison[] {
   const ttt = loaded.byMethod.get('ttt');
@@ -106,13 +112,14 @@ export function compareWithBaselines(loaded: LoadedResults, summary: ReportSumma
     if (!other) continue;
     const p = pairedComparison(ttt, other, summary.weights, () => LAST, c.stepOf, options);
     if (!p) continue;
+    const side = sideOf(p.difference);
     out.push({
       baseline: c.baseline,
       documents: p.documents,
       ttt: p.first,
       other: p.second,
       difference: p.difference,
-      verdict: p.difference.high < 0 ? 'TTT-NN better' : p.difference.low > 0 ? 'TTT-NN worse' : 'no clear difference',
+      verdict: side === 'no clear difference' ? side : `TTT-NN ${side}`,
     });
   }
   return out;
@@ -129,14 +136,13 @@ export interface SelectionComparison extends PairedComparison {
 export function compareSelections(loaded: LoadedResults, summary: ReportSummary, options: BootstrapOptions = {}): SelectionComparison[] {
   const out: SelectionComparison[] = [];
   for (const [variant, docs] of loaded.byMethod) {
-    const match = /^([a-z]+)\+[a-z]+(?:-alpha[^@]*)?(@.*)?$/.exec(variant);
-    if (!match) continue;
-    const reference = `${match[1]}${match[2] ?? ''}`;
+    const reference = knnLabel(variant);
+    if (reference === undefined) continue;
     const knn = loaded.byMethod.get(reference);
     if (!knn) continue;
     const p = pairedComparison(docs, knn, summary.weights, () => LAST, () => LAST, options);
     if (!p) continue;
-    out.push({ variant, reference, ...p, verdict: p.difference.high < 0 ? 'better' : p.difference.low > 0 ? 'worse' : 'no clear difference' });
+    out.push({ variant, reference, ...p, verdict: sideOf(p.difference) });
   }
   return out;
 }
@@ -173,6 +179,6 @@ export function selectionVerdictTable(comparisons: readonly SelectionComparison[
       'Relative change of bits per byte after all neighbours, each selection and the k nearest (the same method and budget) on the same documents; the difference with its 10%-90% paired bootstrap interval. ' +
       'Without a budget this compares at equal neighbours; with the same --budget-seconds, at equal seconds.',
     header: ['variant', 'against', 'documents', 'variant\'s change', 'k nearest\'s change', 'difference [10%, 90%]', 'verdict'],
-    rows: comparisons.map((c) => [c.variant, c.reference, String(c.documents), percent(c.first.value), percent(c.second.value), `${percent(c.difference.value)} [${percent(c.difference.low)}, ${percent(c.difference.high)}]`, c.verdict]),
+    rows: comparisons.map((c) => [c.variant, c.reference, String(c.documents), percent(c.first.value), percent(c.second.value), interval(c.difference), c.verdict]),
   };
 }

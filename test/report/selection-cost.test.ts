@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { writeReport } from '../../src/report/report.js';
 import { paretoFrontier, secondsToPoint } from '../../src/report/selection-cost.js';
-import { baseMethod } from '../../src/eval/settings.js';
+import { baseMethod, knnLabel, resultsLabel } from '../../src/eval/settings.js';
 import { scored, writeLines, writeWeights } from './fixtures.js';
 
 test('seconds to a curve point: retrieval, selection, training on the first k neighbours and one scoring', () => {
@@ -27,6 +27,13 @@ test('seconds to a curve point: retrieval, selection, training on the first k ne
   assert.deepEqual(frontier.map((p) => `${p.label}/${p.neighbours}`), ['a/0', 'b/1', 'a/1']);
   assert.equal(baseMethod('ttt+sift-alpha2@30s'), 'ttt');
   assert.equal(baseMethod('context'), 'context');
+  // knnLabel reads back what resultsLabel writes: the same method and budget with the k nearest.
+  const label = resultsLabel({ method: 'ttt', selection: 'sift', siftAlpha: 2, budgetSeconds: 1.5 });
+  assert.equal(label, 'ttt+sift-alpha2@1.5s');
+  assert.equal(knnLabel(label), 'ttt@1.5s');
+  assert.equal(knnLabel('context+random'), 'context');
+  assert.equal(knnLabel('ttt@2s'), undefined);
+  assert.equal(knnLabel('ttt'), undefined);
 });
 
 test('the report compares knn, SIFT and a budget: a redundancy table, the Pareto frontier and a bits-per-byte-vs-seconds plot', async () => {
