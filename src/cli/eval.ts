@@ -33,7 +33,7 @@ export function evalOverrides(o: Record<string, unknown>): EvalOverrides {
 export function registerEvalCommand(program: Command): void {
   program
     .command('eval')
-    .description('evaluate TTT-NN (ttt) or a baseline (context, interpolation, dynamic) or the random-documents control; results go to RESULTS/<method>/<task>.rank<R>.jsonl, one line per document, and a rerun resumes')
+    .description('evaluate TTT-NN (ttt) or a baseline (context, interpolation, dynamic) or the random-documents control; results go to RESULTS/<label>/<task>.rank<R>.jsonl (label: the method, or <method>+<selection>[@<S>s] with --selection / --budget-seconds), one line per document, and a rerun resumes')
     .addOption(new Option('--method <method>', 'ttt: train on each neighbour; context: neighbours in the context; interpolation: mix with the neighbours\' unigram distribution; dynamic: train on the first half of the document, score the second; random: train on random documents of the index (a control)').choices([...METHODS]).default('ttt'))
     .addOption(new Option('--preset <name>', 'paper: every setting as the paper\'s runs (condor/*.sub) for this method and model type; a flag that would change one is an error').choices(['paper']))
     .requiredOption('--model <dir>', 'causal LM checkpoint directory (gpt2, gpt_neo)')
