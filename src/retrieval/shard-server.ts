@@ -8,7 +8,7 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { basename } from 'node:path';
 import type { DocumentStore } from '../data/document-store.js';
-import type { FaissIndex } from '../index/index.js';
+import { IndexFileChangedError, type FaissIndex } from '../index/index.js';
 import { advertisedHost } from './addresses.js';
 import { bearerToken, isNonce, proofOfToken, tokensEqual } from './auth.js';
 import { LIMITS, base64Length, decodeVectors, encodeVectors, type DocumentsResponse, type HealthResponse, type OpenHealthResponse, type SearchResponse } from './protocol.js';
@@ -276,6 +276,7 @@ export async function startShardServer(options: ShardServerOptions): Promise<Run
       }
     } catch (error) {
       if (error instanceof HttpError) send(error.status, { error: error.message });
+      else if (error instanceof IndexFileChangedError) send(503, { error: error.message });
       else send(500, { error: (error as Error).message });
     }
   };

@@ -180,7 +180,7 @@ test('bad input: corrupt index, dimension mismatch, fewer data lines than vector
   const dir = tmp();
   const { path } = dataFile(dir, 12);
   writeFileSync(join(dir, 'corrupt.index'), 'IxF2 this is not an index');
-  assert.throws(() => FaissIndex.read(join(dir, 'corrupt.index')), /corrupt\.index: cannot read the FAISS index/);
+  assert.throws(() => FaissIndex.read(join(dir, 'corrupt.index')), /corrupt\.index: not a valid FAISS index/);
   const index = FaissIndex.create(16, 'Flat');
   index.add(new Float32Array(20 * 16));
   const store = await DocumentStore.open(path);
