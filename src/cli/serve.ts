@@ -20,6 +20,7 @@ function registerServe(program: Command): void {
     .requiredOption('--data <file>', 'the JSONL data file the index was built from')
     .requiredOption('--index <file>', '<datafile>.index (Flat indexes are split into slices as needed)')
     .addOption(new Option('--slices <n>', 'slices of the file, one server process each').default(1).argParser(integerArg('--slices')))
+    .addOption(new Option('--begin <n>', 'line of the data file where the index starts (default: N for an index named <data>-N-M.index, as index build --begin writes it; else 0)').argParser(integerArg('--begin')))
     .addOption(new Option('--replicas <r>', 'replicas of every slice').default(1).argParser(integerArg('--replicas')))
     .requiredOption('--addresses <file>', 'addresses file to append host:port lines to')
     .requiredOption('--token-file <file>', 'file holding the shared secret (at least 16 characters)')
@@ -31,9 +32,10 @@ function registerServe(program: Command): void {
     .option('--tls-cert <file>', 'PEM certificate: serve HTTPS, so the token and the texts never cross the network in the clear (with --tls-key; its names must include the --advertise-host clients reach). Clients then pass --ca')
     .option('--tls-key <file>', 'PEM private key of --tls-cert')
     .addOption(new Option('--max-connections <n>', 'open connections each server accepts at once; more are closed as they arrive').default(SERVER_LIMITS.maxConnections).argParser(integerArg('--max-connections')))
-    .action(async (o: { data: string; index: string; slices: number; replicas: number; addresses: string; tokenFile: string; host: string; advertiseHost?: string; port: number; mmap?: boolean; searchParam: Record<string, number>; tlsCert?: string; tlsKey?: string; maxConnections: number }) => {
+    .action(async (o: { data: string; index: string; begin?: number; slices: number; replicas: number; addresses: string; tokenFile: string; host: string; advertiseHost?: string; port: number; mmap?: boolean; searchParam: Record<string, number>; tlsCert?: string; tlsKey?: string; maxConnections: number }) => {
       if (o.slices < 1 || o.replicas < 1) throw new Error('--slices and --replicas must be at least 1');
       if (o.maxConnections < 1) throw new Error('--max-connections must be at least 1');
+      if (o.begin !== undefined && o.begin < 0) throw new Error(`--begin must be a line number (0 or more), got ${o.begin}`);
       const { readToken } = await import('../retrieval/auth.js');
       const { readServerTls } = await import('../retrieval/shard-process.js');
       readToken(o.tokenFile); // fail here, not in every server

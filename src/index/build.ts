@@ -43,6 +43,15 @@ export function indexFileName(data: string, begin?: number, end?: number): strin
   return begin === undefined && end === undefined ? `${basename(data)}.index` : `${basename(data)}-${begin ?? 0}-${end ?? 'end'}.index`;
 }
 
+/** The first line of the slice an index file of `data` holds, read back from its indexFileName (0 for a whole-file name or another name). */
+export function indexFileBegin(data: string, indexPath: string): number {
+  const name = basename(indexPath);
+  const prefix = `${basename(data)}-`;
+  if (!name.startsWith(prefix)) return 0;
+  const match = /^(\d+)-(\d+|end)\.index$/.exec(name.slice(prefix.length));
+  return match ? Number(match[1]) : 0;
+}
+
 export async function buildIndex(options: IndexBuildOptions): Promise<{ path: string; vectors: number; seconds: number }> {
   const progress = options.progress ?? ((line: string) => process.stderr.write(`${line}\n`));
   const factory = options.factory ?? 'Flat';

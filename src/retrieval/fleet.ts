@@ -4,7 +4,7 @@
 // server and returns when all have stopped.
 import { fork, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { FaissIndex, sliceRanges, splitIndex } from '../index/index.js';
+import { FaissIndex, indexFileBegin, sliceRanges, splitIndex } from '../index/index.js';
 import { SHARD_PROCESS_ENTRY, type ServerSettings, type ShardProcessOptions } from './shard-process.js';
 
 export interface FleetOptions extends ServerSettings {
@@ -16,6 +16,8 @@ export interface FleetOptions extends ServerSettings {
   port: number;
   /** FAISS search parameters set on every server's index (nprobe, efSearch, ...). */
   searchParam?: Record<string, number>;
+  /** Line of the data file where the index starts (default: indexFileBegin, from the name index build gives a --begin slice). */
+  begin?: number;
   log?: (line: string) => void;
 }
 
@@ -26,21 +28,24 @@ export interface ShardPlan {
   fileVectors?: number;
 }
 
-/** The slice files for `slices` (split from a Flat <datafile>.index when missing). */
-export function planShards(indexPath: string, slices: number): ShardPlan[] {
-  if (slices === 1) return [{ index: indexPath, begin: 0 }]; // one slice knows the whole extent itself
+/**
+ * The slice files for `slices` (split from a Flat index when missing), for an
+ * index whose first vector is line `base` of the data file.
+ */
+export function planShards(indexPath: string, slices: number, base = 0): ShardPlan[] {
+  if (slices === 1) return [{ index: indexPath, begin: base }]; // one slice knows its own extent
   const index = FaissIndex.read(indexPath);
   const total = index.size;
   index.dispose();
   const stem = indexPath.endsWith('.index') ? indexPath.slice(0, -'.index'.length) : indexPath;
-  const plans = sliceRanges(total, slices).map(([begin, end]) => ({ index: `${stem}-${begin}-${end}.index`, begin, fileVectors: total }));
+  const plans = sliceRanges(total, slices).map(([begin, end]) => ({ index: `${stem}-${begin}-${end}.index`, begin: base + begin, fileVectors: base + total }));
   if (plans.some((p) => !existsSync(p.index))) splitIndex(indexPath, slices);
   return plans;
 }
 
 export async function runFleet(options: FleetOptions): Promise<void> {
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
-  const plans = planShards(options.index, options.slices);
+  const plans = planShards(options.index, options.slices, options.begin ?? indexFileBegin(options.data, options.index));
   const children: ChildProcess[] = [];
   const exited: Promise<void>[] = [];
   const stopAll = (): void => {

@@ -13,6 +13,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { advertisedHost, isUnspecifiedHost, readAddresses } from '../../src/retrieval/addresses.js';
 import { health, ping, RetrievalClient } from '../../src/retrieval/client.js';
+import { startFleetProcess } from '../helpers/fleet.js';
 import { rawRequest } from '../helpers/http.js';
 import { readToken, writeNewToken } from '../../src/retrieval/auth.js';
 import { startShardServer } from '../../src/retrieval/shard-server.js';
@@ -186,5 +187,28 @@ test('a blank or malformed data line among the hits is answered with an empty te
     await server.close();
     index.dispose();
     store.close();
+  }
+});
+
+test('tttnn serve of an index built for lines [10, 20) (index build --begin 10 --end 20) answers with those lines\' ids and texts, not as if it began at line 0', async () => {
+  const data = join(dir, 'slice.jsonl');
+  writeFileSync(data, Array.from({ length: 30 }, (_, i) => `{"text": "document ${i}"}`).join('\n') + '\n');
+  const index = FaissIndex.create(4, 'Flat');
+  index.add(Float32Array.from({ length: 40 }, (_, i) => (i % 4 === 0 ? 10 + i / 4 : 0))); // the vector of line 10 + j is (10 + j, 0, 0, 0)
+  const indexPath = join(dir, 'slice.jsonl-10-20.index');
+  index.write(indexPath);
+  index.dispose();
+  const tokenFile = join(dir, 'slice-token');
+  const token = writeNewToken(tokenFile);
+  const fleet = await startFleetProcess({ data, index: indexPath, slices: 2, replicas: 1, addresses: join(dir, 'slice-addresses'), tokenFile });
+  try {
+    const client = await RetrievalClient.connect({ addresses: fleet.addresses, token, onMissingShard: 'partial' });
+    assert.deepEqual([...client.shards.keys()].sort(), ['slice.jsonl:10-15', 'slice.jsonl:15-20']);
+    assert.deepEqual(client.uncovered, ['slice.jsonl:0-10'], 'lines before the slice are not covered by this fleet');
+    const [result] = await client.search(Float32Array.from([16, 0, 0, 0]), 2);
+    assert.deepEqual(result!.neighbors.map((n) => [n.id, n.text]), [[16, 'document 16'], [15, 'document 15']]);
+    assert.deepEqual((await client.documents([12, 19])).map((d) => d.text), ['document 12', 'document 19']);
+  } finally {
+    await fleet.stop();
   }
 });
