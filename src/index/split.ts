@@ -1,7 +1,7 @@
 // Splitting a Flat index into N contiguous slices, one per shard server,
 // named like slices built directly: <datafile>-<begin>-<end>.index, so a
 // vector's id in a slice is its line number minus begin.
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { FaissIndex } from './faiss-index.js';
 
 export function sliceRanges(total: number, slices: number): [number, number][] {
@@ -22,7 +22,7 @@ export function splitIndex(path: string, slices: number): string[] {
       const slice = FaissIndex.create(d, 'Flat', metric === 'ip' ? 'ip' : 'l2');
       try {
         for (let start = begin; start < end; start += 65_536) slice.add(index.reconstruct(start, Math.min(65_536, end - start)));
-        const out = join(dirname(path), `${stem.slice(dirname(path).length + 1)}-${begin}-${end}.index`);
+        const out = join(dirname(path), `${basename(stem)}-${begin}-${end}.index`);
         slice.write(out);
         return out;
       } finally {

@@ -89,7 +89,9 @@ export function call(address: string, options: CallOptions, transport: Transport
     req.on('timeout', () => req.destroy(new Error(`idle for ${timeoutMs} ms`)));
     req.on('error', (error) => {
       clearTimeout(deadline);
-      reject(new Error(`${where}: ${error.message}`));
+      // A TLS server hangs up on plain HTTP without a word: say what probably happened.
+      const hint = !transport.ca && /socket hang up|ECONNRESET/.test(error.message) ? ' (a server started with --tls-cert? then pass --ca)' : '';
+      reject(new Error(`${where}: ${error.message}${hint}`));
     });
     req.on('close', () => clearTimeout(deadline));
     if (body) req.write(body);

@@ -142,6 +142,14 @@ test('index build: one vector per line (the mean-pooled embedding), slices, embe
     return v;
   });
   assert.deepEqual(rejoined, Array.from(stored));
+  // A path relative to the working directory, without a directory part, splits beside it too.
+  const cwd = process.cwd();
+  process.chdir(out);
+  try {
+    assert.deepEqual(splitIndex('00.jsonl.index', 2), ['00.jsonl-0-23.index', '00.jsonl-23-45.index']);
+  } finally {
+    process.chdir(cwd);
+  }
   index.dispose();
   embedder.model.dispose();
 });
