@@ -7,7 +7,9 @@
 #      the report's PNG plots. With --test or --bench also PyTorch, FAISS and
 #      NumPy for Python, which tests and benchmarks use as independent
 #      references (never tttnn itself, so `npm run demo` skips them); with
-#      --test also Chromium, in which the tests open the HTML report (headless).
+#      --test also Chromium, in which the tests open the HTML report (headless),
+#      and Slurm (slurmctld, slurmd, slurm-client) with munge, which
+#      test/deploy/slurm.test.ts starts as a single-node cluster of its own.
 #   2. npm ci, when package-lock.json changed since the last install.
 #   3. The native addon (native/), when its sources changed.
 #   4. The TypeScript build (dist/).
@@ -33,7 +35,7 @@ say() { printf 'setup: %s\n' "$*" >&2; }
 packages=(libopenblas-dev libfaiss-dev zstd fonts-dejavu-core)
 if [ "$for_bench" = 1 ]; then packages+=(python3-torch python3-faiss python3-numpy); fi
 if [ -z "${TORCH_DIR:-}" ]; then packages+=(libtorch-dev); fi
-if [ "$for_tests" = 1 ]; then packages+=(chromium); fi
+if [ "$for_tests" = 1 ]; then packages+=(chromium slurmctld slurmd slurm-client munge); fi
 
 missing=()
 for pkg in "${packages[@]}"; do
