@@ -42,8 +42,9 @@ rm -f "$TTTNN_ADDRESSES"
 
 submit() { # submit NAME FLAGS... SCRIPT: prints the job id
   local name=$1; shift
+  # A job whose dependency failed is cancelled (--kill-on-invalid-dep), not left pending forever.
   # shellcheck disable=SC2086 # the knobs hold several flags each
-  sbatch --parsable --export=ALL --job-name="tttnn-$name" --output="$TTTNN_WORK/logs/%x-%A_%a.out" $TTTNN_SBATCH_ARGS "$@" | cut -d';' -f1
+  sbatch --parsable --export=ALL --kill-on-invalid-dep=yes --job-name="tttnn-$name" --output="$TTTNN_WORK/logs/%x-%A_%a.out" $TTTNN_SBATCH_ARGS "$@" | cut -d';' -f1
 }
 
 after_index=()

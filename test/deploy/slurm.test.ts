@@ -146,3 +146,21 @@ test('the Slurm pipeline on a real single-node cluster: index array, servers, ev
   const table = (out: string): string => readFileSync(join(out, 'comparison.txt'), 'utf8');
   assert.equal(table(join(knobs['TTTNN_WORK']!, 'report')), table(join(dir, 'local-report')), 'the report of the merged ranks is the local one');
 });
+
+test('submit.sh refuses to submit without a required knob, a data list or a token file, naming it', () => {
+  const base = { PATH: process.env['PATH'] ?? '' };
+  const submit = (env: Record<string, string>): { status: number | null; stderr: string } => spawnSync('bash', [SUBMIT], { env: { ...base, ...env }, encoding: 'utf8' });
+  let run = submit({});
+  assert.equal(run.status, 2);
+  assert.match(run.stderr, /TTTNN_WORK is not set \(deploy\/slurm\/config\.sh lists every knob\)/);
+  const knobs = { TTTNN_WORK: join(dir, 'w'), TTTNN_DATA_LIST: join(dir, 'no-list.txt'), TTTNN_EMBEDDER: 'e', TTTNN_MODEL: 'm', TTTNN_TEST_DATA: 't', TTTNN_TOKEN_FILE: join(dir, 'no-token') };
+  run = submit(knobs);
+  assert.match(run.stderr, /TTTNN_DATA_LIST=.*no-list\.txt: no such file/);
+  writeFileSync(knobs.TTTNN_DATA_LIST, `${join(dir, 'absent.jsonl')}\n`);
+  run = submit(knobs);
+  assert.match(run.stderr, /TTTNN_TOKEN_FILE=.*no-token: no such file; create it with: \(umask 077; openssl rand -hex 32 >/);
+  writeFileSync(knobs.TTTNN_TOKEN_FILE, 'x'.repeat(32), { mode: 0o600 });
+  run = submit(knobs);
+  assert.match(run.stderr, /names .*absent\.jsonl, which does not exist/);
+  assert.equal(run.status, 2);
+});
