@@ -48,6 +48,19 @@ if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" -eq 0 ] && [ -z "${TTTNN_SKIP_APT:-}" ] && command -v apt-get >/dev/null; then
     say "installing Debian packages: ${missing[*]}"
     export DEBIAN_FRONTEND=noninteractive
+    # Debian's slurmd, slurmctld and munge start their system services when
+    # installed; without /etc/slurm/slurm.conf that start fails the install,
+    # and the tests run a cluster of their own anyway. Where no policy-rc.d
+    # exists (Docker images ship one), one that denies service starts is in
+    # place for the length of the install.
+    case " ${missing[*]} " in
+      *" slurmd "*|*" slurmctld "*|*" munge "*)
+        if [ ! -e /usr/sbin/policy-rc.d ]; then
+          printf '#!/bin/sh\n# tttnn setup.sh: no service starts while installing Slurm\nexit 101\n' >/usr/sbin/policy-rc.d
+          chmod 755 /usr/sbin/policy-rc.d
+          trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+        fi ;;
+    esac
     # Package lists may be absent on a fresh machine; update once if the install fails.
     if ! apt-get install -y --no-install-recommends "${missing[@]}" >/tmp/tttnn-apt.log 2>&1; then
       apt-get update >>/tmp/tttnn-apt.log 2>&1
