@@ -35,7 +35,7 @@ say() { printf 'setup: %s\n' "$*" >&2; }
 packages=(libopenblas-dev libfaiss-dev zstd fonts-dejavu-core)
 if [ "$for_bench" = 1 ]; then packages+=(python3-torch python3-faiss python3-numpy); fi
 if [ -z "${TORCH_DIR:-}" ]; then packages+=(libtorch-dev); fi
-if [ "$for_tests" = 1 ]; then packages+=(chromium slurmctld slurmd slurm-client munge); fi
+if [ "$for_tests" = 1 ]; then packages+=(chromium openssl slurmctld slurmd slurm-client munge); fi
 
 missing=()
 for pkg in "${packages[@]}"; do

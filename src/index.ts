@@ -22,6 +22,7 @@ export { buildIndex, embedTexts, FaissIndex, type Embedder, type IndexBuildOptio
 export { RetrievalClient, type ClientOptions, type QueryResult, type Neighbor } from './retrieval/client.js';
 export { readAddresses } from './retrieval/addresses.js';
 export { readToken } from './retrieval/auth.js';
+export { readTransport, type Transport } from './retrieval/transport.js';
 // Evaluation: TTT-NN, the baselines and the random-documents control.
 export { runEvaluation, type EvalOptions } from './eval/runner.js';
 export { FleetRetriever, type Retriever, type Retrieval, type RetrievedNeighbor } from './eval/retriever.js';

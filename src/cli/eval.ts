@@ -42,6 +42,7 @@ export function registerEvalCommand(program: Command): void {
     .option('--embedder <dir>', 'encoder checkpoint the index was built with (not needed for dynamic)')
     .option('--addresses <file|list>', 'addresses file of the shard servers, or a comma-separated list of host:port (DNS names allowed); not needed for dynamic')
     .option('--token-file <file>', 'token file of the shard servers')
+    .option('--ca <file>', 'PEM certificate of the CA that signed the servers\' --tls-cert: reach them over HTTPS (default: plain HTTP)')
     .requiredOption('--data <file>', 'test JSONL file')
     .addOption(new Option('--tasks <tasks>', 'pile_all, or comma-separated task names (pile_github, ...)').default('pile_all'))
     .requiredOption('--results-dir <dir>', 'where result files go')
@@ -99,8 +100,9 @@ export function registerEvalCommand(program: Command): void {
           const { readToken } = await import('../retrieval/auth.js');
           const { resolveAddresses } = await import('../retrieval/addresses.js');
           const { RetrievalClient } = await import('../retrieval/client.js');
+          const { readTransport } = await import('../retrieval/transport.js');
           const { FleetRetriever } = await import('../eval/retriever.js');
-          const client = await RetrievalClient.connect({ addresses: resolveAddresses(o['addresses'] as string), token: readToken(o['tokenFile'] as string), onMissingShard: o['onMissingShard'] as 'fail' | 'partial' });
+          const client = await RetrievalClient.connect({ addresses: resolveAddresses(o['addresses'] as string), token: readToken(o['tokenFile'] as string), onMissingShard: o['onMissingShard'] as 'fail' | 'partial', transport: readTransport(o['ca'] as string | undefined) });
           const embedder = loadEncoder(o['embedder'] as string);
           retriever = new FleetRetriever(client, { model: embedder, tokenizer: loadTokenizer(o['embedder'] as string) });
         }

@@ -1,6 +1,8 @@
 // `tttnn serve`, `serve-shard`, `query`, `probe`, `shutdown`: the retrieval fleet.
 import { type Command, Option } from 'commander';
 import type { ShardProcessOptions } from '../retrieval/shard-process.js';
+import type { Transport } from '../retrieval/transport.js';
+import { SERVER_LIMITS } from '../retrieval/shard-server.js';
 import { collectParam, integerArg } from './parse.js';
 
 /** --addresses of the commands that connect to servers. */
@@ -30,10 +32,16 @@ function registerServe(program: Command): void {
     .addOption(new Option('--port <port>', 'first port (0: a free port for each server)').default(0).argParser(integerArg('--port')))
     .option('--mmap', 'memory-map the index where FAISS supports it (IVF)')
     .addOption(new Option('--search-param <name=value>', 'a FAISS search parameter for every server, repeatable: nprobe=32 (IVF), efSearch=128 (HNSW)').argParser(collectParam('--search-param')).default({}))
-    .action(async (o: { data: string; index: string; slices: number; replicas: number; addresses: string; tokenFile: string; host: string; advertiseHost?: string; port: number; mmap?: boolean; searchParam: Record<string, number> }) => {
+    .option('--tls-cert <file>', 'PEM certificate: serve HTTPS, so the token and the texts never cross the network in the clear (with --tls-key; its names must include the --advertise-host clients reach). Clients then pass --ca')
+    .option('--tls-key <file>', 'PEM private key of --tls-cert')
+    .addOption(new Option('--max-connections <n>', 'open connections each server accepts at once; more are closed as they arrive').default(SERVER_LIMITS.maxConnections).argParser(integerArg('--max-connections')))
+    .action(async (o: { data: string; index: string; slices: number; replicas: number; addresses: string; tokenFile: string; host: string; advertiseHost?: string; port: number; mmap?: boolean; searchParam: Record<string, number>; tlsCert?: string; tlsKey?: string; maxConnections: number }) => {
       if (o.slices < 1 || o.replicas < 1) throw new Error('--slices and --replicas must be at least 1');
+      if (o.maxConnections < 1) throw new Error('--max-connections must be at least 1');
       const { readToken } = await import('../retrieval/auth.js');
+      const { readServerTls } = await import('../retrieval/shard-process.js');
       readToken(o.tokenFile); // fail here, not in every server
+      readServerTls(o);
       const { runFleet } = await import('../retrieval/fleet.js');
       await runFleet(o);
     });
@@ -56,6 +64,9 @@ function registerServeShard(program: Command): void {
     .addOption(new Option('--port <port>', 'port (0: free)').default(0).argParser(integerArg('--port')))
     .option('--mmap', 'memory-map the index')
     .addOption(new Option('--search-param <name=value>', 'FAISS search parameter, repeatable').argParser(collectParam('--search-param')).default({}))
+    .option('--tls-cert <file>', 'PEM certificate (HTTPS)')
+    .option('--tls-key <file>', 'PEM private key')
+    .addOption(new Option('--max-connections <n>', 'open connections at once').argParser(integerArg('--max-connections')))
     .action(async (o: ShardProcessOptions) => {
       const { runShardProcess } = await import('../retrieval/shard-process.js');
       await runShardProcess(o);
@@ -70,17 +81,19 @@ function registerQuery(program: Command): void {
     .requiredOption('--addresses <file|list>', ADDRESSES_HELP)
     .requiredOption('--token-file <file>', 'token file')
     .requiredOption('--embedder <dir>', 'the encoder the index was built with')
+    .option('--ca <file>', 'PEM certificate of the CA that signed the servers\' --tls-cert: reach them over HTTPS (default: plain HTTP)')
     .addOption(new Option('-k <k>', 'neighbours').default(10).argParser(integerArg('-k')))
     .addOption(new Option('--on-missing-shard <policy>', 'fail, or search the shards that answer and flag the result partial').choices(['fail', 'partial']).default('fail'))
     .argument('<text>', 'query text')
-    .action(async (text: string, o: { addresses: string; tokenFile: string; embedder: string; k: number; onMissingShard: 'fail' | 'partial' }) => {
+    .action(async (text: string, o: { addresses: string; tokenFile: string; embedder: string; k: number; onMissingShard: 'fail' | 'partial'; ca?: string }) => {
       const { readToken } = await import('../retrieval/auth.js');
       const { resolveAddresses } = await import('../retrieval/addresses.js');
       const { RetrievalClient } = await import('../retrieval/client.js');
+      const { readTransport } = await import('../retrieval/transport.js');
       const { loadEncoder } = await import('../models/index.js');
       const { loadTokenizer } = await import('../tokenizers/index.js');
       const { checkEmbedderDimension, embedTexts } = await import('../index/index.js');
-      const client = await RetrievalClient.connect({ addresses: resolveAddresses(o.addresses), token: readToken(o.tokenFile), onMissingShard: o.onMissingShard });
+      const client = await RetrievalClient.connect({ addresses: resolveAddresses(o.addresses), token: readToken(o.tokenFile), onMissingShard: o.onMissingShard, transport: readTransport(o.ca) });
       const model = loadEncoder(o.embedder);
       checkEmbedderDimension(`the embedder ${o.embedder}`, model.hiddenSize, 'the servers', client.dimension);
       const query = embedTexts({ model, tokenizer: loadTokenizer(o.embedder) }, [text]);
@@ -97,19 +110,22 @@ function registerProbe(program: Command): void {
     .description('ask every server in the addresses file for its health: up and latency; with --token-file also its shard, replica and vectors (after it proved it holds the token). With --wait N, first wait until N servers answer (a batch job that needs a fleet started elsewhere)')
     .requiredOption('--addresses <file|list>', `${ADDRESSES_HELP}; with --wait the file may not exist yet`)
     .option('--token-file <file>', 'token file: show what each server serves (with --wait: count only servers that prove they hold it)')
+    .option('--ca <file>', 'PEM certificate of the CA that signed the servers\' --tls-cert: reach them over HTTPS (default: plain HTTP)')
     .option('--wait <n>', 'wait until at least n servers answer, printing progress to stderr; exit 3 if they do not within --timeout', integerArg('--wait'))
     .addOption(new Option('--timeout <seconds>', 'how long --wait waits').default(600).argParser(integerArg('--timeout')))
     .option('--json', 'print JSON')
-    .action(async (o: { addresses: string; tokenFile?: string; wait?: number; timeout: number; json?: boolean }) => {
+    .action(async (o: { addresses: string; tokenFile?: string; ca?: string; wait?: number; timeout: number; json?: boolean }) => {
       const { resolveAddresses } = await import('../retrieval/addresses.js');
       const { readToken } = await import('../retrieval/auth.js');
+      const { readTransport } = await import('../retrieval/transport.js');
       const token = o.tokenFile ? readToken(o.tokenFile) : undefined;
+      const transport = readTransport(o.ca);
       if (o.wait !== undefined) {
         const { waitForServers } = await import('../retrieval/wait-servers.js');
         const started = Date.now();
         try {
           await waitForServers({
-            addresses: o.addresses, count: o.wait, timeoutMs: o.timeout * 1000, token,
+            addresses: o.addresses, count: o.wait, timeoutMs: o.timeout * 1000, token, transport,
             progress: (up, listed) => console.error(`probe: ${up} of ${o.wait} servers answer (${listed} listed, ${Math.round((Date.now() - started) / 1000)} s)`),
           });
         } catch (error) {
@@ -118,7 +134,7 @@ function registerProbe(program: Command): void {
           return;
         }
       }
-      const rows = await probeAll(resolveAddresses(o.addresses), token);
+      const rows = await probeAll(resolveAddresses(o.addresses), token, transport);
       const describe = (r: (typeof rows)[number]): string => {
         if (!r.up) return `${r.address}  DOWN  ${r.error}`;
         return 'shard' in r ? `${r.address}  up    ${r.shard} replica ${r.replica}  ${r.vectors} vectors  ${r.latencyMs} ms` : `${r.address}  up    ${r.latencyMs} ms`;
@@ -130,13 +146,13 @@ function registerProbe(program: Command): void {
 }
 
 /** Health of every address: up, latency, and with a token what it serves. */
-async function probeAll(addresses: string[], token: string | undefined) {
+async function probeAll(addresses: string[], token: string | undefined, transport: Transport) {
   const { health, ping } = await import('../retrieval/client.js');
   return Promise.all(
     addresses.map(async (address) => {
       const start = performance.now();
       try {
-        const h = token ? await health(address, token) : await ping(address);
+        const h = token ? await health(address, token, 5000, transport) : await ping(address, 5000, transport);
         const latencyMs = Number((performance.now() - start).toFixed(2));
         return 'shard' in h ? { address, up: true, shard: h.shard, replica: h.replica, vectors: h.vectors, dimension: h.dimension, latencyMs } : { address, up: true, latencyMs };
       } catch (error) {
@@ -153,13 +169,16 @@ function registerShutdown(program: Command): void {
     .description('ask every server in the addresses file to shut down (in-flight requests finish first)')
     .requiredOption('--addresses <file|list>', ADDRESSES_HELP)
     .requiredOption('--token-file <file>', 'token file')
-    .action(async (o: { addresses: string; tokenFile: string }) => {
+    .option('--ca <file>', 'PEM certificate of the CA that signed the servers\' --tls-cert: reach them over HTTPS (default: plain HTTP)')
+    .action(async (o: { addresses: string; tokenFile: string; ca?: string }) => {
       const { readToken } = await import('../retrieval/auth.js');
       const { resolveAddresses } = await import('../retrieval/addresses.js');
       const { shutdown } = await import('../retrieval/client.js');
+      const { readTransport } = await import('../retrieval/transport.js');
       const token = readToken(o.tokenFile);
+      const transport = readTransport(o.ca);
       const addresses = resolveAddresses(o.addresses);
-      const results = await Promise.allSettled(addresses.map((a) => shutdown(a, token)));
+      const results = await Promise.allSettled(addresses.map((a) => shutdown(a, token, 5000, transport)));
       results.forEach((r, i) => console.log(`${addresses[i]}  ${r.status === 'fulfilled' ? 'stopping' : `not reached: ${(r.reason as Error).message}`}`));
     });
 }

@@ -3,16 +3,32 @@
 // in memory (8 bytes of offsets per document).
 //
 // Sidecar `<file>.offsets` (little-endian):
-//   "TTTNNOF1"  magic
+//   "TTTNNOF2"  magic
 //   u64 size of the JSONL file when the sidecar was built
+//   u64 its modification time in nanoseconds
+//   32 bytes: SHA-256 of its first 64 KiB
 //   u64 n, the number of lines
 //   u64 offsets[n + 1]: start of each line, then the end of the last line
-// A sidecar whose recorded size differs from the file is stale and rebuilt.
-import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync, renameSync, statSync, writeFileSync } from 'node:fs';
+// A sidecar whose fingerprint (file-fingerprint.ts) differs from the file's
+// is stale and rebuilt: a file rewritten to the same size is caught too.
+// ("TTTNNOF1" sidecars of earlier versions recorded the size only; they are rebuilt.)
+import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
+import { writeFileDurably } from '../io/durable.js';
+import { fileFingerprint, type FileFingerprint } from './file-fingerprint.js';
 import { parseDocumentLine, type PileDocument } from './jsonl.js';
 import { readLines } from './lines.js';
 
-const MAGIC = 'TTTNNOF1';
+const MAGIC = 'TTTNNOF2';
+/** Bytes before the offsets: magic, size, mtime, head hash, n. */
+const HEADER_BYTES = 8 + 8 + 8 + 32 + 8;
+
+function fingerprintBytes(f: FileFingerprint): Buffer {
+  const out = Buffer.alloc(48);
+  out.writeBigUInt64LE(BigInt(f.size), 0);
+  out.writeBigUInt64LE(BigInt(f.mtimeNs), 8);
+  Buffer.from(f.headSha256, 'hex').copy(out, 16);
+  return out;
+}
 
 export function offsetsPath(jsonlPath: string): string {
   return `${jsonlPath}.offsets`;
@@ -23,7 +39,7 @@ export async function buildOffsets(jsonlPath: string): Promise<number> {
   if (jsonlPath.endsWith('.zst')) {
     throw new Error(`${jsonlPath}: a document store needs random access; decompress it first (zstd -d ${jsonlPath})`);
   }
-  const size = statSync(jsonlPath).size;
+  const fingerprint = fileFingerprint(jsonlPath); // before the scan: a change during it makes the sidecar stale
   const offsets: number[] = [];
   let end = 0;
   for await (const line of readLines(jsonlPath)) {
@@ -31,14 +47,12 @@ export async function buildOffsets(jsonlPath: string): Promise<number> {
     end = line.offset + line.bytes.length;
   }
   offsets.push(end);
-  const out = Buffer.alloc(8 + 16 + 8 * offsets.length);
+  const out = Buffer.alloc(HEADER_BYTES + 8 * offsets.length);
   out.write(MAGIC, 0, 'latin1');
-  out.writeBigUInt64LE(BigInt(size), 8);
-  out.writeBigUInt64LE(BigInt(offsets.length - 1), 16);
-  offsets.forEach((o, i) => out.writeBigUInt64LE(BigInt(o), 24 + 8 * i));
-  const temporary = `${offsetsPath(jsonlPath)}.tmp-${process.pid}`;
-  writeFileSync(temporary, out);
-  renameSync(temporary, offsetsPath(jsonlPath));
+  fingerprintBytes(fingerprint).copy(out, 8);
+  out.writeBigUInt64LE(BigInt(offsets.length - 1), HEADER_BYTES - 8);
+  offsets.forEach((o, i) => out.writeBigUInt64LE(BigInt(o), HEADER_BYTES + 8 * i));
+  writeFileDurably(offsetsPath(jsonlPath), out);
   return offsets.length - 1;
 }
 
@@ -58,18 +72,18 @@ export class DocumentStore {
     const sidecar = offsetsPath(jsonlPath);
     if (!existsSync(sidecar) || !DocumentStore.sidecarMatches(jsonlPath)) await buildOffsets(jsonlPath);
     const raw = readFileSync(sidecar);
-    const count = Number(raw.readBigUInt64LE(16));
-    const offsets = new BigUint64Array(raw.buffer.slice(raw.byteOffset + 24, raw.byteOffset + 24 + 8 * (count + 1)));
+    const count = Number(raw.readBigUInt64LE(HEADER_BYTES - 8));
+    const offsets = new BigUint64Array(raw.buffer.slice(raw.byteOffset + HEADER_BYTES, raw.byteOffset + HEADER_BYTES + 8 * (count + 1)));
     return new DocumentStore(jsonlPath, offsets);
   }
 
   private static sidecarMatches(jsonlPath: string): boolean {
     const fd = openSync(offsetsPath(jsonlPath), 'r');
     try {
-      const header = Buffer.alloc(24);
-      if (readSync(fd, header, 0, 24, 0) !== 24 || header.toString('latin1', 0, 8) !== MAGIC) return false;
-      const expectedLength = 24 + 8 * (Number(header.readBigUInt64LE(16)) + 1);
-      return Number(header.readBigUInt64LE(8)) === statSync(jsonlPath).size && fstatSync(fd).size === expectedLength;
+      const header = Buffer.alloc(HEADER_BYTES);
+      if (readSync(fd, header, 0, HEADER_BYTES, 0) !== HEADER_BYTES || header.toString('latin1', 0, 8) !== MAGIC) return false;
+      const expectedLength = HEADER_BYTES + 8 * (Number(header.readBigUInt64LE(HEADER_BYTES - 8)) + 1);
+      return header.subarray(8, 56).equals(fingerprintBytes(fileFingerprint(jsonlPath))) && fstatSync(fd).size === expectedLength;
     } finally {
       closeSync(fd);
     }

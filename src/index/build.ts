@@ -3,14 +3,18 @@
 // <datafile>.index (or <datafile>-<begin>-<end>.index) beside
 // embedding_model.txt, the embedder that made them.
 //
-// Resumable: embeddings are appended to <index>.vectors.partial after every
-// batch, so an interrupted build continues after its last complete batch,
-// with no vector twice and none missing. Compressed factories (IVF, PQ,
+// Resumable: embeddings are appended to <index>.vectors.partial (and flushed)
+// after every batch, so an interrupted build continues after its last
+// complete batch, with no vector twice and none missing — unless the inputs
+// changed: a data file rewritten since (file-fingerprint.ts), another embedder
+// or range start afresh. Compressed factories (IVF, PQ,
 // HNSW, SQ) are trained on a sample of the vectors first.
 import { yieldToEventLoop } from '../io/event-loop.js';
-import { closeSync, existsSync, fstatSync, ftruncateSync, mkdirSync, openSync, readSync, rmSync, writeFileSync, writeSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readSync, rmSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
+import { fileFingerprint, fingerprintChanges, type FileFingerprint } from '../data/file-fingerprint.js';
 import { parseDocumentLine } from '../data/jsonl.js';
+import { writeAll, writeFileDurably } from '../io/durable.js';
 import { readLines } from '../data/lines.js';
 import { seededRandom } from '../data/seeded-random.js';
 import { embedTexts, type Embedder } from './embed.js';
@@ -53,11 +57,11 @@ export async function buildIndex(options: IndexBuildOptions): Promise<{ path: st
   const partial: PartialVectors = {
     path: `${path}.vectors.partial`,
     info: `${path}.partial.json`,
-    identity: JSON.stringify({ data: options.data, begin, end: Number.isFinite(end) ? end : null, dimension: d, embedder: options.embedderDir }),
+    identity: JSON.stringify({ data: options.data, begin, end: Number.isFinite(end) ? end : null, dimension: d, embedder: options.embedderDir, fingerprint: fileFingerprint(options.data) }),
     d,
   };
 
-  const done = resumePoint(partial);
+  const done = resumePoint(partial, progress);
   if (done > 0) progress(`index: resuming after ${done} embedded documents`);
   const started = Date.now();
   const embedded = await embedLines(options, partial, begin, end, done, (count) => {
@@ -71,7 +75,7 @@ export async function buildIndex(options: IndexBuildOptions): Promise<{ path: st
   }
 
   writeIndex(partial, embedded, factory, path, options.trainSample ?? 100_000, progress);
-  writeFileSync(join(options.out, 'embedding_model.txt'), `${options.embedderDir}\n`);
+  writeFileDurably(join(options.out, 'embedding_model.txt'), `${options.embedderDir}\n`);
   rmSync(partial.path, { force: true });
   rmSync(partial.info, { force: true });
   return { path, vectors: embedded, seconds: (Date.now() - started) / 1000 };
@@ -86,18 +90,37 @@ interface PartialVectors {
   d: number;
 }
 
-/** How many complete vectors an earlier run with the same inputs left (0: start afresh). */
-function resumePoint(partial: PartialVectors): number {
-  if (existsSync(partial.path) && existsSync(partial.info) && readFileSync(partial.info, 'utf8') === partial.identity) {
+/** How many complete vectors an earlier run with the same inputs left (0: start afresh, saying why). */
+function resumePoint(partial: PartialVectors, progress: (line: string) => void): number {
+  const earlier = existsSync(partial.path) && existsSync(partial.info) ? readFileSync(partial.info, 'utf8') : null;
+  if (earlier === partial.identity) {
     const fd = openSync(partial.path, 'r+');
     const done = Math.floor(fstatSync(fd).size / (4 * partial.d));
     ftruncateSync(fd, done * 4 * partial.d); // drop a half-written vector
     closeSync(fd);
     return done;
   }
+  if (earlier !== null) progress(`index: not resuming the interrupted build: ${whatChanged(earlier, partial.identity)}; starting afresh`);
   rmSync(partial.path, { force: true });
-  writeFileSync(partial.info, partial.identity);
+  writeFileDurably(partial.info, partial.identity);
   return 0;
+}
+
+// Why an interrupted build's identity (see buildIndex) differs from this one's.
+function whatChanged(earlier: string, now: string): string {
+  let was: Record<string, unknown>;
+  try {
+    was = JSON.parse(earlier) as Record<string, unknown>;
+  } catch {
+    return 'its record is unreadable';
+  }
+  const is = JSON.parse(now) as Record<string, unknown>;
+  if (was['fingerprint'] === undefined) return 'it was started by an earlier version, which did not record the data file';
+  const changed = Object.keys(is).filter((key) => JSON.stringify(was[key]) !== JSON.stringify(is[key]));
+  if (changed.length === 1 && changed[0] === 'fingerprint') {
+    return `${String(is['data'])} changed since (${fingerprintChanges(was['fingerprint'] as FileFingerprint, is['fingerprint'] as FileFingerprint)})`;
+  }
+  return `its inputs differ (${changed.join(', ')})`;
 }
 
 /**
@@ -116,7 +139,8 @@ async function embedLines(options: IndexBuildOptions, partial: PartialVectors, b
     const flush = (): void => {
       if (texts.length === 0) return;
       const vectors = embedTexts(options.embedder, texts, labels);
-      writeSync(fd, new Uint8Array(vectors.buffer, vectors.byteOffset, vectors.byteLength));
+      writeAll(fd, new Uint8Array(vectors.buffer, vectors.byteOffset, vectors.byteLength), partial.path);
+      fsyncSync(fd); // on disk before the count moves on, so a resume after a power loss finds what it counts
       embedded += texts.length;
       texts = [];
       labels = [];

@@ -2,9 +2,12 @@
 // format, searches off the JS thread. Vectors travel as Float32Arrays of
 // n x d values; ids are the 0-based order in which vectors were added, which
 // tttnn keeps equal to the document's line in its data file.
-import { renameSync } from 'node:fs';
+import { rmSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { native } from '../engine/native.js';
+import { commitRename, syncPath, temporaryPath } from '../io/durable.js';
+import { checkIndexFile } from './index-file-check.js';
+import { probeIndexFile } from './index-file-probe.js';
 
 export interface SearchResult {
   /** [n x k] squared L2 distances (or inner products), nearest first. */
@@ -18,8 +21,19 @@ export interface SearchResult {
 /** The most neighbours one search returns per query (the results are n x k ids, distances and, on request, vectors). */
 const MAX_K = 1 << 20;
 
+/** A memory-mapped index file that changed on disk: searching it could read past its end (SIGBUS). */
+export class IndexFileChangedError extends Error {}
+
+/** What identifies a file's contents cheaply: a rewrite in place or a replacement changes one of these. */
+function fileStamp(path: string): string {
+  const { size, mtimeMs, ino } = statSync(path);
+  return `${size}:${mtimeMs}:${ino}`;
+}
+
 export class FaissIndex {
   private disposed = false;
+  /** For an index read with mmap: its file's stamp when it was read, checked before every use. */
+  private mapped: { path: string; stamp: string } | null = null;
 
   private constructor(
     private readonly id: number,
@@ -36,10 +50,26 @@ export class FaissIndex {
     }
   }
 
-  /** Reads a FAISS index file; `mmap` leaves IVF inverted lists on disk where FAISS supports it. */
+  /**
+   * Reads a FAISS index file, after checking it (index-file-check.ts: Flat
+   * and HNSW field by field, other kinds opened first in a child process), so
+   * that a corrupt or crafted file is an error, never a crash. `mmap` leaves
+   * IVF inverted lists on disk where FAISS supports it; the file is then
+   * checked for changes before every search.
+   */
   static read(path: string, options: { mmap?: boolean } = {}): FaissIndex {
+    const mmap = options.mmap ?? false;
+    const stamp = fileStamp(path);
+    if (checkIndexFile(path).checked === 'header') probeIndexFile(path, mmap);
+    const index = FaissIndex.readUnchecked(path, mmap);
+    if (mmap) index.mapped = { path, stamp };
+    return index;
+  }
+
+  /** Reads without the checks: only for a process that may crash (index-file-probe.ts). */
+  static readUnchecked(path: string, mmap: boolean): FaissIndex {
     try {
-      return new FaissIndex(native.indexRead(path, options.mmap ?? false), path);
+      return new FaissIndex(native.indexRead(path, mmap), path);
     } catch (error) {
       throw new Error(`${path}: cannot read the FAISS index (${(error as Error).message}); is the file truncated or not an index?`);
     }
@@ -47,6 +77,9 @@ export class FaissIndex {
 
   private get handle(): number {
     if (this.disposed) throw new Error(`${this.origin}: index was disposed`);
+    if (this.mapped !== null && fileStamp(this.mapped.path) !== this.mapped.stamp) {
+      throw new IndexFileChangedError(`${this.mapped.path}: the index file changed on disk while memory-mapped (--mmap); restart the server on the new file`);
+    }
     return this.id;
   }
 
@@ -88,11 +121,17 @@ export class FaissIndex {
     native.indexSetParameter(this.handle, name, value);
   }
 
-  /** Writes FAISS's own format (atomically: temporary file, then rename). */
+  /** Writes FAISS's own format (durably: temporary file, fsync, rename; see io/durable.ts). */
   write(path: string): void {
-    const temporary = `${path}.tmp-${process.pid}`;
-    native.indexWrite(this.handle, temporary);
-    renameSync(temporary, path);
+    const temporary = temporaryPath(path);
+    try {
+      native.indexWrite(this.handle, temporary);
+      syncPath(temporary);
+      commitRename(temporary, path);
+    } catch (error) {
+      rmSync(temporary, { force: true });
+      throw error;
+    }
   }
 
   dispose(): void {

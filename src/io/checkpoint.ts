@@ -1,11 +1,12 @@
 // A Hugging Face checkpoint directory: config.json plus weights as
 // model.safetensors, sharded safetensors with model.safetensors.index.json,
 // or pytorch_model.bin (also sharded, with pytorch_model.bin.index.json).
-import { existsSync, readFileSync, mkdirSync, writeFileSync, renameSync } from 'node:fs';
+import { existsSync, readFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Tensor } from '../engine/index.js';
 import { readSafetensors, safetensorsFiles, saveSafetensorsCheckpoint } from './safetensors.js';
 import { loadTorchBin } from './torch-bin.js';
+import { writeFileDurably } from './durable.js';
 
 /** Parses a JSON file; errors name the file. */
 export function readJsonFile<T = Record<string, unknown>>(path: string): T {
@@ -22,11 +23,9 @@ export function readJsonFile<T = Record<string, unknown>>(path: string): T {
   }
 }
 
-/** Writes JSON atomically (temporary file, then rename). */
+/** Writes JSON durably (io/durable.ts: temporary file, fsync, rename). */
 export function writeJsonFile(path: string, value: unknown): void {
-  const temporary = `${path}.tmp-${process.pid}`;
-  writeFileSync(temporary, `${JSON.stringify(value, null, 2)}\n`);
-  renameSync(temporary, path);
+  writeFileDurably(path, `${JSON.stringify(value, null, 2)}\n`);
 }
 
 export function readModelConfig(dir: string): Record<string, unknown> {

@@ -6,9 +6,10 @@
 //
 // Reading goes one tensor at a time with positioned reads, so a checkpoint
 // is never held in memory twice.
-import { closeSync, existsSync, openSync, readFileSync, readSync, renameSync, writeFileSync, writeSync, fstatSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { closeSync, existsSync, openSync, readFileSync, readSync, fstatSync } from 'node:fs';
+import { join } from 'node:path';
 import { tensor, type Tensor, type DType } from '../engine/index.js';
+import { writeAll, writeDurably, writeFileDurably } from './durable.js';
 
 const DTYPE_TO_SAFETENSORS: Record<DType, string> = {
   float32: 'F32',
@@ -139,8 +140,8 @@ export function loadSafetensors(path: string): Map<string, Tensor> {
 }
 
 /**
- * Writes tensors to `path` (atomically: a temporary file renamed into place,
- * so a crash never leaves a half-written checkpoint under the real name).
+ * Writes tensors to `path` (durably: a temporary file flushed and renamed
+ * into place, so a crash never leaves a half-written file under the real name).
  */
 export function saveSafetensors(path: string, tensors: Map<string, Tensor>, metadata: Record<string, string> = {}): void {
   const names = [...tensors.keys()].sort();
@@ -159,19 +160,14 @@ export function saveSafetensors(path: string, tensors: Map<string, Tensor>, meta
   const prefix = Buffer.alloc(8);
   prefix.writeBigUInt64LE(BigInt(headerBytes.length));
 
-  const temporary = join(dirname(path), `.${basename(path)}.tmp-${process.pid}`);
-  const fd = openSync(temporary, 'w');
-  try {
-    writeSync(fd, prefix);
-    writeSync(fd, headerBytes);
+  writeDurably(path, (fd, temporary) => {
+    writeAll(fd, prefix, temporary);
+    writeAll(fd, headerBytes, temporary);
     for (const name of names) {
       const data = (tensors.get(name) as Tensor).toTypedArray();
-      writeSync(fd, new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+      writeAll(fd, new Uint8Array(data.buffer, data.byteOffset, data.byteLength), temporary);
     }
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(temporary, path);
+  });
 }
 
 export const SAFETENSORS_INDEX = 'model.safetensors.index.json';
@@ -227,5 +223,5 @@ export function saveSafetensorsCheckpoint(dir: string, tensors: Map<string, Tens
     saveSafetensors(join(dir, file), new Map(shard.map((n) => [n, tensors.get(n) as Tensor])), { format: 'pt' });
     for (const name of shard) weightMap[name] = file;
   });
-  writeFileSync(join(dir, SAFETENSORS_INDEX), JSON.stringify({ metadata: { total_size: totalSize }, weight_map: weightMap }, null, 2));
+  writeFileDurably(join(dir, SAFETENSORS_INDEX), JSON.stringify({ metadata: { total_size: totalSize }, weight_map: weightMap }, null, 2));
 }

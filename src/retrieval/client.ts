@@ -6,9 +6,10 @@
 // result says so. Documents can also be fetched by id (routed to the shard
 // whose slice holds each id, with the same failover), e.g. for a control
 // that trains on documents drawn uniformly from everything the fleet serves.
-import { Agent, request as httpRequest } from 'node:http';
 import { newNonce, proofMatches } from './auth.js';
-import { LIMITS, decodeVectors, encodeVectors, type DocumentsResponse, type HealthResponse, type OpenHealthResponse, type SearchResponse } from './protocol.js';
+import { LIMITS, encodeVectors, type HealthResponse, type OpenHealthResponse } from './protocol.js';
+import { checkDocumentsResponse, checkHealth, checkOpenHealth, checkSearchResponse, type CheckedHit, type SliceBounds } from './response-checks.js';
+import { call, type Transport } from './transport.js';
 
 export interface Neighbor {
   /** Global document id (line number in the shard's data file). */
@@ -61,49 +62,16 @@ export type MissingShardPolicy = 'fail' | 'partial';
 export interface ClientOptions {
   addresses: string[];
   token: string;
-  /** Per-request timeout (default 30 s). */
+  /** Deadline of each request, connect to last byte (default 30 s); a replica that misses it counts as down. */
   timeoutMs?: number;
   onMissingShard?: MissingShardPolicy;
+  /** HTTPS with this CA instead of plain HTTP (servers started with --tls-cert/--tls-key). */
+  transport?: Transport;
 }
 
 interface Replica {
   address: string;
   health: HealthResponse;
-}
-
-const agent = new Agent({ keepAlive: true, maxSockets: 64 });
-
-function call<T>(address: string, method: string, path: string, token: string | null, body: string | null, timeoutMs: number, extraHeaders: Record<string, string> = {}): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const [host, port] = splitAddress(address);
-    const req = httpRequest(
-      {
-        host, port, method, path, agent, timeout: timeoutMs,
-        headers: { ...extraHeaders, ...(token ? { authorization: `Bearer ${token}` } : {}), ...(body ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } : {}) },
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
-          if (res.statusCode !== 200) {
-            reject(new Error(`${address}${path}: HTTP ${res.statusCode}: ${text.slice(0, 300)}`));
-            return;
-          }
-          try {
-            resolve(JSON.parse(text) as T);
-          } catch {
-            reject(new Error(`${address}${path}: malformed JSON response`));
-          }
-        });
-        res.on('error', reject);
-      },
-    );
-    req.on('timeout', () => req.destroy(new Error(`${address}${path}: timed out after ${timeoutMs} ms`)));
-    req.on('error', (error) => reject(new Error(`${address}${path}: ${error.message}`)));
-    if (body) req.write(body);
-    req.end();
-  });
 }
 
 /** "00.jsonl:0-1500" -> "00.jsonl". */
@@ -115,11 +83,6 @@ function idOf(ref: number | DocumentRef): number {
   return typeof ref === 'number' ? ref : ref.id;
 }
 
-function splitAddress(address: string): [string, number] {
-  const colon = address.lastIndexOf(':');
-  return [address.slice(0, colon).replace(/^\[|\]$/g, ''), Number(address.slice(colon + 1))];
-}
-
 /** ‖a − b‖², summed in doubles over float32 vectors: the distance the merge ranks by. */
 export function squaredL2(a: Float32Array, b: Float32Array): number {
   let sum = 0;
@@ -128,8 +91,8 @@ export function squaredL2(a: Float32Array, b: Float32Array): number {
 }
 
 /** Whether a server answers, without the token (and without learning what it serves). */
-export async function ping(address: string, timeoutMs = 5000): Promise<OpenHealthResponse> {
-  return call<OpenHealthResponse>(address, 'GET', '/v1/health', null, null, timeoutMs);
+export async function ping(address: string, timeoutMs = 5000, transport: Transport = {}): Promise<OpenHealthResponse> {
+  return checkOpenHealth(await call(address, { method: 'GET', path: '/v1/health', timeoutMs }, transport));
 }
 
 /**
@@ -137,17 +100,22 @@ export async function ping(address: string, timeoutMs = 5000): Promise<OpenHealt
  * proved it holds it (a challenge: HMAC of a fresh nonce), so an address
  * that went stale and now belongs to another process never receives it.
  */
-export async function health(address: string, token: string, timeoutMs = 5000): Promise<HealthResponse> {
+export async function health(address: string, token: string, timeoutMs = 5000, transport: Transport = {}): Promise<HealthResponse> {
   const nonce = newNonce();
-  const open = await call<OpenHealthResponse>(address, 'GET', '/v1/health', null, null, timeoutMs, { 'x-tttnn-nonce': nonce });
+  const open = checkOpenHealth(await call(address, { method: 'GET', path: '/v1/health', timeoutMs, headers: { 'x-tttnn-nonce': nonce } }, transport));
   if (!proofMatches(open.proof, token, nonce)) {
     throw new Error(`${address}: the server did not prove it holds this fleet's token (another fleet, or a stale address now used by another process); the token was not sent`);
   }
-  return call<HealthResponse>(address, 'GET', '/v1/health', token, null, timeoutMs);
+  try {
+    return checkHealth(await call(address, { method: 'GET', path: '/v1/health', token, timeoutMs }, transport));
+  } catch (error) {
+    throw new Error(`${address}/v1/health: ${(error as Error).message}`);
+  }
 }
 
-export async function shutdown(address: string, token: string, timeoutMs = 5000): Promise<void> {
-  await call(address, 'POST', '/v1/shutdown', token, '{}', timeoutMs);
+export async function shutdown(address: string, token: string, timeoutMs = 5000, transport: Transport = {}): Promise<void> {
+  await health(address, token, timeoutMs, transport); // the token only to a server that proved it holds it
+  await call(address, { method: 'POST', path: '/v1/shutdown', token, body: '{}', timeoutMs }, transport);
 }
 
 export class RetrievalClient {
@@ -164,7 +132,7 @@ export class RetrievalClient {
   /** Asks every address for its health and groups replicas by shard. */
   static async connect(options: ClientOptions): Promise<RetrievalClient> {
     const client = new RetrievalClient(options);
-    const results = await Promise.allSettled(options.addresses.map((a) => health(a, options.token, options.timeoutMs ?? 5000)));
+    const results = await Promise.allSettled(options.addresses.map((a) => health(a, options.token, options.timeoutMs ?? 5000, options.transport)));
     results.forEach((result, i) => {
       const address = options.addresses[i] as string;
       if (result.status === 'rejected') {
@@ -219,27 +187,24 @@ export class RetrievalClient {
     if (queries.length === 0 || queries.length % d !== 0) throw new Error(`query vectors must be a multiple of the dimension ${d}`);
     const n = queries.length / d;
     const body = JSON.stringify({ k, vectors: encodeVectors(queries) });
-    const timeout = this.options.timeoutMs ?? 30_000;
     const start = this.turn++;
     const perShard = await Promise.all(
-      [...this.shards.entries()].map(async ([shard, replicas]) => ({ shard, ...(await this.ask<SearchResponse>(replicas, '/v1/search', body, start, timeout)) })),
+      [...this.shards.entries()].map(async ([shard, replicas]) => ({ shard, ...(await this.ask(replicas, '/v1/search', body, start, (answer, slice) => checkSearchResponse(answer, n, k, d, slice))) })),
     );
     const failed = perShard.filter((r) => !('response' in r)) as { shard: string; errors: string[] }[];
     for (const range of this.uncovered) failed.push({ shard: range, errors: [`no reachable server covers ${range} (${this.unreachable.length > 0 ? `unreachable: ${this.unreachable.join(', ')}` : 'its servers never registered in the addresses file'})`] });
     if (failed.length > 0 && (this.options.onMissingShard ?? 'fail') === 'fail') {
       throw new Error(`no replica of shard ${failed[0]!.shard} answered: ${failed[0]!.errors.join('; ')} (use --on-missing-shard partial to search the other shards)`);
     }
-    const answered = perShard.filter((r): r is { shard: string; response: SearchResponse } => 'response' in r);
+    const answered = perShard.filter((r): r is { shard: string; response: CheckedHit[] } => 'response' in r);
     return Array.from({ length: n }, (_, q) => {
       const query = queries.subarray(q * d, (q + 1) * d);
       const candidates: Neighbor[] = [];
       for (const { shard, response } of answered) {
-        const hit = response.results[q];
-        if (!hit) continue;
-        const vectors = decodeVectors(hit.vectors) ?? new Float32Array(0);
+        const hit = response[q]!;
         hit.ids.forEach((id, j) => {
-          const vector = vectors.subarray(j * d, (j + 1) * d);
-          candidates.push({ id, shard, distance: squaredL2(vector, query), text: hit.texts[j] as string, vector });
+          const vector = hit.vectors.subarray(j * d, (j + 1) * d);
+          candidates.push({ id, shard, distance: squaredL2(vector, query), text: hit.texts[j]!, vector });
         });
       }
       candidates.sort((a, b) => a.distance - b.distance || a.id - b.id);
@@ -253,14 +218,19 @@ export class RetrievalClient {
   }
 
   // One request to a shard: tries its replicas in turn, starting at `start`.
-  private async ask<T>(replicas: Replica[], path: string, body: string, start: number, timeout: number): Promise<{ response: T } | { errors: string[] }> {
+  // An answer that fails `check` (held to the slice the replica claimed)
+  // counts as that replica's failure, like an error or a missed deadline.
+  private async ask<T>(replicas: Replica[], path: string, body: string, start: number, check: (answer: unknown, slice: SliceBounds) => T): Promise<{ response: T } | { errors: string[] }> {
     const errors: string[] = [];
+    const timeoutMs = this.options.timeoutMs ?? 30_000;
     for (let attempt = 0; attempt < replicas.length; attempt++) {
-      const replica = replicas[(start + attempt) % replicas.length] as Replica;
+      const { address, health: h } = replicas[(start + attempt) % replicas.length] as Replica;
       try {
-        return { response: await call<T>(replica.address, 'POST', path, this.options.token, body, timeout) };
+        const answer = await call(address, { method: 'POST', path, token: this.options.token, body, timeoutMs }, this.options.transport);
+        return { response: check(answer, { begin: h.begin, end: h.begin + h.vectors }) };
       } catch (error) {
-        errors.push((error as Error).message);
+        const message = (error as Error).message;
+        errors.push(message.startsWith('malformed answer') ? `${address}${path}: ${message}` : message);
       }
     }
     return { errors };
@@ -315,7 +285,6 @@ export class RetrievalClient {
       const shard = covering[0]!.shard;
       (asked.get(shard) ?? asked.set(shard, []).get(shard)!).push(position);
     });
-    const timeout = this.options.timeoutMs ?? 30_000;
     const start = this.turn++;
     const d = this.dimension;
     const out = new Array<FetchedDocument>(refs.length);
@@ -326,15 +295,9 @@ export class RetrievalClient {
         const chunk = positions.slice(from, from + LIMITS.maxK);
         const ids = chunk.map((p) => idOf(refs[p]!));
         requests.push(
-          this.ask<DocumentsResponse>(replicas, '/v1/documents', JSON.stringify({ ids }), start, timeout).then((answer) => {
+          this.ask(replicas, '/v1/documents', JSON.stringify({ ids }), start, (answer) => checkDocumentsResponse(answer, ids, d)).then((answer) => {
             if (!('response' in answer)) throw new Error(`no replica of shard ${shard} answered: ${answer.errors.join('; ')}`);
-            const documents = answer.response.documents;
-            if (!Array.isArray(documents) || documents.length !== ids.length) throw new Error(`shard ${shard} answered ${Array.isArray(documents) ? documents.length : 'no'} documents for ${ids.length} ids`);
-            documents.forEach((document, j) => {
-              const vector = decodeVectors(document.vector);
-              if (document.id !== ids[j] || vector === null || vector.length !== d) throw new Error(`shard ${shard} answered a malformed document for id ${ids[j]}`);
-              out[chunk[j]!] = { id: document.id, file: fileOf(shard), shard, text: document.text, vector };
-            });
+            answer.response.forEach((document, j) => (out[chunk[j]!] = { ...document, file: fileOf(shard), shard }));
           }),
         );
       }

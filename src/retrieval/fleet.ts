@@ -55,6 +55,7 @@ export async function runFleet(options: FleetOptions): Promise<void> {
       const shard: ShardProcessOptions = {
         data: options.data, index: plan.index, begin: plan.begin, replica, addresses: options.addresses, tokenFile: options.tokenFile,
         host: options.host, advertiseHost: options.advertiseHost, fileVectors: plan.fileVectors, port: options.port === 0 ? 0 : options.port + n, mmap: options.mmap, searchParam: options.searchParam ?? {},
+        tlsCert: options.tlsCert, tlsKey: options.tlsKey, maxConnections: options.maxConnections,
       };
       n++;
       const child = fork(SHARD_PROCESS_ENTRY, [JSON.stringify(shard)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });

@@ -83,7 +83,19 @@ export const LIMITS = {
   maxK: 1024,
   maxQueries: 256,
   maxBodyBytes: 64 * 2 ** 20,
+  /**
+   * The most bytes one answer may take. A legal request (256 queries x
+   * 1024 neighbours x a wide embedding, with long texts) could otherwise ask
+   * for gigabytes, beyond what V8 can hold in one string; the server refuses
+   * it up front (HTTP 400 naming this budget) and a client reads no more.
+   */
+  maxResponseBytes: 256 * 2 ** 20,
 };
+
+/** Bytes of the base64 text of `bytes` bytes. */
+export function base64Length(bytes: number): number {
+  return 4 * Math.ceil(bytes / 3);
+}
 
 export function encodeVectors(vectors: Float32Array): string {
   return Buffer.from(vectors.buffer, vectors.byteOffset, vectors.byteLength).toString('base64');

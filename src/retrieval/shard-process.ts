@@ -28,6 +28,24 @@ export interface ServerSettings {
   advertiseHost?: string;
   /** Memory-map the index where FAISS supports it (IVF). */
   mmap?: boolean;
+  /** PEM certificate and private key: serve HTTPS instead of HTTP (both or neither). */
+  tlsCert?: string;
+  tlsKey?: string;
+  /** Open connections at once (default: shard-server.ts SERVER_LIMITS). */
+  maxConnections?: number;
+}
+
+/** The certificate and key files of ServerSettings, read and checked to be PEM. */
+export function readServerTls(settings: Pick<ServerSettings, 'tlsCert' | 'tlsKey'>): { cert: string; key: string } | undefined {
+  const { tlsCert, tlsKey } = settings;
+  if (tlsCert === undefined && tlsKey === undefined) return undefined;
+  if (tlsCert === undefined || tlsKey === undefined) throw new Error('--tls-cert and --tls-key go together: give both (or neither, for plain HTTP)');
+  const read = (path: string, label: RegExp, what: string): string => {
+    const text = readFileSync(path, 'utf8');
+    if (!label.test(text)) throw new Error(`${path}: not a PEM ${what} (no "-----BEGIN ...${what === 'certificate' ? 'CERTIFICATE' : 'PRIVATE KEY'}-----" block)`);
+    return text;
+  };
+  return { cert: read(tlsCert, /-----BEGIN CERTIFICATE-----/, 'certificate'), key: read(tlsKey, /-----BEGIN [A-Z ]*PRIVATE KEY-----/, 'private key') };
 }
 
 export interface ShardProcessOptions extends ServerSettings {
@@ -46,6 +64,7 @@ export interface ShardProcessOptions extends ServerSettings {
 /** Serves the slice until the server is shut down, then frees the index and the data file. */
 export async function runShardProcess(o: ShardProcessOptions): Promise<void> {
   const token = readToken(o.tokenFile);
+  const tls = readServerTls(o);
   const index = FaissIndex.read(o.index, { mmap: o.mmap });
   for (const [name, value] of Object.entries(o.searchParam)) {
     try {
@@ -58,7 +77,7 @@ export async function runShardProcess(o: ShardProcessOptions): Promise<void> {
   checkIndexMatchesData(index, o.index, store, o.begin);
   const modelFile = join(dirname(o.index), 'embedding_model.txt');
   const embeddingModel = existsSync(modelFile) ? readFileSync(modelFile, 'utf8').trim() : 'unknown';
-  const server = await startShardServer({ index, store, begin: o.begin, replica: o.replica, token, embeddingModel, host: o.host, port: o.port, advertiseHost: o.advertiseHost, fileVectors: o.fileVectors });
+  const server = await startShardServer({ index, store, begin: o.begin, replica: o.replica, token, embeddingModel, host: o.host, port: o.port, advertiseHost: o.advertiseHost, fileVectors: o.fileVectors, tls, limits: o.maxConnections === undefined ? {} : { maxConnections: o.maxConnections } });
   try {
     appendAddress(o.addresses, server.address);
   } catch (error) {

@@ -3,14 +3,15 @@
 // threads, so requests are served concurrently; every bad request gets a 4xx
 // with a message and the server stays healthy; shutdown lets in-flight
 // requests finish.
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { basename } from 'node:path';
 import type { DocumentStore } from '../data/document-store.js';
-import type { FaissIndex } from '../index/index.js';
+import { IndexFileChangedError, type FaissIndex } from '../index/index.js';
 import { advertisedHost } from './addresses.js';
 import { bearerToken, isNonce, proofOfToken, tokensEqual } from './auth.js';
-import { LIMITS, decodeVectors, encodeVectors, type DocumentsResponse, type HealthResponse, type OpenHealthResponse, type SearchResponse } from './protocol.js';
+import { LIMITS, base64Length, decodeVectors, encodeVectors, type DocumentsResponse, type HealthResponse, type OpenHealthResponse, type SearchResponse } from './protocol.js';
 
 export interface ShardServerOptions {
   index: FaissIndex;
@@ -26,7 +27,30 @@ export interface ShardServerOptions {
   advertiseHost?: string;
   /** Vectors of the file's whole index (all slices), when the server is one slice of a fleet. */
   fileVectors?: number;
+  /** HTTPS with this certificate and key (PEM) instead of plain HTTP. */
+  tls?: { cert: string; key: string };
+  /** Bounds on connections and answers (defaults: SERVER_LIMITS). */
+  limits?: Partial<ServerLimits>;
 }
+
+/** What one client, or many slow ones, can take of a server. */
+export interface ServerLimits {
+  /** Largest answer in bytes; a request that would need more gets HTTP 400 naming it (protocol.ts LIMITS). */
+  maxResponseBytes: number;
+  /** Time a connection has to send a request's headers (slow-loris connections are closed after it). */
+  headersTimeoutMs: number;
+  /** Time a connection has to send a whole request, body included. */
+  requestTimeoutMs: number;
+  /** Open connections at once; more are closed as they arrive. */
+  maxConnections: number;
+}
+
+export const SERVER_LIMITS: ServerLimits = {
+  maxResponseBytes: LIMITS.maxResponseBytes,
+  headersTimeoutMs: 15_000,
+  requestTimeoutMs: 120_000,
+  maxConnections: 1024,
+};
 
 export interface RunningShardServer {
   address: string;
@@ -74,6 +98,22 @@ interface Shard {
   d: number;
   ntotal: number;
   health: HealthResponse;
+  maxResponseBytes: number;
+}
+
+// Up front, before any work: the bytes the vectors (and ids, distances) of
+// `hits` hits would take, against the response budget.
+function checkResponseBudget(hits: number, d: number, budget: number, what: string): number {
+  const bytes = hits * (base64Length(d * 4) + 40);
+  if (bytes > budget) throw new HttpError(400, `the answer would take at least ${bytes} bytes (${what} x dimension ${d}), over this server's response budget of ${budget} bytes; ask fewer queries or neighbours per request`);
+  return bytes;
+}
+
+// While collecting texts: adds one to the running size, refusing once it passes the budget.
+function addText(bytes: number, text: string, budget: number): number {
+  const total = bytes + Buffer.byteLength(text) + 3;
+  if (total > budget) throw new HttpError(400, `the texts of the hits take more than this server's response budget of ${budget} bytes; ask fewer queries or neighbours per request`);
+  return total;
 }
 
 /** The body as a JSON object (`shape` names its fields in the message). */
@@ -102,6 +142,7 @@ async function search(shard: Shard, body: Record<string, unknown>): Promise<Sear
   if (n > LIMITS.maxQueries) throw new HttpError(400, `at most ${LIMITS.maxQueries} query vectors per request`);
   if (queries.some((v) => !Number.isFinite(v))) throw new HttpError(400, '"vectors" contains NaN or infinite values');
   const kk = Math.min(k, ntotal);
+  let bytes = checkResponseBudget(n * kk, d, shard.maxResponseBytes, `${n} queries x k = ${kk}`);
   const reply = { shard: shard.health.shard, replica: shard.health.replica };
   if (kk === 0) return { ...reply, results: Array.from({ length: n }, () => ({ ids: [], distances: [], vectors: '', texts: [] })) };
   const found = await shard.index.search(queries, kk, { reconstruct: true });
@@ -116,7 +157,9 @@ async function search(shard: Shard, body: Record<string, unknown>): Promise<Sear
       keep.push(j);
       ids.push(begin + local);
       distances.push(found.distances[q * kk + j] as number);
-      texts.push(shard.store.indexedText(begin + local));
+      const text = shard.store.indexedText(begin + local);
+      bytes = addText(bytes, text, shard.maxResponseBytes);
+      texts.push(text);
     }
     const vectorsOut = new Float32Array(keep.length * d);
     keep.forEach((j, m) => vectorsOut.set(found.vectors!.subarray((q * kk + j) * d, (q * kk + j + 1) * d), m * d));
@@ -140,11 +183,30 @@ function documents(shard: Shard, body: Record<string, unknown>): DocumentsRespon
     if (typeof id !== 'number' || !Number.isInteger(id) || id < 0) throw new HttpError(400, `"ids"[${i}] = ${JSON.stringify(id)} is not a non-negative integer`);
     if (id < begin || id >= end) throw new HttpError(400, `document id ${id} is outside this shard's slice [${begin}, ${end}) of ${basename(store.path)}`);
   });
+  let bytes = checkResponseBudget(ids.length, shard.d, shard.maxResponseBytes, `${ids.length} documents`);
   return {
     shard: shard.health.shard,
     replica: shard.health.replica,
-    documents: (ids as number[]).map((id) => ({ id, text: store.indexedText(id), vector: encodeVectors(shard.index.reconstruct(id - begin, 1)) })),
+    documents: (ids as number[]).map((id) => {
+      const text = store.indexedText(id);
+      bytes = addText(bytes, text, shard.maxResponseBytes);
+      return { id, text, vector: encodeVectors(shard.index.reconstruct(id - begin, 1)) };
+    }),
   };
+}
+
+// Node checks headersTimeout and requestTimeout every connectionsCheckingInterval
+// (30 s by default): check often enough that the timeouts mean what they say.
+function createHttpServer(tls: ShardServerOptions['tls'], limits: ServerLimits, listener: (request: IncomingMessage, response: ServerResponse) => void): Server {
+  const settings = {
+    keepAliveTimeout: 30_000,
+    headersTimeout: limits.headersTimeoutMs,
+    requestTimeout: limits.requestTimeoutMs,
+    connectionsCheckingInterval: Math.max(50, Math.min(1000, limits.headersTimeoutMs / 4)),
+  };
+  const server = tls ? createHttpsServer({ ...settings, cert: tls.cert, key: tls.key }, listener) : createServer(settings, listener);
+  server.maxConnections = limits.maxConnections;
+  return server;
 }
 
 export async function startShardServer(options: ShardServerOptions): Promise<RunningShardServer> {
@@ -161,7 +223,8 @@ export async function startShardServer(options: ShardServerOptions): Promise<Run
     dimension: info.d,
     embeddingModel: options.embeddingModel,
   };
-  const shard: Shard = { index, store, begin, d: info.d, ntotal: info.ntotal, health };
+  const limits = { ...SERVER_LIMITS, ...options.limits };
+  const shard: Shard = { index, store, begin, d: info.d, ntotal: info.ntotal, health, maxResponseBytes: limits.maxResponseBytes };
   let closing = false;
 
   const authorize = (request: IncomingMessage): void => {
@@ -172,7 +235,12 @@ export async function startShardServer(options: ShardServerOptions): Promise<Run
 
   const handle = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
     const send = (status: number, body: unknown): void => {
-      const text = JSON.stringify(body);
+      let text = JSON.stringify(body);
+      if (status === 200 && Buffer.byteLength(text) > limits.maxResponseBytes) {
+        // Escapes can make an answer outgrow the estimate; it still never leaves larger than the budget.
+        status = 400;
+        text = JSON.stringify({ error: `the answer takes ${Buffer.byteLength(text)} bytes, over this server's response budget of ${limits.maxResponseBytes} bytes; ask fewer queries or neighbours per request` });
+      }
       response.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...(closing ? { connection: 'close' } : {}) });
       response.end(text);
     };
@@ -208,11 +276,12 @@ export async function startShardServer(options: ShardServerOptions): Promise<Run
       }
     } catch (error) {
       if (error instanceof HttpError) send(error.status, { error: error.message });
+      else if (error instanceof IndexFileChangedError) send(503, { error: error.message });
       else send(500, { error: (error as Error).message });
     }
   };
 
-  const server = createServer({ keepAliveTimeout: 30_000 }, (request, response) => void handle(request, response));
+  const server = createHttpServer(options.tls, limits, (request, response) => void handle(request, response));
   let resolveClosed: () => void = () => undefined;
   const closed = new Promise<void>((resolve) => (resolveClosed = resolve));
   function close(): Promise<void> {
@@ -223,7 +292,6 @@ export async function startShardServer(options: ShardServerOptions): Promise<Run
     }
     return closed;
   }
-  server.requestTimeout = 120_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());

@@ -7,6 +7,7 @@
 import { existsSync } from 'node:fs';
 import { isAddressList, parseAddressList, readAddresses } from './addresses.js';
 import { health, ping } from './client.js';
+import type { Transport } from './transport.js';
 
 export interface WaitOptions {
   /** An addresses file, or a comma-separated list of host:port (see addresses.ts resolveAddresses). */
@@ -16,6 +17,8 @@ export interface WaitOptions {
   timeoutMs: number;
   /** With a token, a server counts only once it proves it holds it (a stale address does not count). */
   token?: string;
+  /** HTTPS with the fleet's CA (tttnn probe --ca); plain HTTP by default. */
+  transport?: Transport;
   intervalMs?: number;
   /** Called after every round that changed the count, e.g. "3 of 4 servers answer". */
   progress?: (up: number, listed: number) => void;
@@ -27,9 +30,9 @@ function listed(spec: string): string[] {
   return existsSync(spec) ? readAddresses(spec) : [];
 }
 
-async function answering(addresses: string[], token: string | undefined): Promise<string[]> {
+async function answering(addresses: string[], token: string | undefined, transport: Transport): Promise<string[]> {
   const timeout = 2000;
-  const results = await Promise.allSettled(addresses.map((a) => (token ? health(a, token, timeout) : ping(a, timeout))));
+  const results = await Promise.allSettled(addresses.map((a) => (token ? health(a, token, timeout, transport) : ping(a, timeout, transport))));
   return addresses.filter((_, i) => results[i]!.status === 'fulfilled');
 }
 
@@ -44,7 +47,7 @@ export async function waitForServers(o: WaitOptions): Promise<string[]> {
   let last = '';
   for (;;) {
     const all = listed(o.addresses);
-    const up = await answering(all, o.token);
+    const up = await answering(all, o.token, o.transport ?? {});
     const state = `${up.length}/${all.length}`;
     if (state !== last) o.progress?.(up.length, all.length);
     last = state;

@@ -1,11 +1,15 @@
 // Trainer checkpoints: OUT/checkpoint-<step>/ holds the model in Hugging
 // Face layout (config.json, model.safetensors), the tokenizer, the optimizer
 // moments (optimizer.safetensors) and trainer_state.json (step, data
-// position, seed, options). A checkpoint is written under a temporary name
-// and renamed into place when complete, so a crash never leaves a
-// half-written checkpoint where a resume would pick it up.
-import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
+// position, seed, options). A checkpoint is written under a temporary name,
+// every file flushed to disk, then checkpoint-complete.json (each file's
+// size) written last, and the directory renamed into place: a crash or power
+// loss never leaves a half-written checkpoint where a resume would pick it
+// up, and a resume checks the sizes against the marker before trusting one.
+// Temporary directories a crash left behind are removed by the next save.
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { commitRename, syncPath, writeFileDurably } from '../io/durable.js';
 import { disposeAll, type Optimizer, type OptimizerState, type Tensor } from '../engine/index.js';
 import { readJsonFile, writeJsonFile } from '../io/checkpoint.js';
 import { loadSafetensors, readSafetensorsHeader, saveSafetensors } from '../io/safetensors.js';
@@ -25,16 +29,55 @@ export interface TrainerState {
 }
 
 const CHECKPOINT = /^checkpoint-(\d+)$/;
+/** A checkpoint being written (by process <pid>): `.checkpoint-<step>.tmp-<pid>`. */
+const TEMPORARY = /^\.checkpoint-\d+\.tmp-\d+$/;
+/** Written last into a checkpoint: the size of every other file in it. */
+export const COMPLETE_MARKER = 'checkpoint-complete.json';
 
-/** The newest complete checkpoint directory under `out`, or null. */
-export function latestCheckpoint(out: string): string | null {
+interface CompleteMarker {
+  step: number;
+  files: Record<string, number>;
+}
+
+/**
+ * Why the checkpoint directory `dir` cannot be trusted, or null when it is
+ * complete: its marker lists files whose sizes it checks. (A directory from
+ * before the marker existed counts as complete when it holds trainer_state.json,
+ * which was then written last.)
+ */
+export function incompleteCheckpoint(dir: string): string | null {
+  const markerPath = join(dir, COMPLETE_MARKER);
+  if (!existsSync(markerPath)) return existsSync(join(dir, 'trainer_state.json')) ? null : `no ${COMPLETE_MARKER}`;
+  let marker: CompleteMarker;
+  try {
+    marker = readJsonFile<CompleteMarker>(markerPath);
+  } catch (error) {
+    return (error as Error).message;
+  }
+  for (const [name, size] of Object.entries(marker.files ?? {})) {
+    const path = join(dir, name);
+    if (!existsSync(path)) return `${name} is missing`;
+    const actual = statSync(path).size;
+    if (actual !== size) return `${name} is ${actual} bytes, ${COMPLETE_MARKER} says ${size}`;
+  }
+  return null;
+}
+
+/** The newest complete checkpoint directory under `out`, or null; `onSkip` hears of newer ones that are not. */
+export function latestCheckpoint(out: string, onSkip: (dir: string, why: string) => void = () => undefined): string | null {
   if (!existsSync(out)) return null;
   const steps = readdirSync(out)
     .map((name) => CHECKPOINT.exec(name))
-    .filter((m): m is RegExpExecArray => m !== null && existsSync(join(out, m[0], 'trainer_state.json')))
+    .filter((m): m is RegExpExecArray => m !== null)
     .map((m) => Number(m[1]))
     .sort((a, b) => b - a);
-  return steps.length === 0 ? null : join(out, `checkpoint-${steps[0]}`);
+  for (const step of steps) {
+    const dir = join(out, `checkpoint-${step}`);
+    const why = incompleteCheckpoint(dir);
+    if (why === null) return dir;
+    onSkip(dir, why);
+  }
+  return null;
 }
 
 export function saveTrainerCheckpoint(
@@ -47,14 +90,23 @@ export function saveTrainerCheckpoint(
 ): string {
   const final = join(out, `checkpoint-${state.step}`);
   const temporary = join(out, `.checkpoint-${state.step}.tmp-${process.pid}`);
-  rmSync(temporary, { recursive: true, force: true });
+  // What a crash left (of this run or an earlier one: one trainer writes to an output directory).
+  for (const name of readdirSync(out)) if (TEMPORARY.test(name)) rmSync(join(out, name), { recursive: true, force: true });
   mkdirSync(temporary, { recursive: true });
-  saveModel(model, temporary);
-  saveTokenizer(tokenizer, temporary);
-  saveOptimizerMoments(join(temporary, 'optimizer.safetensors'), model.parameters.names(), optimizer);
-  writeJsonFile(join(temporary, 'trainer_state.json'), state); // last: its presence marks a complete checkpoint
+  try {
+    saveModel(model, temporary); // each file flushed as it is written (io/durable.ts)
+    saveTokenizer(tokenizer, temporary);
+    saveOptimizerMoments(join(temporary, 'optimizer.safetensors'), model.parameters.names(), optimizer);
+    writeJsonFile(join(temporary, 'trainer_state.json'), state);
+    const files = Object.fromEntries(readdirSync(temporary).map((name) => [name, statSync(join(temporary, name)).size]));
+    writeFileDurably(join(temporary, COMPLETE_MARKER), `${JSON.stringify({ step: state.step, files } satisfies CompleteMarker, null, 2)}\n`);
+    syncPath(temporary);
+  } catch (error) {
+    rmSync(temporary, { recursive: true, force: true }); // e.g. a full disk: the newest complete checkpoint stays the newest
+    throw error;
+  }
   rmSync(final, { recursive: true, force: true });
-  renameSync(temporary, final);
+  commitRename(temporary, final);
   // Keep the newest `keep` checkpoints.
   const old = readdirSync(out)
     .map((name) => CHECKPOINT.exec(name))

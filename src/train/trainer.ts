@@ -240,7 +240,7 @@ function stopAfter(step: number, o: TrainOptions, valLoss: number | null, elapse
  * tokenizer, optimizer moments, data position and seed), or starts afresh.
  */
 function openRun(options: TrainOptions, progress: (line: string) => void): { r: Resolved; optimizer: AdamW; state: TrainerState; resumeDir: string | null; resumedStep: number; packing: Packing } {
-  const resumeDir = latestCheckpoint(options.out);
+  const resumeDir = latestCheckpoint(options.out, (dir, why) => progress(`train: not resuming from ${dir}: incomplete (${why}); trying an older checkpoint`));
   const resumedState = resumeDir ? readTrainerState(resumeDir) : null;
   const r = resolve(resumeDir ? { ...options, preset: undefined, config: undefined, init: resumeDir, tokenizer: undefined } : options);
   const packing = options.packing ?? (r.objective === 'mlm' ? 'truncate' : 'chunk');

@@ -3,7 +3,8 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { appendFileSync, mkdtempSync, writeFileSync, existsSync, statSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, writeFileSync, existsSync, statSync, utimesSync } from 'node:fs';
+import { fileFingerprint, fingerprintChanges } from '../../src/data/file-fingerprint.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -67,7 +68,7 @@ test('the document store reads any document by id through its offset sidecar, an
   const store = await DocumentStore.open(path);
   assert.equal(store.size, 1000);
   assert.ok(existsSync(offsetsPath(path)));
-  assert.equal(statSync(offsetsPath(path)).size, 24 + 8 * 1001);
+  assert.equal(statSync(offsetsPath(path)).size, 64 + 8 * 1001);
   for (const id of [0, 1, 499, 998, 999]) assert.equal(store.text(id), texts[id]);
   assert.equal(store.document(7).meta?.pile_set_name, 'Github');
   assert.throws(() => store.text(1000), /document id 1000 out of range \(the file has 1000 lines\)/);
@@ -79,6 +80,21 @@ test('the document store reads any document by id through its offset sidecar, an
   assert.equal(reopened.size, 1001);
   assert.equal(reopened.text(1000), 'appended');
   reopened.close();
+  // Rewritten in place to the same size, with the same modification time: the hash of the head catches it
+  // (line boundaries moved, so stale offsets would cut documents in the wrong places).
+  const same = join(dir, 'same-size.jsonl');
+  writeFileSync(same, `${doc('ab')}\n${doc('cdef')}\n`);
+  utimesSync(same, 1_700_000_000, 1_700_000_000); // whole seconds: restored exactly below
+  const was = fileFingerprint(same);
+  const first = await DocumentStore.open(same);
+  assert.deepEqual([first.text(0), first.text(1)], ['ab', 'cdef']);
+  first.close();
+  writeFileSync(same, `${doc('abcd')}\n${doc('ef')}\n`);
+  utimesSync(same, 1_700_000_000, 1_700_000_000);
+  assert.equal(fingerprintChanges(was, fileFingerprint(same)), 'contents of its head');
+  const rewritten = await DocumentStore.open(same);
+  assert.deepEqual([rewritten.text(0), rewritten.text(1)], ['abcd', 'ef']);
+  rewritten.close();
   await assert.rejects(DocumentStore.open(join(dir, 'missing.jsonl')), /missing\.jsonl: no such data file/);
 });
 

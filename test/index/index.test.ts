@@ -176,11 +176,39 @@ test('an interrupted build resumes after its last complete batch: no vector twic
   embedder.model.dispose();
 });
 
+test('an interrupted build whose data file changed since (even to the same size) starts afresh, saying why, instead of mixing old and new vectors', async () => {
+  const dir = tmp();
+  const { path } = dataFile(dir, 30);
+  const embedder = tinyEmbedder();
+  let batches = 0;
+  await assert.rejects(
+    buildIndex({
+      data: path, embedder, embedderDir: 'x', out: join(dir, 'b'), batchSize: 6,
+      progress: (line) => {
+        if (line.includes('documents') && ++batches === 2) throw new Error('interrupted');
+      },
+    }),
+    /interrupted/,
+  );
+  // The same bytes but one letter of the first document: same size, same line boundaries.
+  writeFileSync(path, readFileSync(path, 'utf8').replace('Document number 0', 'Document number X'));
+  const log: string[] = [];
+  const rebuilt = await buildIndex({ data: path, embedder, embedderDir: 'x', out: join(dir, 'b'), batchSize: 6, progress: (l) => log.push(l) });
+  assert.match(log[0]!, /not resuming the interrupted build: .*00\.jsonl changed since \(modification time, contents of its head\); starting afresh/);
+  const straight = await buildIndex({ data: path, embedder, embedderDir: 'x', out: join(dir, 'a'), batchSize: 6, progress: () => undefined });
+  const a = FaissIndex.read(straight.path);
+  const b = FaissIndex.read(rebuilt.path);
+  assert.deepEqual(Array.from(b.reconstruct(0, 30)), Array.from(a.reconstruct(0, 30)), 'every vector from the new file');
+  a.dispose();
+  b.dispose();
+  embedder.model.dispose();
+});
+
 test('bad input: corrupt index, dimension mismatch, fewer data lines than vectors, bad line', async () => {
   const dir = tmp();
   const { path } = dataFile(dir, 12);
   writeFileSync(join(dir, 'corrupt.index'), 'IxF2 this is not an index');
-  assert.throws(() => FaissIndex.read(join(dir, 'corrupt.index')), /corrupt\.index: cannot read the FAISS index/);
+  assert.throws(() => FaissIndex.read(join(dir, 'corrupt.index')), /corrupt\.index: not a valid FAISS index/);
   const index = FaissIndex.create(16, 'Flat');
   index.add(new Float32Array(20 * 16));
   const store = await DocumentStore.open(path);

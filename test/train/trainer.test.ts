@@ -2,7 +2,7 @@
 // Hugging Face layout, and exact resume after SIGKILL.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -10,6 +10,7 @@ import { dmMathematicsDocument } from '../../src/data/corpus/dm-mathematics.js';
 import { loadModel } from '../../src/models/index.js';
 import { maskTokens } from '../../src/train/masking.js';
 import { learningRate } from '../../src/train/schedule.js';
+import { COMPLETE_MARKER, incompleteCheckpoint, latestCheckpoint } from '../../src/train/checkpoints.js';
 import { train } from '../../src/train/trainer.js';
 
 const CLI = new URL('../../../bin/tttnn.js', import.meta.url).pathname;
@@ -133,6 +134,51 @@ test('MLM training of a tiny encoder runs and checkpoints', async () => {
   const model = loadModel(result.checkpoint);
   assert.equal(model.kind, 'encoder');
   model.dispose();
+});
+
+test('checkpoints carry a completeness marker: a resume skips one whose files do not match it, and a full disk leaves the newest complete checkpoint and no temporary directory', async () => {
+  const dir = tmp();
+  const config = join(dir, 'config.json');
+  writeFileSync(config, JSON.stringify({ ...TINY_GPT, embd_pdrop: 0, attn_pdrop: 0, resid_pdrop: 0 }));
+  const tokenizer = gpt2TokenizerDir();
+  const data = corpus(dir, 12);
+  const options = { config, tokenizer, data: [data], batchSize: 2, seqLen: 32, lr: 1e-3, saveEvery: 1, saveTotalLimit: 5, seed: 3 };
+  const out = join(dir, 'run');
+  await train({ ...options, out, maxSteps: 3, progress: () => undefined });
+  const marker = JSON.parse(readFileSync(join(out, 'checkpoint-3', COMPLETE_MARKER), 'utf8')) as { step: number; files: Record<string, number> };
+  assert.equal(marker.step, 3);
+  for (const name of ['config.json', 'model.safetensors', 'optimizer.safetensors', 'trainer_state.json', 'tokenizer.json']) {
+    assert.equal(marker.files[name], statSync(join(out, 'checkpoint-3', name)).size, name);
+  }
+  // checkpoint-3 damaged after the fact (a lost write), and a temporary directory a crash left behind.
+  truncateSync(join(out, 'checkpoint-3', 'model.safetensors'), 100);
+  mkdirSync(join(out, '.checkpoint-9.tmp-1'));
+  const skipped: string[] = [];
+  assert.equal(latestCheckpoint(out, (d, why) => skipped.push(`${d}: ${why}`)), join(out, 'checkpoint-2'));
+  assert.match(skipped[0]!, /checkpoint-3: model\.safetensors is 100 bytes, checkpoint-complete\.json says \d+/);
+  const log: string[] = [];
+  await train({ ...options, out, maxSteps: 4, progress: (line) => log.push(line) });
+  assert.ok(log.some((line) => /not resuming from .*checkpoint-3: incomplete \(model\.safetensors is 100 bytes/.test(line)), log.join('\n'));
+  const state = JSON.parse(readFileSync(join(out, 'checkpoint-4', 'trainer_state.json'), 'utf8')) as { step: number };
+  assert.equal(state.step, 4);
+  assert.equal(incompleteCheckpoint(join(out, 'checkpoint-3')), null, 'rewritten whole by the resumed run');
+  assert.deepEqual(readdirSync(out).filter((name) => name.includes('.tmp-')), [], 'temporary directories cleaned');
+
+  // A full disk (a 24 MiB tmpfs: room for one checkpoint, not two): the save fails with the reason, the
+  // directory it was writing is removed, and the step-1 checkpoint stays the newest complete one.
+  const small = join(dir, 'small');
+  mkdirSync(small);
+  if (spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=24m', 'tmpfs', small]).status !== 0) {
+    process.stderr.write('# full-disk part skipped: mounting a tmpfs needs root\n');
+    return;
+  }
+  try {
+    await assert.rejects(train({ ...options, out: small, maxSteps: 3, progress: () => undefined }), /ENOSPC|disk full|short write/i);
+    assert.equal(latestCheckpoint(small), join(small, 'checkpoint-1'));
+    assert.deepEqual(readdirSync(small).filter((name) => name.startsWith('.checkpoint-') || name === 'checkpoint-2'), []);
+  } finally {
+    spawnSync('umount', [small]);
+  }
 });
 
 test('a run killed with SIGKILL and resumed continues with the same losses as an uninterrupted run', async () => {

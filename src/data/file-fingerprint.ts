@@ -1,0 +1,45 @@
+// What a data file was when something was derived from it (an offsets
+// sidecar, a half-built index): its size, its modification time and a hash of
+// its head. A file rewritten in place, even to the same size, or replaced by
+// another, no longer matches, and what was derived from it is rebuilt rather
+// than misread. (The hash covers the head only, so that checking a 100 GB
+// file stays instant; size and mtime catch what changes further in.)
+import { closeSync, openSync, readSync, statSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+
+/** Bytes of the head that are hashed. */
+export const FINGERPRINT_HEAD_BYTES = 1 << 16;
+
+export interface FileFingerprint {
+  size: number;
+  /** Modification time in nanoseconds, as a decimal string (exact, unlike a float of milliseconds). */
+  mtimeNs: string;
+  /** SHA-256 of the first FINGERPRINT_HEAD_BYTES bytes, hex. */
+  headSha256: string;
+}
+
+export function fileFingerprint(path: string): FileFingerprint {
+  const stat = statSync(path, { bigint: true });
+  const head = Buffer.alloc(Number(stat.size < BigInt(FINGERPRINT_HEAD_BYTES) ? stat.size : BigInt(FINGERPRINT_HEAD_BYTES)));
+  const fd = openSync(path, 'r');
+  try {
+    let done = 0;
+    while (done < head.length) {
+      const n = readSync(fd, head, done, head.length - done, done);
+      if (n === 0) break;
+      done += n;
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return { size: Number(stat.size), mtimeNs: stat.mtimeNs.toString(), headSha256: createHash('sha256').update(head).digest('hex') };
+}
+
+/** What differs between two fingerprints, for messages ("size, head"); '' when they match. */
+export function fingerprintChanges(was: FileFingerprint, now: FileFingerprint): string {
+  const changed: string[] = [];
+  if (was.size !== now.size) changed.push(`size ${was.size} -> ${now.size}`);
+  if (was.mtimeNs !== now.mtimeNs) changed.push('modification time');
+  if (was.headSha256 !== now.headSha256) changed.push('contents of its head');
+  return changed.join(', ');
+}

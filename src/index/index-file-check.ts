@@ -1,0 +1,161 @@
+// Checks a FAISS index file before FAISS reads it. FAISS trusts its files: a
+// header with d = 0 divides by zero, a huge ntotal allocates without bound,
+// an HNSW link past the end reads outside the vectors — a SIGFPE, an OOM
+// kill or a SIGSEGV of the server or evaluator that opened it, not an error.
+//
+// The formats tttnn builds and the original published are read here field
+// by field (FAISS 1.7.3 impl/index_read.cpp: read_index_header, the Flat
+// codes, read_HNSW) and every size and link checked against the file. Any
+// other kind (IVF, PQ, SQ, ...) is opened first in a child process
+// (index-file-probe.ts) that reads it, searches it and reconstructs from it:
+// if that process dies, the file is refused with how it died.
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+
+/** What the check found. `structure`: every field checked here; `header`: only the header (the rest needs the probe). */
+export interface IndexFileSummary {
+  kind: string;
+  d: number;
+  ntotal: number;
+  checked: 'structure' | 'header';
+}
+
+/** Widest embedding accepted (RoBERTa-large's is 1024; FAISS itself has no limit, its users do). */
+const MAX_DIMENSION = 1 << 16;
+/** Most vectors one index may claim (2^40: far beyond any file this side of a petabyte). */
+const MAX_VECTORS = 2 ** 40;
+
+const FLAT_KINDS = new Set(['IxF2', 'IxFI', 'IxFl']);
+const HNSW_KINDS = new Set(['IHNf', 'IHNp', 'IHNs', 'IHN2']);
+
+/** Positional reads of a file, with every length checked against what is left of it. */
+class FileReader {
+  readonly size: number;
+  offset = 0;
+
+  constructor(
+    private readonly fd: number,
+    private readonly path: string,
+  ) {
+    this.size = fstatSync(fd).size;
+  }
+
+  fail(what: string): never {
+    throw new Error(`${this.path}: not a valid FAISS index (${what} at byte ${this.offset}); is it truncated, corrupt or not an index?`);
+  }
+
+  bytes(n: number, what: string): Buffer {
+    if (n > this.size - this.offset) this.fail(`${what}: ${n} bytes needed, ${this.size - this.offset} left in the file`);
+    const buffer = Buffer.alloc(n);
+    let done = 0;
+    while (done < n) done += readSync(this.fd, buffer, done, n - done, this.offset + done);
+    this.offset += n;
+    return buffer;
+  }
+
+  int32(what: string): number {
+    return this.bytes(4, what).readInt32LE(0);
+  }
+
+  int64(what: string): number {
+    const value = this.bytes(8, what).readBigInt64LE(0);
+    if (value < -1n || value > BigInt(Number.MAX_SAFE_INTEGER)) this.fail(`${what} = ${value} is out of range`);
+    return Number(value);
+  }
+
+  /** A FAISS vector's element count (size_t), which must fit in the rest of the file. */
+  count(elementBytes: number, what: string): number {
+    const n = this.int64(`${what} size`);
+    if (n < 0 || n * elementBytes > this.size - this.offset) this.fail(`${what} claims ${n} elements of ${elementBytes} bytes, more than the ${this.size - this.offset} bytes left`);
+    return n;
+  }
+
+  /** Calls `each` on the int32 elements of a vector of `n`, read in chunks (HNSW links can be gigabytes). */
+  int32s(n: number, what: string, each: (value: number, i: number) => void): void {
+    const chunk = 1 << 20;
+    for (let from = 0; from < n; from += chunk) {
+      const buffer = this.bytes(4 * Math.min(chunk, n - from), what);
+      for (let i = 0; i < buffer.length / 4; i++) each(buffer.readInt32LE(4 * i), from + i);
+    }
+  }
+}
+
+function readHeader(r: FileReader): IndexFileSummary {
+  const kind = r.bytes(4, 'the fourcc').toString('latin1');
+  if (!/^[\x20-\x7e]{4}$/.test(kind)) r.fail('the first four bytes are not a FAISS fourcc');
+  const d = r.int32('d');
+  const ntotal = r.int64('ntotal');
+  r.bytes(8 + 8 + 1, 'the header');
+  const metric = r.int32('metric_type');
+  if (metric > 1) r.bytes(4, 'metric_arg');
+  if (d < 1 || d > MAX_DIMENSION) r.fail(`d = ${d} is not a dimension from 1 to ${MAX_DIMENSION}`);
+  if (ntotal < 0 || ntotal > MAX_VECTORS) r.fail(`ntotal = ${ntotal} is not a count of vectors`);
+  if (metric < 0 || metric > 23) r.fail(`metric_type = ${metric} is not a FAISS metric`);
+  return { kind, d, ntotal, checked: 'header' };
+}
+
+// IndexFlat: the header, then ntotal x d float32 codes (their count in floats, as FAISS writes it).
+function checkFlat(r: FileReader, header: IndexFileSummary): void {
+  const floats = r.count(4, 'the vectors');
+  if (floats !== header.ntotal * header.d) r.fail(`the vectors hold ${floats} floats, not ntotal x d = ${header.ntotal} x ${header.d}`);
+  r.offset += floats * 4;
+}
+
+// read_HNSW: level probabilities, neighbours per level, each vector's level,
+// its offset into the links, the links, then the entry point and parameters.
+function checkHnsw(r: FileReader, ntotal: number): void {
+  const levels = r.count(8, 'assign_probas');
+  r.offset += levels * 8;
+  const cumulative: number[] = [];
+  r.int32s(r.count(4, 'cum_nneighbor_per_level'), 'cum_nneighbor_per_level', (v) => cumulative.push(v));
+  if (cumulative[0] !== 0 || cumulative.some((v, i) => v < 0 || (i > 0 && v < cumulative[i - 1]!))) r.fail('cum_nneighbor_per_level is not a non-decreasing count from 0');
+  if (r.count(4, 'levels') !== ntotal) r.fail(`levels has not ntotal = ${ntotal} entries`);
+  const linksOf: number[] = [];
+  r.int32s(ntotal, 'levels', (level, i) => {
+    if (level < 1 || level >= cumulative.length) r.fail(`levels[${i}] = ${level} is not a level from 1 to ${cumulative.length - 1}`);
+    linksOf.push(cumulative[level]!);
+  });
+  if (r.count(8, 'offsets') !== ntotal + 1) r.fail(`offsets has not ntotal + 1 = ${ntotal + 1} entries`);
+  let expected = 0;
+  for (let i = 0; i <= ntotal; i++) {
+    if (r.int64(`offsets[${i}]`) !== expected) r.fail(`offsets[${i}] does not follow from the levels`);
+    expected += linksOf[i] ?? 0;
+  }
+  if (r.count(4, 'neighbors') !== expected) r.fail(`neighbors has not the ${expected} entries the offsets need`);
+  r.int32s(expected, 'neighbors', (v, i) => {
+    if (v < -1 || v >= ntotal) r.fail(`neighbors[${i}] = ${v} links outside the index's ${ntotal} vectors`);
+  });
+  const entry = r.int32('entry_point');
+  const maxLevel = r.int32('max_level');
+  if (entry < -1 || entry >= ntotal || (ntotal > 0 && entry < 0)) r.fail(`entry_point = ${entry} is not a vector of the index`);
+  if (maxLevel < -1 || maxLevel >= cumulative.length) r.fail(`max_level = ${maxLevel} is not a level`);
+  for (const name of ['efConstruction', 'efSearch', 'upper_beam']) if (r.int32(name) < 0) r.fail(`${name} is negative`);
+}
+
+// One index at the reader's offset (HNSW nests its storage index).
+function checkAt(r: FileReader): IndexFileSummary {
+  const header = readHeader(r);
+  if (FLAT_KINDS.has(header.kind)) {
+    checkFlat(r, header);
+    return { ...header, checked: 'structure' };
+  }
+  if (HNSW_KINDS.has(header.kind)) {
+    checkHnsw(r, header.ntotal);
+    const storage = checkAt(r);
+    if (storage.d !== header.d || storage.ntotal !== header.ntotal) r.fail(`the HNSW storage holds ${storage.ntotal} x ${storage.d}, not ${header.ntotal} x ${header.d}`);
+    return { ...header, checked: storage.checked };
+  }
+  return header;
+}
+
+/** Checks a FAISS index file (see above); throws naming the file, the field and the byte. */
+export function checkIndexFile(path: string): IndexFileSummary {
+  const fd = openSync(path, 'r');
+  try {
+    const r = new FileReader(fd, path);
+    const summary = checkAt(r);
+    if (summary.checked === 'structure' && r.offset !== r.size) r.fail(`${r.size - r.offset} bytes follow the index`);
+    return summary;
+  } finally {
+    closeSync(fd);
+  }
+}

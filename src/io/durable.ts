@@ -1,0 +1,64 @@
+// Writes that survive a crash or a power loss whole or not at all: data goes
+// to a temporary file, is flushed to the disk (fsync), then renamed over the
+// real name, and the directory is flushed so that the rename itself is on
+// disk. A short write (a full disk) is an error, never a silently truncated file.
+import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+
+/** Writes all of `bytes` at the file's current position; a write that makes no progress is an error. */
+export function writeAll(fd: number, bytes: Uint8Array, path: string): void {
+  let done = 0;
+  while (done < bytes.length) {
+    const n = writeSync(fd, bytes, done, bytes.length - done);
+    if (n <= 0) throw new Error(`${path}: short write (${done} of ${bytes.length} bytes); is the disk full?`);
+    done += n;
+  }
+}
+
+/** fsync of a file or a directory by path (a directory's fsync makes renames and creations in it durable). */
+export function syncPath(path: string): void {
+  const fd = openSync(path, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** The temporary name a durable write of `path` uses, beside it (a crash may leave it; it is never read). */
+export function temporaryPath(path: string): string {
+  return join(dirname(path), `.${basename(path)}.tmp-${process.pid}`);
+}
+
+/** Renames a complete, flushed `temporary` over `path` and flushes the directory. */
+export function commitRename(temporary: string, path: string): void {
+  renameSync(temporary, path);
+  syncPath(dirname(path));
+}
+
+/** Writes `data` to `path` durably: temporary file, fsync, rename, fsync of the directory. */
+export function writeFileDurably(path: string, data: string | Uint8Array): void {
+  writeDurably(path, (fd, temporary) => writeAll(fd, typeof data === 'string' ? Buffer.from(data, 'utf8') : data, temporary));
+}
+
+/**
+ * Runs `write` on a fresh temporary file beside `path`, then flushes and
+ * renames it over `path`; on any error the temporary file is removed and
+ * `path` is left as it was.
+ */
+export function writeDurably(path: string, write: (fd: number, temporary: string) => void): void {
+  const temporary = temporaryPath(path);
+  try {
+    const fd = openSync(temporary, 'w');
+    try {
+      write(fd, temporary);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    commitRename(temporary, path);
+  } catch (error) {
+    rmSync(temporary, { force: true });
+    throw error;
+  }
+}
