@@ -36,8 +36,12 @@
 # non-loopback IPv4 address unless TTTNN_ADVERTISE_HOST names the node.
 : "${TTTNN_SERVE_HOST:=0.0.0.0}"
 : "${TTTNN_ADVERTISE_HOST:=}"
-# Extra flags of `tttnn serve` (e.g. --mmap --search-param nprobe=32).
+# Extra flags of `tttnn serve` (e.g. --mmap --search-param nprobe=32; for HTTPS
+# --tls-cert F --tls-key F, the certificate naming the hosts the servers advertise).
 : "${TTTNN_SERVE_ARGS:=}"
+# With HTTPS servers: the CA certificate that signed them, passed as --ca to
+# every client (probe --wait, eval, shutdown). Empty: plain HTTP.
+: "${TTTNN_CA:=}"
 # Nodes of the server job (default: one per data file, as the original ran).
 : "${TTTNN_SERVE_NODES:=}"
 # Evaluation processes: the array's size, i.e. the world size.

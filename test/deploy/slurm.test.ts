@@ -164,3 +164,28 @@ test('submit.sh refuses to submit without a required knob, a data list or a toke
   assert.match(run.stderr, /names .*absent\.jsonl, which does not exist/);
   assert.equal(run.status, 2);
 });
+
+test('the job scripts pass the knobs through: --rank auto, the CA with HTTPS, several flags in one knob', () => {
+  const log = join(dir, 'argv.log');
+  const stub = join(dir, 'tttnn-stub');
+  // One argument per "|": a path with a space must stay one argument.
+  writeFileSync(stub, `#!/bin/sh\nprintf '%s|' "$@" >> ${log}; echo >> ${log}\n`, { mode: 0o755 });
+  const env = {
+    PATH: process.env['PATH'] ?? '', TTTNN: stub, TTTNN_SERVERS: '4', TTTNN_WAIT_SECONDS: '60', TTTNN_ADDRESSES: '/w/addresses.txt', TTTNN_TOKEN_FILE: '/w/token',
+    TTTNN_MODEL: '/m', TTTNN_EMBEDDER: '/e', TTTNN_TEST_DATA: '/t.jsonl', TTTNN_RESULTS: '/w/results', TTTNN_EVAL_ARGS: '--method context --num-neighbors 5', TTTNN_SERVE_JOB: '1',
+  };
+  for (const ca of ['', '/w/ca dir/ca.pem']) {
+    rmSync(log, { force: true });
+    for (const script of ['eval.sbatch', 'stop.sbatch']) {
+      const run = spawnSync('bash', [resolve('deploy/slurm', script)], { env: { ...env, TTTNN_CA: ca }, encoding: 'utf8' });
+      assert.equal(run.status, 0, `${script}: ${run.stderr}`);
+    }
+    const withCa = ca ? ['--ca', ca] : [];
+    const common = ['--addresses', '/w/addresses.txt', '--token-file', '/w/token'];
+    assert.deepEqual(readFileSync(log, 'utf8').trim().split('\n').map((l) => l.replace(/\|$/, '').split('|')), [
+      ['probe', '--wait', '4', '--timeout', '60', ...common, ...withCa],
+      ['eval', '--rank', 'auto', '--world-size', 'auto', '--model', '/m', '--embedder', '/e', ...common, '--data', '/t.jsonl', '--results-dir', '/w/results', ...withCa, '--method', 'context', '--num-neighbors', '5'],
+      ['shutdown', ...common, ...withCa],
+    ]);
+  }
+});
