@@ -74,6 +74,20 @@ async function until(what: string, ready: () => boolean, timeoutMs: number, logs
   }
 }
 
+/**
+ * Cancels every job of this private cluster and waits (bounded) until they
+ * are gone: job steps outlive slurmd (proctrack/linuxproc), so a test that
+ * failed half-way would otherwise leave its servers running.
+ */
+async function cancelJobs(env: NodeJS.ProcessEnv): Promise<void> {
+  const queued = (): string[] => spawnSync('squeue', ['--noheader', '--format=%A'], { env, encoding: 'utf8' }).stdout?.split('\n').filter(Boolean) ?? [];
+  const jobs = queued();
+  if (jobs.length === 0) return;
+  spawnSync('scancel', jobs, { env });
+  const deadline = Date.now() + 30_000;
+  while (queued().length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 500));
+}
+
 /** Starts munged, slurmctld and slurmd; resolves once the node is idle. */
 export async function startSlurmCluster(dir: string): Promise<SlurmCluster> {
   for (const sub of ['state', 'spool']) mkdirSync(join(dir, sub), { recursive: true });
@@ -95,6 +109,7 @@ export async function startSlurmCluster(dir: string): Promise<SlurmCluster> {
     return [output.join('').slice(-3000), ...files].join('\n');
   };
   const stop = async (): Promise<void> => {
+    await cancelJobs(env);
     // slurmd first, so that it does not report its node down to a live slurmctld; each gets a bounded wait.
     for (const child of [...children].reverse()) {
       if (child.exitCode !== null || child.signalCode !== null) continue;
