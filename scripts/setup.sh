@@ -7,7 +7,9 @@
 #      the report's PNG plots. With --test or --bench also PyTorch, FAISS and
 #      NumPy for Python, which tests and benchmarks use as independent
 #      references (never tttnn itself, so `npm run demo` skips them); with
-#      --test also Chromium, in which the tests open the HTML report (headless).
+#      --test also Chromium, in which the tests open the HTML report (headless),
+#      and Slurm (slurmctld, slurmd, slurm-client) with munge, which
+#      test/deploy/slurm.test.ts starts as a single-node cluster of its own.
 #   2. npm ci, when package-lock.json changed since the last install.
 #   3. The native addon (native/), when its sources changed.
 #   4. The TypeScript build (dist/).
@@ -33,7 +35,7 @@ say() { printf 'setup: %s\n' "$*" >&2; }
 packages=(libopenblas-dev libfaiss-dev zstd fonts-dejavu-core)
 if [ "$for_bench" = 1 ]; then packages+=(python3-torch python3-faiss python3-numpy); fi
 if [ -z "${TORCH_DIR:-}" ]; then packages+=(libtorch-dev); fi
-if [ "$for_tests" = 1 ]; then packages+=(chromium openssl); fi
+if [ "$for_tests" = 1 ]; then packages+=(chromium openssl slurmctld slurmd slurm-client munge); fi
 
 missing=()
 for pkg in "${packages[@]}"; do
@@ -46,6 +48,19 @@ if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" -eq 0 ] && [ -z "${TTTNN_SKIP_APT:-}" ] && command -v apt-get >/dev/null; then
     say "installing Debian packages: ${missing[*]}"
     export DEBIAN_FRONTEND=noninteractive
+    # Debian's slurmd, slurmctld and munge start their system services when
+    # installed; without /etc/slurm/slurm.conf that start fails the install,
+    # and the tests run a cluster of their own anyway. Where no policy-rc.d
+    # exists (Docker images ship one), one that denies service starts is in
+    # place for the length of the install.
+    case " ${missing[*]} " in
+      *" slurmd "*|*" slurmctld "*|*" munge "*)
+        if [ ! -e /usr/sbin/policy-rc.d ]; then
+          printf '#!/bin/sh\n# tttnn setup.sh: no service starts while installing Slurm\nexit 101\n' >/usr/sbin/policy-rc.d
+          chmod 755 /usr/sbin/policy-rc.d
+          trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+        fi ;;
+    esac
     # Package lists may be absent on a fresh machine; update once if the install fails.
     if ! apt-get install -y --no-install-recommends "${missing[@]}" >/tmp/tttnn-apt.log 2>&1; then
       apt-get update >>/tmp/tttnn-apt.log 2>&1

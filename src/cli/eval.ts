@@ -7,6 +7,7 @@ import { SELECTIONS } from '../eval/selection.js';
 import { integerArg, numberArg, numberOrInfinityArg } from './parse.js';
 import type { Precision } from '../engine/precision.js';
 import { applyPrecision, precisionOption } from './precision-option.js';
+import { rankOrAutoArg, resolveRank, type RankArg } from './scheduler-rank.js';
 
 /** The settings `--preset paper` pins (commander's option keys are the EvalOverrides field names). */
 const PINNED_BY_PAPER: readonly (keyof EvalOverrides)[] = [
@@ -39,14 +40,14 @@ export function registerEvalCommand(program: Command): void {
     .requiredOption('--model <dir>', 'causal LM checkpoint directory (gpt2, gpt_neo)')
     .option('--tokenizer <dir>', 'tokenizer directory (default: the model directory)')
     .option('--embedder <dir>', 'encoder checkpoint the index was built with (not needed for dynamic)')
-    .option('--addresses <file>', 'addresses file of the shard servers (not needed for dynamic)')
+    .option('--addresses <file|list>', 'addresses file of the shard servers, or a comma-separated list of host:port (DNS names allowed); not needed for dynamic')
     .option('--token-file <file>', 'token file of the shard servers')
     .option('--ca <file>', 'PEM certificate of the CA that signed the servers\' --tls-cert: reach them over HTTPS (default: plain HTTP)')
     .requiredOption('--data <file>', 'test JSONL file')
     .addOption(new Option('--tasks <tasks>', 'pile_all, or comma-separated task names (pile_github, ...)').default('pile_all'))
     .requiredOption('--results-dir <dir>', 'where result files go')
-    .addOption(new Option('--rank <r>', 'this process\'s rank: it takes every world-size-th document from rank').argParser(integerArg('--rank')))
-    .addOption(new Option('--world-size <w>', 'number of evaluation processes').argParser(integerArg('--world-size')))
+    .addOption(new Option('--rank <r>', 'this process\'s rank: it takes every world-size-th document from rank (0); auto: from the scheduler (a Slurm array\'s SLURM_ARRAY_TASK_ID - SLURM_ARRAY_TASK_MIN, srun\'s SLURM_PROCID, a Kubernetes Indexed Job\'s JOB_COMPLETION_INDEX)').argParser(rankOrAutoArg('--rank')))
+    .addOption(new Option('--world-size <w>', 'number of evaluation processes (1); auto: from the scheduler (SLURM_ARRAY_TASK_COUNT, SLURM_NTASKS, or TTTNN_WORLD_SIZE beside JOB_COMPLETION_INDEX)').argParser(rankOrAutoArg('--world-size')))
     .option('--num-neighbors <k>', 'neighbours retrieved per document (ttt 50, context/interpolation/dynamic 20)', integerArg('--num-neighbors'))
     .option('--learning-rate <lr>', 'test-time learning rate (GPT-2 2e-5, GPT-Neo 5e-6)', numberArg('--learning-rate'))
     .option('--adam-epsilon <eps>', 'AdamW epsilon (1e-8)', numberArg('--adam-epsilon'))
@@ -80,6 +81,7 @@ export function registerEvalCommand(program: Command): void {
       const { EvaluationInterrupted } = await import('../eval/ttt.js');
       const method = o['method'] as Method;
       const overrides = evalOverrides(o);
+      const { rank, worldSize } = resolveRank(o['rank'] as RankArg, o['worldSize'] as RankArg, process.env);
       await applyPrecision(o['precision'] as Precision, 'eval');
       const model = loadCausalLM(o['model'] as string);
       let stop = false;
@@ -96,11 +98,11 @@ export function registerEvalCommand(program: Command): void {
             if (!o[flag]) throw new Error(`--method ${method} needs --embedder, --addresses and --token-file`);
           }
           const { readToken } = await import('../retrieval/auth.js');
-          const { readAddresses } = await import('../retrieval/addresses.js');
+          const { resolveAddresses } = await import('../retrieval/addresses.js');
           const { RetrievalClient } = await import('../retrieval/client.js');
           const { readTransport } = await import('../retrieval/transport.js');
           const { FleetRetriever } = await import('../eval/retriever.js');
-          const client = await RetrievalClient.connect({ addresses: readAddresses(o['addresses'] as string), token: readToken(o['tokenFile'] as string), onMissingShard: o['onMissingShard'] as 'fail' | 'partial', transport: readTransport(o['ca'] as string | undefined) });
+          const client = await RetrievalClient.connect({ addresses: resolveAddresses(o['addresses'] as string), token: readToken(o['tokenFile'] as string), onMissingShard: o['onMissingShard'] as 'fail' | 'partial', transport: readTransport(o['ca'] as string | undefined) });
           const embedder = loadEncoder(o['embedder'] as string);
           retriever = new FleetRetriever(client, { model: embedder, tokenizer: loadTokenizer(o['embedder'] as string) });
         }
@@ -109,7 +111,7 @@ export function registerEvalCommand(program: Command): void {
         const line = new ProgressLine(`eval ${method}`, { unit: 'documents' });
         const result = await runEvaluation({
           ...overrides, method, model, tokenizer: loadTokenizer((o['tokenizer'] as string | undefined) ?? (o['model'] as string)), retriever,
-          data: o['data'] as string, tasks, resultsDir: o['resultsDir'] as string, rank: o['rank'] as number | undefined, worldSize: o['worldSize'] as number | undefined,
+          data: o['data'] as string, tasks, resultsDir: o['resultsDir'] as string, rank, worldSize,
           docsPerTask: o['docsPerTask'] as number | undefined, shouldStop: () => stop,
           progress: (text) => line.log(text),
           onDocument: (done, total, detail) => line.update(done, detail, total),

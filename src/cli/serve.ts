@@ -1,8 +1,12 @@
 // `tttnn serve`, `serve-shard`, `query`, `probe`, `shutdown`: the retrieval fleet.
 import { type Command, Option } from 'commander';
 import type { ShardProcessOptions } from '../retrieval/shard-process.js';
+import type { Transport } from '../retrieval/transport.js';
 import { SERVER_LIMITS } from '../retrieval/shard-server.js';
 import { collectParam, integerArg } from './parse.js';
+
+/** --addresses of the commands that connect to servers. */
+const ADDRESSES_HELP = 'an addresses file (host:port lines), or a comma-separated list of host:port where hosts may be DNS names (a Kubernetes headless Service\'s pods)';
 
 export function registerServeCommands(program: Command): void {
   registerServe(program);
@@ -76,7 +80,7 @@ function registerQuery(program: Command): void {
   program
     .command('query')
     .description('embed a text with the embedder and print its nearest neighbours from the fleet, as JSON')
-    .requiredOption('--addresses <file>', 'addresses file')
+    .requiredOption('--addresses <file|list>', ADDRESSES_HELP)
     .requiredOption('--token-file <file>', 'token file')
     .requiredOption('--embedder <dir>', 'the encoder the index was built with')
     .option('--ca <file>', 'PEM certificate of the CA that signed the servers\' --tls-cert: reach them over HTTPS (default: plain HTTP)')
@@ -85,13 +89,13 @@ function registerQuery(program: Command): void {
     .argument('<text>', 'query text')
     .action(async (text: string, o: { addresses: string; tokenFile: string; embedder: string; k: number; onMissingShard: 'fail' | 'partial'; ca?: string }) => {
       const { readToken } = await import('../retrieval/auth.js');
-      const { readAddresses } = await import('../retrieval/addresses.js');
+      const { resolveAddresses } = await import('../retrieval/addresses.js');
       const { RetrievalClient } = await import('../retrieval/client.js');
       const { readTransport } = await import('../retrieval/transport.js');
       const { loadEncoder } = await import('../models/index.js');
       const { loadTokenizer } = await import('../tokenizers/index.js');
       const { checkEmbedderDimension, embedTexts } = await import('../index/index.js');
-      const client = await RetrievalClient.connect({ addresses: readAddresses(o.addresses), token: readToken(o.tokenFile), onMissingShard: o.onMissingShard, transport: readTransport(o.ca) });
+      const client = await RetrievalClient.connect({ addresses: resolveAddresses(o.addresses), token: readToken(o.tokenFile), onMissingShard: o.onMissingShard, transport: readTransport(o.ca) });
       const model = loadEncoder(o.embedder);
       checkEmbedderDimension(`the embedder ${o.embedder}`, model.hiddenSize, 'the servers', client.dimension);
       const query = embedTexts({ model, tokenizer: loadTokenizer(o.embedder) }, [text]);
@@ -101,42 +105,63 @@ function registerQuery(program: Command): void {
     });
 }
 
-/** `tttnn probe`: which servers of an addresses file answer, and how fast. */
+/** `tttnn probe`: which servers of an addresses file answer, and how fast; with --wait, first wait for N of them. */
 function registerProbe(program: Command): void {
   program
     .command('probe')
-    .description('ask every server in the addresses file for its health: up and latency; with --token-file also its shard, replica and vectors (after it proved it holds the token)')
-    .requiredOption('--addresses <file>', 'addresses file')
-    .option('--token-file <file>', 'token file: show what each server serves')
+    .description('ask every server in the addresses file for its health: up and latency; with --token-file also its shard, replica and vectors (after it proved it holds the token). With --wait N, first wait until N servers answer (a batch job that needs a fleet started elsewhere)')
+    .requiredOption('--addresses <file|list>', `${ADDRESSES_HELP}; with --wait the file may not exist yet`)
+    .option('--token-file <file>', 'token file: show what each server serves (with --wait: count only servers that prove they hold it)')
     .option('--ca <file>', 'PEM certificate of the CA that signed the servers\' --tls-cert: reach them over HTTPS (default: plain HTTP)')
+    .option('--wait <n>', 'wait until at least n servers answer, printing progress to stderr; exit 3 if they do not within --timeout', integerArg('--wait'))
+    .addOption(new Option('--timeout <seconds>', 'how long --wait waits').default(600).argParser(integerArg('--timeout')))
     .option('--json', 'print JSON')
-    .action(async (o: { addresses: string; tokenFile?: string; json?: boolean; ca?: string }) => {
-      const { readAddresses } = await import('../retrieval/addresses.js');
+    .action(async (o: { addresses: string; tokenFile?: string; ca?: string; wait?: number; timeout: number; json?: boolean }) => {
+      const { resolveAddresses } = await import('../retrieval/addresses.js');
       const { readToken } = await import('../retrieval/auth.js');
-      const { health, ping } = await import('../retrieval/client.js');
       const { readTransport } = await import('../retrieval/transport.js');
       const token = o.tokenFile ? readToken(o.tokenFile) : undefined;
       const transport = readTransport(o.ca);
-      const rows = await Promise.all(
-        readAddresses(o.addresses).map(async (address) => {
-          const start = performance.now();
-          try {
-            const h = token ? await health(address, token, 5000, transport) : await ping(address, 5000, transport);
-            const latencyMs = Number((performance.now() - start).toFixed(2));
-            return 'shard' in h ? { address, up: true, shard: h.shard, replica: h.replica, vectors: h.vectors, dimension: h.dimension, latencyMs } : { address, up: true, latencyMs };
-          } catch (error) {
-            return { address, up: false, error: (error as Error).message };
-          }
-        }),
-      );
+      if (o.wait !== undefined) {
+        const { waitForServers } = await import('../retrieval/wait-servers.js');
+        const started = Date.now();
+        try {
+          await waitForServers({
+            addresses: o.addresses, count: o.wait, timeoutMs: o.timeout * 1000, token, transport,
+            progress: (up, listed) => console.error(`probe: ${up} of ${o.wait} servers answer (${listed} listed, ${Math.round((Date.now() - started) / 1000)} s)`),
+          });
+        } catch (error) {
+          console.error(`tttnn probe: ${(error as Error).message}`);
+          process.exitCode = 3;
+          return;
+        }
+      }
+      const rows = await probeAll(resolveAddresses(o.addresses), token, transport);
       const describe = (r: (typeof rows)[number]): string => {
         if (!r.up) return `${r.address}  DOWN  ${r.error}`;
         return 'shard' in r ? `${r.address}  up    ${r.shard} replica ${r.replica}  ${r.vectors} vectors  ${r.latencyMs} ms` : `${r.address}  up    ${r.latencyMs} ms`;
       };
       if (o.json) console.log(JSON.stringify(rows, null, 2));
       else for (const r of rows) console.log(describe(r));
-      if (rows.some((r) => !r.up)) process.exitCode = 2;
+      if (rows.some((r) => !r.up) && o.wait === undefined) process.exitCode = 2;
     });
+}
+
+/** Health of every address: up, latency, and with a token what it serves. */
+async function probeAll(addresses: string[], token: string | undefined, transport: Transport) {
+  const { health, ping } = await import('../retrieval/client.js');
+  return Promise.all(
+    addresses.map(async (address) => {
+      const start = performance.now();
+      try {
+        const h = token ? await health(address, token, 5000, transport) : await ping(address, 5000, transport);
+        const latencyMs = Number((performance.now() - start).toFixed(2));
+        return 'shard' in h ? { address, up: true, shard: h.shard, replica: h.replica, vectors: h.vectors, dimension: h.dimension, latencyMs } : { address, up: true, latencyMs };
+      } catch (error) {
+        return { address, up: false, error: (error as Error).message };
+      }
+    }),
+  );
 }
 
 /** `tttnn shutdown`: stops every server of an addresses file. */
@@ -144,17 +169,18 @@ function registerShutdown(program: Command): void {
   program
     .command('shutdown')
     .description('ask every server in the addresses file to shut down (in-flight requests finish first)')
-    .requiredOption('--addresses <file>', 'addresses file')
+    .requiredOption('--addresses <file|list>', ADDRESSES_HELP)
     .requiredOption('--token-file <file>', 'token file')
     .option('--ca <file>', 'PEM certificate of the CA that signed the servers\' --tls-cert: reach them over HTTPS (default: plain HTTP)')
     .action(async (o: { addresses: string; tokenFile: string; ca?: string }) => {
       const { readToken } = await import('../retrieval/auth.js');
-      const { readAddresses } = await import('../retrieval/addresses.js');
+      const { resolveAddresses } = await import('../retrieval/addresses.js');
       const { shutdown } = await import('../retrieval/client.js');
       const { readTransport } = await import('../retrieval/transport.js');
       const token = readToken(o.tokenFile);
       const transport = readTransport(o.ca);
-      const results = await Promise.allSettled(readAddresses(o.addresses).map((a) => shutdown(a, token, 5000, transport)));
-      results.forEach((r, i) => console.log(`${readAddresses(o.addresses)[i]}  ${r.status === 'fulfilled' ? 'stopping' : `not reached: ${(r.reason as Error).message}`}`));
+      const addresses = resolveAddresses(o.addresses);
+      const results = await Promise.allSettled(addresses.map((a) => shutdown(a, token, 5000, transport)));
+      results.forEach((r, i) => console.log(`${addresses[i]}  ${r.status === 'fulfilled' ? 'stopping' : `not reached: ${(r.reason as Error).message}`}`));
     });
 }

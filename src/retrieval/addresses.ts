@@ -32,14 +32,46 @@ export function appendAddress(file: string, address: string): void {
   }
 }
 
+/** Why `address` (line `where`) cannot be connected to, or undefined when it can. */
+function addressProblem(address: string, where: string): string | undefined {
+  if (!/^[\w.-]+:\d{1,5}$/.test(address) && !/^\[[0-9a-fA-F:]+\]:\d{1,5}$/.test(address)) return `${where}: "${address}" is not host:port`;
+  if (isUnspecifiedHost(address.slice(0, address.lastIndexOf(':')))) {
+    return `${where}: "${address}" is a listening address (all interfaces), not one a client can reach; serve with --advertise-host <name or address of that machine>`;
+  }
+  return undefined;
+}
+
 export function readAddresses(file: string): string[] {
   if (!existsSync(file)) throw new Error(`${file}: no addresses file (start servers with tttnn serve first)`);
   const lines = readFileSync(file, 'utf8').split('\n').map((l) => l.trim()).filter((l) => l.length > 0 && !l.startsWith('#'));
   for (const [i, line] of lines.entries()) {
-    if (!/^[\w.-]+:\d{1,5}$/.test(line) && !/^\[[0-9a-fA-F:]+\]:\d{1,5}$/.test(line)) throw new Error(`${file}:${i + 1}: "${line}" is not host:port`);
-    if (isUnspecifiedHost(line.slice(0, line.lastIndexOf(':')))) {
-      throw new Error(`${file}:${i + 1}: "${line}" is a listening address (all interfaces), not one a client can reach; serve with --advertise-host <name or address of that machine>`);
-    }
+    const problem = addressProblem(line, `${file}:${i + 1}`);
+    if (problem) throw new Error(problem);
   }
   return [...new Set(lines)];
+}
+
+/** A comma-separated list of host:port, hosts being addresses or DNS names (a Kubernetes headless Service's pods). */
+export function parseAddressList(list: string): string[] {
+  const items = list.split(',').map((a) => a.trim()).filter((a) => a.length > 0);
+  if (items.length === 0) throw new Error('--addresses: an empty list');
+  for (const item of items) {
+    const problem = addressProblem(item, '--addresses');
+    if (problem) throw new Error(problem);
+  }
+  return [...new Set(items)];
+}
+
+/**
+ * What --addresses names: an addresses file when one exists at that path,
+ * otherwise a comma-separated list of host:port (stable DNS names replace the
+ * file where the scheduler gives servers names, as Kubernetes does).
+ */
+export function resolveAddresses(spec: string): string[] {
+  return isAddressList(spec) ? parseAddressList(spec) : readAddresses(spec);
+}
+
+/** Whether --addresses is a list of host:port rather than a file (an existing file always wins). */
+export function isAddressList(spec: string): boolean {
+  return !existsSync(spec) && /^[\w.[\]:-]+:\d{1,5}(,|$)/.test(spec.trim());
 }

@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# Submits the whole tttnn pipeline to Slurm, each stage a job that depends on
+# the one before it:
+#
+#   index   array over the data files: tttnn index build   (skipped with TTTNN_SKIP_INDEX=1)
+#   serve   one job, a task per data file: tttnn serve      (afterok: index)
+#   eval    array of TTTNN_EVAL_TASKS: tttnn probe --wait, then tttnn eval --rank auto
+#                                                           (after: serve has started)
+#   report  tttnn report over every rank's results          (afterok: eval)
+#   stop    tttnn shutdown of the servers                   (afterany: eval)
+#
+# Knobs: deploy/slurm/config.sh (each may be set in the environment instead).
+# Prints one "stage job-id" line per job. Usage:
+#   TTTNN_WORK=/shared/run1 TTTNN_DATA_LIST=... TTTNN_EMBEDDER=... TTTNN_MODEL=... \
+#   TTTNN_TEST_DATA=... TTTNN_TOKEN_FILE=... bash deploy/slurm/submit.sh
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+TTTNN_REPO=$(cd "$here/../.." && pwd)
+die() { printf 'submit.sh: %s\n' "$*" >&2; exit 2; }
+
+for required in TTTNN_WORK TTTNN_DATA_LIST TTTNN_EMBEDDER TTTNN_MODEL TTTNN_TEST_DATA TTTNN_TOKEN_FILE; do
+  [ -n "${!required:-}" ] || die "$required is not set (deploy/slurm/config.sh lists every knob)"
+done
+set -a
+# shellcheck source=config.sh
+source "$here/config.sh"
+set +a
+[ -f "$TTTNN_DATA_LIST" ] || die "TTTNN_DATA_LIST=$TTTNN_DATA_LIST: no such file"
+[ -f "$TTTNN_TOKEN_FILE" ] || die "TTTNN_TOKEN_FILE=$TTTNN_TOKEN_FILE: no such file; create it with: (umask 077; openssl rand -hex 32 > $TTTNN_TOKEN_FILE)"
+files=$(grep -c . "$TTTNN_DATA_LIST" || true)
+[ "$files" -ge 1 ] || die "TTTNN_DATA_LIST=$TTTNN_DATA_LIST lists no data file"
+while read -r data; do
+  [ -z "$data" ] || [ -f "$data" ] || die "$TTTNN_DATA_LIST names $data, which does not exist"
+done <"$TTTNN_DATA_LIST"
+command -v sbatch >/dev/null || die "sbatch not found: run this on a Slurm login node"
+
+# What the jobs read from their environment (sbatch exports it by default).
+export TTTNN TTTNN_SERVERS=$((files * TTTNN_SLICES * TTTNN_REPLICAS))
+mkdir -p "$TTTNN_WORK/logs" "$TTTNN_INDEX_DIR" "$TTTNN_RESULTS"
+# A previous run's addresses would point the evaluation at servers long gone.
+rm -f "$TTTNN_ADDRESSES"
+
+submit() { # submit NAME FLAGS... SCRIPT: prints the job id
+  local name=$1; shift
+  # A job whose dependency failed is cancelled (--kill-on-invalid-dep), not left pending forever.
+  # shellcheck disable=SC2086 # the knobs hold several flags each
+  sbatch --parsable --export=ALL --kill-on-invalid-dep=yes --job-name="tttnn-$name" --output="$TTTNN_WORK/logs/%x-%A_%a.out" $TTTNN_SBATCH_ARGS "$@" | cut -d';' -f1
+}
+
+after_index=()
+if [ "$TTTNN_SKIP_INDEX" != 1 ]; then
+  # shellcheck disable=SC2086
+  index=$(submit index --array="0-$((files - 1))" $TTTNN_INDEX_SBATCH "$here/index.sbatch")
+  echo "index $index"
+  after_index=(--dependency="afterok:$index")
+fi
+# shellcheck disable=SC2086
+serve=$(submit serve "${after_index[@]}" --nodes="${TTTNN_SERVE_NODES:-$files}" --ntasks="$files" $TTTNN_SERVE_SBATCH "$here/serve.sbatch")
+echo "serve $serve"
+# shellcheck disable=SC2086
+eval_job=$(submit eval --dependency="after:$serve" --array="0-$((TTTNN_EVAL_TASKS - 1))" $TTTNN_EVAL_SBATCH "$here/eval.sbatch")
+echo "eval $eval_job"
+# shellcheck disable=SC2086
+report=$(submit report --dependency="afterok:$eval_job" $TTTNN_REPORT_SBATCH "$here/report.sbatch")
+echo "report $report"
+# shellcheck disable=SC2086
+export TTTNN_SERVE_JOB=$serve
+stop=$(submit stop --dependency="afterany:$eval_job" $TTTNN_STOP_SBATCH "$here/stop.sbatch")
+echo "stop $stop"
