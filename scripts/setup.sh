@@ -53,12 +53,14 @@ if [ ${#missing[@]} -gt 0 ]; then
     # and the tests run a cluster of their own anyway. Where no policy-rc.d
     # exists (Docker images ship one), one that denies service starts is in
     # place for the length of the install.
+    own_policy=0
     case " ${missing[*]} " in
       *" slurmd "*|*" slurmctld "*|*" munge "*)
         if [ ! -e /usr/sbin/policy-rc.d ]; then
           printf '#!/bin/sh\n# tttnn setup.sh: no service starts while installing Slurm\nexit 101\n' >/usr/sbin/policy-rc.d
           chmod 755 /usr/sbin/policy-rc.d
-          trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+          own_policy=1
+          trap 'rm -f /usr/sbin/policy-rc.d' EXIT # if the install fails or is interrupted
         fi ;;
     esac
     # Package lists may be absent on a fresh machine; update once if the install fails.
@@ -67,6 +69,8 @@ if [ ${#missing[@]} -gt 0 ]; then
       apt-get install -y --no-install-recommends "${missing[@]}" >>/tmp/tttnn-apt.log 2>&1 ||
         { cat /tmp/tttnn-apt.log >&2; say "apt-get install failed (log above)"; exit 1; }
     fi
+    # Services may start again as soon as the install is done, not after the build below.
+    if [ "$own_policy" = 1 ]; then rm -f /usr/sbin/policy-rc.d; trap - EXIT; fi
   else
     say "missing Debian packages: ${missing[*]}"
     say "install them as root:  apt-get install ${missing[*]}"

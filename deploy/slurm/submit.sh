@@ -27,16 +27,21 @@ source "$here/config.sh"
 set +a
 [ -f "$TTTNN_DATA_LIST" ] || die "TTTNN_DATA_LIST=$TTTNN_DATA_LIST: no such file"
 [ -f "$TTTNN_TOKEN_FILE" ] || die "TTTNN_TOKEN_FILE=$TTTNN_TOKEN_FILE: no such file; create it with: (umask 077; openssl rand -hex 32 > $TTTNN_TOKEN_FILE)"
-files=$(grep -c . "$TTTNN_DATA_LIST" || true)
+command -v sbatch >/dev/null || die "sbatch not found: run this on a Slurm login node"
+mkdir -p "$TTTNN_WORK/logs" "$TTTNN_INDEX_DIR" "$TTTNN_RESULTS"
+# The jobs pick their data file by line number: give them the list without blank lines or
+# surrounding spaces (and with a final newline), so line i+1 is always the i-th file.
+list="$TTTNN_WORK/data-files.list"
+grep -v '^[[:space:]]*$' "$TTTNN_DATA_LIST" | sed 's/^[[:space:]]*//; s/[[:space:]]*$//' >"$list" || true
+files=$(wc -l <"$list")
 [ "$files" -ge 1 ] || die "TTTNN_DATA_LIST=$TTTNN_DATA_LIST lists no data file"
 while read -r data; do
-  [ -z "$data" ] || [ -f "$data" ] || die "$TTTNN_DATA_LIST names $data, which does not exist"
-done <"$TTTNN_DATA_LIST"
-command -v sbatch >/dev/null || die "sbatch not found: run this on a Slurm login node"
+  [ -f "$data" ] || die "$TTTNN_DATA_LIST names $data, which does not exist"
+done <"$list"
+TTTNN_DATA_LIST=$list
 
 # What the jobs read from their environment (sbatch exports it by default).
-export TTTNN TTTNN_SERVERS=$((files * TTTNN_SLICES * TTTNN_REPLICAS))
-mkdir -p "$TTTNN_WORK/logs" "$TTTNN_INDEX_DIR" "$TTTNN_RESULTS"
+export TTTNN TTTNN_DATA_LIST TTTNN_SERVERS=$((files * TTTNN_SLICES * TTTNN_REPLICAS))
 # A previous run's addresses would point the evaluation at servers long gone.
 rm -f "$TTTNN_ADDRESSES"
 
@@ -57,6 +62,8 @@ fi
 # shellcheck disable=SC2086
 serve=$(submit serve "${after_index[@]}" --nodes="${TTTNN_SERVE_NODES:-$files}" --ntasks="$files" $TTTNN_SERVE_SBATCH "$here/serve.sbatch")
 echo "serve $serve"
+# The evaluation and stop jobs check on the server job by its id.
+export TTTNN_SERVE_JOB=$serve
 # shellcheck disable=SC2086
 eval_job=$(submit eval --dependency="after:$serve" --array="0-$((TTTNN_EVAL_TASKS - 1))" $TTTNN_EVAL_SBATCH "$here/eval.sbatch")
 echo "eval $eval_job"
@@ -64,6 +71,5 @@ echo "eval $eval_job"
 report=$(submit report --dependency="afterok:$eval_job" $TTTNN_REPORT_SBATCH "$here/report.sbatch")
 echo "report $report"
 # shellcheck disable=SC2086
-export TTTNN_SERVE_JOB=$serve
 stop=$(submit stop --dependency="afterany:$eval_job" $TTTNN_STOP_SBATCH "$here/stop.sbatch")
 echo "stop $stop"

@@ -2,7 +2,7 @@
 import { type Command, Option } from 'commander';
 import type { ShardProcessOptions } from '../retrieval/shard-process.js';
 import type { Transport } from '../retrieval/transport.js';
-import { SERVER_LIMITS } from '../retrieval/shard-server.js';
+import { SERVER_LIMITS } from '../retrieval/protocol.js';
 import { collectParam, integerArg } from './parse.js';
 
 /** --addresses of the commands that connect to servers. */

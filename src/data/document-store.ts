@@ -34,8 +34,15 @@ export function offsetsPath(jsonlPath: string): string {
   return `${jsonlPath}.offsets`;
 }
 
-/** Scans the file once and writes its sidecar (atomically). Returns the line count. */
-export async function buildOffsets(jsonlPath: string): Promise<number> {
+/** Why a sidecar could not be written beside the data: a read-only volume, a directory of another user. */
+const UNWRITABLE = new Set(['EROFS', 'EACCES', 'EPERM']);
+
+/**
+ * Scans the file once and writes its sidecar (durably); returns the sidecar's
+ * bytes. Where the data's directory cannot be written (a read-only volume, as
+ * Kubernetes mounts data), the offsets are kept in memory only, with a warning.
+ */
+export async function buildOffsets(jsonlPath: string): Promise<Buffer> {
   if (jsonlPath.endsWith('.zst')) {
     throw new Error(`${jsonlPath}: a document store needs random access; decompress it first (zstd -d ${jsonlPath})`);
   }
@@ -52,8 +59,14 @@ export async function buildOffsets(jsonlPath: string): Promise<number> {
   fingerprintBytes(fingerprint).copy(out, 8);
   out.writeBigUInt64LE(BigInt(offsets.length - 1), HEADER_BYTES - 8);
   offsets.forEach((o, i) => out.writeBigUInt64LE(BigInt(o), HEADER_BYTES + 8 * i));
-  writeFileDurably(offsetsPath(jsonlPath), out);
-  return offsets.length - 1;
+  try {
+    writeFileDurably(offsetsPath(jsonlPath), out);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? '';
+    if (!UNWRITABLE.has(code)) throw error;
+    process.emitWarning(`${offsetsPath(jsonlPath)}: cannot write the offsets sidecar (${code}); keeping the offsets in memory (8 bytes per line), rebuilt at every start`, 'TTTNN_OFFSETS_IN_MEMORY');
+  }
+  return out;
 }
 
 export class DocumentStore {
@@ -70,8 +83,7 @@ export class DocumentStore {
   static async open(jsonlPath: string): Promise<DocumentStore> {
     if (!existsSync(jsonlPath)) throw new Error(`${jsonlPath}: no such data file`);
     const sidecar = offsetsPath(jsonlPath);
-    if (!existsSync(sidecar) || !DocumentStore.sidecarMatches(jsonlPath)) await buildOffsets(jsonlPath);
-    const raw = readFileSync(sidecar);
+    const raw = existsSync(sidecar) && DocumentStore.sidecarMatches(jsonlPath) ? readFileSync(sidecar) : await buildOffsets(jsonlPath);
     const count = Number(raw.readBigUInt64LE(HEADER_BYTES - 8));
     const offsets = new BigUint64Array(raw.buffer.slice(raw.byteOffset + HEADER_BYTES, raw.byteOffset + HEADER_BYTES + 8 * (count + 1)));
     return new DocumentStore(jsonlPath, offsets);

@@ -6,7 +6,7 @@ import { rmSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { native } from '../engine/native.js';
 import { commitRename, syncPath, temporaryPath } from '../io/durable.js';
-import { checkIndexFile } from './index-file-check.js';
+import { IndexFileChangedError, checkIndexFile } from './index-file-check.js';
 import { probeIndexFile } from './index-file-probe.js';
 
 export interface SearchResult {
@@ -20,9 +20,6 @@ export interface SearchResult {
 
 /** The most neighbours one search returns per query (the results are n x k ids, distances and, on request, vectors). */
 const MAX_K = 1 << 20;
-
-/** A memory-mapped index file that changed on disk: searching it could read past its end (SIGBUS). */
-export class IndexFileChangedError extends Error {}
 
 /** What identifies a file's contents cheaply: a rewrite in place or a replacement changes one of these. */
 function fileStamp(path: string): string {
@@ -62,6 +59,11 @@ export class FaissIndex {
     const stamp = fileStamp(path);
     if (checkIndexFile(path).checked === 'header') probeIndexFile(path, mmap);
     const index = FaissIndex.readUnchecked(path, mmap);
+    if (fileStamp(path) !== stamp) {
+      // Replaced or rewritten between the check and FAISS's read: what FAISS read was not what was checked.
+      index.dispose();
+      throw new IndexFileChangedError(`${path}: the index file changed while it was being read; read it again once it is complete`);
+    }
     if (mmap) index.mapped = { path, stamp };
     return index;
   }

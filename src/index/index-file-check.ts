@@ -11,6 +11,9 @@
 // if that process dies, the file is refused with how it died.
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 
+/** A memory-mapped index file that changed on disk: searching it could read past its end (SIGBUS). */
+export class IndexFileChangedError extends Error {}
+
 /** What the check found. `structure`: every field checked here; `header`: only the header (the rest needs the probe). */
 export interface IndexFileSummary {
   kind: string;
@@ -47,7 +50,11 @@ class FileReader {
     if (n > this.size - this.offset) this.fail(`${what}: ${n} bytes needed, ${this.size - this.offset} left in the file`);
     const buffer = Buffer.alloc(n);
     let done = 0;
-    while (done < n) done += readSync(this.fd, buffer, done, n - done, this.offset + done);
+    while (done < n) {
+      const got = readSync(this.fd, buffer, done, n - done, this.offset + done);
+      if (got === 0) this.fail(`${what}: the file ended early (it shrank while being checked)`);
+      done += got;
+    }
     this.offset += n;
     return buffer;
   }
@@ -100,35 +107,59 @@ function checkFlat(r: FileReader, header: IndexFileSummary): void {
   r.offset += floats * 4;
 }
 
+/** The largest efSearch / efConstruction / upper_beam accepted: FAISS allocates in proportion to them per search. */
+const MAX_EF = 1 << 16;
+
 // read_HNSW: level probabilities, neighbours per level, each vector's level,
 // its offset into the links, the links, then the entry point and parameters.
+// A search walks from the entry point down its levels (FAISS hnsw.cc
+// greedy_update_nearest reads cum_nneighbor_per_level[level + 1] and the
+// links of each node it reaches at that level): so every link at level L
+// must point at a node that exists at level L, and max_level must be the
+// entry point's level.
 function checkHnsw(r: FileReader, ntotal: number): void {
-  const levels = r.count(8, 'assign_probas');
-  r.offset += levels * 8;
+  const probabilities = r.count(8, 'assign_probas');
+  r.offset += probabilities * 8;
   const cumulative: number[] = [];
   r.int32s(r.count(4, 'cum_nneighbor_per_level'), 'cum_nneighbor_per_level', (v) => cumulative.push(v));
   if (cumulative[0] !== 0 || cumulative.some((v, i) => v < 0 || (i > 0 && v < cumulative[i - 1]!))) r.fail('cum_nneighbor_per_level is not a non-decreasing count from 0');
   if (r.count(4, 'levels') !== ntotal) r.fail(`levels has not ntotal = ${ntotal} entries`);
-  const linksOf: number[] = [];
+  // levels[i] - 1 is vector i's top level (FAISS stores level + 1).
+  const levels = new Int32Array(ntotal);
   r.int32s(ntotal, 'levels', (level, i) => {
     if (level < 1 || level >= cumulative.length) r.fail(`levels[${i}] = ${level} is not a level from 1 to ${cumulative.length - 1}`);
-    linksOf.push(cumulative[level]!);
+    levels[i] = level;
   });
   if (r.count(8, 'offsets') !== ntotal + 1) r.fail(`offsets has not ntotal + 1 = ${ntotal + 1} entries`);
   let expected = 0;
   for (let i = 0; i <= ntotal; i++) {
     if (r.int64(`offsets[${i}]`) !== expected) r.fail(`offsets[${i}] does not follow from the levels`);
-    expected += linksOf[i] ?? 0;
+    if (i < ntotal) expected += cumulative[levels[i]!]!;
   }
   if (r.count(4, 'neighbors') !== expected) r.fail(`neighbors has not the ${expected} entries the offsets need`);
-  r.int32s(expected, 'neighbors', (v, i) => {
-    if (v < -1 || v >= ntotal) r.fail(`neighbors[${i}] = ${v} links outside the index's ${ntotal} vectors`);
+  // Walk the links in file order: node `node` owns [start, start + cumulative[levels[node]]), level L the part [cumulative[L], cumulative[L + 1]).
+  let node = 0;
+  let start = 0;
+  r.int32s(expected, 'neighbors', (v, j) => {
+    while (j >= start + cumulative[levels[node]!]!) start += cumulative[levels[node++]!]!;
+    if (v === -1) return;
+    if (v < 0 || v >= ntotal) r.fail(`neighbors[${j}] = ${v} links outside the index's ${ntotal} vectors`);
+    let level = 0;
+    while (j - start >= cumulative[level + 1]!) level++;
+    if (levels[v]! <= level) r.fail(`neighbors[${j}] links vector ${node} at level ${level} to vector ${v}, which has no level ${level}`);
   });
   const entry = r.int32('entry_point');
   const maxLevel = r.int32('max_level');
-  if (entry < -1 || entry >= ntotal || (ntotal > 0 && entry < 0)) r.fail(`entry_point = ${entry} is not a vector of the index`);
-  if (maxLevel < -1 || maxLevel >= cumulative.length) r.fail(`max_level = ${maxLevel} is not a level`);
-  for (const name of ['efConstruction', 'efSearch', 'upper_beam']) if (r.int32(name) < 0) r.fail(`${name} is negative`);
+  if (ntotal === 0) {
+    if (entry !== -1 || maxLevel !== -1) r.fail(`an empty HNSW has entry_point ${entry} and max_level ${maxLevel}, not -1 and -1`);
+  } else {
+    if (entry < 0 || entry >= ntotal) r.fail(`entry_point = ${entry} is not a vector of the index`);
+    if (maxLevel !== levels[entry]! - 1) r.fail(`max_level = ${maxLevel} is not the entry point's level ${levels[entry]! - 1}`);
+  }
+  for (const name of ['efConstruction', 'efSearch', 'upper_beam']) {
+    const value = r.int32(name);
+    if (value < 0 || value > MAX_EF) r.fail(`${name} = ${value} is not from 0 to ${MAX_EF}`);
+  }
 }
 
 // One index at the reader's offset (HNSW nests its storage index).

@@ -1,5 +1,6 @@
 // Index building, loading and splitting (FAISS through the native addon).
-export { FaissIndex, IndexFileChangedError, type SearchResult } from './faiss-index.js';
+export { FaissIndex, type SearchResult } from './faiss-index.js';
+export { IndexFileChangedError } from './index-file-check.js';
 export { embedTexts, type Embedder } from './embed.js';
 export { buildIndex, indexFileBegin, indexFileName, type IndexBuildOptions } from './build.js';
 export { splitIndex, sliceRanges } from './split.js';

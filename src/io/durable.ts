@@ -3,6 +3,7 @@
 // real name, and the directory is flushed so that the rename itself is on
 // disk. A short write (a full disk) is an error, never a silently truncated file.
 import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
 
 /** Writes all of `bytes` at the file's current position; a write that makes no progress is an error. */
@@ -25,9 +26,14 @@ export function syncPath(path: string): void {
   }
 }
 
-/** The temporary name a durable write of `path` uses, beside it (a crash may leave it; it is never read). */
+/**
+ * A fresh temporary name beside `path` for a durable write of it (a crash may
+ * leave it; it is never read). Random as well as per process: writers on
+ * other hosts of a shared filesystem, or in containers that are all pid 1,
+ * never share one.
+ */
 export function temporaryPath(path: string): string {
-  return join(dirname(path), `.${basename(path)}.tmp-${process.pid}`);
+  return join(dirname(path), `.${basename(path)}.tmp-${process.pid}-${randomBytes(6).toString('hex')}`);
 }
 
 /** Renames a complete, flushed `temporary` over `path` and flushes the directory. */
@@ -49,7 +55,7 @@ export function writeFileDurably(path: string, data: string | Uint8Array): void 
 export function writeDurably(path: string, write: (fd: number, temporary: string) => void): void {
   const temporary = temporaryPath(path);
   try {
-    const fd = openSync(temporary, 'w');
+    const fd = openSync(temporary, 'wx'); // exclusive: never another writer's file
     try {
       write(fd, temporary);
       fsyncSync(fd);

@@ -92,6 +92,25 @@ export const LIMITS = {
   maxResponseBytes: 256 * 2 ** 20,
 };
 
+/** What one client, or many slow ones, can take of a server. */
+export interface ServerLimits {
+  /** Largest answer in bytes; a request that would need more gets HTTP 400 naming it (protocol.ts LIMITS). */
+  maxResponseBytes: number;
+  /** Time a connection has to send a request's headers (slow-loris connections are closed after it). */
+  headersTimeoutMs: number;
+  /** Time a connection has to send a whole request, body included. */
+  requestTimeoutMs: number;
+  /** Open connections at once; more are closed as they arrive. */
+  maxConnections: number;
+}
+
+export const SERVER_LIMITS: ServerLimits = {
+  maxResponseBytes: LIMITS.maxResponseBytes,
+  headersTimeoutMs: 15_000,
+  requestTimeoutMs: 120_000,
+  maxConnections: 1024,
+};
+
 /** Bytes of the base64 text of `bytes` bytes. */
 export function base64Length(bytes: number): number {
   return 4 * Math.ceil(bytes / 3);

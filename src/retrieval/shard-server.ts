@@ -8,10 +8,11 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { basename } from 'node:path';
 import type { DocumentStore } from '../data/document-store.js';
-import { IndexFileChangedError, type FaissIndex } from '../index/index.js';
+import { IndexFileChangedError } from '../index/index-file-check.js';
+import type { FaissIndex } from '../index/index.js';
 import { advertisedHost } from './addresses.js';
 import { bearerToken, isNonce, proofOfToken, tokensEqual } from './auth.js';
-import { LIMITS, base64Length, decodeVectors, encodeVectors, type DocumentsResponse, type HealthResponse, type OpenHealthResponse, type SearchResponse } from './protocol.js';
+import { LIMITS, SERVER_LIMITS, base64Length, decodeVectors, encodeVectors, type ServerLimits, type DocumentsResponse, type HealthResponse, type OpenHealthResponse, type SearchResponse } from './protocol.js';
 
 export interface ShardServerOptions {
   index: FaissIndex;
@@ -33,24 +34,6 @@ export interface ShardServerOptions {
   limits?: Partial<ServerLimits>;
 }
 
-/** What one client, or many slow ones, can take of a server. */
-export interface ServerLimits {
-  /** Largest answer in bytes; a request that would need more gets HTTP 400 naming it (protocol.ts LIMITS). */
-  maxResponseBytes: number;
-  /** Time a connection has to send a request's headers (slow-loris connections are closed after it). */
-  headersTimeoutMs: number;
-  /** Time a connection has to send a whole request, body included. */
-  requestTimeoutMs: number;
-  /** Open connections at once; more are closed as they arrive. */
-  maxConnections: number;
-}
-
-export const SERVER_LIMITS: ServerLimits = {
-  maxResponseBytes: LIMITS.maxResponseBytes,
-  headersTimeoutMs: 15_000,
-  requestTimeoutMs: 120_000,
-  maxConnections: 1024,
-};
 
 export interface RunningShardServer {
   address: string;

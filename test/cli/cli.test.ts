@@ -1,7 +1,10 @@
 // The command line itself: help, version, errors, info.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { test } from 'node:test';
 
 const CLI = new URL('../../../bin/tttnn.js', import.meta.url).pathname;
@@ -14,6 +17,22 @@ test('--help lists the subcommands and --version prints the package version', ()
   const version = run('--version');
   const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
   assert.equal(version.stdout.trim(), pkg.version);
+});
+
+test('--help of every command works before the native addon is built: no command loads it at startup', () => {
+  // A module hook that fails the process if anything imports the addon's loader (src/engine/native.ts).
+  const dir = mkdtempSync(join(tmpdir(), 'tttnn-cli-'));
+  const hook = join(dir, 'refuse-native.mjs');
+  writeFileSync(hook, "export async function resolve(specifier, context, next) {\n  const resolved = await next(specifier, context);\n  if (resolved.url.endsWith('/engine/native.js')) throw new Error('the native addon was imported by ' + context.parentURL);\n  return resolved;\n}\n");
+  const register = `data:text/javascript,import { register } from 'node:module'; register(${JSON.stringify(pathToFileURL(hook).href)});`;
+  for (const command of [[], ['serve'], ['eval'], ['probe'], ['query'], ['shutdown'], ['index', 'build'], ['train'], ['demo'], ['report'], ['score']]) {
+    const help = spawnSync(process.execPath, ['--import', register, CLI, ...command, '--help'], { encoding: 'utf8' });
+    assert.equal(help.status, 0, `${command.join(' ')} --help: ${help.stderr}`);
+  }
+  // The hook does refuse the addon: a command that needs it fails under it.
+  const info = spawnSync(process.execPath, ['--import', register, CLI, 'info'], { encoding: 'utf8' });
+  assert.notEqual(info.status, 0);
+  assert.match(info.stderr, /the native addon was imported by/);
 });
 
 test('an unknown command or missing option fails with a message', () => {

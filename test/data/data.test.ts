@@ -1,9 +1,9 @@
 // JSONL streaming (plain and zstd), bad-line policies, the document store
 // and its sidecar, and task names.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { appendFileSync, mkdtempSync, writeFileSync, existsSync, statSync, utimesSync } from 'node:fs';
+import { appendFileSync, chmodSync, mkdtempSync, writeFileSync, existsSync, statSync, utimesSync } from 'node:fs';
 import { fileFingerprint, fingerprintChanges } from '../../src/data/file-fingerprint.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -119,4 +119,39 @@ test('task names and weights', () => {
   assert.equal(Object.values(PILE_WEIGHTS).reduce((a, b) => a + b, 0).toFixed(2), '100.00');
   assert.deepEqual(taskWeights({ pile_github: 5, pile_arxiv: 1 }), { pile_github: 7.59, pile_arxiv: 8.96 });
   assert.deepEqual(taskWeights({ pile_github: 3, pile_custom: 1 }), { pile_github: 75, pile_custom: 25 });
+});
+
+test('a data file on a read-only volume (as Kubernetes mounts it) is served with its offsets kept in memory, with a warning', async (t) => {
+  const dir = tmp();
+  const path = join(dir, 'ro.jsonl');
+  const content = Array.from({ length: 50 }, (_, i) => doc(`read-only document ${i}`)).join('\n') + '\n';
+  let readOnly: () => void;
+  let restore: () => void;
+  if (process.getuid?.() === 0) {
+    // root writes through file modes: make the directory a read-only mount instead.
+    const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', dir]);
+    if (mounted.status !== 0) return t.skip('mounting a tmpfs was not permitted here');
+    readOnly = () => assert.equal(spawnSync('mount', ['-o', 'remount,ro', dir]).status, 0);
+    restore = () => void spawnSync('umount', [dir]);
+  } else {
+    readOnly = () => chmodSync(dir, 0o555);
+    restore = () => chmodSync(dir, 0o755);
+  }
+  try {
+    writeFileSync(path, content);
+    readOnly();
+    const warnings: string[] = [];
+    const listen = (w: Error): void => void warnings.push(w.message);
+    process.on('warning', listen);
+    const store = await DocumentStore.open(path);
+    await new Promise((r) => setImmediate(r)); // warnings are emitted on the next tick
+    process.off('warning', listen);
+    assert.equal(store.size, 50);
+    assert.equal(store.text(42), 'read-only document 42');
+    store.close();
+    assert.equal(existsSync(offsetsPath(path)), false);
+    assert.ok(warnings.some((w) => /ro\.jsonl\.offsets: cannot write the offsets sidecar \((EROFS|EACCES)\); keeping the offsets in memory/.test(w)), warnings.join('\n'));
+  } finally {
+    restore();
+  }
 });

@@ -170,8 +170,12 @@ test('the job scripts pass the knobs through: --rank auto, the CA with HTTPS, se
   const stub = join(dir, 'tttnn-stub');
   // One argument per "|": a path with a space must stay one argument.
   writeFileSync(stub, `#!/bin/sh\nprintf '%s|' "$@" >> ${log}; echo >> ${log}\n`, { mode: 0o755 });
+  // squeue: the server job (1) runs, until the stop job asks whether it is still there.
+  const bin = join(dir, 'stub-bin');
+  mkdirSync(bin, { recursive: true });
+  writeFileSync(join(bin, 'squeue'), '#!/bin/sh\ncase "$*" in *RUNNING*) echo "1 RUNNING" ;; esac\n', { mode: 0o755 });
   const env = {
-    PATH: process.env['PATH'] ?? '', TTTNN: stub, TTTNN_SERVERS: '4', TTTNN_WAIT_SECONDS: '60', TTTNN_ADDRESSES: '/w/addresses.txt', TTTNN_TOKEN_FILE: '/w/token',
+    PATH: `${bin}:${process.env['PATH'] ?? ''}`, TTTNN: stub, TTTNN_SERVERS: '4', TTTNN_WAIT_SECONDS: '60', TTTNN_ADDRESSES: '/w/addresses.txt', TTTNN_TOKEN_FILE: '/w/token',
     TTTNN_MODEL: '/m', TTTNN_EMBEDDER: '/e', TTTNN_TEST_DATA: '/t.jsonl', TTTNN_RESULTS: '/w/results', TTTNN_EVAL_ARGS: '--method context --num-neighbors 5', TTTNN_SERVE_JOB: '1',
   };
   for (const ca of ['', '/w/ca dir/ca.pem']) {
@@ -188,4 +192,12 @@ test('the job scripts pass the knobs through: --rank auto, the CA with HTTPS, se
       ['shutdown', ...common, ...withCa],
     ]);
   }
+  // A server job that is not running (cancelled because its index jobs failed: `after` is satisfied all the same):
+  // the evaluation task stops at once instead of waiting an hour for servers that will never come.
+  rmSync(log, { force: true });
+  writeFileSync(join(bin, 'squeue'), '#!/bin/sh\nexit 0\n', { mode: 0o755 });
+  const refused = spawnSync('bash', [resolve('deploy/slurm', 'eval.sbatch')], { env, encoding: 'utf8' });
+  assert.equal(refused.status, 1);
+  assert.match(refused.stderr, /the server job 1 is not running \(cancelled, failed or ended\); nothing to evaluate against/);
+  assert.equal(existsSync(log), false, 'tttnn was not called');
 });

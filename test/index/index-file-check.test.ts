@@ -33,11 +33,17 @@ function variant(name: string, bytes: Buffer): string {
   return path;
 }
 
-/** Byte offset of the HNSW links (read_HNSW's `neighbors` data) in an IndexHNSWFlat file. */
-function hnswLinksOffset(bytes: Buffer): { offset: number; count: number } {
+/** The layout of an IndexHNSWFlat file: per-level link counts, each vector's level + 1, and where the links and what follows them lie. */
+function hnswLayout(bytes: Buffer): { cumulative: number[]; levels: number[]; offset: number; count: number } {
   let at = 4 + 4 + 8 + 8 + 8 + 1 + 4; // the index header (L2 metric: no metric_arg)
-  for (const element of [8, 4, 4, 8]) at += 8 + Number(bytes.readBigUInt64LE(at)) * element; // assign_probas, cum_nneighbor_per_level, levels, offsets
-  return { offset: at + 8, count: Number(bytes.readBigUInt64LE(at)) };
+  const ints = (n: number, from: number): number[] => Array.from({ length: n }, (_, i) => bytes.readInt32LE(from + 4 * i));
+  at += 8 + Number(bytes.readBigUInt64LE(at)) * 8; // assign_probas
+  const cumulative = ints(Number(bytes.readBigUInt64LE(at)), at + 8);
+  at += 8 + cumulative.length * 4;
+  const levels = ints(Number(bytes.readBigUInt64LE(at)), at + 8);
+  at += 8 + levels.length * 4;
+  at += 8 + Number(bytes.readBigUInt64LE(at)) * 8; // offsets
+  return { cumulative, levels, offset: at + 8, count: Number(bytes.readBigUInt64LE(at)) };
 }
 
 test('crafted or truncated Flat and HNSW files are refused before FAISS reads them, naming the field', () => {
@@ -61,7 +67,7 @@ test('crafted or truncated Flat and HNSW files are refused before FAISS reads th
   cases.push(['not an index', Buffer.from('{"text": "hello"}\n'), /not a valid FAISS index/]);
   const hnsw = written('HNSW8', 'hnsw.index');
   assert.equal(checkIndexFile(hnsw.path).checked, 'structure');
-  const links = hnswLinksOffset(hnsw.bytes);
+  const links = hnswLayout(hnsw.bytes);
   assert.ok(links.count >= 300 * 16, `HNSW8 stores at least 2 x 8 links per vector, found ${links.count}`);
   const badLink = Buffer.from(hnsw.bytes);
   badLink.writeInt32LE(1_000_000_000, links.offset + 4 * 5);
@@ -69,6 +75,21 @@ test('crafted or truncated Flat and HNSW files are refused before FAISS reads th
   const badEntry = Buffer.from(hnsw.bytes);
   badEntry.writeInt32LE(300, links.offset + 4 * links.count);
   cases.push(['an HNSW entry point past the end', badEntry, /entry_point = 300 is not a vector of the index/]);
+  // A link at level 1 to a vector that lives on level 0 only: FAISS would read that vector's level-1 links past their end.
+  const { cumulative, levels } = links;
+  const high = levels.findIndex((level) => level >= 2);
+  const low = levels.findIndex((level) => level === 1);
+  const start = levels.slice(0, high).reduce((sum, level) => sum + cumulative[level]!, 0);
+  const badLevel = Buffer.from(hnsw.bytes);
+  badLevel.writeInt32LE(low, links.offset + 4 * (start + cumulative[1]!));
+  cases.push(['an HNSW link to a vector without that level', badLevel, new RegExp(`links vector ${high} at level 1 to vector ${low}, which has no level 1`)]);
+  const entry = hnsw.bytes.readInt32LE(links.offset + 4 * links.count);
+  const badMax = Buffer.from(hnsw.bytes);
+  badMax.writeInt32LE(levels[entry]!, links.offset + 4 * links.count + 4);
+  cases.push(["an HNSW max_level above the entry point's", badMax, new RegExp(`max_level = ${levels[entry]} is not the entry point's level ${levels[entry]! - 1}`)]);
+  const hugeEf = Buffer.from(hnsw.bytes);
+  hugeEf.writeInt32LE(2 ** 31 - 1, links.offset + 4 * links.count + 12);
+  cases.push(['an HNSW efSearch of 2^31 - 1', hugeEf, /efSearch = 2147483647 is not from 0 to 65536/]);
   for (const [name, bytes, error] of cases) {
     const path = variant(`${name.replace(/\W+/g, '-')}.index`, bytes);
     assert.throws(() => FaissIndex.read(path), (e: Error) => error.test(e.message) && e.message.startsWith(path), name);
@@ -77,7 +98,7 @@ test('crafted or truncated Flat and HNSW files are refused before FAISS reads th
 
 test('other kinds are opened in a child process first: a file that kills it (bad HNSW links read unchecked) is an error, and a truncated IVF file too', () => {
   const hnsw = written('HNSW8', 'hnsw-probe.index');
-  const links = hnswLinksOffset(hnsw.bytes);
+  const links = hnswLayout(hnsw.bytes);
   const bad = Buffer.from(hnsw.bytes);
   for (let i = 0; i < links.count; i++) if (bad.readInt32LE(links.offset + 4 * i) >= 0) bad.writeInt32LE(2_000_000_000, links.offset + 4 * i);
   const path = variant('hnsw-all-links-bad.index', bad);

@@ -14,9 +14,9 @@ import { DocumentStore } from '../../src/data/document-store.js';
 import { FaissIndex } from '../../src/index/index.js';
 import { proofOfToken } from '../../src/retrieval/auth.js';
 import { ping, RetrievalClient } from '../../src/retrieval/client.js';
-import { LIMITS, encodeVectors } from '../../src/retrieval/protocol.js';
+import { LIMITS, encodeVectors, type ServerLimits } from '../../src/retrieval/protocol.js';
 import { readServerTls } from '../../src/retrieval/shard-process.js';
-import { startShardServer, type RunningShardServer, type ServerLimits } from '../../src/retrieval/shard-server.js';
+import { startShardServer, type RunningShardServer } from '../../src/retrieval/shard-server.js';
 import { MAX_RESPONSE_BYTES, readTransport } from '../../src/retrieval/transport.js';
 import { rawRequest } from '../helpers/http.js';
 
