@@ -35,7 +35,7 @@ function finiteVectors(text: unknown, count: number, d: number, what: string): F
   const vectors = typeof text === 'string' ? decodeVectors(text) : null;
   if (vectors === null) fail(`${what} is not base64 of float32 values`);
   if (vectors.length !== count * d) fail(`${what} holds ${vectors.length} floats, not ${count} x ${d}`);
-  if (vectors.some((v) => !Number.isFinite(v))) fail(`${what} holds NaN or infinite values`);
+  for (let i = 0; i < vectors.length; i++) if (!Number.isFinite(vectors[i])) fail(`${what} holds NaN or infinite values`);
   return vectors;
 }
 

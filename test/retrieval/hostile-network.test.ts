@@ -14,7 +14,7 @@ import { DocumentStore } from '../../src/data/document-store.js';
 import { FaissIndex } from '../../src/index/index.js';
 import { proofOfToken } from '../../src/retrieval/auth.js';
 import { ping, RetrievalClient } from '../../src/retrieval/client.js';
-import { LIMITS, encodeVectors, type ServerLimits } from '../../src/retrieval/protocol.js';
+import { LIMITS, decodeVectors, encodeVectors, type ServerLimits } from '../../src/retrieval/protocol.js';
 import { readServerTls } from '../../src/retrieval/shard-process.js';
 import { startShardServer, type RunningShardServer } from '../../src/retrieval/shard-server.js';
 import { MAX_RESPONSE_BYTES, readTransport } from '../../src/retrieval/transport.js';
@@ -254,4 +254,15 @@ test('slow-loris connections: past the connection cap new ones are closed, and h
     for (const s of slow) s.socket.destroy();
     await stop();
   }
+});
+
+test('vectors decode only from the canonical standard base64 of whole float32s', () => {
+  const v = Float32Array.from([1.5, -2, Number.MAX_VALUE, 0]);
+  assert.deepEqual(decodeVectors(encodeVectors(v)), v);
+  assert.deepEqual(decodeVectors(''), new Float32Array(0));
+  const eight = encodeVectors(Float32Array.from([0, 0])); // 'AAAAAAAAAAA='
+  for (const bad of ['not base64!!', eight.replace('A', '-'), eight.replace('A', '_'), `${eight.slice(0, 4)} ${eight.slice(5)}`, eight.slice(0, -1), eight.replace(/A=$/, 'B='), encodeVectors(new Float32Array(3)).slice(0, 12) + 'AA==']) {
+    assert.equal(decodeVectors(bad), null, JSON.stringify(bad));
+  }
+  assert.equal(decodeVectors(Buffer.from([1, 2, 3]).toString('base64')), null, 'three bytes are not a whole float');
 });
