@@ -6,6 +6,7 @@ import { describeDefaults, METHODS, type EvalOverrides, type Method } from '../e
 import { SELECTIONS } from '../eval/selection.js';
 import { integerArg, numberArg, numberOrInfinityArg } from './parse.js';
 import type { Precision } from '../engine/precision.js';
+import type { FleetRetriever } from '../eval/retriever.js';
 import { applyPrecision, precisionOption } from './precision-option.js';
 import { rankOrAutoArg, resolveRank, type RankArg } from './scheduler-rank.js';
 
@@ -29,6 +30,23 @@ export function evalOverrides(o: Record<string, unknown>): EvalOverrides {
     (overrides as Record<string, unknown>)[key] = o[key];
   }
   return overrides;
+}
+
+/** The retriever of every method but dynamic: the fleet's client and the embedder the index was built with. */
+async function fleetRetriever(method: Method, o: Record<string, unknown>): Promise<FleetRetriever> {
+  for (const flag of ['embedder', 'addresses', 'tokenFile']) {
+    if (!o[flag]) throw new Error(`--method ${method} needs --embedder, --addresses and --token-file`);
+  }
+  const { readToken } = await import('../retrieval/auth.js');
+  const { resolveAddresses } = await import('../retrieval/addresses.js');
+  const { RetrievalClient } = await import('../retrieval/client.js');
+  const { readTransport } = await import('../retrieval/transport.js');
+  const { FleetRetriever } = await import('../eval/retriever.js');
+  const { loadEncoder } = await import('../models/index.js');
+  const { loadTokenizer } = await import('../tokenizers/index.js');
+  const client = await RetrievalClient.connect({ addresses: resolveAddresses(o['addresses'] as string), token: readToken(o['tokenFile'] as string), onMissingShard: o['onMissingShard'] as 'fail' | 'partial', transport: readTransport(o['ca'] as string | undefined) });
+  const embedder = loadEncoder(o['embedder'] as string);
+  return new FleetRetriever(client, { model: embedder, tokenizer: loadTokenizer(o['embedder'] as string) });
 }
 
 export function registerEvalCommand(program: Command): void {
@@ -75,7 +93,7 @@ export function registerEvalCommand(program: Command): void {
     .addOption(new Option('--on-missing-shard <policy>', 'fail, or retrieve from the shards that answer and flag the document').choices(['fail', 'partial']).default('fail'))
     .addHelpText('after', `\n${describeDefaults()}`)
     .action(async (o: Record<string, unknown>) => {
-      const { loadCausalLM, loadEncoder } = await import('../models/index.js');
+      const { loadCausalLM } = await import('../models/index.js');
       const { loadTokenizer } = await import('../tokenizers/index.js');
       const { runEvaluation } = await import('../eval/runner.js');
       const { EvaluationInterrupted } = await import('../eval/ttt.js');
@@ -92,20 +110,7 @@ export function registerEvalCommand(program: Command): void {
       };
       process.once('SIGINT', onSignal);
       try {
-        let retriever;
-        if (method !== 'dynamic') {
-          for (const flag of ['embedder', 'addresses', 'tokenFile']) {
-            if (!o[flag]) throw new Error(`--method ${method} needs --embedder, --addresses and --token-file`);
-          }
-          const { readToken } = await import('../retrieval/auth.js');
-          const { resolveAddresses } = await import('../retrieval/addresses.js');
-          const { RetrievalClient } = await import('../retrieval/client.js');
-          const { readTransport } = await import('../retrieval/transport.js');
-          const { FleetRetriever } = await import('../eval/retriever.js');
-          const client = await RetrievalClient.connect({ addresses: resolveAddresses(o['addresses'] as string), token: readToken(o['tokenFile'] as string), onMissingShard: o['onMissingShard'] as 'fail' | 'partial', transport: readTransport(o['ca'] as string | undefined) });
-          const embedder = loadEncoder(o['embedder'] as string);
-          retriever = new FleetRetriever(client, { model: embedder, tokenizer: loadTokenizer(o['embedder'] as string) });
-        }
+        const retriever = method === 'dynamic' ? undefined : await fleetRetriever(method, o);
         const tasks = o['tasks'] === 'pile_all' ? 'pile_all' : (o['tasks'] as string).split(',').map((t) => t.trim());
         const { ProgressLine } = await import('./progress-line.js');
         const line = new ProgressLine(`eval ${method}`, { unit: 'documents' });

@@ -178,6 +178,60 @@ function documents(shard: Shard, body: Record<string, unknown>): DocumentsRespon
   };
 }
 
+function authorize(request: IncomingMessage, token: string): void {
+  const given = bearerToken(request.headers.authorization);
+  if (given === null) throw new HttpError(401, 'missing "Authorization: Bearer <token>" header');
+  if (!tokensEqual(given, token)) throw new HttpError(403, 'wrong token');
+}
+
+/** A request's answer; `shutdown`: close the server once it is sent. */
+interface Answer {
+  body: unknown;
+  shutdown?: boolean;
+}
+
+// The endpoints (protocol.ts), each behind its method and, but for the open health, the token.
+async function route(shard: Shard, token: string, request: IncomingMessage): Promise<Answer> {
+  const url = request.url ?? '/';
+  const endpoint = (method: 'GET' | 'POST', open = false): void => {
+    if (request.method !== method) throw new HttpError(405, `use ${method} ${url}`);
+    if (!open) authorize(request, token);
+  };
+  switch (url) {
+    case '/v1/health': {
+      // Open: only that the server answers (and, for a nonce, the proof that it holds the token);
+      // with the token: which slice of which file, and the embedder it was indexed with.
+      endpoint('GET', request.headers.authorization === undefined);
+      if (request.headers.authorization !== undefined) return { body: shard.health };
+      const nonce = request.headers['x-tttnn-nonce'];
+      return { body: { status: 'ok', ...(isNonce(nonce) ? { proof: proofOfToken(token, nonce) } : {}) } satisfies OpenHealthResponse };
+    }
+    case '/v1/search':
+      endpoint('POST');
+      return { body: await search(shard, await readObject(request, '{"k": ..., "vectors": ...}')) };
+    case '/v1/documents':
+      endpoint('POST');
+      return { body: documents(shard, await readObject(request, '{"ids": [...]}')) };
+    case '/v1/shutdown':
+      endpoint('POST');
+      return { body: { status: 'shutting down' }, shutdown: true };
+    default:
+      throw new HttpError(404, `no such endpoint ${url} (endpoints: GET /v1/health, POST /v1/search, POST /v1/documents, POST /v1/shutdown)`);
+  }
+}
+
+// A JSON answer. An answer over the budget (escapes can make one outgrow the
+// estimates in search and documents) never leaves: it becomes a 400.
+function sendJson(response: ServerResponse, status: number, body: unknown, maxResponseBytes: number, closing: boolean): void {
+  let text = JSON.stringify(body);
+  if (status === 200 && Buffer.byteLength(text) > maxResponseBytes) {
+    status = 400;
+    text = JSON.stringify({ error: `the answer takes ${Buffer.byteLength(text)} bytes, over this server's response budget of ${maxResponseBytes} bytes; ask fewer queries or neighbours per request` });
+  }
+  response.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...(closing ? { connection: 'close' } : {}) });
+  response.end(text);
+}
+
 // Node checks headersTimeout and requestTimeout every connectionsCheckingInterval
 // (30 s by default): check often enough that the timeouts mean what they say.
 function createHttpServer(tls: ShardServerOptions['tls'], limits: ServerLimits, listener: (request: IncomingMessage, response: ServerResponse) => void): Server {
@@ -210,53 +264,12 @@ export async function startShardServer(options: ShardServerOptions): Promise<Run
   const shard: Shard = { index, store, begin, d: info.d, ntotal: info.ntotal, health, maxResponseBytes: limits.maxResponseBytes };
   let closing = false;
 
-  const authorize = (request: IncomingMessage): void => {
-    const given = bearerToken(request.headers.authorization);
-    if (given === null) throw new HttpError(401, 'missing "Authorization: Bearer <token>" header');
-    if (!tokensEqual(given, token)) throw new HttpError(403, 'wrong token');
-  };
-
   const handle = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
-    const send = (status: number, body: unknown): void => {
-      let text = JSON.stringify(body);
-      if (status === 200 && Buffer.byteLength(text) > limits.maxResponseBytes) {
-        // Escapes can make an answer outgrow the estimate; it still never leaves larger than the budget.
-        status = 400;
-        text = JSON.stringify({ error: `the answer takes ${Buffer.byteLength(text)} bytes, over this server's response budget of ${limits.maxResponseBytes} bytes; ask fewer queries or neighbours per request` });
-      }
-      response.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...(closing ? { connection: 'close' } : {}) });
-      response.end(text);
-    };
+    const send = (status: number, body: unknown): void => sendJson(response, status, body, limits.maxResponseBytes, closing);
     try {
-      const url = request.url ?? '/';
-      if (url === '/v1/health') {
-        if (request.method !== 'GET') throw new HttpError(405, 'use GET /v1/health');
-        // Open: only that the server answers (and, for a nonce, the proof that it holds the token);
-        // with the token: which slice of which file, and the embedder it was indexed with.
-        if (request.headers.authorization !== undefined) {
-          authorize(request);
-          send(200, health);
-        } else {
-          const nonce = request.headers['x-tttnn-nonce'];
-          const open: OpenHealthResponse = { status: 'ok', ...(isNonce(nonce) ? { proof: proofOfToken(token, nonce) } : {}) };
-          send(200, open);
-        }
-      } else if (url === '/v1/search') {
-        if (request.method !== 'POST') throw new HttpError(405, 'use POST /v1/search');
-        authorize(request);
-        send(200, await search(shard, await readObject(request, '{"k": ..., "vectors": ...}')));
-      } else if (url === '/v1/documents') {
-        if (request.method !== 'POST') throw new HttpError(405, 'use POST /v1/documents');
-        authorize(request);
-        send(200, documents(shard, await readObject(request, '{"ids": [...]}')));
-      } else if (url === '/v1/shutdown') {
-        if (request.method !== 'POST') throw new HttpError(405, 'use POST /v1/shutdown');
-        authorize(request);
-        send(200, { status: 'shutting down' });
-        void close();
-      } else {
-        throw new HttpError(404, `no such endpoint ${url} (endpoints: GET /v1/health, POST /v1/search, POST /v1/documents, POST /v1/shutdown)`);
-      }
+      const answer = await route(shard, token, request);
+      send(200, answer.body);
+      if (answer.shutdown) void close();
     } catch (error) {
       if (error instanceof HttpError) send(error.status, { error: error.message });
       else if (error instanceof IndexFileChangedError) send(503, { error: error.message });
