@@ -23,6 +23,7 @@ import type * as DemoStageFunctions from './demo-stages.js';
 import { integerArg, numberArg } from './parse.js';
 import { applyPrecision, precisionOption } from './precision-option.js';
 import { formatDuration } from './progress-line.js';
+import { connectFleet } from './fleet-options.js';
 
 interface DemoOptions {
   artifacts: string;
@@ -268,13 +269,10 @@ async function evaluateAndReport(
   s: DemoStages,
   gates: QualityGates,
 ): Promise<void> {
-  const { readToken } = await import('../retrieval/auth.js');
-  const { readAddresses } = await import('../retrieval/addresses.js');
-  const { RetrievalClient } = await import('../retrieval/client.js');
   const { FleetRetriever } = await import('../eval/retriever.js');
   const { loadEncoder } = await import('../models/index.js');
   const { loadTokenizer } = await import('../tokenizers/index.js');
-  const client = await RetrievalClient.connect({ addresses: readAddresses(inputs.addresses), token: readToken(inputs.tokenFile) });
+  const client = await connectFleet(inputs);
   const encoder = loadEncoder(inputs.embedder);
   const retriever = new FleetRetriever(client, { model: encoder, tokenizer: loadTokenizer(inputs.embedder), maxLength: 128 });
   gates.retrieval = await s.retrievalGateStage(retriever, paths.testData, inputs.trainTasks, o.neighbors, o.docsPerTask);

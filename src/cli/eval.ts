@@ -9,6 +9,7 @@ import type { Precision } from '../engine/precision.js';
 import type { FleetRetriever } from '../eval/retriever.js';
 import { applyPrecision, precisionOption } from './precision-option.js';
 import { rankOrAutoArg, resolveRank, type RankArg } from './scheduler-rank.js';
+import { ADDRESSES_HELP, CA_HELP, connectFleet } from './fleet-options.js';
 
 /** The settings `--preset paper` pins (commander's option keys are the EvalOverrides field names). */
 const PINNED_BY_PAPER: readonly (keyof EvalOverrides)[] = [
@@ -37,14 +38,10 @@ async function fleetRetriever(method: Method, o: Record<string, unknown>): Promi
   for (const flag of ['embedder', 'addresses', 'tokenFile']) {
     if (!o[flag]) throw new Error(`--method ${method} needs --embedder, --addresses and --token-file`);
   }
-  const { readToken } = await import('../retrieval/auth.js');
-  const { resolveAddresses } = await import('../retrieval/addresses.js');
-  const { RetrievalClient } = await import('../retrieval/client.js');
-  const { readTransport } = await import('../retrieval/transport.js');
   const { FleetRetriever } = await import('../eval/retriever.js');
   const { loadEncoder } = await import('../models/index.js');
   const { loadTokenizer } = await import('../tokenizers/index.js');
-  const client = await RetrievalClient.connect({ addresses: resolveAddresses(o['addresses'] as string), token: readToken(o['tokenFile'] as string), onMissingShard: o['onMissingShard'] as 'fail' | 'partial', transport: readTransport(o['ca'] as string | undefined) });
+  const client = await connectFleet({ addresses: o['addresses'] as string, tokenFile: o['tokenFile'] as string, onMissingShard: o['onMissingShard'] as 'fail' | 'partial', ca: o['ca'] as string | undefined });
   const embedder = loadEncoder(o['embedder'] as string);
   return new FleetRetriever(client, { model: embedder, tokenizer: loadTokenizer(o['embedder'] as string) });
 }
@@ -58,9 +55,9 @@ export function registerEvalCommand(program: Command): void {
     .requiredOption('--model <dir>', 'causal LM checkpoint directory (gpt2, gpt_neo)')
     .option('--tokenizer <dir>', 'tokenizer directory (default: the model directory)')
     .option('--embedder <dir>', 'encoder checkpoint the index was built with (not needed for dynamic)')
-    .option('--addresses <file|list>', 'addresses file of the shard servers, or a comma-separated list of host:port (DNS names allowed); not needed for dynamic')
+    .option('--addresses <file|list>', `${ADDRESSES_HELP}; not needed for dynamic`)
     .option('--token-file <file>', 'token file of the shard servers')
-    .option('--ca <file>', 'PEM certificate of the CA that signed the servers\' --tls-cert: reach them over HTTPS (default: plain HTTP)')
+    .option('--ca <file>', CA_HELP)
     .requiredOption('--data <file>', 'test JSONL file')
     .addOption(new Option('--tasks <tasks>', 'pile_all, or comma-separated task names (pile_github, ...)').default('pile_all'))
     .requiredOption('--results-dir <dir>', 'where result files go')

@@ -4,9 +4,9 @@ import type { ShardProcessOptions } from '../retrieval/shard-process.js';
 import type { Transport } from '../retrieval/transport.js';
 import { SERVER_LIMITS } from '../retrieval/protocol.js';
 import { collectParam, integerArg } from './parse.js';
+import { ADDRESSES_HELP, CA_HELP, connectFleet } from './fleet-options.js';
 
 /** --addresses of the commands that connect to servers. */
-const ADDRESSES_HELP = 'an addresses file (host:port lines), or a comma-separated list of host:port where hosts may be DNS names (a Kubernetes headless Service\'s pods)';
 
 export function registerServeCommands(program: Command): void {
   registerServe(program);
@@ -83,19 +83,15 @@ function registerQuery(program: Command): void {
     .requiredOption('--addresses <file|list>', ADDRESSES_HELP)
     .requiredOption('--token-file <file>', 'token file')
     .requiredOption('--embedder <dir>', 'the encoder the index was built with')
-    .option('--ca <file>', 'PEM certificate of the CA that signed the servers\' --tls-cert: reach them over HTTPS (default: plain HTTP)')
+    .option('--ca <file>', CA_HELP)
     .addOption(new Option('-k <k>', 'neighbours').default(10).argParser(integerArg('-k')))
     .addOption(new Option('--on-missing-shard <policy>', 'fail, or search the shards that answer and flag the result partial').choices(['fail', 'partial']).default('fail'))
     .argument('<text>', 'query text')
     .action(async (text: string, o: { addresses: string; tokenFile: string; embedder: string; k: number; onMissingShard: 'fail' | 'partial'; ca?: string }) => {
-      const { readToken } = await import('../retrieval/auth.js');
-      const { resolveAddresses } = await import('../retrieval/addresses.js');
-      const { RetrievalClient } = await import('../retrieval/client.js');
-      const { readTransport } = await import('../retrieval/transport.js');
       const { loadEncoder } = await import('../models/index.js');
       const { loadTokenizer } = await import('../tokenizers/index.js');
       const { checkEmbedderDimension, embedTexts } = await import('../index/index.js');
-      const client = await RetrievalClient.connect({ addresses: resolveAddresses(o.addresses), token: readToken(o.tokenFile), onMissingShard: o.onMissingShard, transport: readTransport(o.ca) });
+      const client = await connectFleet(o);
       const model = loadEncoder(o.embedder);
       checkEmbedderDimension(`the embedder ${o.embedder}`, model.hiddenSize, 'the servers', client.dimension);
       const query = embedTexts({ model, tokenizer: loadTokenizer(o.embedder) }, [text]);
@@ -112,7 +108,7 @@ function registerProbe(program: Command): void {
     .description('ask every server in the addresses file for its health: up and latency; with --token-file also its shard, replica and vectors (after it proved it holds the token). With --wait N, first wait until N servers answer (a batch job that needs a fleet started elsewhere)')
     .requiredOption('--addresses <file|list>', `${ADDRESSES_HELP}; with --wait the file may not exist yet`)
     .option('--token-file <file>', 'token file: show what each server serves (with --wait: count only servers that prove they hold it)')
-    .option('--ca <file>', 'PEM certificate of the CA that signed the servers\' --tls-cert: reach them over HTTPS (default: plain HTTP)')
+    .option('--ca <file>', CA_HELP)
     .option('--wait <n>', 'wait until at least n servers answer, printing progress to stderr; exit 3 if they do not within --timeout', integerArg('--wait'))
     .addOption(new Option('--timeout <seconds>', 'how long --wait waits').default(600).argParser(integerArg('--timeout')))
     .option('--json', 'print JSON')
@@ -171,7 +167,7 @@ function registerShutdown(program: Command): void {
     .description('ask every server in the addresses file to shut down (in-flight requests finish first)')
     .requiredOption('--addresses <file|list>', ADDRESSES_HELP)
     .requiredOption('--token-file <file>', 'token file')
-    .option('--ca <file>', 'PEM certificate of the CA that signed the servers\' --tls-cert: reach them over HTTPS (default: plain HTTP)')
+    .option('--ca <file>', CA_HELP)
     .action(async (o: { addresses: string; tokenFile: string; ca?: string }) => {
       const { readToken } = await import('../retrieval/auth.js');
       const { resolveAddresses } = await import('../retrieval/addresses.js');

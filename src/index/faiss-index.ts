@@ -2,10 +2,10 @@
 // format, searches off the JS thread. Vectors travel as Float32Arrays of
 // n x d values; ids are the 0-based order in which vectors were added, which
 // tttnn keeps equal to the document's line in its data file.
-import { rmSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { native } from '../engine/native.js';
-import { commitRename, syncPath, temporaryPath } from '../io/durable.js';
+import { replaceDurably } from '../io/durable.js';
 import { IndexFileChangedError, checkIndexFile } from './index-file-check.js';
 import { probeIndexFile } from './index-file-probe.js';
 
@@ -125,15 +125,7 @@ export class FaissIndex {
 
   /** Writes FAISS's own format (durably: temporary file, fsync, rename; see io/durable.ts). */
   write(path: string): void {
-    const temporary = temporaryPath(path);
-    try {
-      native.indexWrite(this.handle, temporary);
-      syncPath(temporary);
-      commitRename(temporary, path);
-    } catch (error) {
-      rmSync(temporary, { force: true });
-      throw error;
-    }
+    replaceDurably(path, (temporary) => native.indexWrite(this.handle, temporary));
   }
 
   dispose(): void {

@@ -32,7 +32,7 @@ export function syncPath(path: string): void {
  * other hosts of a shared filesystem, or in containers that are all pid 1,
  * never share one.
  */
-export function temporaryPath(path: string): string {
+function temporaryPath(path: string): string {
   return join(dirname(path), `.${basename(path)}.tmp-${process.pid}-${randomBytes(6).toString('hex')}`);
 }
 
@@ -47,21 +47,29 @@ export function writeFileDurably(path: string, data: string | Uint8Array): void 
   writeDurably(path, (fd, temporary) => writeAll(fd, typeof data === 'string' ? Buffer.from(data, 'utf8') : data, temporary));
 }
 
-/**
- * Runs `write` on a fresh temporary file beside `path`, then flushes and
- * renames it over `path`; on any error the temporary file is removed and
- * `path` is left as it was.
- */
+/** Runs `write` on a fresh temporary file beside `path` (opened exclusively: never another writer's), then replaceDurably. */
 export function writeDurably(path: string, write: (fd: number, temporary: string) => void): void {
-  const temporary = temporaryPath(path);
-  try {
-    const fd = openSync(temporary, 'wx'); // exclusive: never another writer's file
+  replaceDurably(path, (temporary) => {
+    const fd = openSync(temporary, 'wx');
     try {
       write(fd, temporary);
-      fsyncSync(fd);
     } finally {
       closeSync(fd);
     }
+  });
+}
+
+/**
+ * Has `produce` write a fresh temporary file beside `path` by its name (for
+ * writers that take a path, such as FAISS), then flushes it and renames it
+ * over `path`; on any error the temporary file is removed and `path` is left
+ * as it was.
+ */
+export function replaceDurably(path: string, produce: (temporary: string) => void): void {
+  const temporary = temporaryPath(path);
+  try {
+    produce(temporary);
+    syncPath(temporary);
     commitRename(temporary, path);
   } catch (error) {
     rmSync(temporary, { force: true });

@@ -225,12 +225,17 @@ export class RetrievalClient {
     const timeoutMs = this.options.timeoutMs ?? 30_000;
     for (let attempt = 0; attempt < replicas.length; attempt++) {
       const { address, health: h } = replicas[(start + attempt) % replicas.length] as Replica;
+      let answer: unknown;
       try {
-        const answer = await call(address, { method: 'POST', path, token: this.options.token, body, timeoutMs }, this.options.transport);
+        answer = await call(address, { method: 'POST', path, token: this.options.token, body, timeoutMs }, this.options.transport);
+      } catch (error) {
+        errors.push((error as Error).message); // names the address already
+        continue;
+      }
+      try {
         return { response: check(answer, { begin: h.begin, end: h.begin + h.vectors }) };
       } catch (error) {
-        const message = (error as Error).message;
-        errors.push(message.startsWith('malformed answer') ? `${address}${path}: ${message}` : message);
+        errors.push(`${address}${path}: ${(error as Error).message}`);
       }
     }
     return { errors };

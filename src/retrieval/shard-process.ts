@@ -14,6 +14,7 @@ import { FaissIndex, checkIndexMatchesData } from '../index/index.js';
 import { appendAddress } from './addresses.js';
 import { readToken } from './auth.js';
 import { startShardServer } from './shard-server.js';
+import { readPemFile } from './transport.js';
 
 /** What every server of a fleet shares. */
 export interface ServerSettings {
@@ -40,12 +41,7 @@ export function readServerTls(settings: Pick<ServerSettings, 'tlsCert' | 'tlsKey
   const { tlsCert, tlsKey } = settings;
   if (tlsCert === undefined && tlsKey === undefined) return undefined;
   if (tlsCert === undefined || tlsKey === undefined) throw new Error('--tls-cert and --tls-key go together: give both (or neither, for plain HTTP)');
-  const read = (path: string, label: RegExp, what: string): string => {
-    const text = readFileSync(path, 'utf8');
-    if (!label.test(text)) throw new Error(`${path}: not a PEM ${what} (no "-----BEGIN ...${what === 'certificate' ? 'CERTIFICATE' : 'PRIVATE KEY'}-----" block)`);
-    return text;
-  };
-  return { cert: read(tlsCert, /-----BEGIN CERTIFICATE-----/, 'certificate'), key: read(tlsKey, /-----BEGIN [A-Z ]*PRIVATE KEY-----/, 'private key') };
+  return { cert: readPemFile(tlsCert, 'certificate'), key: readPemFile(tlsKey, 'private key') };
 }
 
 export interface ShardProcessOptions extends ServerSettings {

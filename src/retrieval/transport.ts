@@ -18,9 +18,20 @@ export interface Transport {
 /** The transport of a client given `--ca <file>` (HTTPS, verified against it) or none (HTTP). */
 export function readTransport(caFile: string | undefined): Transport {
   if (caFile === undefined) return {};
-  const ca = readFileSync(caFile, 'utf8');
-  if (!ca.includes('-----BEGIN CERTIFICATE-----')) throw new Error(`${caFile}: not a PEM certificate (no "-----BEGIN CERTIFICATE-----" block); --ca takes the CA that signed the servers' certificates`);
-  return { ca };
+  return { ca: readPemFile(caFile, 'certificate', "; --ca takes the CA that signed the servers' certificates") };
+}
+
+const PEM_BLOCKS = {
+  certificate: { begins: /-----BEGIN CERTIFICATE-----/, shown: '-----BEGIN CERTIFICATE-----' },
+  'private key': { begins: /-----BEGIN [A-Z ]*PRIVATE KEY-----/, shown: '-----BEGIN ...PRIVATE KEY-----' },
+};
+
+/** A PEM file's text, refused (naming the file, and `hint`) when it holds no block of that kind. */
+export function readPemFile(path: string, what: keyof typeof PEM_BLOCKS, hint = ''): string {
+  const text = readFileSync(path, 'utf8');
+  const block = PEM_BLOCKS[what];
+  if (!block.begins.test(text)) throw new Error(`${path}: not a PEM ${what} (no "${block.shown}" block)${hint}`);
+  return text;
 }
 
 export interface CallOptions {

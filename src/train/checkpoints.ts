@@ -63,15 +63,19 @@ export function incompleteCheckpoint(dir: string): string | null {
   return null;
 }
 
-/** The newest complete checkpoint directory under `out`, or null; `onSkip` hears of newer ones that are not. */
-export function latestCheckpoint(out: string, onSkip: (dir: string, why: string) => void = () => undefined): string | null {
-  if (!existsSync(out)) return null;
-  const steps = readdirSync(out)
+/** The steps of the checkpoint-<step> directories under `out`, newest first. */
+function checkpointSteps(out: string): number[] {
+  return readdirSync(out)
     .map((name) => CHECKPOINT.exec(name))
     .filter((m): m is RegExpExecArray => m !== null)
     .map((m) => Number(m[1]))
     .sort((a, b) => b - a);
-  for (const step of steps) {
+}
+
+/** The newest complete checkpoint directory under `out`, or null; `onSkip` hears of newer ones that are not. */
+export function latestCheckpoint(out: string, onSkip: (dir: string, why: string) => void = () => undefined): string | null {
+  if (!existsSync(out)) return null;
+  for (const step of checkpointSteps(out)) {
     const dir = join(out, `checkpoint-${step}`);
     const why = incompleteCheckpoint(dir);
     if (why === null) return dir;
@@ -108,13 +112,7 @@ export function saveTrainerCheckpoint(
   rmSync(final, { recursive: true, force: true });
   commitRename(temporary, final);
   // Keep the newest `keep` checkpoints.
-  const old = readdirSync(out)
-    .map((name) => CHECKPOINT.exec(name))
-    .filter((m): m is RegExpExecArray => m !== null)
-    .map((m) => Number(m[1]))
-    .sort((a, b) => b - a)
-    .slice(keep);
-  for (const step of old) rmSync(join(out, `checkpoint-${step}`), { recursive: true, force: true });
+  for (const step of checkpointSteps(out).slice(keep)) rmSync(join(out, `checkpoint-${step}`), { recursive: true, force: true });
   return final;
 }
 

@@ -17,7 +17,7 @@ import { ping, RetrievalClient } from '../../src/retrieval/client.js';
 import { LIMITS, decodeVectors, encodeVectors, type ServerLimits } from '../../src/retrieval/protocol.js';
 import { readServerTls } from '../../src/retrieval/shard-process.js';
 import { startShardServer, type RunningShardServer } from '../../src/retrieval/shard-server.js';
-import { MAX_RESPONSE_BYTES, readTransport } from '../../src/retrieval/transport.js';
+import { MAX_RESPONSE_BYTES, readTransport, splitAddress } from '../../src/retrieval/transport.js';
 import { rawRequest } from '../helpers/http.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tttnn-hostile-'));
@@ -217,7 +217,7 @@ test('a replica answering garbage (huge body, wrong types, fewer texts than ids,
 
 /** A connection that sends a request line and then one header byte every `everyMs`, never finishing its headers. */
 function slowLoris(address: string, everyMs: number): { socket: Socket; closed: Promise<string> } {
-  const [host, port] = [address.slice(0, address.lastIndexOf(':')), Number(address.slice(address.lastIndexOf(':') + 1))];
+  const [host, port] = splitAddress(address);
   const socket = connect(port, host);
   let received = '';
   socket.on('data', (chunk: Buffer) => (received += chunk.toString()));
