@@ -11,7 +11,7 @@ import { taskName } from '../data/tasks.js';
 import { manualSeed } from '../engine/index.js';
 import type { QualityGates, RetrievalQuery } from '../eval/quality-gates.js';
 import type { Retriever } from '../eval/retriever.js';
-import { SHARED_DEFAULTS, type Method } from '../eval/settings.js';
+import { fixedDefault, type Method } from '../eval/settings.js';
 import { loadCausalLM, loadEncoder, type RawConfig } from '../models/index.js';
 import { loadTokenizer, saveTokenizer, trainTokenizers } from '../tokenizers/index.js';
 import { PRESETS } from '../train/presets.js';
@@ -164,10 +164,10 @@ export async function retrievalGateStage(
   docsPerTask: number,
 ): Promise<NonNullable<QualityGates['retrieval']>> {
   const { selectDocuments } = await import('../eval/documents.js');
-  const { isDuplicate } = await import('../eval/runner.js');
+  const { isDuplicate } = await import('../eval/duplicates.js');
   const { retrievalGate } = await import('../eval/quality-gates.js');
   // The evaluation's own selection (its default seed), so the gates measure the documents it scores.
-  const documents = [...(await selectDocuments(testData, { tasks: 'pile_all', valPortion: 1, seed: SHARED_DEFAULTS.seed.value, rank: 0, worldSize: 1, limit: docsPerTask })).values()].flat();
+  const documents = [...(await selectDocuments(testData, { tasks: 'pile_all', valPortion: 1, seed: fixedDefault('seed'), rank: 0, worldSize: 1, limit: docsPerTask })).values()].flat();
   const queries: RetrievalQuery[] = [];
   for (const doc of documents) {
     const { neighbors } = await retriever.retrieve(doc.text, k);

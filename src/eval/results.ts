@@ -4,11 +4,14 @@
 // there; a line cut short by a crash is ignored and its document redone.
 import { closeSync, existsSync, fstatSync, fsyncSync, mkdirSync, openSync, readFileSync, readSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import type { CurveKind } from './methods/method.js';
 
 export interface DocumentResult {
   task: string;
   doc_id: number;
   method: string;
+  /** What the curve runs over (the method's report kind); absent in lines written before it was recorded. */
+  kind?: CurveKind;
   /** UTF-8 bytes, words and tokens of the scored text. */
   bytes: number;
   words: number;

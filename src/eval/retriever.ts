@@ -6,7 +6,8 @@
 // L2). Failures are retried with exponential backoff; the caller records a
 // final failure and goes on.
 import { checkEmbedderDimension, embedTexts, type Embedder } from '../index/index.js';
-import { squaredL2, type RetrievalClient } from '../retrieval/client.js';
+import { squaredL2 } from '../index/distance.js';
+import type { RetrievalClient } from '../retrieval/client.js';
 
 export interface RetrievedNeighbor {
   id: number;

@@ -1,23 +1,26 @@
 // An evaluation process: one method over this rank's share of the test
 // documents, task by task, one result line per document, resumable.
-// Settings are resolved once (settings.ts); each method follows the
-// original's protocol unless a named option says otherwise.
+// Settings are resolved once (settings.ts); the method (methods/) scores
+// each document from its neighbours, and this file does what every method
+// shares: choosing documents, retrieving and selecting neighbours, the
+// weight snapshot and optimizer of training methods, result lines, resume.
 import { currentPrecision, snapshotParameters, disposeAll, type Tensor } from '../engine/index.js';
 import type { CausalLM } from '../models/index.js';
 import type { BpeTokenizer } from '../tokenizers/index.js';
 import { seededRandom } from '../data/seeded-random.js';
-import { contextLoglikelihood, singleWindowContextLoglikelihood } from './context.js';
+import { squaredL2 } from '../index/distance.js';
 import { selectDocuments, type EvalDocument } from './documents.js';
-import { ALPHAS, interpolationLoglikelihoods, neighborUnigram } from './interpolation.js';
-import { rollingLoglikelihood } from './loglikelihood.js';
+import { isDuplicate } from './duplicates.js';
 import { countBytes, countWords } from './metrics.js';
+import { methodNamed, type EvalMethod, type ScoringMethod, type TrainingMethod } from './methods/index.js';
 import { documentKey, ScopedOptimizer, type DocumentKey } from './optimizer-scope.js';
 import { appendResult, finishedDocuments, resultPath, type DocumentResult } from './results.js';
+import { resultsLabel } from './results-label.js';
 import type { Retrieval, RetrievedNeighbor, Retriever } from './retriever.js';
-import { squaredL2 } from '../retrieval/client.js';
-import { resolveSettings, resultsLabel, type EvalOverrides, type EvalSettings, type Method } from './settings.js';
+import { resolveSettings, type EvalOverrides, type EvalSettings, type Method } from './settings.js';
 import { selectNeighbors } from './selection.js';
-import { EvaluationInterrupted, testTimeTrain } from './ttt.js';
+import { splitDocument, type SplitDocument } from './split-document.js';
+import { EvaluationInterrupted } from './ttt.js';
 
 export type { Method } from './settings.js';
 
@@ -25,7 +28,7 @@ export interface EvalOptions extends EvalOverrides {
   method: Method;
   model: CausalLM;
   tokenizer: BpeTokenizer;
-  /** Needed by every method but dynamic evaluation. */
+  /** Needed by every method that retrieves (all but dynamic evaluation). */
   retriever?: Retriever;
   data: string;
   tasks: string[] | 'pile_all';
@@ -37,42 +40,23 @@ export interface EvalOptions extends EvalOverrides {
   shouldStop?: () => boolean;
 }
 
-/** The text a document's neighbours are retrieved with, and the tokens it is scored on. */
-export interface SplitDocument {
-  queryText: string;
-  scoredText: string;
-  scored: number[];
-}
-
-/**
- * With split text, the first half of the tokens (at most 1024) is decoded
- * into the query text and the rest into the scored text, which is tokenized
- * again as the harness does (eval_tttlm.py:168-178, :275-277).
- */
-export function splitDocument(tokenizer: BpeTokenizer, text: string, splitText: boolean): SplitDocument {
-  const tokens = tokenizer.encode(text);
-  if (!splitText) return { queryText: text, scoredText: text, scored: tokens };
-  const split = Math.min(Math.floor(tokens.length / 2), 1024);
-  const scoredText = tokenizer.decode(tokens.slice(split));
-  return { queryText: tokenizer.decode(tokens.slice(0, split)), scoredText, scored: tokenizer.encode(scoredText) };
-}
-
-/** Methods that fine-tune the model. */
-const TRAINING: ReadonlySet<Method> = new Set(['ttt', 'dynamic', 'random']);
-
 export async function runEvaluation(o: EvalOptions): Promise<{ evaluated: number; skipped: number }> {
   const progress = o.progress ?? ((line: string) => process.stderr.write(`${line}\n`));
   const shouldStop = o.shouldStop ?? (() => false);
   const { model, tokenizer } = o;
   const s = resolveSettings(o.method, model, o);
-  if (s.method !== 'dynamic' && !o.retriever) throw new Error(`method ${s.method} needs the shard servers (--addresses, --token-file, --embedder)`);
+  const method = methodNamed(s.method);
+  // Set exactly when the method retrieves.
+  const retriever = method.retrieval === 'none' ? undefined : o.retriever;
+  if (method.retrieval !== 'none' && !retriever) throw new Error(`method ${s.method} needs the shard servers (--addresses, --token-file, --embedder)`);
   const eos = tokenizer.eosTokenId;
   if (eos === undefined) throw new Error('the tokenizer has no end-of-text token');
   const documents = await selectDocuments(o.data, { tasks: o.tasks, valPortion: s.valPortion, seed: s.seed, rank: s.rank, worldSize: s.worldSize, limit: s.docsPerTask });
 
-  const training = TRAINING.has(s.method);
-  const snapshot = training ? snapshotParameters(model.parameters.list()) : [];
-  const optimizer = training ? new ScopedOptimizer(model, s, `${o.resultsDir}/${resultsLabel(s)}`, s.rank) : undefined;
+  const scorer: Scorer = method.trains
+    ? { trains: true, method, snapshot: snapshotParameters(model.parameters.list()), optimizer: new ScopedOptimizer(model, s, `${o.resultsDir}/${resultsLabel(s)}`, s.rank) }
+    : { trains: false, method };
+  const optimizer = scorer.trains ? scorer.optimizer : undefined;
   let evaluated = 0;
   let skipped = 0;
   // Finished documents per task; with AdamW's moments carried across
@@ -87,11 +71,11 @@ export async function runEvaluation(o: EvalOptions): Promise<{ evaluated: number
     const other = [...precisions].find((p) => p !== precision);
     if (other) throw new Error(`${path}: its documents were evaluated in ${other} and this run is ${precision}; resume with --precision ${other}, or use another --results-dir`);
   }
-  if (training) checkResumable(s, plan);
+  if (method.trains) checkResumable(s, plan);
   if (optimizer && s.optimizerScope === 'run') optimizer.begin('run', plan.flatMap((p) => p.finished), o.resultsDir);
   model.training = false;
   const total = plan.reduce((n, p) => n + p.docs.length, 0);
-  const state: EvaluationState = { model, tokenizer, retriever: o.retriever, eos, snapshot, optimizer, shouldStop };
+  const state: EvaluationState = { scorer, model, tokenizer, retriever, eos, shouldStop };
   try {
     for (const { task, docs, path, done, finished } of plan) {
       if (optimizer && s.optimizerScope === 'task') optimizer.begin(task, finished, path);
@@ -116,8 +100,10 @@ export async function runEvaluation(o: EvalOptions): Promise<{ evaluated: number
       }
     }
   } finally {
-    disposeAll(snapshot);
-    optimizer?.dispose();
+    if (scorer.trains) {
+      disposeAll(scorer.snapshot);
+      scorer.optimizer.dispose();
+    }
   }
   return { evaluated, skipped };
 }
@@ -147,72 +133,47 @@ function describe(result: DocumentResult): string {
   return `bits/byte ${bpb(ll[0])} -> ${bpb(after)} (${result.neighbor_ids.length} neighbours)`;
 }
 
-/** A neighbour identical to the document (one of its texts: whole, or the scored part; or at distance 0): the leakage audit. */
-export function isDuplicate(n: RetrievedNeighbor, ...documentTexts: string[]): boolean {
-  return n.distance === 0 || documentTexts.includes(n.text);
-}
+/** The method, and for a training method the weights every document starts from and its scoped AdamW. */
+type Scorer =
+  | { trains: true; method: TrainingMethod; snapshot: readonly Tensor[]; optimizer: ScopedOptimizer }
+  | { trains: false; method: ScoringMethod };
 
 /** What one evaluation process holds while it scores documents one after another. */
 interface EvaluationState {
+  scorer: Scorer;
   model: CausalLM;
   tokenizer: BpeTokenizer;
+  /** Set exactly when the method retrieves. */
   retriever: Retriever | undefined;
   /** The end-of-text id that prefixes the first scoring window. */
   eos: number;
-  /** The weights every document starts from (training methods). */
-  snapshot: readonly Tensor[];
-  optimizer: ScopedOptimizer | undefined;
   shouldStop: () => boolean;
 }
 
 async function evaluateDocument(s: EvalSettings, doc: EvalDocument, state: EvaluationState): Promise<DocumentResult> {
-  const { model, tokenizer, eos, snapshot, optimizer, shouldStop } = state;
+  const { scorer, model, tokenizer, eos, retriever } = state;
+  const method = scorer.method;
   // A budget counts from here: retrieval, selection, training and evaluation.
   const deadline = s.budgetSeconds === undefined ? Infinity : performance.now() + s.budgetSeconds * 1000;
   const split = splitDocument(tokenizer, doc.text, s.splitText);
   const base: DocumentResult = {
-    task: doc.task, doc_id: doc.id, method: s.method, bytes: countBytes(split.scoredText), words: countWords(split.scoredText), tokens: split.scored.length,
+    task: doc.task, doc_id: doc.id, method: s.method, kind: method.report.kind, bytes: countBytes(split.scoredText), words: countWords(split.scoredText), tokens: split.scored.length,
     retrieval_seconds: 0, neighbor_ids: [], neighbor_distances: [],
     ...(currentPrecision() === 'bf16' ? { precision: 'bf16' as const } : {}),
     ...(s.budgetSeconds === undefined ? {} : { budget_seconds: s.budgetSeconds }),
   };
 
-  // Training texts / neighbours.
-  let kept: RetrievedNeighbor[] = [];
-  if (s.method !== 'dynamic') {
-    const neighbors = await neighborsFor(s, doc, split, state, base);
-    if (neighbors === undefined) return base; // retrieval failed: recorded in base
-    kept = neighbors;
+  let neighbors: RetrievedNeighbor[] = [];
+  if (retriever) {
+    const kept = await neighborsFor(s, method, retriever, doc, split, base);
+    if (kept === undefined) return base; // retrieval failed: recorded in base
+    neighbors = kept;
   }
-
-  switch (s.method) {
-    case 'ttt':
-    case 'random':
-    case 'dynamic': {
-      // Dynamic evaluation trains on num_neighbors copies of the query text (eval_tttlm.py:202-203), tokenized again (:229).
-      const texts = s.method === 'dynamic' ? Array.from({ length: s.numNeighbors }, () => split.queryText) : kept.map((n) => n.text);
-      const trainTexts = texts.map((t) => tokenizer.encode(t));
-      const curve = await testTimeTrain(model, optimizer!.optimizer, snapshot, split.scored, eos, trainTexts, s, shouldStop, deadline);
-      return {
-        ...base, loglikelihoods: curve.loglikelihoods, train_losses: curve.trainLosses, train_seconds: curve.trainSeconds, eval_seconds: curve.evalSeconds,
-        score_seconds_before: curve.initialEvalSeconds, ...(s.budgetSeconds === undefined ? {} : { budget_stop: curve.budgetStop }),
-      };
-    }
-    case 'context': {
-      const neighborTokens = kept.map((n) => tokenizer.encode(n.text));
-      if (s.contextMode === 'windows') {
-        const loglikelihoods = Array.from({ length: neighborTokens.length + 1 }, (_, c) => contextLoglikelihood(model, split.scored, eos, neighborTokens.slice(0, c), s.scoreLength));
-        return { ...base, loglikelihoods, context_neighbors: neighborTokens.length };
-      }
-      const plain = rollingLoglikelihood(model, split.scored, eos, s.scoreLength);
-      const withContext = singleWindowContextLoglikelihood(model, split.scored, eos, neighborTokens, s.scoreLength, plain);
-      return { ...base, loglikelihoods: [plain, withContext.loglikelihood], context_neighbors: withContext.neighbors };
-    }
-    case 'interpolation': {
-      const knn = neighborUnigram(kept.map((n) => tokenizer.encode(n.text)), kept.map((n) => n.distance));
-      return { ...base, alphas: ALPHAS, alpha_loglikelihoods: interpolationLoglikelihoods(model, split.scored, eos, knn, s.scoreLength) };
-    }
-  }
+  const input = { settings: s, model, tokenizer, eos, split, neighbors };
+  const score = scorer.trains
+    ? await scorer.method.score({ ...input, optimizer: scorer.optimizer.optimizer, snapshot: scorer.snapshot, shouldStop: state.shouldStop, deadline })
+    : await scorer.method.score(input);
+  return { ...base, ...score };
 }
 
 /**
@@ -222,11 +183,10 @@ async function evaluateDocument(s: EvalSettings, doc: EvalDocument, state: Evalu
  * then selected (selection.ts). Records what happened in `base`; undefined
  * when retrieval failed.
  */
-async function neighborsFor(s: EvalSettings, doc: EvalDocument, split: SplitDocument, state: EvaluationState, base: DocumentResult): Promise<RetrievedNeighbor[] | undefined> {
-  const retriever = state.retriever!;
+async function neighborsFor(s: EvalSettings, method: EvalMethod, retriever: Retriever, doc: EvalDocument, split: SplitDocument, base: DocumentResult): Promise<RetrievedNeighbor[] | undefined> {
   let retrieval: Retrieval;
   try {
-    retrieval = s.method === 'random'
+    retrieval = method.retrieval === 'random-documents'
       ? await retriever.randomDocuments(split.queryText, s.numNeighbors, seededRandom(s.seed * 1_000_003 + doc.id))
       : await retriever.retrieve(split.queryText, s.selection === 'knn' ? s.numNeighbors : s.candidates);
   } catch (error) {

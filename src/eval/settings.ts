@@ -1,14 +1,20 @@
-// Evaluation settings, resolved once: every default in one place, each with
-// the original's file and line (socialfoundations/tttlm), like nanoGPT's
-// GPTConfig. The CLI shows these values in --help and passes only what the
-// user set; runner.ts and the methods read the resolved EvalSettings and
-// never default anything themselves.
-
+// Evaluation settings, declared once. Each entry of SETTINGS says what a
+// setting is: its type, its default and where the original set it
+// (socialfoundations/tttlm file:line), its flag and help, whether
+// `--preset paper` pins it, which methods it changes, and its check. From
+// that one list come the CLI's options (cli/eval.ts), `resolveSettings`,
+// `--help`'s defaults, the preset, and the table of defaults in
+// docs/DESIGN.md (settings-help.ts; test/eval/settings.test.ts keeps it in
+// step). runner.ts and the methods read the resolved EvalSettings and never
+// default anything themselves.
+//
+// A new setting: a field in EvalSettings and one entry in SETTINGS.
 import { LIMITS } from '../retrieval/protocol.js';
-import type { Selection, SiftKernel } from './selection.js';
+import { methodNamed, type EvalMethod, type Method, type MethodDefaults, type Sourced } from './methods/index.js';
+import { at } from './methods/method.js';
+import { SELECTIONS, type Selection, type SiftKernel } from './selection.js';
 
-export type Method = 'ttt' | 'context' | 'interpolation' | 'dynamic' | 'random';
-export const METHODS: readonly Method[] = ['ttt', 'context', 'interpolation', 'dynamic', 'random'];
+export { METHODS, type Method } from './methods/index.js';
 
 /** Who owns AdamW's moments: one AdamW per task (the original), per document, or one for the whole run. */
 export type OptimizerScope = 'task' | 'document' | 'run';
@@ -55,12 +61,67 @@ export interface EvalSettings {
   budgetSeconds?: number;
 }
 
-/** A default and where the original set it. */
-interface Sourced<T> {
-  value: T;
-  source: string;
+/** The settings a user may give (the method and the scoring window are not settings: one is chosen, the other is the model's). */
+export type SettingKey = Exclude<keyof EvalSettings, 'method' | 'scoreLength'>;
+
+/** What the user set (undefined: the default). */
+export type EvalOverrides = Partial<Pick<EvalSettings, SettingKey>>;
+
+export interface ModelFacts {
+  modelType: string;
+  contextLength: number;
 }
-const at = <T>(value: T, source: string): Sourced<T> => ({ value, source });
+
+/**
+ * How a setting is given on the command line (cli/eval.ts turns each into a
+ * commander option; the flag is `--` + the key in kebab case):
+ * `switch` is `--x` (on), `toggle` both `--x` and `--no-x`, `off-switch`
+ * only `--no-x` (on by default), `rank` a number or `auto` (the scheduler's).
+ */
+export type SettingType =
+  | { kind: 'integer'; metavar: string }
+  | { kind: 'number'; metavar: string }
+  | { kind: 'number-or-infinity'; metavar: string }
+  | { kind: 'choice'; metavar: string; choices: readonly string[] }
+  | { kind: 'switch' }
+  | { kind: 'toggle'; negatedHelp: string }
+  | { kind: 'off-switch' }
+  | { kind: 'rank'; metavar: string }
+  | { kind: 'none' };
+
+/**
+ * Where a default comes from: a fixed value, the method's own (methods/),
+ * one derived from the model or from settings resolved before it, or none
+ * (the feature is off).
+ */
+export type SettingDefault<V> =
+  | { from: 'fixed'; value: V; source: string }
+  | { from: 'method'; key: keyof MethodDefaults }
+  | { from: 'derived'; describe: string; source: string; resolve: (s: EvalSettings, model: ModelFacts) => V }
+  | { from: 'none'; describe: string; source: string };
+
+/** Which methods a setting changes a number of. */
+export type Usage = 'all' | 'training' | 'retrieving' | 'selecting' | readonly Method[];
+
+export interface SettingDeclaration<K extends SettingKey> {
+  key: K;
+  /** Words for the table of defaults ("neighbours", "AdamW epsilon"). */
+  title: string;
+  type: SettingType;
+  /** --help text; the default is appended. */
+  help: string;
+  default: SettingDefault<EvalSettings[K]>;
+  /** --preset paper: pinned (giving the flag is an error), or why the paper leaves it free. */
+  paper: 'pinned' | { free: string };
+  usedBy: Usage;
+  /** A message naming the flag when the resolved value (or its combination with others) is refused. */
+  check?: (value: EvalSettings[K], s: EvalSettings, model: ModelFacts, method: EvalMethod) => string | undefined;
+}
+
+/** Any one setting's declaration (a union over the keys, so each keeps its own value type). */
+export type AnySetting = { [K in SettingKey]: SettingDeclaration<K> }[SettingKey];
+
+const setting = <K extends SettingKey>(d: SettingDeclaration<K>): SettingDeclaration<K> => d;
 
 /** The original's learning rates by model type (eval_tttlm.py:41; condor/eval_pile_all.sub:3-5). */
 export const LEARNING_RATES: Record<string, Sourced<number>> = {
@@ -68,175 +129,215 @@ export const LEARNING_RATES: Record<string, Sourced<number>> = {
   gpt_neo: at(5e-6, 'eval_tttlm.py:41, condor/eval_pile_all.sub:4'),
 };
 
-/** Per-method defaults that differ between methods. */
-export const METHOD_DEFAULTS: Record<Method, { numNeighbors: Sourced<number>; distanceThreshold: Sourced<number>; splitText: Sourced<boolean> }> = {
-  ttt: {
-    numNeighbors: at(50, 'eval_tttlm.py:42'),
-    distanceThreshold: at(4.0, 'eval_tttlm.py:48, applied to the plain L2 norm at :183'),
-    splitText: at(false, 'eval_tttlm.py:51'),
-  },
-  dynamic: {
-    numNeighbors: at(20, 'condor/eval_dynamic_eval.sub:16 (--num_neighbors 20)'),
-    distanceThreshold: at(Infinity, 'no retrieval (eval_tttlm.py:202-203)'),
-    splitText: at(true, 'condor/eval_dynamic_eval.sub:15 (--split_text)'),
-  },
-  context: {
-    numNeighbors: at(20, 'baseline_context.py:161, condor/eval_baseline_context.sub:15'),
-    distanceThreshold: at(2.3, 'baseline_context.py:38, applied to the plain L2 norm at :86'),
-    splitText: at(false, 'baseline_context.py:144 (queries with the whole document)'),
-  },
-  interpolation: {
-    numNeighbors: at(20, 'baseline_interpolation.py:167, condor/eval_baseline_interpolation.sub:15'),
-    distanceThreshold: at(Infinity, 'baseline_interpolation.py:92-94 (the filter is commented out)'),
-    splitText: at(false, 'baseline_interpolation.py:150'),
-  },
-  random: {
-    numNeighbors: at(50, 'as ttt (eval_tttlm.py:42); a control of ours, not in the original'),
-    distanceThreshold: at(Infinity, 'random documents are not filtered by distance'),
-    splitText: at(false, 'as ttt (eval_tttlm.py:51)'),
-  },
-};
+const positiveInteger = (flag: string, v: number): string | undefined => (Number.isInteger(v) && v >= 1 ? undefined : `${flag} must be a positive integer, got ${v}`);
+const positive = (flag: string, v: number): string | undefined => (v > 0 ? undefined : `${flag} must be positive, got ${v}`);
+const SERVER_CAP = (flag: string, v: number): string | undefined => (v > LIMITS.maxK ? `${flag} ${v} is above the ${LIMITS.maxK} neighbours a shard server returns per query` : undefined);
 
-/** Defaults shared by every method. */
-export const SHARED_DEFAULTS = {
-  adamEpsilon: at(1e-8, 'eval_tttlm.py:40'),
-  adamBetas: at<[number, number]>([0.9, 0.999], "torch.optim.AdamW's default (eval_tttlm.py:82-84 passes only lr and eps)"),
-  weightDecay: at(0.01, "torch.optim.AdamW's default (eval_tttlm.py:82-84)"),
-  gradClip: at(1.0, 'eval_tttlm.py:248'),
-  optimizerScope: at<OptimizerScope>('task', 'eval_tttlm.py:82 (one AdamW per TTTLM) and :466 (one TTTLM per task)'),
-  resetWeights: at(true, 'eval_tttlm.py:45, :305-306'),
-  valPortion: at(0.2, 'eval_tttlm.py:39; condor/eval_baseline_*.sub:14 (the baselines\' own default is 1.0)'),
-  seed: at(1216, 'eval_tttlm.py:376'),
-  contextMode: at<ContextMode>('single', 'lm_eval/base.py:206-218'),
-  maxLength: at('the model context', "eval_tttlm.py:43-44 (2048 for GPT-Neo); condor/eval_*.sub pass 1024 for GPT-2: the model's context either way"),
-  selection: at<Selection>('knn', 'the k nearest, nearest first (eval_tttlm.py:180-186); sift and random are ours'),
-  candidates: at(200, "ours: SIFT's K candidates (activeft sift.py takes K from its caller)"),
-  siftLambda: at(0.01, 'activeft sift.py Retriever(lambda_=0.01)'),
-  siftKernel: at<SiftKernel>('cosine', 'activeft computes inner products of the embeddings it searched; its experiments use unit-normalized ones'),
-};
+const DECLARED = [
+  setting({
+    key: 'numNeighbors', title: 'neighbours', type: { kind: 'integer', metavar: '<k>' },
+    help: 'neighbours retrieved per document (dynamic: copies of the query text trained on)',
+    default: { from: 'method', key: 'numNeighbors' }, paper: 'pinned', usedBy: 'all',
+    // The shard servers answer at most LIMITS.maxK neighbours a query: refuse now, not at the first document.
+    check: (v, _s, _m, method) => positiveInteger('--num-neighbors', v) ?? (method.retrieval === 'none' ? undefined : SERVER_CAP('--num-neighbors', v)),
+  }),
+  setting({
+    key: 'distanceThreshold', title: 'distance threshold', type: { kind: 'number-or-infinity', metavar: '<d>' },
+    help: 'keep a neighbour when the plain Euclidean distance ‖vector − query embedding‖ is below this (inf: keep all); result files record plain distances',
+    default: { from: 'method', key: 'distanceThreshold' }, paper: 'pinned', usedBy: 'retrieving',
+    check: (v) => positive('--distance-threshold', v),
+  }),
+  setting({
+    key: 'splitText', title: 'split text', type: { kind: 'toggle', negatedHelp: 'score the whole document (dynamic evaluation then needs --train-on-scored-text)' },
+    help: 'retrieve with (dynamic: train on) the first half of each document, at most 1024 tokens, and score the rest',
+    default: { from: 'method', key: 'splitText' }, paper: 'pinned', usedBy: 'all',
+  }),
+  setting({
+    key: 'trainOnScoredText', title: 'train on the scored text', type: { kind: 'switch' },
+    help: 'let dynamic evaluation without --split-text train on the text it scores (a leak, refused otherwise)',
+    default: { from: 'fixed', value: false, source: 'ours: the paper ran dynamic evaluation with --split_text (condor/eval_dynamic_eval.sub:15)' }, paper: 'pinned', usedBy: ['dynamic'],
+    check: (v, s, _m, method) =>
+      method.name === 'dynamic' && !s.splitText && !v
+        ? 'dynamic evaluation without --split-text trains on the very text it scores (a leak: the paper ran --split_text, condor/eval_dynamic_eval.sub:15); keep --split-text, or pass --train-on-scored-text to measure it anyway'
+        : undefined,
+  }),
+  setting({
+    key: 'learningRate', title: 'learning rate', type: { kind: 'number', metavar: '<lr>' },
+    help: 'test-time learning rate',
+    default: {
+      from: 'derived',
+      describe: Object.entries(LEARNING_RATES).map(([type, lr]) => `${type} ${lr.value.toExponential()}`).join(', '),
+      source: Object.entries(LEARNING_RATES).map(([type, lr]) => `${type}: ${lr.source}`).join('; '),
+      resolve: (_s, model) => {
+        const lr = LEARNING_RATES[model.modelType]?.value;
+        if (lr === undefined) throw new Error(`no default learning rate for model type ${model.modelType}: pass --learning-rate`);
+        return lr;
+      },
+    },
+    paper: 'pinned', usedBy: 'training',
+    check: (v) => positive('--learning-rate', v),
+  }),
+  setting({
+    key: 'adamEpsilon', title: 'AdamW epsilon', type: { kind: 'number', metavar: '<eps>' }, help: 'AdamW epsilon',
+    default: { from: 'fixed', value: 1e-8, source: 'eval_tttlm.py:40' }, paper: 'pinned', usedBy: 'training',
+  }),
+  setting({
+    key: 'adamBetas', title: 'AdamW betas', type: { kind: 'none' }, help: 'AdamW betas',
+    default: { from: 'fixed', value: [0.9, 0.999], source: "torch.optim.AdamW's default (eval_tttlm.py:82-84 passes only lr and eps)" }, paper: 'pinned', usedBy: 'training',
+  }),
+  setting({
+    key: 'weightDecay', title: 'AdamW weight decay', type: { kind: 'number', metavar: '<wd>' }, help: "AdamW weight decay (torch's default, as the original)",
+    default: { from: 'fixed', value: 0.01, source: "torch.optim.AdamW's default (eval_tttlm.py:82-84)" }, paper: 'pinned', usedBy: 'training',
+  }),
+  setting({
+    key: 'gradClip', title: 'gradient clipping (norm)', type: { kind: 'none' }, help: 'gradient norm clipping',
+    default: { from: 'fixed', value: 1.0, source: 'eval_tttlm.py:248' }, paper: 'pinned', usedBy: 'training',
+  }),
+  setting({
+    key: 'optimizerScope', title: 'optimizer scope', type: { kind: 'choice', metavar: '<scope>', choices: ['task', 'document', 'run'] },
+    help: "AdamW's moments: task (one AdamW per task, never reset between its documents: the original), document (fresh per document) or run (one for the whole run); task and run save the moments after every document so that a rerun resumes exactly",
+    default: { from: 'fixed', value: 'task', source: 'eval_tttlm.py:82 (one AdamW per TTTLM) and :466 (one TTTLM per task)' }, paper: 'pinned', usedBy: 'training',
+  }),
+  setting({
+    key: 'resetWeights', title: 'reset weights after each document', type: { kind: 'off-switch' },
+    help: 'keep the trained weights from one document to the next',
+    default: { from: 'fixed', value: true, source: 'eval_tttlm.py:45, :305-306' }, paper: 'pinned', usedBy: 'training',
+  }),
+  setting({
+    key: 'maxLength', title: 'training window', type: { kind: 'integer', metavar: '<n>' },
+    help: 'training window length; scoring always uses the model\'s context',
+    default: { from: 'derived', describe: "the model's context (GPT-2 1024, GPT-Neo 2048)", source: "eval_tttlm.py:43-44 (2048 for GPT-Neo); condor/eval_*.sub pass 1024 for GPT-2: the model's context either way", resolve: (_s, model) => model.contextLength },
+    paper: 'pinned', usedBy: 'training',
+    check: (v, _s, model) => positiveInteger('--max-length', v) ?? (v > model.contextLength ? `--max-length ${v} is longer than the model's context (${model.contextLength})` : undefined),
+  }),
+  setting({
+    key: 'stride', title: 'training stride', type: { kind: 'integer', metavar: '<n>' }, help: 'tokens between training windows',
+    default: { from: 'derived', describe: '--max-length', source: 'eval_tttlm.py:43-44 (stride = max_length)', resolve: (s) => s.maxLength },
+    paper: 'pinned', usedBy: 'training',
+    check: (v) => positiveInteger('--stride', v),
+  }),
+  setting({
+    key: 'contextMode', title: 'in-context mode', type: { kind: 'choice', metavar: '<mode>', choices: ['single', 'windows'] },
+    help: 'in-context baseline: single (the original: neighbours only for documents that fit one window, farthest text kept) or windows (half-length windows, nearest neighbour kept, a curve over k)',
+    default: { from: 'fixed', value: 'single', source: 'lm_eval/base.py:206-218' }, paper: 'pinned', usedBy: ['context'],
+  }),
+  setting({
+    key: 'excludeDuplicates', title: 'exclude duplicates', type: { kind: 'switch' },
+    help: 'drop neighbours identical to the test document (same text, or distance 0) before thresholding; they are counted either way',
+    default: { from: 'fixed', value: false, source: 'ours: the original keeps them' }, paper: 'pinned', usedBy: 'retrieving',
+  }),
+  setting({
+    key: 'valPortion', title: 'val portion', type: { kind: 'number', metavar: '<p>' }, help: "share of each task's shuffled test documents evaluated",
+    default: { from: 'fixed', value: 0.2, source: "eval_tttlm.py:39; condor/eval_baseline_*.sub:14 (the baselines' own default is 1.0)" }, paper: 'pinned', usedBy: 'all',
+    check: (v) => positive('--val-portion', v),
+  }),
+  setting({
+    key: 'seed', title: 'shuffle seed (Python `random.Random`)', type: { kind: 'integer', metavar: '<n>' }, help: "shuffle seed (Python's random.Random)",
+    default: { from: 'fixed', value: 1216, source: 'eval_tttlm.py:376' }, paper: 'pinned', usedBy: 'all',
+  }),
+  setting({
+    key: 'docsPerTask', title: 'documents per task', type: { kind: 'integer', metavar: '<n>' }, help: 'at most this many documents per task (per rank)',
+    default: { from: 'none', describe: 'all', source: 'eval_tttlm.py evaluates every selected document' }, paper: { free: 'a subset of the same documents' }, usedBy: 'all',
+  }),
+  setting({
+    key: 'rank', title: 'rank', type: { kind: 'rank', metavar: '<r>' },
+    help: "this process's rank: it takes every world-size-th document from rank; auto: from the scheduler (a Slurm array's SLURM_ARRAY_TASK_ID - SLURM_ARRAY_TASK_MIN, srun's SLURM_PROCID, a Kubernetes Indexed Job's JOB_COMPLETION_INDEX)",
+    default: { from: 'fixed', value: 0, source: 'eval_tttlm.py (document i goes to rank i mod world_size)' }, paper: { free: 'how the documents are shared out, not which' }, usedBy: 'all',
+    check: (v, s) => (Number.isInteger(s.worldSize) && s.worldSize >= 1 && Number.isInteger(v) && v >= 0 && v < s.worldSize ? undefined : `--rank ${v} must be in [0, --world-size ${s.worldSize})`),
+  }),
+  setting({
+    key: 'worldSize', title: 'world size', type: { kind: 'rank', metavar: '<w>' },
+    help: 'number of evaluation processes; auto: from the scheduler (SLURM_ARRAY_TASK_COUNT, SLURM_NTASKS, or TTTNN_WORLD_SIZE beside JOB_COMPLETION_INDEX)',
+    default: { from: 'fixed', value: 1, source: 'eval_tttlm.py (one process unless the jobs are split)' }, paper: { free: 'how the documents are shared out, not which' }, usedBy: 'all',
+  }),
+  setting({
+    key: 'selection', title: 'selection', type: { kind: 'choice', metavar: '<how>', choices: SELECTIONS },
+    help: 'which retrieved neighbours to train on, in which order: knn (the nearest, nearest first: the original), sift (SIFT: VTL picks among --candidates the one that most reduces the uncertainty about the query, given those already picked, so near-duplicates are passed over; it may pick one twice), random (uniformly among the candidates: a control); results go to <method>+<selection>',
+    default: { from: 'fixed', value: 'knn', source: 'the k nearest, nearest first (eval_tttlm.py:180-186); sift and random are ours' }, paper: 'pinned', usedBy: 'selecting',
+    check: (v, _s, _m, method) => (v !== 'knn' && method.retrieval !== 'nearest' ? `--selection ${v} chooses among retrieved neighbours; --method ${method.name} retrieves none` : undefined),
+  }),
+  setting({
+    key: 'candidates', title: 'candidates', type: { kind: 'integer', metavar: '<K>' }, help: 'sift / random: neighbours retrieved to select --num-neighbors from; the distance threshold applies to them first',
+    default: { from: 'fixed', value: 200, source: "ours: SIFT's K candidates (activeft sift.py takes K from its caller)" }, paper: 'pinned', usedBy: 'selecting',
+    check: (v, s) => positiveInteger('--candidates', v) ?? (s.selection === 'knn' ? undefined : SERVER_CAP('--candidates', v)),
+  }),
+  setting({
+    key: 'siftLambda', title: 'SIFT lambda', type: { kind: 'number', metavar: '<l>' }, help: "SIFT's noise variance lambda: larger favours relevance over diversity",
+    default: { from: 'fixed', value: 0.01, source: 'activeft sift.py Retriever(lambda_=0.01)' }, paper: 'pinned', usedBy: 'selecting',
+    check: (v) => positive('--sift-lambda', v),
+  }),
+  setting({
+    key: 'siftAlpha', title: 'adaptive SIFT alpha', type: { kind: 'number', metavar: '<a>' },
+    help: 'adaptive SIFT (activeft): keep pick t only while the remaining uncertainty sqrt(variance) is at most 1/(alpha t); fewer neighbours where more would add little. Results record how many were kept and why',
+    default: { from: 'none', describe: 'off', source: 'ours (activeft: alpha)' }, paper: 'pinned', usedBy: 'selecting',
+    check: (v, s) => (v === undefined ? undefined : positive('--sift-alpha', v) ?? (s.selection !== 'sift' ? '--sift-alpha is adaptive SIFT: it needs --selection sift' : undefined)),
+  }),
+  setting({
+    key: 'siftKernel', title: 'SIFT kernel', type: { kind: 'choice', metavar: '<k>', choices: ['cosine', 'inner-product'] },
+    help: "SIFT's kernel: cosine (inner product of unit-normalized embeddings, as activeft's experiments) or inner-product (of the raw mean-pooled vectors)",
+    default: { from: 'fixed', value: 'cosine', source: 'activeft computes inner products of the embeddings it searched; its experiments use unit-normalized ones' }, paper: 'pinned', usedBy: 'selecting',
+  }),
+  setting({
+    key: 'budgetSeconds', title: 'budget per document', type: { kind: 'number', metavar: '<s>' },
+    help: 'wall seconds per document for retrieval, selection, training and evaluation: no training step starts after it, the model is scored once more and the document ends; results record seconds per stage and whether the budget stopped it (<method>@<s>s)',
+    default: { from: 'none', describe: 'none', source: 'ours: the original trains on every neighbour' }, paper: 'pinned', usedBy: 'training',
+    check: (v, _s, _m, method) => (v === undefined ? undefined : positive('--budget-seconds', v) ?? (method.trains ? undefined : `--budget-seconds stops test-time training; --method ${method.name} does not train`)),
+  }),
+] as const;
 
-/** What the user set (undefined: the default). */
-export type EvalOverrides = Partial<Omit<EvalSettings, 'method' | 'scoreLength'>>;
+/** Every evaluation setting, in the order they are resolved (a derived default sees those before it) and shown. */
+export const SETTINGS: readonly AnySetting[] = DECLARED;
 
-export interface ModelFacts {
-  modelType: string;
-  contextLength: number;
+// Every settable field of EvalSettings has a declaration: a field added without one does not compile.
+type Undeclared = Exclude<SettingKey, (typeof DECLARED)[number]['key']>;
+const everySettingDeclared: [Undeclared] extends [never] ? true : { undeclared: Undeclared } = true;
+void everySettingDeclared;
+
+/** Whether `d` changes a number of `method`. */
+export function usesSetting(d: AnySetting, method: EvalMethod): boolean {
+  const u = d.usedBy;
+  if (u === 'all') return true;
+  if (u === 'training') return method.trains;
+  if (u === 'retrieving') return method.retrieval !== 'none';
+  if (u === 'selecting') return method.retrieval === 'nearest';
+  return u.includes(method.name as Method);
 }
 
-/** Resolves every setting for `method` on `model`, checking the combination. */
+/** A setting's default for `method`, given the settings resolved before it. */
+function defaultOf(d: AnySetting, method: EvalMethod, s: EvalSettings, model: ModelFacts): unknown {
+  const def = d.default;
+  switch (def.from) {
+    case 'fixed':
+      return def.value;
+    case 'method':
+      return method.defaults[def.key].value;
+    case 'derived':
+      return def.resolve(s, model);
+    case 'none':
+      return undefined;
+  }
+}
+
+/** The default of a setting whose default is one fixed value (the shuffle seed, say), for code that runs outside an evaluation. */
+export function fixedDefault<K extends SettingKey>(key: K): EvalSettings[K] {
+  const def = SETTINGS.find((d) => d.key === key)?.default;
+  if (def?.from !== 'fixed') throw new Error(`setting ${key} has no fixed default`);
+  return def.value as EvalSettings[K];
+}
+
+/** Resolves every setting for `method` on `model`, then checks each (and their combinations). */
 export function resolveSettings(method: Method, model: ModelFacts, o: EvalOverrides = {}): EvalSettings {
-  const m = METHOD_DEFAULTS[method];
-  const maxLength = o.maxLength ?? model.contextLength;
-  const learningRate = o.learningRate ?? LEARNING_RATES[model.modelType]?.value;
-  if (learningRate === undefined) throw new Error(`no default learning rate for model type ${model.modelType}: pass --learning-rate`);
-  const s: EvalSettings = {
-    method,
-    numNeighbors: o.numNeighbors ?? m.numNeighbors.value,
-    distanceThreshold: o.distanceThreshold ?? m.distanceThreshold.value,
-    learningRate,
-    adamEpsilon: o.adamEpsilon ?? SHARED_DEFAULTS.adamEpsilon.value,
-    adamBetas: o.adamBetas ?? SHARED_DEFAULTS.adamBetas.value,
-    weightDecay: o.weightDecay ?? SHARED_DEFAULTS.weightDecay.value,
-    gradClip: o.gradClip ?? SHARED_DEFAULTS.gradClip.value,
-    maxLength,
-    stride: o.stride ?? maxLength,
-    scoreLength: model.contextLength,
-    resetWeights: o.resetWeights ?? SHARED_DEFAULTS.resetWeights.value,
-    optimizerScope: o.optimizerScope ?? SHARED_DEFAULTS.optimizerScope.value,
-    splitText: o.splitText ?? m.splitText.value,
-    trainOnScoredText: o.trainOnScoredText ?? false,
-    contextMode: o.contextMode ?? SHARED_DEFAULTS.contextMode.value,
-    valPortion: o.valPortion ?? SHARED_DEFAULTS.valPortion.value,
-    seed: o.seed ?? SHARED_DEFAULTS.seed.value,
-    excludeDuplicates: o.excludeDuplicates ?? false,
-    docsPerTask: o.docsPerTask,
-    rank: o.rank ?? 0,
-    worldSize: o.worldSize ?? 1,
-    selection: o.selection ?? SHARED_DEFAULTS.selection.value,
-    candidates: o.candidates ?? SHARED_DEFAULTS.candidates.value,
-    siftLambda: o.siftLambda ?? SHARED_DEFAULTS.siftLambda.value,
-    siftAlpha: o.siftAlpha,
-    siftKernel: o.siftKernel ?? SHARED_DEFAULTS.siftKernel.value,
-    budgetSeconds: o.budgetSeconds,
-  };
-  checkSettings(s, model);
+  const m = methodNamed(method);
+  const s = { method: m.name, scoreLength: model.contextLength } as EvalSettings;
+  const values = s as unknown as Record<SettingKey, unknown>;
+  for (const d of SETTINGS) values[d.key] = o[d.key] !== undefined ? o[d.key] : defaultOf(d, m, s, model);
+  for (const d of SETTINGS) {
+    const problem = (d.check as ((v: unknown, s: EvalSettings, model: ModelFacts, method: EvalMethod) => string | undefined) | undefined)?.(values[d.key], s, model, m);
+    if (problem !== undefined) throw new Error(problem);
+  }
   return s;
 }
 
-function checkSettings(s: EvalSettings, model: ModelFacts): void {
-  const positiveInteger = (name: string, v: number): void => {
-    if (!Number.isInteger(v) || v < 1) throw new Error(`${name} must be a positive integer, got ${v}`);
-  };
-  positiveInteger('--num-neighbors', s.numNeighbors);
-  // The shard servers answer at most LIMITS.maxK neighbours a query: refuse now, not at the first document.
-  if (s.method !== 'dynamic' && s.numNeighbors > LIMITS.maxK) throw new Error(`--num-neighbors ${s.numNeighbors} is above the ${LIMITS.maxK} neighbours a shard server returns per query`);
-  positiveInteger('--max-length', s.maxLength);
-  positiveInteger('--stride', s.stride);
-  if (s.maxLength > model.contextLength) throw new Error(`--max-length ${s.maxLength} is longer than the model's context (${model.contextLength})`);
-  if (!(s.learningRate > 0)) throw new Error(`--learning-rate must be positive, got ${s.learningRate}`);
-  if (!(s.distanceThreshold > 0)) throw new Error(`--distance-threshold must be positive, got ${s.distanceThreshold}`);
-  if (!(s.valPortion > 0)) throw new Error(`--val-portion must be positive, got ${s.valPortion}`);
-  if (!Number.isInteger(s.worldSize) || s.worldSize < 1 || !Number.isInteger(s.rank) || s.rank < 0 || s.rank >= s.worldSize) {
-    throw new Error(`--rank ${s.rank} must be in [0, --world-size ${s.worldSize})`);
-  }
-  if (s.selection !== 'knn' && (s.method === 'dynamic' || s.method === 'random')) {
-    throw new Error(`--selection ${s.selection} chooses among retrieved neighbours; --method ${s.method} retrieves none`);
-  }
-  positiveInteger('--candidates', s.candidates);
-  if (s.selection !== 'knn' && s.candidates > LIMITS.maxK) throw new Error(`--candidates ${s.candidates} is above the ${LIMITS.maxK} neighbours a shard server returns per query`);
-  if (!(s.siftLambda > 0)) throw new Error(`--sift-lambda must be positive, got ${s.siftLambda}`);
-  if (s.siftAlpha !== undefined && !(s.siftAlpha > 0)) throw new Error(`--sift-alpha must be positive, got ${s.siftAlpha}`);
-  if (s.siftAlpha !== undefined && s.selection !== 'sift') throw new Error('--sift-alpha is adaptive SIFT: it needs --selection sift');
-  if (s.budgetSeconds !== undefined && !(s.budgetSeconds > 0)) throw new Error(`--budget-seconds must be positive, got ${s.budgetSeconds}`);
-  if (s.budgetSeconds !== undefined && (s.method === 'context' || s.method === 'interpolation')) throw new Error(`--budget-seconds stops test-time training; --method ${s.method} does not train`);
-  if (s.method === 'dynamic' && !s.splitText && !s.trainOnScoredText) {
-    throw new Error(
-      'dynamic evaluation without --split-text trains on the very text it scores (a leak: the paper ran --split_text, condor/eval_dynamic_eval.sub:15); ' +
-        'keep --split-text, or pass --train-on-scored-text to measure it anyway',
-    );
-  }
-}
+/** Kebab-case flag of a setting key: numNeighbors -> --num-neighbors. */
+export const flagOf = (key: string): string => `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
 
-/**
- * The results subdirectory of a configuration: the method for the
- * original's selection, and `<method>+<selection>` (with `-alpha<a>` for
- * adaptive SIFT, `@<S>s` for a budget) otherwise, so that a report compares
- * them side by side.
- */
-export function resultsLabel(s: Pick<EvalSettings, 'method' | 'selection' | 'siftAlpha' | 'budgetSeconds'>): string {
-  let label = s.method;
-  if (s.selection !== 'knn') label += `+${s.selection}`;
-  if (s.siftAlpha !== undefined) label += `-alpha${s.siftAlpha}`;
-  if (s.budgetSeconds !== undefined) label += `@${s.budgetSeconds}s`;
-  return label;
-}
-
-/** A results label read back: method, `+selection[-alpha<a>]`, `@<S>s` (what resultsLabel writes). */
-const LABEL = /^([^+@]*)(\+[^@]*)?(@.*)?$/;
-
-/** The method of a results subdirectory: `ttt` for `ttt+sift-alpha2@30s`. */
-export function baseMethod(label: string): string {
-  return (LABEL.exec(label) as RegExpExecArray)[1] as string;
-}
-
-/**
- * The label of the same method and budget with the original's selection (the
- * k nearest): `ttt@2s` for `ttt+sift@2s`; undefined for a label without a
- * selection of its own.
- */
-export function knnLabel(label: string): string | undefined {
-  const [, method, selection, budget] = LABEL.exec(label) as RegExpExecArray;
-  return selection === undefined ? undefined : `${method}${budget ?? ''}`;
-}
-
-/** One line per setting and where its default comes from, for --help and result directories. */
-export function describeDefaults(): string {
-  const lines = ['Defaults (the original\'s, socialfoundations/tttlm):'];
-  for (const method of METHODS) {
-    const m = METHOD_DEFAULTS[method];
-    lines.push(`  ${method}: ${m.numNeighbors.value} neighbours (${m.numNeighbors.source}); distance threshold ${m.distanceThreshold.value} (${m.distanceThreshold.source}); split text ${m.splitText.value ? 'on' : 'off'} (${m.splitText.source})`);
-  }
-  for (const [type, lr] of Object.entries(LEARNING_RATES)) lines.push(`  learning rate, ${type}: ${lr.value} (${lr.source})`);
-  for (const [name, d] of Object.entries(SHARED_DEFAULTS)) lines.push(`  ${name}: ${Array.isArray(d.value) ? d.value.join(', ') : String(d.value)} (${d.source})`);
-  return lines.join('\n');
-}

@@ -10,6 +10,7 @@ import { clipGradNorm, manualSeed, restoreParameters, tensor, tidy, type AdamW, 
 import { yieldToEventLoop } from '../io/event-loop.js';
 import { causalLmLoss, type CausalLM } from '../models/index.js';
 import { rollingLoglikelihood } from './loglikelihood.js';
+import type { MethodScore, TrainingInput } from './methods/method.js';
 
 export interface TttSettings {
   maxLength: number;
@@ -141,4 +142,15 @@ export async function testTimeTrain(
     model.training = false;
   }
   return curve;
+}
+
+/** A training method's result fields: test-time training on `texts` (tokenized here, as train_single does) from the document's starting weights. */
+export async function trainAndScore(input: TrainingInput, texts: readonly string[]): Promise<MethodScore> {
+  const { settings: s, model, tokenizer, optimizer, snapshot, split, eos } = input;
+  const trainTexts = texts.map((t) => tokenizer.encode(t));
+  const curve = await testTimeTrain(model, optimizer, snapshot, split.scored, eos, trainTexts, s, input.shouldStop, input.deadline);
+  return {
+    loglikelihoods: curve.loglikelihoods, train_losses: curve.trainLosses, train_seconds: curve.trainSeconds, eval_seconds: curve.evalSeconds,
+    score_seconds_before: curve.initialEvalSeconds, ...(s.budgetSeconds === undefined ? {} : { budget_stop: curve.budgetStop }),
+  };
 }

@@ -5,3 +5,4 @@ export { embedTexts, type Embedder } from './embed.js';
 export { buildIndex, indexFileBegin, indexFileName, type IndexBuildOptions } from './build.js';
 export { splitIndex, sliceRanges } from './split.js';
 export { checkEmbedderDimension, checkIndexMatchesData, checkIndexMatchesEmbedder } from './compat.js';
+export { squaredL2 } from './distance.js';

@@ -25,6 +25,15 @@ export interface LoadedResults {
    * curve that its median filter dropped silently, process_results.py:345-346.)
    */
   failedRetrievals: Map<string, Map<string, number>>;
+  /** Results directory -> what its lines say ran there: the method (`ttt` for `ttt+sift@2s`), its selection when not the k nearest, and the budget. */
+  configurations: Map<string, Configuration>;
+}
+
+/** What a results directory's lines record about how they were made (results-label.ts names the directory after it). */
+export interface Configuration {
+  method: string;
+  selection?: string;
+  budgetSeconds?: number;
 }
 
 /** A line that records a failed retrieval: an error and no curve (the document was not scored). */
@@ -52,7 +61,7 @@ function problemWith(r: Partial<DocumentResult>): string | undefined {
  * document replaces it) and kept out of `byMethod`.
  */
 export function loadResults(dir: string): LoadedResults {
-  const out: LoadedResults = { dir, byMethod: new Map(), skippedLines: 0, duplicateLines: 0, warnings: [], failedRetrievals: new Map() };
+  const out: LoadedResults = { dir, byMethod: new Map(), skippedLines: 0, duplicateLines: 0, warnings: [], failedRetrievals: new Map(), configurations: new Map() };
   if (!existsSync(dir)) throw new Error(`${dir}: no such results directory`);
   for (const method of readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name).sort()) {
     const tasks = new Map<string, Map<number, DocumentResult>>();
@@ -72,6 +81,9 @@ export function loadResults(dir: string): LoadedResults {
           out.skippedLines++;
           out.warnings.push(`${path}:${i + 1}: ${problem ?? 'unreadable'}; line skipped`);
           return;
+        }
+        if (!out.configurations.has(method) && typeof r.method === 'string') {
+          out.configurations.set(method, { method: r.method, ...(r.selection ? { selection: r.selection } : {}), ...(r.budget_seconds !== undefined ? { budgetSeconds: r.budget_seconds } : {}) });
         }
         const docs = tasks.get(r.task) ?? tasks.set(r.task, new Map()).get(r.task)!;
         if (docs.has(r.doc_id)) out.duplicateLines++;

@@ -9,7 +9,7 @@ import { basename, join, resolve } from 'node:path';
 import { taskWeights } from '../data/tasks.js';
 import { loadResults, type BootstrapOptions } from './aggregate.js';
 import { reportHtml } from './html.js';
-import { chooseValidationAlpha } from './interpolation.js';
+import { chooseValidationAlpha } from './interpolation-alpha.js';
 import { renderPlots, reportPlots } from './plots.js';
 import { readPublished, type PublishedSource } from './published.js';
 import { bytesPerTask, summarize, type ReportSummary, type RunInput } from './summary.js';
@@ -194,7 +194,7 @@ export async function writeReport(options: ReportOptions): Promise<ReportResult>
     write(join('plots', `${p.name}.png`), p.png);
   }
   write('report.html', html);
-  const first = summary.methods.find((m) => m.method === 'ttt') ?? summary.methods[0];
+  const first = summary.methods.find((m) => m.declared?.report.verdict === 'subject') ?? summary.methods[0];
   const markdown = [...overview, ...(first ? [curveTable(first, summary)] : [])].map(toMarkdown).join('\n\n');
   return { summary, markdown, html, files, gates, comparisons: baselines, verdict };
 }

@@ -3,7 +3,7 @@
 // seconds, and the Pareto frontier across methods), and the redundancy and
 // stopping of the neighbours it used (informative selection, budgets).
 import type { DocumentResult } from '../eval/results.js';
-import { baseMethod } from '../eval/settings.js';
+import type { EvalMethod } from '../eval/methods/index.js';
 
 /**
  * Seconds a document took to reach curve point j (j neighbours): retrieval,
@@ -52,14 +52,14 @@ export interface SelectionSummary {
 
 const mean = (values: readonly number[]): number | undefined => (values.length === 0 ? undefined : values.reduce((s, v) => s + v, 0) / values.length);
 
-export function selectionSummary(method: string, docs: readonly DocumentResult[]): SelectionSummary {
+export function selectionSummary(method: EvalMethod | undefined, docs: readonly DocumentResult[]): SelectionSummary {
   const stops: Record<string, number> = {};
   for (const d of docs) if (d.selection_stop) stops[d.selection_stop] = (stops[d.selection_stop] ?? 0) + 1;
   const total = (d: DocumentResult): number | undefined =>
     d.train_seconds === undefined ? undefined : d.retrieval_seconds + (d.selection_seconds ?? 0) + (d.score_seconds_before ?? 0) + [...d.train_seconds, ...(d.eval_seconds ?? [])].reduce((s, v) => s + v, 0);
   const defined = (values: (number | undefined)[]): number[] => values.filter((v): v is number => v !== undefined);
   return {
-    selection: docs.find((d) => d.selection)?.selection ?? (baseMethod(method) === 'random' ? 'random documents' : baseMethod(method) === 'dynamic' ? 'none' : 'knn'),
+    selection: docs.find((d) => d.selection)?.selection ?? (method?.retrieval === 'random-documents' ? 'random documents' : method?.retrieval === 'none' ? 'none' : 'knn'),
     documents: docs.length,
     // Training methods: the neighbours trained on (a budget may stop before the last ones); others: those used.
     neighbours: mean(docs.map((d) => d.train_seconds?.length ?? d.neighbor_ids.length)) ?? 0,
@@ -95,9 +95,10 @@ export function paretoFrontier(points: readonly CostPoint[]): CostPoint[] {
 
 /**
  * Every (method, neighbours) point: its mean seconds per document and
- * pile_all bits per byte. Dynamic evaluation is left out: it scores each
- * document's second half only, so its bits per byte are not of the same text.
+ * pile_all bits per byte. Methods whose report says `pareto: false` are left
+ * out: dynamic evaluation scores each document's second half only, so its
+ * bits per byte are not of the same text.
  */
-export function costPoints(summary: { methods: readonly { label: string; method: string; secondsCurve: readonly number[]; pileAll: { curve: readonly { bits_per_byte: number }[] } }[] }): CostPoint[] {
-  return summary.methods.filter((m) => baseMethod(m.method) !== 'dynamic').flatMap((m) => m.secondsCurve.map((seconds, k) => ({ label: m.label, neighbours: k, seconds, bitsPerByte: m.pileAll.curve[k]?.bits_per_byte ?? NaN })));
+export function costPoints(summary: { methods: readonly { label: string; declared: EvalMethod | undefined; secondsCurve: readonly number[]; pileAll: { curve: readonly { bits_per_byte: number }[] } }[] }): CostPoint[] {
+  return summary.methods.filter((m) => m.declared?.report.pareto !== false).flatMap((m) => m.secondsCurve.map((seconds, k) => ({ label: m.label, neighbours: k, seconds, bitsPerByte: m.pileAll.curve[k]?.bits_per_byte ?? NaN })));
 }

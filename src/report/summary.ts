@@ -5,9 +5,9 @@
 // retrieval time, failed retrievals and the leakage audit.
 import type { PerplexityMetrics } from '../eval/metrics.js';
 import type { DocumentResult } from '../eval/results.js';
-import { baseMethod } from '../eval/settings.js';
+import { findMethod, type CurveKind, type EvalMethod } from '../eval/methods/index.js';
 import { bootstrapInterval, curveLength, metricsCurve, pileAllBits, weightedMean, type BootstrapOptions, type Estimate, type LoadedResults } from './aggregate.js';
-import { interpolationChoices, type InterpolationChoices, type ValidationAlpha } from './interpolation.js';
+import { interpolationChoices, type InterpolationChoices, type ValidationAlpha } from './interpolation-alpha.js';
 import { medianFilter } from './median-filter.js';
 import type { PublishedSource } from './published.js';
 import { secondsCurve, selectionSummary, type SelectionSummary } from './selection-cost.js';
@@ -60,14 +60,16 @@ export interface TaskSummary {
   leakage: Leakage;
 }
 
-/** What a method's curve runs over: neighbours (ttt, dynamic, random, old context lines), alphas (interpolation), or without/with neighbours (context). */
-export type CurveKind = 'neighbours' | 'alphas' | 'context';
+export type { CurveKind } from '../eval/methods/index.js';
 
 export interface MethodSummary {
   /** `method`, or `run/method` when several runs are compared. */
   label: string;
   run: string;
+  /** The results directory (the method, or `<method>+<selection>...`). */
   method: string;
+  /** The registry's method its lines name (undefined for a method this version does not know). */
+  declared: EvalMethod | undefined;
   kind: CurveKind;
   /** Interpolation: the alphas of the curve points. */
   alphas?: number[];
@@ -148,30 +150,94 @@ function sumLeakage(parts: readonly Leakage[]): Leakage {
   return parts.reduce((a, b) => ({ audited: a.audited + b.audited, withDuplicates: a.withDuplicates + b.withDuplicates, duplicates: a.duplicates + b.duplicates, excluded: a.excluded + b.excluded }), { audited: 0, withDuplicates: 0, duplicates: 0, excluded: 0 });
 }
 
-function kindOf(method: string, docs: readonly DocumentResult[]): CurveKind {
+/**
+ * What a method's curve runs over: as its lines record it, or, for lines
+ * written before they did, read from their fields (alphas; a context line's
+ * neighbour count — older context lines had a curve over 1..k neighbours).
+ */
+function kindOf(docs: readonly DocumentResult[]): CurveKind {
+  const recorded = docs.find((d) => d.kind !== undefined)?.kind;
+  if (recorded) return recorded;
   if (docs.some((d) => d.alpha_loglikelihoods !== undefined)) return 'alphas';
-  // The context method's [without, with neighbours] pair; older context lines had a curve over 1..k neighbours.
-  if (baseMethod(method) === 'context' && docs.some((d) => d.context_neighbors !== undefined)) return 'context';
+  if (docs.some((d) => d.context_neighbors !== undefined)) return 'context';
   return 'neighbours';
 }
 
-function summarizeMethod(run: string, label: string, method: string, loaded: Map<string, DocumentResult[]>, failed: Map<string, number>, weights: Record<string, number>, options: SummaryOptions & { bootstrap: Required<BootstrapOptions> }): MethodSummary {
-  const { bootstrap } = options;
-  // The leakage audit is about retrieval: it counts every scored document, before the median filter.
-  const leakage = new Map([...loaded].map(([task, docs]) => [task, leakageOf(docs)]));
+/** One results directory of one run, as loaded. */
+interface MethodResults {
+  run: string;
+  /** `directory`, or `run/directory` when several runs are compared. */
+  label: string;
+  /** The results directory's name (the method, or `<method>+<selection>...`). */
+  directory: string;
+  declared: EvalMethod | undefined;
+  /** task -> documents scored; task -> failed retrievals. */
+  loaded: Map<string, DocumentResult[]>;
+  failed: Map<string, number>;
+}
+
+type SummarizeOptions = SummaryOptions & { bootstrap: Required<BootstrapOptions> };
+
+/**
+ * The original's median filter drops curves shorter than usual (neighbours
+ * beyond the distance threshold); a budget or adaptive SIFT shortens curves
+ * on purpose, so there it is not applied.
+ */
+function filterCurves(r: MethodResults, medianFilterOn: boolean): { byTask: Map<string, DocumentResult[]>; dropped: Map<string, number>; cutOnPurpose: boolean } {
+  const cutOnPurpose = [...r.loaded.values()].some((docs) => docs.some((d) => d.budget_seconds !== undefined || d.selection_stop === 'alpha'));
+  const filter = medianFilterOn && !cutOnPurpose;
   const dropped = new Map<string, number>();
   const byTask = new Map<string, DocumentResult[]>();
-  // The median filter drops curves shorter than usual (the original's, for neighbours beyond the
-  // distance threshold); a budget or adaptive SIFT shortens curves on purpose, so it is not applied.
-  const cutOnPurpose = [...loaded.values()].some((docs) => docs.some((d) => d.budget_seconds !== undefined || d.selection_stop === 'alpha'));
-  const filter = (options.medianFilter ?? true) && !cutOnPurpose;
-  for (const [task, docs] of loaded) {
-    const kept = filter ? medianFilter(docs, failed.get(task) ?? 0) : { kept: docs, dropped: 0 };
+  for (const [task, docs] of r.loaded) {
+    const kept = filter ? medianFilter(docs, r.failed.get(task) ?? 0) : { kept: docs, dropped: 0 };
     dropped.set(task, kept.dropped);
     if (kept.kept.length > 0) byTask.set(task, kept.kept);
   }
+  return { byTask, dropped, cutOnPurpose };
+}
+
+/** The pile_all bits per byte of `byTask` at each task's step, with its bootstrap interval. */
+function pileAllEstimate(byTask: Map<string, DocumentResult[]>, weights: Record<string, number>, step: (task: string) => number, bootstrap: Required<BootstrapOptions>): Estimate {
+  const [low, high] = bootstrapInterval(byTask, (sample) => pileAllBits(sample, weights, step), bootstrap);
+  return { value: pileAllBits(byTask, weights, step), low, high };
+}
+
+/** One task of one method: its curve, before and after with intervals, training loss, cost, retrieval and the leakage audit. */
+function summarizeTask(task: string, docs: DocumentResult[], curve: PerplexityMetrics[], afterStep: number, context: { r: MethodResults; weights: Record<string, number>; dropped: Map<string, number>; alphas?: number[]; bootstrap: Required<BootstrapOptions> }): TaskSummary {
+  const { r, weights, dropped, alphas, bootstrap } = context;
+  const one = new Map([[task, docs]]);
+  const interval = (step: number): Estimate => ({ ...pileAllEstimate(one, { [task]: 1 }, () => step, bootstrap), value: BITS(curve[step]) });
+  const trained = docs.filter((d) => (d.train_seconds?.length ?? 0) > 0);
+  return {
+    task,
+    weight: weights[task] ?? 0,
+    documents: docs.length,
+    bytes: docs.reduce((s, d) => s + d.bytes, 0),
+    failedRetrievals: r.failed.get(task) ?? 0,
+    droppedByMedianFilter: dropped.get(task) ?? 0,
+    curve,
+    before: interval(0),
+    after: interval(afterStep),
+    afterStep,
+    ...(alphas ? { afterAlpha: alphas[afterStep] } : {}),
+    trainingLoss: trainingLossCurve(docs),
+    cost: costCurve(docs),
+    trainSecondsPerNeighbor: trained.map((d) => mean(d.train_seconds!)),
+    evalSecondsPerNeighbor: trained.filter((d) => (d.eval_seconds?.length ?? 0) > 0).map((d) => mean(d.eval_seconds!)),
+    costSecondsPerNeighbor: trained.map((d) => mean(documentCosts(d))),
+    retrievalSeconds: docs.filter((d) => d.neighbor_ids.length > 0).map((d) => d.retrieval_seconds),
+    distances: docs.flatMap((d) => d.neighbor_distances),
+    // The leakage audit is about retrieval: every scored document counts, before the median filter.
+    leakage: leakageOf(r.loaded.get(task) ?? docs),
+  };
+}
+
+function summarizeMethod(r: MethodResults, weights: Record<string, number>, options: SummarizeOptions): MethodSummary {
+  const { bootstrap } = options;
+  const medianFilterOn = options.medianFilter ?? true;
+  const { byTask, dropped, cutOnPurpose } = filterCurves(r, medianFilterOn);
   const all = [...byTask.values()].flat();
-  const kind = kindOf(method, all);
+  const kind = kindOf(all);
   const steps = Math.max(0, ...[...byTask.values()].map(curveLength));
   const pileCurve = pileAllCurve(byTask, weights, steps);
   const alphas = kind === 'alphas' ? all.find((d) => d.alphas)?.alphas : undefined;
@@ -180,86 +246,59 @@ function summarizeMethod(run: string, label: string, method: string, loaded: Map
     ? interpolationChoices(byTask, weights, alphas, new Map([...taskCurves].map(([t, c]) => [t, c.map(BITS)])), pileCurve.map(BITS), bootstrap, options.interpolationValidation, options.warn ?? (() => {}))
     : undefined;
   const lastStep = Math.max(0, steps - 1);
+  // "After": the last neighbour; interpolation: each task's own best alpha (an oracle, as the original).
   const stepOf = (task: string): number => (interpolation ? (interpolation.perTask[task]?.step ?? 0) : lastStep);
-  const estimate = (step: (task: string) => number): Estimate => {
-    const [low, high] = bootstrapInterval(byTask, (sample) => pileAllBits(sample, weights, step), bootstrap);
-    return { value: pileAllBits(byTask, weights, step), low, high };
-  };
-  const tasks = [...byTask].map(([task, docs]): TaskSummary => {
-    const curve = taskCurves.get(task) as PerplexityMetrics[];
-    const one = new Map([[task, docs]]);
-    const unit = { [task]: 1 };
-    const interval = (step: number): Estimate => {
-      const [low, high] = bootstrapInterval(one, (sample) => pileAllBits(sample, unit, () => step), bootstrap);
-      return { value: BITS(curve[step]), low, high };
-    };
-    const trained = docs.filter((d) => (d.train_seconds?.length ?? 0) > 0);
-    const afterStep = stepOf(task);
-    return {
-      task,
-      weight: weights[task] ?? 0,
-      documents: docs.length,
-      bytes: docs.reduce((s, d) => s + d.bytes, 0),
-      failedRetrievals: failed.get(task) ?? 0,
-      droppedByMedianFilter: dropped.get(task) ?? 0,
-      curve,
-      before: interval(0),
-      after: interval(afterStep),
-      afterStep,
-      ...(alphas ? { afterAlpha: alphas[afterStep] } : {}),
-      trainingLoss: trainingLossCurve(docs),
-      cost: costCurve(docs),
-      trainSecondsPerNeighbor: trained.map((d) => mean(d.train_seconds!)),
-      evalSecondsPerNeighbor: trained.filter((d) => (d.eval_seconds?.length ?? 0) > 0).map((d) => mean(d.eval_seconds!)),
-      costSecondsPerNeighbor: trained.map((d) => mean(documentCosts(d))),
-      retrievalSeconds: docs.filter((d) => d.neighbor_ids.length > 0).map((d) => d.retrieval_seconds),
-      distances: docs.flatMap((d) => d.neighbor_distances),
-      leakage: leakage.get(task) as Leakage,
-    };
-  });
+  const tasks = [...byTask].map(([task, docs]) => summarizeTask(task, docs, taskCurves.get(task) as PerplexityMetrics[], stepOf(task), { r, weights, dropped, alphas, bootstrap }));
   // Heaviest tasks first: the order of every table and plot.
   tasks.sort((a, b) => b.weight - a.weight || a.task.localeCompare(b.task));
   const contextCounts = all.filter((d) => typeof d.context_neighbors === 'number').map((d) => d.context_neighbors as number);
   return {
-    label,
-    run,
-    method,
+    label: r.label,
+    run: r.run,
+    method: r.directory,
+    declared: r.declared,
     kind,
     ...(alphas && interpolation ? { alphas, interpolation } : {}),
     afterStep: interpolation ? interpolation.oracleGlobal.step : lastStep,
     tasks,
-    failedByTask: Object.fromEntries(failed),
+    failedByTask: Object.fromEntries(r.failed),
     pileAll: {
       curve: pileCurve,
-      before: estimate(() => 0),
+      before: pileAllEstimate(byTask, weights, () => 0, bootstrap),
       // Interpolation's headline: each task at its own best alpha (process_results_interpolation.py:65).
-      after: interpolation ? interpolation.oraclePerTask : estimate(() => lastStep),
+      after: interpolation ? interpolation.oraclePerTask : pileAllEstimate(byTask, weights, () => lastStep, bootstrap),
       trainingLoss: weightedCurve(new Map(tasks.map((t) => [t.task, t.trainingLoss])), weights),
       cost: weightedCurve(new Map(tasks.map((t) => [t.task, t.cost])), weights),
     },
     documents: tasks.reduce((n, t) => n + t.documents, 0),
-    failedRetrievals: [...failed.values()].reduce((n, f) => n + f, 0),
+    failedRetrievals: [...r.failed.values()].reduce((n, f) => n + f, 0),
     droppedByMedianFilter: [...dropped.values()].reduce((n, f) => n + f, 0),
-    leakage: sumLeakage([...leakage.values()]),
+    leakage: sumLeakage([...r.loaded.values()].map(leakageOf)),
     ...(contextCounts.length > 0 ? { contextNeighbors: mean(contextCounts) } : {}),
-    selection: selectionSummary(method, all),
+    selection: selectionSummary(r.declared, all),
     secondsCurve: kind === 'neighbours' ? secondsCurve(all, steps) : [],
-    ...(cutOnPurpose && (options.medianFilter ?? true) ? { medianFilterSkipped: true } : {}),
+    ...(cutOnPurpose && medianFilterOn ? { medianFilterSkipped: true } : {}),
   };
 }
-
-/** The conventional order of methods: TTT-NN first, then its control and the baselines. */
-const METHOD_ORDER = ['ttt', 'random', 'context', 'interpolation', 'dynamic'];
 
 export function summarize(runs: readonly RunInput[], weights: Record<string, number>, options: SummaryOptions = {}): ReportSummary {
   const settings = { resamples: options.resamples ?? 1000, seed: options.seed ?? 1216 };
   const methods: MethodSummary[] = [];
   for (const { label: run, loaded } of runs) {
+    const methodOf = (directory: string): string => loaded.configurations.get(directory)?.method ?? directory;
+    const declaredOf = (directory: string): EvalMethod | undefined => findMethod(methodOf(directory));
+    // The registry's order (TTT-NN first, then its control and the baselines), each method's own
+    // directory before its selections and budgets; directories of unknown methods last.
+    const rank = (directory: string): number => declaredOf(directory)?.report.order ?? Number.MAX_SAFE_INTEGER;
+    const variant = (directory: string): number => (directory === methodOf(directory) ? 0 : 1);
     // A method whose every retrieval failed still gets its (empty) summary, so its failures are reported.
-    const rank = (name: string): number => METHOD_ORDER.indexOf(baseMethod(name)) + 1 || 99;
-    const names = [...new Set([...loaded.byMethod.keys(), ...loaded.failedRetrievals.keys()])].sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
-    for (const method of names) {
-      methods.push(summarizeMethod(run, runs.length > 1 ? `${run}/${method}` : method, method, loaded.byMethod.get(method) ?? new Map<string, DocumentResult[]>(), loaded.failedRetrievals.get(method) ?? new Map<string, number>(), weights, { ...options, bootstrap: settings }));
+    const directories = [...new Set([...loaded.byMethod.keys(), ...loaded.failedRetrievals.keys()])].sort((a, b) => rank(a) - rank(b) || variant(a) - variant(b) || a.localeCompare(b));
+    for (const directory of directories) {
+      const r: MethodResults = {
+        run, directory, label: runs.length > 1 ? `${run}/${directory}` : directory, declared: declaredOf(directory),
+        loaded: loaded.byMethod.get(directory) ?? new Map<string, DocumentResult[]>(), failed: loaded.failedRetrievals.get(directory) ?? new Map<string, number>(),
+      };
+      methods.push(summarizeMethod(r, weights, { ...options, bootstrap: settings }));
     }
   }
   return {

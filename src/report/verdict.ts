@@ -7,7 +7,8 @@
 // this is the difference of their "after" values.
 // A baseline is beaten only when the whole 10%-90% interval says so.
 import type { DocumentResult } from '../eval/results.js';
-import { knnLabel } from '../eval/settings.js';
+import { METHOD_REGISTRY, SUBJECT } from '../eval/methods/index.js';
+import { resultsLabel } from '../eval/results-label.js';
 import { bootstrapInterval, pileAllBits, type BootstrapOptions, type Estimate, type LoadedResults } from './aggregate.js';
 import type { ReportSummary } from './summary.js';
 import type { Table } from './tables.js';
@@ -33,18 +34,30 @@ interface Contender {
   stepOf: (task: string) => number;
 }
 
+/**
+ * The baselines of the method registry, in its order, each compared after
+ * all its neighbours; a baseline over alphas (interpolation) at the alpha
+ * chosen on validation documents, when a validation run was given, and at
+ * each task's best alpha on the test documents (the original's oracle).
+ */
 function contenders(summary: ReportSummary): Contender[] {
-  const out: Contender[] = [{ baseline: 'TTT on random documents (control)', method: 'random', stepOf: () => LAST }];
-  out.push({ baseline: 'in-context neighbours', method: 'context', stepOf: () => LAST });
-  const interpolation = summary.methods.find((m) => m.method === 'interpolation' && m.run === summary.methods[0]?.run)?.interpolation;
-  if (interpolation?.validation) {
-    const step = interpolation.validation.step;
-    out.push({ baseline: `interpolation, alpha ${interpolation.validation.alpha} chosen on validation documents`, method: 'interpolation', stepOf: () => step });
+  const out: Contender[] = [];
+  for (const method of METHOD_REGISTRY) {
+    const verdict = method.report.verdict;
+    if (verdict === 'subject') continue;
+    if (method.report.kind !== 'alphas') {
+      out.push({ baseline: verdict.baseline, method: method.name, stepOf: () => LAST });
+      continue;
+    }
+    const choices = summary.methods.find((m) => m.method === method.name && m.run === summary.methods[0]?.run)?.interpolation;
+    if (choices?.validation) {
+      const step = choices.validation.step;
+      out.push({ baseline: `${verdict.baseline}, alpha ${choices.validation.alpha} chosen on validation documents`, method: method.name, stepOf: () => step });
+    }
+    if (choices) {
+      out.push({ baseline: `${verdict.baseline}, best alpha per task on the test documents (oracle)`, method: method.name, stepOf: (task) => choices.perTask[task]?.step ?? 0 });
+    }
   }
-  if (interpolation) {
-    out.push({ baseline: 'interpolation, best alpha per task on the test documents (oracle)', method: 'interpolation', stepOf: (task) => interpolation.perTask[task]?.step ?? 0 });
-  }
-  out.push({ baseline: 'dynamic evaluation (second half after training on the first)', method: 'dynamic', stepOf: () => LAST });
   return out;
 }
 
@@ -104,7 +117,8 @@ function sideOf(difference: Estimate): 'better' | 'worse' | 'no clear difference
 
 /** TTT-NN against each baseline present in `loaded` (one run's results, filtered as the summary's). */
 export function compareWithBaselines(loaded: LoadedResults, summary: ReportSummary, options: BootstrapOptions = {}): BaselineComparison[] {
-  const ttt = loaded.byMethod.get('ttt');
+  // The original's protocol of each method: its results directory is named after the method.
+  const ttt = loaded.byMethod.get(SUBJECT.name);
   if (!ttt) return [];
   const out: BaselineComparison[] = [];
   for (const c of contenders(summary)) {
@@ -132,12 +146,13 @@ export interface SelectionComparison extends PairedComparison {
   verdict: 'better' | 'worse' | 'no clear difference';
 }
 
-/** Every `<method>+<selection>...` results directory against its method's k nearest with the same budget, after all neighbours. */
+/** Every `<method>+<selection>...` results directory against its method's k nearest with the same budget (from what their lines record), after all neighbours. */
 export function compareSelections(loaded: LoadedResults, summary: ReportSummary, options: BootstrapOptions = {}): SelectionComparison[] {
   const out: SelectionComparison[] = [];
   for (const [variant, docs] of loaded.byMethod) {
-    const reference = knnLabel(variant);
-    if (reference === undefined) continue;
+    const made = loaded.configurations.get(variant);
+    if (made?.selection === undefined) continue;
+    const reference = resultsLabel({ method: made.method, selection: 'knn', siftAlpha: undefined, budgetSeconds: made.budgetSeconds });
     const knn = loaded.byMethod.get(reference);
     if (!knn) continue;
     const p = pairedComparison(docs, knn, summary.weights, () => LAST, () => LAST, options);

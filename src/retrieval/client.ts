@@ -6,6 +6,7 @@
 // result says so. Documents can also be fetched by id (routed to the shard
 // whose slice holds each id, with the same failover), e.g. for a control
 // that trains on documents drawn uniformly from everything the fleet serves.
+import { squaredL2 } from '../index/distance.js';
 import { newNonce, proofMatches } from './auth.js';
 import { LIMITS, encodeVectors, type HealthResponse, type OpenHealthResponse } from './protocol.js';
 import { checkDocumentsResponse, checkHealth, checkOpenHealth, checkSearchResponse, type CheckedHit, type SliceBounds } from './response-checks.js';
@@ -81,13 +82,6 @@ function fileOf(shard: string): string {
 
 function idOf(ref: number | DocumentRef): number {
   return typeof ref === 'number' ? ref : ref.id;
-}
-
-/** ‖a − b‖², summed in doubles over float32 vectors: the distance the merge ranks by. */
-export function squaredL2(a: Float32Array, b: Float32Array): number {
-  let sum = 0;
-  for (let i = 0; i < a.length; i++) sum += ((a[i] as number) - (b[i] as number)) ** 2;
-  return sum;
 }
 
 /** Whether a server answers, without the token (and without learning what it serves). */

@@ -8,11 +8,11 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { manualSeed, setPrecision } from '../../src/engine/index.js';
 import { selectDocuments } from '../../src/eval/documents.js';
-import { contextLoglikelihood, contextWindowLength } from '../../src/eval/context.js';
-import { interpolationLoglikelihoods, neighborUnigram } from '../../src/eval/interpolation.js';
+import { contextLoglikelihood, contextWindowLength } from '../../src/eval/context-loglikelihood.js';
+import { interpolationLoglikelihoods, neighborUnigram } from '../../src/eval/interpolated-loglikelihood.js';
 import { rollingLoglikelihood } from '../../src/eval/loglikelihood.js';
 import { runEvaluation, type Method } from '../../src/eval/runner.js';
-import { resultsLabel } from '../../src/eval/settings.js';
+import { resultsLabel } from '../../src/eval/results-label.js';
 import { FleetRetriever } from '../../src/eval/retriever.js';
 import { buildIndex } from '../../src/index/index.js';
 import { Gpt2LMHeadModel, RobertaModel, saveModel, type CausalLM } from '../../src/models/index.js';
@@ -315,9 +315,10 @@ test('tttnn eval --preset paper refuses a flag that changes the paper\'s setting
   assert.equal(clash.status, 1);
   assert.match(clash.stderr, /--preset paper uses the original's value of --num-neighbors/);
   const help = spawnSync(process.execPath, [CLI, 'eval', '--help'], { encoding: 'utf8' });
-  assert.match(help.stdout, /context: 20 neighbours \(baseline_context\.py:161.*distance threshold 2\.3/);
-  assert.match(help.stdout, /weightDecay: 0\.01 \(torch\.optim\.AdamW's default/);
-  assert.match(help.stdout, /siftLambda: 0\.01 \(activeft sift\.py/);
+  assert.match(help.stdout, /neighbours, context: 20 \(baseline_context\.py:161/);
+  assert.match(help.stdout, /distance threshold, context: 2\.3 \(baseline_context\.py:38/);
+  assert.match(help.stdout, /AdamW weight decay: 0\.01 \(torch\.optim\.AdamW's default/);
+  assert.match(help.stdout, /SIFT lambda: 0\.01 \(activeft sift\.py/);
   // The paper ran the k nearest with no budget: a selection or a budget is not the paper's setting.
   const sift = spawnSync(process.execPath, [...base, '--selection', 'sift'], { encoding: 'utf8' });
   assert.match(sift.stderr, /--preset paper uses the original's value of --selection/);

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
 import { loadResults } from '../../src/report/aggregate.js';
-import { argmin, chooseValidationAlpha } from '../../src/report/interpolation.js';
+import { argmin, chooseValidationAlpha } from '../../src/report/interpolation-alpha.js';
 import { medianFilter, medianLength } from '../../src/report/median-filter.js';
 import { reportPlots } from '../../src/report/plots.js';
 import { writeReport } from '../../src/report/report.js';

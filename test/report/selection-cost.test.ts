@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { writeReport } from '../../src/report/report.js';
 import { paretoFrontier, secondsToPoint } from '../../src/report/selection-cost.js';
-import { baseMethod, knnLabel, resultsLabel } from '../../src/eval/settings.js';
+import { resultsLabel } from '../../src/eval/results-label.js';
 import { scored, writeLines, writeWeights } from './fixtures.js';
 
 test('seconds to a curve point: retrieval, selection, training on the first k neighbours and one scoring', () => {
@@ -25,15 +25,9 @@ test('seconds to a curve point: retrieval, selection, training on the first k ne
     { label: 'b', neighbours: 2, seconds: 4, bitsPerByte: 3.7 }, // slower and worse than a/1
   ]);
   assert.deepEqual(frontier.map((p) => `${p.label}/${p.neighbours}`), ['a/0', 'b/1', 'a/1']);
-  assert.equal(baseMethod('ttt+sift-alpha2@30s'), 'ttt');
-  assert.equal(baseMethod('context'), 'context');
-  // knnLabel reads back what resultsLabel writes: the same method and budget with the k nearest.
-  const label = resultsLabel({ method: 'ttt', selection: 'sift', siftAlpha: 2, budgetSeconds: 1.5 });
-  assert.equal(label, 'ttt+sift-alpha2@1.5s');
-  assert.equal(knnLabel(label), 'ttt@1.5s');
-  assert.equal(knnLabel('context+random'), 'context');
-  assert.equal(knnLabel('ttt@2s'), undefined);
-  assert.equal(knnLabel('ttt'), undefined);
+  // Directory names are written by resultsLabel and never parsed: the report reads method, selection and budget from the lines.
+  assert.equal(resultsLabel({ method: 'ttt', selection: 'sift', siftAlpha: 2, budgetSeconds: 1.5 }), 'ttt+sift-alpha2@1.5s');
+  assert.equal(resultsLabel({ method: 'context', selection: 'knn' }), 'context');
 });
 
 test('the report compares knn, SIFT and a budget: a redundancy table, the Pareto frontier and a bits-per-byte-vs-seconds plot', async () => {
@@ -47,10 +41,12 @@ test('the report compares knn, SIFT and a budget: a redundancy table, the Pareto
     writeLines(results, 'ttt+sift', `${task}.rank0.jsonl`, Array.from({ length: 6 }, (_, i) => scored('ttt', task, i, [4, 3.7, 3.5], { ...timing(2, 2), selection: 'sift', candidate_count: 50, selection_seconds: 0.01, selection_stop: 'count', neighbor_mean_pairwise_distance: 0.9, duplicate_neighbor_pairs: 0 })));
     // A budget: half the documents stopped after one neighbour (curves of different lengths on purpose).
     writeLines(results, 'ttt@3s', `${task}.rank0.jsonl`, Array.from({ length: 6 }, (_, i) => scored('ttt', task, i, i % 2 ? [4, 3.9] : [4, 3.9, 3.85], { ...timing(i % 2 ? 1 : 2, 2), budget_seconds: 3, budget_stop: i % 2 === 1 })));
+    // SIFT under the same budget, in a directory whose name says nothing: its lines say what it is.
+    writeLines(results, 'renamed-run', `${task}.rank0.jsonl`, Array.from({ length: 6 }, (_, i) => scored('ttt', task, i, [4, 3.8], { ...timing(1, 2), selection: 'sift', selection_stop: 'count', budget_seconds: 3, budget_stop: true })));
   }
   const report = await writeReport({ resultsDir: results, out: join(root, 'report'), weights: writeWeights(root, { pile_a: 1, pile_b: 1 }), resamples: 50 });
   const methods = report.summary.methods.map((m) => m.label);
-  assert.deepEqual([...methods].sort(), ['ttt', 'ttt+sift', 'ttt@3s']);
+  assert.deepEqual([...methods].sort(), ['renamed-run', 'ttt', 'ttt+sift', 'ttt@3s']);
   assert.equal(methods[0], 'ttt', 'selections and budgets sort after their method');
   const byLabel = new Map(report.summary.methods.map((m) => [m.label, m]));
   const budget = byLabel.get('ttt@3s')!;
@@ -76,4 +72,5 @@ test('the report compares knn, SIFT and a budget: a redundancy table, the Pareto
   assert.match(md, /Selection against the k nearest \(pile_all, paired\)/);
   assert.match(md, /\| ttt\+sift \| ttt \| 12 \| -12\.5% \| -3\.8% \| -8\.8% \[-8\.8%, -8\.8%\] \| better \|/);
   assert.doesNotMatch(md, /\| ttt@3s \| ttt \|/);
+  assert.match(md, /\| renamed-run \| ttt@3s \| 12 \|/, 'paired with the k nearest under the same budget, from what its lines record');
 });

@@ -6,6 +6,7 @@
 // oracle), and, given an interpolation run on validation documents
 // (--interpolation-validation), the alpha that is best there, applied to
 // the test documents: the only choice that does not look at the test set.
+import { METHOD_REGISTRY } from '../eval/methods/index.js';
 import type { DocumentResult } from '../eval/results.js';
 import { bootstrapInterval, metricsCurve, pileAllBits, weightedMean, type BootstrapOptions, type Estimate, type LoadedResults } from './aggregate.js';
 import { medianFilter } from './median-filter.js';
@@ -51,11 +52,15 @@ export interface ValidationAlpha {
   bitsPerByte: number;
 }
 
+/** The method whose curve runs over alphas (interpolation): a validation run of it chooses the alpha. */
+const ALPHAS_METHOD = METHOD_REGISTRY.find((m) => m.report.kind === 'alphas') as (typeof METHOD_REGISTRY)[number];
+
 /** Picks alpha on `loaded`'s interpolation results (filtered as the test results are). */
 export function chooseValidationAlpha(loaded: LoadedResults, weights: Record<string, number>, options: { medianFilter?: boolean } = {}): ValidationAlpha {
-  const byTask = loaded.byMethod.get('interpolation');
-  if (!byTask) throw new Error(`${loaded.dir}: no interpolation results (expected interpolation/<task>.rank<R>.jsonl)`);
-  const failed = loaded.failedRetrievals.get('interpolation');
+  const name = ALPHAS_METHOD.name;
+  const byTask = loaded.byMethod.get(name);
+  if (!byTask) throw new Error(`${loaded.dir}: no ${name} results (expected ${name}/<task>.rank<R>.jsonl)`);
+  const failed = loaded.failedRetrievals.get(name);
   const docs = new Map([...byTask].map(([task, d]) => [task, (options.medianFilter ?? true) ? medianFilter(d, failed?.get(task) ?? 0).kept : d]));
   const alphas = [...docs.values()][0]?.[0]?.alphas;
   if (!alphas) throw new Error(`${loaded.dir}: interpolation results without alphas`);
