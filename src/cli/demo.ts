@@ -17,6 +17,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { basename, join, resolve } from 'node:path';
 import { type Command, Option } from 'commander';
 import type { Precision } from '../engine/precision.js';
+import { METHOD_REGISTRY, METHODS } from '../eval/methods/index.js';
 import type { QualityGates } from '../eval/quality-gates.js';
 import type { UnigramBaseline } from '../train/unigram.js';
 import type * as DemoStageFunctions from './demo-stages.js';
@@ -287,10 +288,11 @@ async function evaluateAndReport(
   mkdirSync(resultsDir, { recursive: true });
   writeGates(resultsDir, gates);
   const common = { modelDir: inputs.model, retriever, neighbors: o.neighbors, learningRate: o.learningRate, docsPerTask: o.docsPerTask };
-  await s.evaluationStage({ ...common, data: paths.testData, resultsDir, methods: ['ttt', 'random', 'context', 'interpolation', 'dynamic'] });
+  await s.evaluationStage({ ...common, data: paths.testData, resultsDir, methods: [...METHODS] });
   // Interpolation's non-oracle alpha: the best one on validation documents.
-  console.log('  interpolation on validation documents (to choose its alpha without the test documents):');
-  await s.evaluationStage({ ...common, data: paths.valData, resultsDir: validationDir, methods: ['interpolation'] });
+  const overAlphas = METHOD_REGISTRY.filter((m) => m.report.kind === 'alphas').map((m) => m.name);
+  console.log(`  ${overAlphas.join(', ')} on validation documents (to choose its alpha without the test documents):`);
+  await s.evaluationStage({ ...common, data: paths.valData, resultsDir: validationDir, methods: overAlphas });
   encoder.dispose();
 
   stages.begin(8, 'report');

@@ -1,12 +1,11 @@
 // `tttnn serve`, `serve-shard`, `query`, `probe`, `shutdown`: the retrieval fleet.
 import { type Command, Option } from 'commander';
+import type { FleetOptions } from '../retrieval/fleet.js';
+import { SERVER_OPTIONS, type AnyServerOption } from '../retrieval/server-options.js';
 import type { ShardProcessOptions } from '../retrieval/shard-process.js';
 import type { Transport } from '../retrieval/transport.js';
-import { SERVER_LIMITS } from '../retrieval/protocol.js';
 import { collectParam, integerArg } from './parse.js';
 import { ADDRESSES_HELP, CA_HELP, connectFleet } from './fleet-options.js';
-
-/** --addresses of the commands that connect to servers. */
 
 export function registerServeCommands(program: Command): void {
   registerServe(program);
@@ -16,63 +15,66 @@ export function registerServeCommands(program: Command): void {
   registerShutdown(program);
 }
 
+/** The commander option of one declared server option (server-options.ts). */
+function serverOption(d: AnyServerOption): Option {
+  const flag = `--${d.key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+  const t = d.type;
+  const option = new Option(t.kind === 'switch' ? flag : `${flag} ${t.metavar}`, d.help);
+  if (t.kind === 'text' && t.required) option.makeOptionMandatory();
+  if (t.kind === 'integer') {
+    const parse = integerArg(flag);
+    option.argParser((value: string) => {
+      const n = parse(value);
+      if (n < t.min) throw new Error(`${flag} must be at least ${t.min}, got ${n}`);
+      return n;
+    });
+  }
+  if (t.kind === 'params') option.argParser(collectParam(flag));
+  if (d.default !== undefined) option.default(d.default);
+  return option;
+}
+
+/** Every declared server option on `command`: serve and serve-shard take the same ones. */
+function addServerOptions(command: Command): Command {
+  for (const d of SERVER_OPTIONS) command.addOption(serverOption(d));
+  return command;
+}
+
 /** `tttnn serve`: the fleet for one data file. */
 function registerServe(program: Command): void {
-  program
+  const command = program
     .command('serve')
     .description('start N slices x R replicas of shard servers for one data file; each appends host:port to the addresses file once ready. Stops on Ctrl-C or tttnn shutdown')
-    .requiredOption('--data <file>', 'the JSONL data file the index was built from')
     .requiredOption('--index <file>', '<datafile>.index (Flat indexes are split into slices as needed)')
     .addOption(new Option('--slices <n>', 'slices of the file, one server process each').default(1).argParser(integerArg('--slices')))
     .addOption(new Option('--begin <n>', 'line of the data file where the index starts (default: N for an index named <data>-N-M.index, as index build --begin writes it; else 0)').argParser(integerArg('--begin')))
     .addOption(new Option('--replicas <r>', 'replicas of every slice').default(1).argParser(integerArg('--replicas')))
-    .requiredOption('--addresses <file>', 'addresses file to append host:port lines to')
-    .requiredOption('--token-file <file>', 'file holding the shared secret (at least 16 characters)')
-    .addOption(new Option('--host <host>', 'interface to listen on (0.0.0.0: all)').default('127.0.0.1'))
-    .option('--advertise-host <host>', 'the name or address other machines reach this one by, written to the addresses file (default: --host; for 0.0.0.0 or ::, this machine\'s first non-loopback IPv4 address)')
-    .addOption(new Option('--port <port>', 'first port (0: a free port for each server)').default(0).argParser(integerArg('--port')))
-    .option('--mmap', 'memory-map the index where FAISS supports it (IVF)')
-    .addOption(new Option('--search-param <name=value>', 'a FAISS search parameter for every server, repeatable: nprobe=32 (IVF), efSearch=128 (HNSW)').argParser(collectParam('--search-param')).default({}))
-    .option('--tls-cert <file>', 'PEM certificate: serve HTTPS, so the token and the texts never cross the network in the clear (with --tls-key; its names must include the --advertise-host clients reach). Clients then pass --ca')
-    .option('--tls-key <file>', 'PEM private key of --tls-cert')
-    .addOption(new Option('--max-connections <n>', 'open connections each server accepts at once; more are closed as they arrive').default(SERVER_LIMITS.maxConnections).argParser(integerArg('--max-connections')))
-    .action(async (o: { data: string; index: string; begin?: number; slices: number; replicas: number; addresses: string; tokenFile: string; host: string; advertiseHost?: string; port: number; mmap?: boolean; searchParam: Record<string, number>; tlsCert?: string; tlsKey?: string; maxConnections: number }) => {
-      if (o.slices < 1 || o.replicas < 1) throw new Error('--slices and --replicas must be at least 1');
-      if (o.maxConnections < 1) throw new Error('--max-connections must be at least 1');
-      if (o.begin !== undefined && o.begin < 0) throw new Error(`--begin must be a line number (0 or more), got ${o.begin}`);
-      const { readToken } = await import('../retrieval/auth.js');
-      const { readServerTls } = await import('../retrieval/shard-process.js');
-      readToken(o.tokenFile); // fail here, not in every server
-      readServerTls(o);
-      const { runFleet } = await import('../retrieval/fleet.js');
-      await runFleet(o);
-    });
+    .addOption(new Option('--port <port>', 'first port (0: a free port for each server)').default(0).argParser(integerArg('--port')));
+  addServerOptions(command).action(async (o: FleetOptions) => {
+    if (o.slices < 1 || o.replicas < 1) throw new Error('--slices and --replicas must be at least 1');
+    const { readToken } = await import('../retrieval/auth.js');
+    const { readServerTls } = await import('../retrieval/shard-process.js');
+    readToken(o.tokenFile); // fail here, not in every server
+    readServerTls(o);
+    const { runFleet } = await import('../retrieval/fleet.js');
+    await runFleet(o);
+  });
 }
 
-/** `tttnn serve-shard` (hidden): one shard server, as the fleet runs it. */
+/** `tttnn serve-shard` (hidden): one shard server, as the fleet runs it (the fleet itself forks shard-process.ts with the same options). */
 function registerServeShard(program: Command): void {
-  program
+  const command = program
     .command('serve-shard', { hidden: true })
     .description('one shard server (started by tttnn serve)')
-    .requiredOption('--data <file>', 'JSONL data file')
     .requiredOption('--index <file>', 'index file of the slice')
     .addOption(new Option('--begin <n>', 'line number of the slice\'s first vector').default(0).argParser(integerArg('--begin')))
     .addOption(new Option('--replica <n>', 'replica number').default(0).argParser(integerArg('--replica')))
-    .requiredOption('--addresses <file>', 'addresses file')
-    .requiredOption('--token-file <file>', 'token file')
-    .addOption(new Option('--host <host>', 'interface').default('127.0.0.1'))
-    .option('--advertise-host <host>', 'host written to the addresses file')
     .addOption(new Option('--file-vectors <n>', 'vectors of the file\'s whole index, all slices (clients then see a slice that never registered)').argParser(integerArg('--file-vectors')))
-    .addOption(new Option('--port <port>', 'port (0: free)').default(0).argParser(integerArg('--port')))
-    .option('--mmap', 'memory-map the index')
-    .addOption(new Option('--search-param <name=value>', 'FAISS search parameter, repeatable').argParser(collectParam('--search-param')).default({}))
-    .option('--tls-cert <file>', 'PEM certificate (HTTPS)')
-    .option('--tls-key <file>', 'PEM private key')
-    .addOption(new Option('--max-connections <n>', 'open connections at once').argParser(integerArg('--max-connections')))
-    .action(async (o: ShardProcessOptions) => {
-      const { runShardProcess } = await import('../retrieval/shard-process.js');
-      await runShardProcess(o);
-    });
+    .addOption(new Option('--port <port>', 'port (0: free)').default(0).argParser(integerArg('--port')));
+  addServerOptions(command).action(async (o: ShardProcessOptions) => {
+    const { runShardProcess } = await import('../retrieval/shard-process.js');
+    await runShardProcess(o);
+  });
 }
 
 /** `tttnn query`: nearest neighbours of a text, from the command line. */

@@ -119,7 +119,7 @@ export interface SettingDeclaration<K extends SettingKey> {
 }
 
 /** Any one setting's declaration (a union over the keys, so each keeps its own value type). */
-export type AnySetting = { [K in SettingKey]: SettingDeclaration<K> }[SettingKey];
+export type AnySetting = { [K in SettingKey]-?: SettingDeclaration<K> }[SettingKey];
 
 const setting = <K extends SettingKey>(d: SettingDeclaration<K>): SettingDeclaration<K> => d;
 

@@ -14,7 +14,8 @@ import type { IndexFileSummary } from './index-file-check.js';
 /** How long a probe may take: reading a large index from a slow disk takes minutes. */
 const PROBE_TIMEOUT_MS = 30 * 60_000;
 
-const PROBE_ENTRY = fileURLToPath(import.meta.url);
+/** The child's module, named by path rather than imported: it imports faiss-index.ts, which imports this file. */
+const PROBE_ENTRY = fileURLToPath(new URL('./index-file-probe-child.js', import.meta.url));
 
 /** Reads `path` in a child process; throws naming how the child failed or died. */
 export function probeIndexFile(path: string, mmap: boolean): IndexFileSummary {
@@ -29,30 +30,4 @@ export function probeIndexFile(path: string, mmap: boolean): IndexFileSummary {
   if (child.signal !== null) throw new Error(`${path}: reading this FAISS index killed the process that tried (${child.signal}); the file is corrupt, truncated or crafted${said ? `: ${said}` : ''}`);
   if (child.status !== 0) throw new Error(said || `${path}: the index check exited with code ${child.status}`);
   return JSON.parse(child.stdout) as IndexFileSummary;
-}
-
-// The child: what a server would do with the index, once, where a crash harms nobody.
-async function probe(path: string, mmap: boolean): Promise<void> {
-  const { FaissIndex } = await import('./faiss-index.js');
-  const index = FaissIndex.readUnchecked(path, mmap);
-  const { d, ntotal, type } = index.info;
-  if (ntotal > 0) {
-    await index.search(new Float32Array(d), Math.min(ntotal, 16));
-    for (const id of [0, ntotal - 1]) {
-      try {
-        index.reconstruct(id, 1);
-      } catch {
-        // Kinds without a direct map cannot reconstruct; the servers then fail that request with a message.
-      }
-    }
-  }
-  index.dispose();
-  process.stdout.write(JSON.stringify({ kind: type, d, ntotal, checked: 'structure' } satisfies IndexFileSummary));
-}
-
-if (process.argv[1] === PROBE_ENTRY) {
-  probe(process.argv[2] as string, process.argv[3] === 'mmap').catch((error: unknown) => {
-    process.stderr.write(`${(error as Error).message}\n`);
-    process.exitCode = 1;
-  });
 }

@@ -5,17 +5,16 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { FaissIndex, indexFileBegin, sliceRanges, splitIndex } from '../index/index.js';
-import { SHARD_PROCESS_ENTRY, type ServerSettings, type ShardProcessOptions } from './shard-process.js';
+import { serverOptionsOf, type ServerOptions } from './server-options.js';
+import { SHARD_PROCESS_ENTRY, type ShardProcessOptions } from './shard-process.js';
 
-export interface FleetOptions extends ServerSettings {
+export interface FleetOptions extends ServerOptions {
   /** <datafile>.index (a Flat one is split into slices as needed). */
   index: string;
   slices: number;
   replicas: number;
   /** 0: any free port. A fixed port is used by the first server only, the rest count up from it. */
   port: number;
-  /** FAISS search parameters set on every server's index (nprobe, efSearch, ...). */
-  searchParam?: Record<string, number>;
   /** Line of the data file where the index starts (default: indexFileBegin, from the name index build gives a --begin slice). */
   begin?: number;
   log?: (line: string) => void;
@@ -57,10 +56,9 @@ export async function runFleet(options: FleetOptions): Promise<void> {
   const ready: Promise<string>[] = [];
   for (const plan of plans) {
     for (let replica = 0; replica < options.replicas; replica++) {
+      // Every server option as given (server-options.ts), and this server's slice, replica and port.
       const shard: ShardProcessOptions = {
-        data: options.data, index: plan.index, begin: plan.begin, replica, addresses: options.addresses, tokenFile: options.tokenFile,
-        host: options.host, advertiseHost: options.advertiseHost, fileVectors: plan.fileVectors, port: options.port === 0 ? 0 : options.port + n, mmap: options.mmap, searchParam: options.searchParam ?? {},
-        tlsCert: options.tlsCert, tlsKey: options.tlsKey, maxConnections: options.maxConnections,
+        ...serverOptionsOf(options), index: plan.index, begin: plan.begin, fileVectors: plan.fileVectors, replica, port: options.port === 0 ? 0 : options.port + n,
       };
       n++;
       const child = fork(SHARD_PROCESS_ENTRY, [JSON.stringify(shard)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });

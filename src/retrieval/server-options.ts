@@ -3,7 +3,7 @@
 // `tttnn serve-shard` make their flags from SERVER_OPTIONS (cli/serve.ts),
 // and the fleet hands a server all of them as they are (fleet.ts): a new
 // server option is a field of ServerOptions and one entry here.
-import { SERVER_LIMITS } from './protocol.js';
+import { SERVER_LIMITS, type ServerLimits } from './protocol.js';
 
 /** What every server of a fleet shares. */
 export interface ServerOptions {
@@ -41,7 +41,7 @@ export interface ServerOptionDeclaration<K extends keyof ServerOptions> {
 }
 
 /** Any one option's declaration. */
-export type AnyServerOption = { [K in keyof ServerOptions]: ServerOptionDeclaration<K> }[keyof ServerOptions];
+export type AnyServerOption = { [K in keyof ServerOptions]-?: ServerOptionDeclaration<K> }[keyof ServerOptions];
 
 const option = <K extends keyof ServerOptions>(d: ServerOptionDeclaration<K>): ServerOptionDeclaration<K> => d;
 
@@ -74,12 +74,6 @@ export function serverOptionsOf(o: ServerOptions): ServerOptions {
 }
 
 /** A server's limits (protocol.ts ServerLimits) from its options. */
-export function serverLimitsOf(o: ServerOptions): { maxConnections: number; maxResponseBytes: number; headersTimeoutMs: number; requestTimeoutMs: number } {
+export function serverLimitsOf(o: ServerOptions): ServerLimits {
   return { maxConnections: o.maxConnections, maxResponseBytes: o.maxResponseBytes, headersTimeoutMs: o.headersTimeoutMs, requestTimeoutMs: o.requestTimeoutMs };
-}
-
-/** Every option at its default, with the required ones given: for code that starts servers without a command line. */
-export function withServerDefaults(given: Pick<ServerOptions, 'data' | 'addresses' | 'tokenFile'> & Partial<ServerOptions>): ServerOptions {
-  const defaults = Object.fromEntries(SERVER_OPTIONS.filter((d) => d.default !== undefined).map((d) => [d.key, d.default]));
-  return { ...defaults, ...Object.fromEntries(Object.entries(given).filter(([, v]) => v !== undefined)) } as ServerOptions;
 }

@@ -14,45 +14,25 @@ import { FaissIndex, checkIndexMatchesData } from '../index/index.js';
 import { appendAddress } from './addresses.js';
 import { readToken } from './auth.js';
 import { startShardServer } from './shard-server.js';
+import { serverLimitsOf, type ServerOptions } from './server-options.js';
 import { readPemFile } from './transport.js';
 
-/** What every server of a fleet shares. */
-export interface ServerSettings {
-  /** The JSONL data file the index was built from. */
-  data: string;
-  /** Addresses file each server appends its host:port to once ready. */
-  addresses: string;
-  tokenFile: string;
-  /** Interface to listen on. */
-  host: string;
-  /** The host written to the addresses file (default: see addresses.ts advertisedHost). */
-  advertiseHost?: string;
-  /** Memory-map the index where FAISS supports it (IVF). */
-  mmap?: boolean;
-  /** PEM certificate and private key: serve HTTPS instead of HTTP (both or neither). */
-  tlsCert?: string;
-  tlsKey?: string;
-  /** Open connections at once (default: shard-server.ts SERVER_LIMITS). */
-  maxConnections?: number;
-}
-
-/** The certificate and key files of ServerSettings, read and checked to be PEM. */
-export function readServerTls(settings: Pick<ServerSettings, 'tlsCert' | 'tlsKey'>): { cert: string; key: string } | undefined {
+/** The certificate and key files of ServerOptions, read and checked to be PEM. */
+export function readServerTls(settings: Pick<ServerOptions, 'tlsCert' | 'tlsKey'>): { cert: string; key: string } | undefined {
   const { tlsCert, tlsKey } = settings;
   if (tlsCert === undefined && tlsKey === undefined) return undefined;
   if (tlsCert === undefined || tlsKey === undefined) throw new Error('--tls-cert and --tls-key go together: give both (or neither, for plain HTTP)');
   return { cert: readPemFile(tlsCert, 'certificate'), key: readPemFile(tlsKey, 'private key') };
 }
 
-export interface ShardProcessOptions extends ServerSettings {
+/** One server: the options every server of its fleet shares, and its own slice, replica and port. */
+export interface ShardProcessOptions extends ServerOptions {
   /** The slice's index file. */
   index: string;
   /** Line number of the slice's first vector. */
   begin: number;
   replica: number;
   port: number;
-  /** FAISS search parameters (nprobe, efSearch, ...). */
-  searchParam: Record<string, number>;
   /** Vectors of the file's whole index, all slices (the fleet knows it; see protocol.ts HealthResponse). */
   fileVectors?: number;
 }
@@ -73,7 +53,7 @@ export async function runShardProcess(o: ShardProcessOptions): Promise<void> {
   checkIndexMatchesData(index, o.index, store, o.begin);
   const modelFile = join(dirname(o.index), 'embedding_model.txt');
   const embeddingModel = existsSync(modelFile) ? readFileSync(modelFile, 'utf8').trim() : 'unknown';
-  const server = await startShardServer({ index, store, begin: o.begin, replica: o.replica, token, embeddingModel, host: o.host, port: o.port, advertiseHost: o.advertiseHost, fileVectors: o.fileVectors, tls, limits: o.maxConnections === undefined ? {} : { maxConnections: o.maxConnections } });
+  const server = await startShardServer({ index, store, begin: o.begin, replica: o.replica, token, embeddingModel, host: o.host, port: o.port, advertiseHost: o.advertiseHost, fileVectors: o.fileVectors, tls, limits: serverLimitsOf(o) });
   try {
     appendAddress(o.addresses, server.address);
   } catch (error) {
