@@ -26,7 +26,8 @@ export { readTransport, type Transport } from './retrieval/transport.js';
 // Evaluation: TTT-NN, the baselines and the random-documents control.
 export { runEvaluation, type EvalOptions } from './eval/runner.js';
 export { FleetRetriever, type Retriever, type Retrieval, type RetrievedNeighbor } from './eval/retriever.js';
-export { resolveSettings, METHODS, type Method, type EvalSettings, type EvalOverrides } from './eval/settings.js';
+export { resolveSettings, SETTINGS, METHODS, type Method, type EvalSettings, type EvalOverrides } from './eval/settings.js';
+export { METHOD_REGISTRY, type EvalMethod, type TrainingMethod, type ScoringMethod } from './eval/methods/index.js';
 export type { DocumentResult } from './eval/results.js';
 // The report.
 export { writeReport, type ReportOptions, type ReportResult } from './report/report.js';

@@ -80,6 +80,7 @@ interface EvalCommandOptions {
   resultsDir: string;
   precision: Precision;
   onMissingShard: 'fail' | 'partial';
+  forceMix?: boolean;
 }
 
 /** The retriever of every method that retrieves: the fleet's client and the embedder the index was built with. */
@@ -113,6 +114,7 @@ export function registerEvalCommand(program: Command): Command {
   command
     .addOption(precisionOption('fp32'))
     .addOption(new Option('--on-missing-shard <policy>', 'fail, or retrieve from the shards that answer and flag the document').choices(['fail', 'partial']).default('fail'))
+    .option('--force-mix', "add to a results directory whose run.json records other settings, model, tokenizer, data, embedder or index (refused otherwise: the report would average the two runs); the record keeps what differed and the report warns")
     .addHelpText('after', `\n${describeDefaults()}`)
     .action(async (o: EvalCommandOptions, command: Command) => {
       const { loadCausalLM } = await import('../models/index.js');
@@ -138,7 +140,7 @@ export function registerEvalCommand(program: Command): Command {
         const line = new ProgressLine(`eval ${o.method}`, { unit: 'documents' });
         const result = await runEvaluation({
           ...overrides, method: o.method, model, tokenizer: loadTokenizer(o.tokenizer ?? o.model), retriever,
-          data: o.data, tasks, resultsDir: o.resultsDir, rank, worldSize, shouldStop: () => stop,
+          data: o.data, tasks, resultsDir: o.resultsDir, rank, worldSize, forceMix: o.forceMix, shouldStop: () => stop,
           progress: (text) => line.log(text),
           onDocument: (done, total, detail) => line.update(done, detail, total),
         });

@@ -8,6 +8,7 @@
 import { checkEmbedderDimension, embedTexts, type Embedder } from '../index/index.js';
 import { squaredL2 } from '../index/distance.js';
 import type { RetrievalClient } from '../retrieval/client.js';
+import { canonicalJson, modelFingerprint, sha256Of, tokenizerFingerprint } from './fingerprints.js';
 
 export interface RetrievedNeighbor {
   id: number;
@@ -31,6 +32,8 @@ export interface Retriever {
   retrieve(text: string, k: number): Promise<Retrieval>;
   /** k documents drawn uniformly at random from the index (`random` gives uniform [0, 1) numbers), with their distances to `text`. */
   randomDocuments(text: string, k: number, random: () => number): Promise<Retrieval>;
+  /** Fingerprints of what the neighbours depend on: the embedder and the index (for a results directory's run record). */
+  identity(): { embedder: string; index: string };
 }
 
 export class FleetRetriever implements Retriever {
@@ -52,6 +55,16 @@ export class FleetRetriever implements Retriever {
         await new Promise((r) => setTimeout(r, this.backoffMs * 2 ** attempt));
       }
     }
+  }
+
+  /** The embedder by its parameters, tokenizer and window; the index by the fleet's slices (name, vectors, embedding model) and dimension. */
+  identity(): { embedder: string; index: string } {
+    const { model, tokenizer, maxLength } = this.embedder;
+    const slices = [...this.client.shards].map(([shard, replicas]) => [shard, replicas[0]?.health.vectors, replicas[0]?.health.embeddingModel]).sort();
+    return {
+      embedder: sha256Of(canonicalJson({ model: modelFingerprint(model), tokenizer: tokenizerFingerprint(tokenizer), maxLength: maxLength ?? null })),
+      index: sha256Of(canonicalJson({ dimension: this.client.dimension, slices })),
+    };
   }
 
   async retrieve(text: string, k: number): Promise<Retrieval> {

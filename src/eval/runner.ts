@@ -7,6 +7,7 @@
 import { currentPrecision, snapshotParameters, disposeAll, type Tensor } from '../engine/index.js';
 import type { CausalLM } from '../models/index.js';
 import type { BpeTokenizer } from '../tokenizers/index.js';
+import { join } from 'node:path';
 import { seededRandom } from '../data/seeded-random.js';
 import { squaredL2 } from '../index/distance.js';
 import { selectDocuments, type EvalDocument } from './documents.js';
@@ -16,6 +17,8 @@ import { methodNamed, type EvalMethod, type ScoringMethod, type TrainingMethod }
 import { documentKey, ScopedOptimizer, type DocumentKey } from './optimizer-scope.js';
 import { appendResult, finishedDocuments, resultPath, type DocumentResult } from './results.js';
 import { resultsLabel } from './results-label.js';
+import { claimResultsDirectory, type RunRecord } from './run-record.js';
+import { dataFingerprint, modelFingerprint, tokenizerFingerprint } from './fingerprints.js';
 import type { Retrieval, RetrievedNeighbor, Retriever } from './retriever.js';
 import { resolveSettings, type EvalOverrides, type EvalSettings, type Method } from './settings.js';
 import { selectNeighbors } from './selection.js';
@@ -38,6 +41,8 @@ export interface EvalOptions extends EvalOverrides {
   onDocument?: (done: number, total: number, detail: string) => void;
   /** Asked between documents and between training texts; true stops the run (results so far are kept). */
   shouldStop?: () => boolean;
+  /** Add to a results directory made with other settings or inputs (run-record.ts), instead of refusing. */
+  forceMix?: boolean;
 }
 
 export async function runEvaluation(o: EvalOptions): Promise<{ evaluated: number; skipped: number }> {
@@ -67,6 +72,8 @@ export async function runEvaluation(o: EvalOptions): Promise<{ evaluated: number
     return { task, docs, path, done, precisions, finished: docs.filter((d) => done.has(d.id)).map((d) => documentKey(task, d.id)) };
   });
   const precision = currentPrecision();
+  const mixed = claimResultsDirectory(join(o.resultsDir, resultsLabel(s)), runRecord(s, o, retriever), o.forceMix);
+  if (mixed.length > 0) progress(`eval ${s.method}: --force-mix: adding to a directory made with other settings (${mixed.join('; ')})`);
   for (const { path, precisions } of plan) {
     const other = [...precisions].find((p) => p !== precision);
     if (other) throw new Error(`${path}: its documents were evaluated in ${other} and this run is ${precision}; resume with --precision ${other}, or use another --results-dir`);
@@ -106,6 +113,17 @@ export async function runEvaluation(o: EvalOptions): Promise<{ evaluated: number
     }
   }
   return { evaluated, skipped };
+}
+
+/** What this run's numbers depend on, for its results directory (run-record.ts). */
+function runRecord(s: EvalSettings, o: EvalOptions, retriever: Retriever | undefined): RunRecord {
+  // Every rank of a run writes to the same directory: the rank is not part of it. JSON has no
+  // Infinity: a threshold that keeps everything is recorded as "Infinity".
+  const recorded = Object.fromEntries(Object.entries(s).filter(([k]) => k !== 'rank').map(([k, v]) => [k, typeof v === 'number' && !Number.isFinite(v) ? String(v) : v]));
+  return {
+    settings: recorded, precision: currentPrecision(), model: modelFingerprint(o.model), tokenizer: tokenizerFingerprint(o.tokenizer), data: dataFingerprint(o.data),
+    ...(retriever ? { retrieval: retriever.identity() } : {}),
+  };
 }
 
 /** A training run resumes only where it can continue exactly as if uninterrupted. */

@@ -2,7 +2,7 @@
 // to a temporary file, is flushed to the disk (fsync), then renamed over the
 // real name, and the directory is flushed so that the rename itself is on
 // disk. A short write (a full disk) is an error, never a silently truncated file.
-import { closeSync, fsyncSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, linkSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
 
@@ -74,5 +74,35 @@ export function replaceDurably(path: string, produce: (temporary: string) => voi
   } catch (error) {
     rmSync(temporary, { force: true });
     throw error;
+  }
+}
+
+/**
+ * Creates `path` with `data` durably unless it exists: true when this call
+ * created it, false when it was already there (left as it was). The file is
+ * written and flushed under a temporary name, then hard-linked into place,
+ * which fails when the name exists: of writers racing to create it (ranks
+ * starting at once), exactly one wins, and none ever sees half a file.
+ */
+export function createDurably(path: string, data: string): boolean {
+  const temporary = temporaryPath(path);
+  try {
+    const fd = openSync(temporary, 'wx');
+    try {
+      writeAll(fd, Buffer.from(data, 'utf8'), temporary);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    try {
+      linkSync(temporary, path);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+      throw error;
+    }
+    syncPath(dirname(path));
+    return true;
+  } finally {
+    rmSync(temporary, { force: true });
   }
 }

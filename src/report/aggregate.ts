@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { seededRandom } from '../data/seeded-random.js';
 import { perplexityMetrics, type PerplexityMetrics } from '../eval/metrics.js';
 import type { DocumentResult } from '../eval/results.js';
+import { checkComparable, readRunRecord, type RunRecord } from '../eval/run-record.js';
 
 export interface LoadedResults {
   dir: string;
@@ -16,7 +17,7 @@ export interface LoadedResults {
   skippedLines: number;
   /** Documents found in more than one line (a rerun, or two ranks): the last line wins. */
   duplicateLines: number;
-  /** One per bad line: `file:line: why`. */
+  /** One per bad line (`file:line: why`), and one per directory that mixes runs (--force-mix). */
   warnings: string[];
   /**
    * method -> task -> documents whose retrieval failed (a line with
@@ -25,6 +26,8 @@ export interface LoadedResults {
    * curve that its median filter dropped silently, process_results.py:345-346.)
    */
   failedRetrievals: Map<string, Map<string, number>>;
+  /** Results directory -> its run record (run.json), where the evaluation wrote one. */
+  records: Map<string, RunRecord>;
   /** Results directory -> what its lines say ran there: the method (`ttt` for `ttt+sift@2s`), its selection when not the k nearest, and the budget. */
   configurations: Map<string, Configuration>;
 }
@@ -61,9 +64,12 @@ function problemWith(r: Partial<DocumentResult>): string | undefined {
  * document replaces it) and kept out of `byMethod`.
  */
 export function loadResults(dir: string): LoadedResults {
-  const out: LoadedResults = { dir, byMethod: new Map(), skippedLines: 0, duplicateLines: 0, warnings: [], failedRetrievals: new Map(), configurations: new Map() };
+  const out: LoadedResults = { dir, byMethod: new Map(), skippedLines: 0, duplicateLines: 0, warnings: [], failedRetrievals: new Map(), configurations: new Map(), records: new Map() };
   if (!existsSync(dir)) throw new Error(`${dir}: no such results directory`);
   for (const method of readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name).sort()) {
+    const record = readRunRecord(join(dir, method));
+    if (record) out.records.set(method, record);
+    if (record?.mixed) out.warnings.push(`${join(dir, method)}: mixes runs made with other settings or inputs (--force-mix): ${record.mixed.map((m) => m.differences.join('; ')).join(' | ')}`);
     const tasks = new Map<string, Map<number, DocumentResult>>();
     for (const file of readdirSync(join(dir, method)).filter((f) => f.endsWith('.jsonl')).sort()) {
       const path = join(dir, method, file);
@@ -101,6 +107,7 @@ export function loadResults(dir: string): LoadedResults {
     if (used.size > 0) out.byMethod.set(method, used);
     if (failed.size > 0) out.failedRetrievals.set(method, failed);
   }
+  checkComparable(dir, out.records);
   return out;
 }
 

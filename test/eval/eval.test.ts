@@ -20,6 +20,8 @@ import { writeNewToken, readToken } from '../../src/retrieval/auth.js';
 import { RetrievalClient } from '../../src/retrieval/client.js';
 import { gpt2Tokenizer, robertaTokenizerFromGpt2, saveTokenizer } from '../../src/tokenizers/index.js';
 import type { DocumentResult } from '../../src/eval/results.js';
+import type { RunRecord } from '../../src/eval/run-record.js';
+import { loadResults } from '../../src/report/aggregate.js';
 import { assertClose } from '../helpers/assert-close.js';
 import { startFleetProcess, type FleetProcess } from '../helpers/fleet.js';
 import { readResultLines } from '../helpers/results.js';
@@ -324,4 +326,50 @@ test('tttnn eval --preset paper refuses a flag that changes the paper\'s setting
   assert.match(sift.stderr, /--preset paper uses the original's value of --selection/);
   const badSelection = spawnSync(process.execPath, [CLI, 'eval', '--model', modelDir, '--data', testData, '--results-dir', join(dir, 'bad'), '--selection', 'best'], { encoding: 'utf8' });
   assert.match(badSelection.stderr, /argument 'best' is invalid\. Allowed choices are knn, sift, random/);
+});
+
+test('a rerun into the same results directory with another setting or model is refused naming what differs; --force-mix records it, and the report warns and refuses methods run on other inputs', async () => {
+  const resultsDir = mkdtempSync(join(dir, 'rerun-'));
+  const run = async (extra: Partial<Parameters<typeof runEvaluation>[0]>, model: CausalLM = tinyGpt()): Promise<void> => {
+    try {
+      await runEvaluation({ method: 'ttt', model, tokenizer, retriever, data: testData, tasks: 'pile_all', resultsDir, numNeighbors: 2, learningRate: 3e-3, valPortion: 1, distanceThreshold: Infinity, docsPerTask: 1, progress: () => undefined, ...extra });
+    } finally {
+      model.dispose();
+    }
+  };
+  const otherWeights = (): CausalLM => {
+    manualSeed(99);
+    return Gpt2LMHeadModel.random({ model_type: 'gpt2', vocab_size: 50257, n_positions: 64, n_embd: 32, n_layer: 2, n_head: 2, embd_pdrop: 0, attn_pdrop: 0, resid_pdrop: 0 });
+  };
+  const github = { tasks: ['pile_github'] };
+  await run(github);
+  const recordPath = join(resultsDir, 'ttt', 'run.json');
+  const record = JSON.parse(readFileSync(recordPath, 'utf8')) as RunRecord;
+  assert.equal(record.settings['learningRate'], 3e-3);
+  assert.equal(record.settings['distanceThreshold'], 'Infinity');
+  assert.equal(record.settings['rank'], undefined, 'every rank writes to the same directory');
+  assert.match(record.model, /^[0-9a-f]{64}$/);
+  assert.match(record.retrieval!.index, /^[0-9a-f]{64}$/);
+  const lines = (): number => readResultLines(resultsDir, 'ttt').length;
+  assert.equal(lines(), 1);
+  await run(github); // the same configuration resumes (nothing left to do)
+  await assert.rejects(run({ ...github, learningRate: 1e-3 }), /ttt: holds results of another configuration \(learningRate: was 0\.003, now 0\.001\); evaluate into another --results-dir, or pass --force-mix/);
+  await assert.rejects(run({ ...github, docsPerTask: 2 }), /docsPerTask: was 1, now 2/);
+  await assert.rejects(run({ ...github, numNeighbors: 3 }), /numNeighbors: was 2, now 3/);
+  await assert.rejects(run(github, otherWeights()), /\(model: was [0-9a-f]{12}…, now [0-9a-f]{12}…\)/, 'same architecture, other weights');
+  assert.equal(lines(), 1, 'nothing was added by the refused runs');
+  await run({ learningRate: 1e-3, forceMix: true }); // every task: three documents more
+  assert.equal(lines(), 4);
+  const mixed = (JSON.parse(readFileSync(recordPath, 'utf8')) as RunRecord).mixed!;
+  assert.equal(mixed.length, 1);
+  assert.deepEqual(mixed[0]!.differences, ['learningRate: was 0.003, now 0.001']);
+  assert.ok(loadResults(resultsDir).warnings.some((w) => /ttt: mixes runs made with other settings or inputs \(--force-mix\): learningRate: was 0\.003, now 0\.001/.test(w)));
+  // Another method of the same directory on another model: the report will not compare them.
+  const context = otherWeights();
+  try {
+    await runEvaluation({ method: 'context', model: context, tokenizer, retriever, data: testData, tasks: 'pile_all', resultsDir, numNeighbors: 2, valPortion: 1, docsPerTask: 1, progress: () => undefined });
+  } finally {
+    context.dispose();
+  }
+  assert.throws(() => loadResults(resultsDir), /its methods were not evaluated on the same inputs: model differs \(context: [0-9a-f]{12}, ttt: [0-9a-f]{12}\)/);
 });
