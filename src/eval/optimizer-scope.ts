@@ -92,7 +92,7 @@ export class ScopedOptimizer {
       `cannot resume ${task} exactly: ${finished.length} document(s) are finished (${resultsFile}) but no saved optimizer state ` +
         `(${this.statePath(task)}) holds the moments after them. With --optimizer-scope ${this.scope} (the original's is task) ` +
         "AdamW's moments carry over from one document to the next, so fresh moments would give other numbers than an uninterrupted run. " +
-        `Delete ${this.scope === 'run' ? 'the results directory of this method' : resultsFile} to redo it, or rerun with --optimizer-scope document.`,
+        `Delete ${this.scope === 'run' ? 'the results directory of this method' : resultsFile} to redo it, or rerun with --optimizer-scope document --force-mix (fresh moments per document from here on; the directory then records that it mixes the two).`,
     );
   }
 

@@ -72,12 +72,12 @@ export async function runEvaluation(o: EvalOptions): Promise<{ evaluated: number
     return { task, docs, path, done, precisions, finished: docs.filter((d) => done.has(d.id)).map((d) => documentKey(task, d.id)) };
   });
   const precision = currentPrecision();
-  const mixed = claimResultsDirectory(join(o.resultsDir, resultsLabel(s)), runRecord(s, o, retriever), o.forceMix);
-  if (mixed.length > 0) progress(`eval ${s.method}: --force-mix: adding to a directory made with other settings (${mixed.join('; ')})`);
   for (const { path, precisions } of plan) {
     const other = [...precisions].find((p) => p !== precision);
     if (other) throw new Error(`${path}: its documents were evaluated in ${other} and this run is ${precision}; resume with --precision ${other}, or use another --results-dir`);
   }
+  const mixed = claimResultsDirectory(join(o.resultsDir, resultsLabel(s)), runRecord(s, o, retriever), o.forceMix);
+  if (mixed.length > 0) progress(`eval ${s.method}: --force-mix: adding to a directory made with other settings (${mixed.join('; ')})`);
   if (method.trains) checkResumable(s, plan);
   if (optimizer && s.optimizerScope === 'run') optimizer.begin('run', plan.flatMap((p) => p.finished), o.resultsDir);
   model.training = false;

@@ -84,8 +84,16 @@ test('the reduced demo runs every stage, prints its quality gates and verdict, w
 });
 
 /** Starts the demo, waits for `stage` on its stdout, sends SIGINT, and returns its exit code and the seconds it took to exit. */
-async function interrupt(dir: string, stage: string, ...more: string[]): Promise<{ code: number | null; seconds: number; out: string }> {
-  const child = spawn(process.execPath, demo(dir, ...more), { stdio: ['ignore', 'pipe', 'pipe'] });
+/**
+ * Starts the demo, waits for `stage` and then `into` (by default 1.5 s; a
+ * condition is polled every 100 ms for at most 120 s, so a loaded machine
+ * does not send the interrupt before the stage has done anything), and
+ * sends SIGINT.
+ */
+async function interrupt(dir: string, stage: string, ...more: (string | (() => boolean))[]): Promise<{ code: number | null; seconds: number; out: string }> {
+  const into = more.find((m): m is () => boolean => typeof m === 'function');
+  const args = more.filter((m): m is string => typeof m === 'string');
+  const child = spawn(process.execPath, demo(dir, ...args), { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stderr.on('data', (chunk: Buffer) => void (out += chunk.toString()));
   await new Promise<void>((started, failed) => {
@@ -95,7 +103,8 @@ async function interrupt(dir: string, stage: string, ...more: string[]): Promise
     });
     child.once('exit', () => failed(new Error(`the demo exited before ${stage}: ${out.slice(-2000)}`)));
   });
-  await new Promise((r) => setTimeout(r, 1500)); // into the stage's work
+  if (into === undefined) await new Promise((r) => setTimeout(r, 1500)); // into the stage's work
+  else for (let waited = 0; !into() && waited < 120_000; waited += 100) await new Promise((r) => setTimeout(r, 100));
   const sent = performance.now();
   child.kill('SIGINT');
   const code = await new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
@@ -119,12 +128,17 @@ test('Ctrl-C while the language model trains stops within seconds with exit 130 
 
 test('Ctrl-C during the evaluation stops within seconds, stops the shard servers, and keeps finished documents', { timeout: 300_000 }, async () => {
   // Artifacts exist from the first test, so the demo reaches its evaluation at once; a new learning rate makes new result files to evaluate.
-  const stopped = await interrupt(artifacts, '7/8 evaluation', '--learning-rate', '1e-4', '--docs-per-task', '3');
+  // The demo's --precision auto is bf16 on a CPU with AVX512_BF16 or AMX, and its results label says so.
+  const { resolvePrecision } = await import('../../src/engine/precision.js');
+  const label = `tiny-k2-d3-lr0.0001${resolvePrecision('auto').effective === 'bf16' ? '-bf16' : ''}`;
+  const interrupted = join(run, 'results', label, 'ttt');
+  // The interrupt comes once a document is finished (a result file exists).
+  const finished = (): boolean => existsSync(interrupted) && readdirSync(interrupted).some((f) => f.endsWith('.jsonl'));
+  const stopped = await interrupt(artifacts, '7/8 evaluation', '--learning-rate', '1e-4', '--docs-per-task', '3', finished);
   assert.equal(stopped.code, 130, stopped.out.slice(-2000));
   assert.ok(stopped.seconds < 10, `exited ${stopped.seconds.toFixed(1)} s after SIGINT`);
   await serversDown();
   // What was written is whole: every result line of the interrupted run parses (a rerun resumes after them).
-  const interrupted = join(run, 'results', 'tiny-k2-d3-lr0.0001', 'ttt');
   const files = readdirSync(interrupted).filter((f) => f.endsWith('.jsonl')); // beside them: AdamW's saved moments
   const lines = files.flatMap((f) => readFileSync(join(interrupted, f), 'utf8').split('\n').filter(Boolean));
   assert.ok(lines.length > 0, 'documents finished before the interrupt');

@@ -234,8 +234,12 @@ test('an eval run killed with SIGKILL and rerun ends with no duplicate, no missi
   rmSync(join(resultsDir, 'ttt', 'optimizer.rank0.pile_github.safetensors'));
   const refused = spawnSync(process.execPath, args(resultsDir), { encoding: 'utf8' });
   assert.equal(refused.status, 1);
-  assert.match(refused.stderr, /cannot resume pile_github exactly: 2 document\(s\) are finished .* --optimizer-scope document/s);
-  const independent = spawnSync(process.execPath, [...args(resultsDir), '--optimizer-scope', 'document'], { encoding: 'utf8' });
+  assert.match(refused.stderr, /cannot resume pile_github exactly: 2 document\(s\) are finished .* --optimizer-scope document --force-mix/s);
+  // Another optimizer scope is another configuration: refused into the same directory unless named.
+  const other = spawnSync(process.execPath, [...args(resultsDir), '--optimizer-scope', 'document'], { encoding: 'utf8' });
+  assert.equal(other.status, 1);
+  assert.match(other.stderr, /holds results of another configuration \(optimizerScope: was "task", now "document"\)/);
+  const independent = spawnSync(process.execPath, [...args(resultsDir), '--optimizer-scope', 'document', '--force-mix'], { encoding: 'utf8' });
   assert.equal(independent.status, 0, independent.stderr);
 });
 
