@@ -9,7 +9,7 @@
 import { newNonce, proofMatches } from './auth.js';
 import { LIMITS, encodeVectors, type HealthResponse, type OpenHealthResponse } from './protocol.js';
 import { checkDocumentsResponse, checkHealth, checkOpenHealth, checkSearchResponse, type CheckedHit, type SliceBounds } from './response-checks.js';
-import { call, type Transport } from './transport.js';
+import { call, exchange, type Transport } from './transport.js';
 
 export interface Neighbor {
   /** Global document id (line number in the shard's data file). */
@@ -97,13 +97,22 @@ export async function ping(address: string, timeoutMs = 5000, transport: Transpo
 
 /**
  * What a server serves. The token goes only to a server that has first
- * proved it holds it (a challenge: HMAC of a fresh nonce), so an address
- * that went stale and now belongs to another process never receives it.
+ * proved it holds it (a challenge: HMAC of a fresh nonce, bound to the
+ * connection: channel-binding.ts), so an address that went stale and now
+ * belongs to another process never receives it, even when that process
+ * relays the challenge to a real server.
  */
 export async function health(address: string, token: string, timeoutMs = 5000, transport: Transport = {}): Promise<HealthResponse> {
   const nonce = newNonce();
-  const open = checkOpenHealth(await call(address, { method: 'GET', path: '/v1/health', timeoutMs, headers: { 'x-tttnn-nonce': nonce } }, transport));
-  if (!proofMatches(open.proof, token, nonce)) {
+  const { body, channel } = await exchange(address, { method: 'GET', path: '/v1/health', timeoutMs, headers: { 'x-tttnn-nonce': nonce } }, transport);
+  const open = checkOpenHealth(body);
+  if (!proofMatches(open.proof, token, nonce, channel.value)) {
+    const elsewhere = open.channel !== undefined && open.channel !== channel.shown && open.proof !== undefined && proofMatches(open.proof, token, nonce, `tcp:${open.channel}`);
+    if (elsewhere) {
+      throw new Error(
+        `${address}: the answer proves the token for a server at ${open.channel}, not for ${channel.shown}, where the client connected: something in between (a relay, a port forward, NAT) passes the connection on; the token was not sent. Dial the server's own address, or serve over TLS (--tls-cert/--tls-key, clients --ca), whose proof is bound to the TLS session`,
+      );
+    }
     throw new Error(`${address}: the server did not prove it holds this fleet's token (another fleet, or a stale address now used by another process); the token was not sent`);
   }
   try {

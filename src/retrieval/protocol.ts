@@ -8,12 +8,19 @@
 /**
  * GET /v1/health without a token: whether the server answers, and, when the
  * request carries `x-tttnn-nonce` (16 to 64 random bytes in hex), the proof
- * that the server holds the fleet's token: HMAC-SHA256(token, "tttnn-health:" + nonce)
- * in hex. A client checks the proof before it sends the token anywhere.
+ * that the server holds the fleet's token, bound to the connection:
+ * HMAC-SHA256(token, "tttnn-health:" + nonce + ":" + channel) in hex, where
+ * channel is "tls:" + 32 bytes of keying material exported from the TLS
+ * session (label "EXPORTER-tttnn-health", no context) in hex, or over plain
+ * HTTP "tcp:" + the IP address and port the connection reached
+ * (channel-binding.ts). A client checks the proof against its own side of
+ * the connection before it sends the token anywhere.
  */
 export interface OpenHealthResponse {
   status: 'ok';
   proof?: string;
+  /** With a proof: what it is bound to, as the server saw it ("127.0.0.1:8080", or "TLS session"), for the client's message. */
+  channel?: string;
 }
 
 /** GET /v1/health with the token: the slice the server holds. */

@@ -12,6 +12,7 @@ import { IndexFileChangedError } from '../index/index-file-check.js';
 import type { FaissIndex } from '../index/index.js';
 import { advertisedHost } from './addresses.js';
 import { bearerToken, isNonce, proofOfToken, tokensEqual } from './auth.js';
+import { serverChannel } from './channel-binding.js';
 import { LIMITS, SERVER_LIMITS, base64Length, decodeVectors, encodeVectors, type ServerLimits, type DocumentsResponse, type HealthResponse, type OpenHealthResponse, type SearchResponse } from './protocol.js';
 
 export interface ShardServerOptions {
@@ -199,12 +200,14 @@ async function route(shard: Shard, token: string, request: IncomingMessage): Pro
   };
   switch (url) {
     case '/v1/health': {
-      // Open: only that the server answers (and, for a nonce, the proof that it holds the token);
-      // with the token: which slice of which file, and the embedder it was indexed with.
+      // Open: only that the server answers (and, for a nonce, the proof that it holds the token,
+      // bound to this connection); with the token: which slice of which file, and the embedder it was indexed with.
       endpoint('GET', request.headers.authorization === undefined);
       if (request.headers.authorization !== undefined) return { body: shard.health };
       const nonce = request.headers['x-tttnn-nonce'];
-      return { body: { status: 'ok', ...(isNonce(nonce) ? { proof: proofOfToken(token, nonce) } : {}) } satisfies OpenHealthResponse };
+      if (!isNonce(nonce)) return { body: { status: 'ok' } satisfies OpenHealthResponse };
+      const channel = serverChannel(request.socket);
+      return { body: { status: 'ok', proof: proofOfToken(token, nonce, channel.value), channel: channel.shown } satisfies OpenHealthResponse };
     }
     case '/v1/search':
       endpoint('POST');
