@@ -7,7 +7,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { basename } from 'node:path';
-import type { DocumentStore } from '../data/document-store.js';
+import { DataFileChangedError, type DocumentStore } from '../data/document-store.js';
 import { IndexFileChangedError } from '../index/index-file-check.js';
 import type { FaissIndex } from '../index/index.js';
 import { advertisedHost } from './addresses.js';
@@ -149,6 +149,7 @@ async function search(shard: Shard, body: Record<string, unknown>): Promise<Sear
     keep.forEach((j, m) => vectorsOut.set(found.vectors!.subarray((q * kk + j) * d, (q * kk + j + 1) * d), m * d));
     return { ids, distances, vectors: encodeVectors(vectorsOut), texts };
   });
+  shard.store.checkUnchanged(); // texts read from a file rewritten since would not be the documents the index holds
   return { ...reply, results };
 }
 
@@ -168,7 +169,7 @@ function documents(shard: Shard, body: Record<string, unknown>): DocumentsRespon
     if (id < begin || id >= end) throw new HttpError(400, `document id ${id} is outside this shard's slice [${begin}, ${end}) of ${basename(store.path)}`);
   });
   let bytes = checkResponseBudget(ids.length, shard.d, shard.maxResponseBytes, `${ids.length} documents`);
-  return {
+  const answer = {
     shard: shard.health.shard,
     replica: shard.health.replica,
     documents: (ids as number[]).map((id) => {
@@ -177,6 +178,8 @@ function documents(shard: Shard, body: Record<string, unknown>): DocumentsRespon
       return { id, text, vector: encodeVectors(shard.index.reconstruct(id - begin, 1)) };
     }),
   };
+  store.checkUnchanged();
+  return answer;
 }
 
 function authorize(request: IncomingMessage, token: string): void {
@@ -275,7 +278,7 @@ export async function startShardServer(options: ShardServerOptions): Promise<Run
       if (answer.shutdown) void close();
     } catch (error) {
       if (error instanceof HttpError) send(error.status, { error: error.message });
-      else if (error instanceof IndexFileChangedError) send(503, { error: error.message });
+      else if (error instanceof IndexFileChangedError || error instanceof DataFileChangedError) send(503, { error: error.message });
       else send(500, { error: (error as Error).message });
     }
   };
