@@ -89,7 +89,12 @@ export interface DocumentsResponse {
 export const LIMITS = {
   maxK: 1024,
   maxQueries: 256,
+  /** A ceiling on any request body, whatever the dimension (maxRequestBytes is usually far below it). */
   maxBodyBytes: 64 * 2 ** 20,
+  /** Room in a request body beyond its vectors: the JSON around them, 1024 ids of documents, whitespace. */
+  requestSlackBytes: 64 * 2 ** 10,
+  /** Nesting of arrays and objects in a request body: a legal one nests 2 deep ({"ids": [...]}). */
+  maxJsonDepth: 8,
   /**
    * The most bytes one answer may take. A legal request (256 queries x
    * 1024 neighbours x a wide embedding, with long texts) could otherwise ask
@@ -121,6 +126,16 @@ export const SERVER_LIMITS: ServerLimits = {
 /** Bytes of the base64 text of `bytes` bytes. */
 export function base64Length(bytes: number): number {
   return 4 * Math.ceil(bytes / 3);
+}
+
+/**
+ * The largest request body a server of dimension `d` reads: what the
+ * largest legal request needs (maxQueries vectors of d float32s in base64,
+ * plus requestSlackBytes), at most maxBodyBytes. For d = 768 that is
+ * 1,114,112 bytes; anything larger is refused with 413 unread.
+ */
+export function maxRequestBytes(d: number): number {
+  return Math.min(LIMITS.maxBodyBytes, base64Length(LIMITS.maxQueries * d * 4) + LIMITS.requestSlackBytes);
 }
 
 export function encodeVectors(vectors: Float32Array): string {

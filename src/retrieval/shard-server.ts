@@ -13,7 +13,8 @@ import type { FaissIndex } from '../index/index.js';
 import { advertisedHost } from './addresses.js';
 import { bearerToken, isNonce, proofOfToken, tokensEqual } from './auth.js';
 import { serverChannel } from './channel-binding.js';
-import { LIMITS, SERVER_LIMITS, base64Length, decodeVectors, encodeVectors, type ServerLimits, type DocumentsResponse, type HealthResponse, type OpenHealthResponse, type SearchResponse } from './protocol.js';
+import { HttpError, readJsonObject } from './request-body.js';
+import { LIMITS, SERVER_LIMITS, base64Length, decodeVectors, encodeVectors, maxRequestBytes, type ServerLimits, type DocumentsResponse, type HealthResponse, type OpenHealthResponse, type SearchResponse } from './protocol.js';
 
 export interface ShardServerOptions {
   index: FaissIndex;
@@ -45,35 +46,6 @@ export interface RunningShardServer {
   closed: Promise<void>;
 }
 
-class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-// Reads the body up to the size limit. A larger body is read to its end and
-// discarded, so the client sees the 413 instead of a reset connection (up to
-// 4x the limit; beyond that the connection is cut).
-function readBody(request: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    request.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size <= LIMITS.maxBodyBytes) chunks.push(chunk);
-      else if (size > 4 * LIMITS.maxBodyBytes) request.destroy();
-    });
-    request.on('end', () => {
-      if (size > LIMITS.maxBodyBytes) reject(new HttpError(413, `request body of ${size} bytes exceeds the limit of ${LIMITS.maxBodyBytes}`));
-      else resolve(Buffer.concat(chunks));
-    });
-    request.on('error', reject);
-  });
-}
-
 /** What the request handlers read: the slice's index and data file, and where the slice starts. */
 interface Shard {
   index: FaissIndex;
@@ -83,6 +55,8 @@ interface Shard {
   ntotal: number;
   health: HealthResponse;
   maxResponseBytes: number;
+  /** The largest request body read (protocol.ts maxRequestBytes of d). */
+  maxRequestBytes: number;
 }
 
 // Up front, before any work: the bytes the vectors (and ids, distances) of
@@ -98,19 +72,6 @@ function addText(bytes: number, text: string, budget: number): number {
   const total = bytes + Buffer.byteLength(text) + 3;
   if (total > budget) throw new HttpError(400, `the texts of the hits take more than this server's response budget of ${budget} bytes; ask fewer queries or neighbours per request`);
   return total;
-}
-
-/** The body as a JSON object (`shape` names its fields in the message). */
-async function readObject(request: IncomingMessage, shape: string): Promise<Record<string, unknown>> {
-  const body = await readBody(request);
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(body.toString('utf8'));
-  } catch {
-    throw new HttpError(400, 'the body is not valid JSON');
-  }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new HttpError(400, `the body must be a JSON object ${shape}`);
-  return parsed as Record<string, unknown>;
 }
 
 /** POST /v1/search: the k nearest vectors of the slice to each query, with their global ids, texts and stored vectors. */
@@ -214,10 +175,10 @@ async function route(shard: Shard, token: string, request: IncomingMessage): Pro
     }
     case '/v1/search':
       endpoint('POST');
-      return { body: await search(shard, await readObject(request, '{"k": ..., "vectors": ...}')) };
+      return { body: await search(shard, await readJsonObject(request, shard.maxRequestBytes, '{"k": ..., "vectors": ...}')) };
     case '/v1/documents':
       endpoint('POST');
-      return { body: documents(shard, await readObject(request, '{"ids": [...]}')) };
+      return { body: documents(shard, await readJsonObject(request, shard.maxRequestBytes, '{"ids": [...]}')) };
     case '/v1/shutdown':
       endpoint('POST');
       return { body: { status: 'shutting down' }, shutdown: true };
@@ -226,15 +187,15 @@ async function route(shard: Shard, token: string, request: IncomingMessage): Pro
   }
 }
 
-// A JSON answer. An answer over the budget (escapes can make one outgrow the
+// A JSON answer (`close`: then the connection is closed). An answer over the budget (escapes can make one outgrow the
 // estimates in search and documents) never leaves: it becomes a 400.
-function sendJson(response: ServerResponse, status: number, body: unknown, maxResponseBytes: number, closing: boolean): void {
+function sendJson(response: ServerResponse, status: number, body: unknown, maxResponseBytes: number, close: boolean): void {
   let text = JSON.stringify(body);
   if (status === 200 && Buffer.byteLength(text) > maxResponseBytes) {
     status = 400;
     text = JSON.stringify({ error: `the answer takes ${Buffer.byteLength(text)} bytes, over this server's response budget of ${maxResponseBytes} bytes; ask fewer queries or neighbours per request` });
   }
-  response.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...(closing ? { connection: 'close' } : {}) });
+  response.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...(close ? { connection: 'close' } : {}) });
   response.end(text);
 }
 
@@ -267,11 +228,14 @@ export async function startShardServer(options: ShardServerOptions): Promise<Run
     embeddingModel: options.embeddingModel,
   };
   const limits = { ...SERVER_LIMITS, ...options.limits };
-  const shard: Shard = { index, store, begin, d: info.d, ntotal: info.ntotal, health, maxResponseBytes: limits.maxResponseBytes };
+  const shard: Shard = { index, store, begin, d: info.d, ntotal: info.ntotal, health, maxResponseBytes: limits.maxResponseBytes, maxRequestBytes: maxRequestBytes(info.d) };
   let closing = false;
 
   const handle = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
-    const send = (status: number, body: unknown): void => sendJson(response, status, body, limits.maxResponseBytes, closing);
+    // A request answered before its body arrived (refused before the token was checked, an unknown
+    // endpoint, a body over the limit) closes the connection: Node would otherwise read and discard
+    // whatever the sender keeps sending, gigabytes, until the request timeout.
+    const send = (status: number, body: unknown): void => sendJson(response, status, body, limits.maxResponseBytes, closing || !request.complete);
     try {
       const answer = await route(shard, token, request);
       send(200, answer.body);
