@@ -172,7 +172,7 @@ function summarizeMethod(run: string, label: string, method: string, loaded: Map
   }
   const all = [...byTask.values()].flat();
   const kind = kindOf(method, all);
-  const steps = Math.max(0, ...[...byTask.values()].map(curveLength));
+  const steps = [...byTask.values()].reduce((most, curve) => Math.max(most, curveLength(curve)), 0);
   const pileCurve = pileAllCurve(byTask, weights, steps);
   const alphas = kind === 'alphas' ? all.find((d) => d.alphas)?.alphas : undefined;
   const taskCurves = new Map([...byTask].map(([task, docs]) => [task, metricsCurve(docs, steps)]));

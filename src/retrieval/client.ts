@@ -178,7 +178,7 @@ export class RetrievalClient {
         if (h.begin > covered) this.uncovered.push(`${file}:${covered}-${h.begin}`);
         covered = Math.max(covered, h.begin + h.vectors);
       }
-      const extent = Math.max(0, ...list.map((h) => h.fileVectors ?? 0));
+      const extent = list.reduce((most, h) => Math.max(most, h.fileVectors ?? 0), 0);
       const lines = list[0]!.lines;
       if (covered < extent) this.uncovered.push(`${file}:${covered}-${extent}`);
       else if (extent === 0 && this.unreachable.length > 0 && covered < lines) this.uncovered.push(`${file}:${covered}-${lines}`);

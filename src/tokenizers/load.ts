@@ -68,7 +68,7 @@ export function robertaTokenizerFromGpt2(): BpeTokenizer {
   const gpt2 = readJsonFile<Record<string, number>>(join(packageDir, 'encoder.json'));
   const vocab: Record<string, number> = { '<s>': 0, '<pad>': 1, '</s>': 2, '<unk>': 3 };
   for (const [token, id] of Object.entries(gpt2)) if (token !== '<|endoftext|>') vocab[token] = id + 4;
-  vocab['<mask>'] = Math.max(...Object.values(vocab)) + 1;
+  vocab['<mask>'] = Object.values(vocab).reduce((a, b) => Math.max(a, b), -1) + 1;
   return fromVocabAndMerges(vocab, readFileSync(join(packageDir, 'vocab.bpe'), 'utf8'), {
     model_max_length: 512,
     bos_token: '<s>',
