@@ -17,6 +17,7 @@ import { writeFileDurably } from '../io/durable.js';
 import { fileFingerprint, fingerprintChanges, openFileFingerprint, type FileFingerprint } from './file-fingerprint.js';
 import { parseDocumentLine, type PileDocument } from './jsonl.js';
 import { readLines } from './lines.js';
+import { requireRegularFile } from './regular-file.js';
 
 const MAGIC = 'TTTNNOF2';
 /** Bytes before the offsets: magic, size, mtime, head hash, n. */
@@ -92,6 +93,7 @@ export class DocumentStore {
   /** Opens `jsonlPath`, building or rebuilding its sidecar when missing or stale. */
   static async open(jsonlPath: string): Promise<DocumentStore> {
     if (!existsSync(jsonlPath)) throw new Error(`${jsonlPath}: no such data file`);
+    requireRegularFile(jsonlPath, 'the data file');
     const fd = openSync(jsonlPath, 'r');
     try {
       const sidecar = offsetsPath(jsonlPath);

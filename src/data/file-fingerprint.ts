@@ -6,6 +6,7 @@
 // file stays instant; size and mtime catch what changes further in.)
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { createHash } from 'node:crypto';
+import { requireRegularFile } from './regular-file.js';
 
 /** Bytes of the head that are hashed. */
 export const FINGERPRINT_HEAD_BYTES = 1 << 16;
@@ -19,6 +20,7 @@ export interface FileFingerprint {
 }
 
 export function fileFingerprint(path: string): FileFingerprint {
+  requireRegularFile(path, 'the data file');
   const fd = openSync(path, 'r');
   try {
     return openFileFingerprint(fd);

@@ -3,6 +3,7 @@
 // on raw bytes, so a multi-byte character split across chunks is intact.
 import { createReadStream } from 'node:fs';
 import { Decompress } from 'fzstd';
+import { requireRegularFile } from './regular-file.js';
 
 export interface Line {
   /** 0-based line index. */
@@ -75,6 +76,7 @@ function lineTooLong(path: string, index: number, offset: number, maxLineBytes: 
  * than `maxLineBytes` is an error.
  */
 export async function* readLines(path: string, from: LineStart = { offset: 0, index: 0 }, maxLineBytes = DEFAULT_MAX_LINE_BYTES): AsyncGenerator<Line> {
+  requireRegularFile(path, 'the data file');
   const seek = !path.endsWith('.zst');
   let pieces: Buffer[] = []; // the current line's bytes from earlier chunks
   let pending = 0; // their total length

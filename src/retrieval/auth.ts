@@ -3,6 +3,7 @@
 // and compared in constant time.
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { chmodSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { requireRegularFile } from '../data/regular-file.js';
 
 /**
  * The token in `file`: the file's whole content but one final newline. A
@@ -12,6 +13,7 @@ import { chmodSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 export function readToken(file: string): string {
   let content: string;
   let mode: number;
+  requireRegularFile(file, 'the token file'); // before reading: a FIFO would block forever
   try {
     mode = statSync(file).mode;
     content = readFileSync(file, 'utf8');

@@ -74,6 +74,20 @@ function addText(bytes: number, text: string, budget: number): number {
   return total;
 }
 
+/**
+ * The first query whose squared L2 norm, as FAISS computes it in float32,
+ * overflows (-1 when none does): every distance to it is then inf or NaN
+ * and the search would answer 200 with no hits.
+ */
+function queryBeyondFloat32(queries: Float32Array, d: number): number {
+  for (let q = 0; q < queries.length / d; q++) {
+    let sum = 0;
+    for (let i = q * d; i < (q + 1) * d; i++) sum += (queries[i] as number) ** 2;
+    if (!Number.isFinite(Math.fround(sum))) return q;
+  }
+  return -1;
+}
+
 /** POST /v1/search: the k nearest vectors of the slice to each query, with their global ids, texts and stored vectors. */
 async function search(shard: Shard, body: Record<string, unknown>): Promise<SearchResponse> {
   const { k, vectors } = body;
@@ -86,6 +100,8 @@ async function search(shard: Shard, body: Record<string, unknown>): Promise<Sear
   const n = queries.length / d;
   if (n > LIMITS.maxQueries) throw new HttpError(400, `at most ${LIMITS.maxQueries} query vectors per request`);
   if (queries.some((v) => !Number.isFinite(v))) throw new HttpError(400, '"vectors" contains NaN or infinite values');
+  const q = queryBeyondFloat32(queries, d);
+  if (q >= 0) throw new HttpError(400, `query vector ${q} has a squared norm beyond the float32 range (values near 1e19 or more): FAISS's distances to it would be infinite or NaN and no neighbour could be found; scale the query down`);
   const kk = Math.min(k, ntotal);
   let bytes = checkResponseBudget(n * kk, d, shard.maxResponseBytes, `${n} queries x k = ${kk}`);
   const reply = { shard: shard.health.shard, replica: shard.health.replica };

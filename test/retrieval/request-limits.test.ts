@@ -122,3 +122,14 @@ test('the body of a request refused before its token is checked, or of an unknow
   }
   assert.equal((await rawRequest(server.address, 'GET', '/v1/health', {})).status, 200, 'the server still answers');
 });
+
+test('a query whose squared norm overflows float32 (values near 3e38) is refused naming it, not answered 200 with no hits', async () => {
+  const queries = new Float32Array(2 * D);
+  queries.fill(1, 0, D);
+  queries[D] = 3e38;
+  const answer = await rawRequest(server.address, 'POST', '/v1/search', auth, JSON.stringify({ k: 3, vectors: encodeVectors(queries) }));
+  assert.equal(answer.status, 400, answer.body.slice(0, 200));
+  assert.match(JSON.parse(answer.body).error, /query vector 1 has a squared norm beyond the float32 range .*scale the query down/);
+  queries[D] = 1e18; // large, but its square fits
+  assert.equal((await rawRequest(server.address, 'POST', '/v1/search', auth, JSON.stringify({ k: 3, vectors: encodeVectors(queries) }))).status, 200);
+});
