@@ -13,6 +13,7 @@ import { rollingLoglikelihood } from './loglikelihood.js';
 import { countBytes, countWords } from './metrics.js';
 import { documentKey, ScopedOptimizer, type DocumentKey } from './optimizer-scope.js';
 import { appendResult, finishedDocuments, resultPath, type DocumentResult } from './results.js';
+import { lockResults } from './results-lock.js';
 import type { Retrieval, RetrievedNeighbor, Retriever } from './retriever.js';
 import { squaredL2 } from '../retrieval/client.js';
 import { resolveSettings, resultsLabel, type EvalOverrides, type EvalSettings, type Method } from './settings.js';
@@ -65,6 +66,7 @@ export async function runEvaluation(o: EvalOptions): Promise<{ evaluated: number
   const shouldStop = o.shouldStop ?? (() => false);
   const { model, tokenizer } = o;
   const s = resolveSettings(o.method, model, o);
+  lockResults(o.resultsDir, resultsLabel(s), s.rank); // one process per results directory, method and rank (results-lock.ts)
   if (s.method !== 'dynamic' && !o.retriever) throw new Error(`method ${s.method} needs the shard servers (--addresses, --token-file, --embedder)`);
   const eos = tokenizer.eosTokenId;
   if (eos === undefined) throw new Error('the tokenizer has no end-of-text token');
