@@ -41,7 +41,7 @@ async function fleetRetriever(method: Method, o: Record<string, unknown>): Promi
   const { FleetRetriever } = await import('../eval/retriever.js');
   const { loadEncoder } = await import('../models/index.js');
   const { loadTokenizer } = await import('../tokenizers/index.js');
-  const client = await connectFleet({ addresses: o['addresses'] as string, tokenFile: o['tokenFile'] as string, onMissingShard: o['onMissingShard'] as 'fail' | 'partial', ca: o['ca'] as string | undefined });
+  const client = await connectFleet({ addresses: o['addresses'] as string, tokenFile: o['tokenFile'] as string, onMissingShard: o['onMissingShard'] as 'fail' | 'partial', ca: o['ca'] as string | undefined, embedder: o['embedder'] as string | undefined });
   const embedder = loadEncoder(o['embedder'] as string);
   return new FleetRetriever(client, { model: embedder, tokenizer: loadTokenizer(o['embedder'] as string) });
 }

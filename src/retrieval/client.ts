@@ -67,6 +67,20 @@ export interface ClientOptions {
   onMissingShard?: MissingShardPolicy;
   /** HTTPS with this CA instead of plain HTTP (servers started with --tls-cert/--tls-key). */
   transport?: Transport;
+  /**
+   * The embedder this client embeds queries with (its directory): servers
+   * whose index was built with another (their embeddingModel) are refused,
+   * since vectors of another embedder of the same dimension give neighbours
+   * that mean nothing. The same directory name counts as the same embedder
+   * (a checkpoint mounted at another path on another host).
+   */
+  embeddingModel?: string;
+}
+
+/** Whether two embedder names (directories, as embedding_model.txt records them) name the same embedder. */
+export function sameEmbedder(a: string, b: string): boolean {
+  const last = (path: string): string => path.replace(/[\\/]+$/, '').split(/[\\/]/).at(-1) ?? path;
+  return a === b || last(a) === last(b);
 }
 
 interface Replica {
@@ -153,11 +167,26 @@ export class RetrievalClient {
         throw new Error(`${address} serves ${h.dimension}-dimensional vectors, others ${client.dimension}-dimensional`);
       }
       client.dimension = h.dimension;
+      client.checkEmbedder(address, h.embeddingModel);
       (client.shards.get(h.shard) ?? client.shards.set(h.shard, []).get(h.shard)!).push({ address, health: h });
     });
     client.findUncovered();
     if (client.shards.size === 0) throw new Error(`no shard server answered (tried ${options.addresses.length} addresses: ${options.addresses.slice(0, 3).join(', ')}${options.addresses.length > 3 ? ', …' : ''})`);
     return client;
+  }
+
+  // Every server's index must come from one embedder, the client's when it names one ("unknown": no embedding_model.txt, nothing to compare).
+  private embedderSeen: { address: string; model: string } | undefined;
+  private checkEmbedder(address: string, model: string): void {
+    if (model === 'unknown') return;
+    const expected = this.options.embeddingModel;
+    if (expected !== undefined && !sameEmbedder(model, expected)) {
+      throw new Error(`${address} serves an index built with the embedder ${model} (its embedding_model.txt), and queries are embedded with ${expected}: neighbours by another embedder's vectors mean nothing; pass --embedder ${model}, or serve an index built with ${expected}`);
+    }
+    if (this.embedderSeen && !sameEmbedder(model, this.embedderSeen.model)) {
+      throw new Error(`${address} serves an index built with the embedder ${model}, ${this.embedderSeen.address} one built with ${this.embedderSeen.model}: one fleet must serve indexes of one embedder`);
+    }
+    this.embedderSeen ??= { address, model };
   }
 
   // Servers of one data file should cover its index [0, fileVectors) — or,
