@@ -18,7 +18,7 @@ export function timeIt(fn: () => void, iterations: number, warmup = 3): number {
 
 export function formatTable(header: string[], rows: (string | number)[][]): string {
   const cells = [header, ...rows.map((r) => r.map((c) => (typeof c === 'number' ? c.toFixed(2) : c)))];
-  const widths = header.map((_, i) => Math.max(...cells.map((r) => String(r[i]).length)));
+  const widths = header.map((_, i) => cells.reduce((most, r) => Math.max(most, String(r[i]).length), 0));
   return cells.map((r) => r.map((c, i) => String(c).padStart(widths[i] as number)).join('  ')).join('\n');
 }
 
@@ -113,7 +113,7 @@ export function fp32CeilingGflops(iterations = 20): { gflops: number; perBackend
     if (backend === 'onednn' && !gemmInfo().onednnAvailable) continue;
     perBackend[backend] = (2 * 1024 * 768 * 3072) / rawSgemmSeconds(1024, 3072, 768, iterations, backend) / 1e9;
   }
-  return { gflops: Math.max(...Object.values(perBackend)), perBackend };
+  return { gflops: Object.values(perBackend).reduce((a, b) => Math.max(a, b), -Infinity), perBackend };
 }
 
 /** The benchmark's first lines: what runs, and what the reference process is given. */

@@ -75,7 +75,7 @@ export function registerCorpusCommand(program: Command): void {
         return [String(docs), (bytes / 1e6).toFixed(2)];
       })];
       const table = [header, ...rows, totals];
-      const widths = header.map((_, i) => Math.max(...table.map((r) => (r[i] ?? '').length)));
+      const widths = header.map((_, i) => table.reduce((most, r) => Math.max(most, (r[i] ?? '').length), 0));
       for (const row of table) console.log(row.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  '));
     });
 }

@@ -90,7 +90,7 @@ async function fleetRetriever(o: EvalCommandOptions): Promise<FleetRetriever> {
   const { FleetRetriever } = await import('../eval/retriever.js');
   const { loadEncoder } = await import('../models/index.js');
   const { loadTokenizer } = await import('../tokenizers/index.js');
-  const client = await connectFleet({ addresses, tokenFile, onMissingShard: o.onMissingShard, ca: o.ca });
+  const client = await connectFleet({ addresses, tokenFile, onMissingShard: o.onMissingShard, ca: o.ca, embedder });
   return new FleetRetriever(client, { model: loadEncoder(embedder), tokenizer: loadTokenizer(embedder) });
 }
 

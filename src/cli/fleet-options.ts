@@ -14,6 +14,8 @@ export interface FleetFlags {
   onMissingShard?: MissingShardPolicy;
   /** --ca: HTTPS verified against this CA. */
   ca?: string;
+  /** --embedder: the servers' index must have been built with it (client.ts ClientOptions.embeddingModel). */
+  embedder?: string;
 }
 
 /** The client of the fleet the flags name: addresses resolved, token read, TLS when --ca is given. */
@@ -22,5 +24,5 @@ export async function connectFleet(flags: FleetFlags): Promise<RetrievalClient> 
   const { resolveAddresses } = await import('../retrieval/addresses.js');
   const { RetrievalClient } = await import('../retrieval/client.js');
   const { readTransport } = await import('../retrieval/transport.js');
-  return RetrievalClient.connect({ addresses: resolveAddresses(flags.addresses), token: readToken(flags.tokenFile), onMissingShard: flags.onMissingShard, transport: readTransport(flags.ca) });
+  return RetrievalClient.connect({ addresses: resolveAddresses(flags.addresses), token: readToken(flags.tokenFile), onMissingShard: flags.onMissingShard, transport: readTransport(flags.ca), embeddingModel: flags.embedder });
 }

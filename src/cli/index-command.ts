@@ -1,6 +1,7 @@
 // `tttnn index build|info|split`: FAISS indexes of a corpus.
 import { statSync } from 'node:fs';
 import { type Command, Option } from 'commander';
+import { DEFAULT_MAX_LINE_BYTES } from '../data/lines.js';
 import { integerArg } from './parse.js';
 import type { Precision } from '../engine/precision.js';
 import { applyPrecision, precisionOption } from './precision-option.js';
@@ -22,8 +23,9 @@ export function registerIndexCommand(program: Command): void {
     .option('--max-length <n>', "tokens per document (default: the encoder's context)", integerArg('--max-length'))
     .addOption(new Option('--train-sample <n>', 'vectors to train compressed indexes on').default(100_000).argParser(integerArg('--train-sample')))
     .addOption(new Option('--on-bad-line <policy>', "skip (embed ' ', keeping ids aligned) or fail").choices(['skip', 'fail']).default('fail'))
+    .addOption(new Option('--max-line-bytes <n>', 'the longest line (document) read; a longer one is an error naming its line').default(DEFAULT_MAX_LINE_BYTES).argParser(integerArg('--max-line-bytes')))
     .addOption(precisionOption('fp32'))
-    .action(async (o: { data: string; embedder: string; out: string; factory: string; begin?: number; end?: number; batchSize: number; maxLength?: number; trainSample: number; onBadLine: 'skip' | 'fail'; precision: Precision }) => {
+    .action(async (o: { data: string; embedder: string; out: string; factory: string; begin?: number; end?: number; batchSize: number; maxLength?: number; trainSample: number; onBadLine: 'skip' | 'fail'; maxLineBytes: number; precision: Precision }) => {
       await applyPrecision(o.precision, 'index build');
       const { loadEncoder } = await import('../models/index.js');
       const { loadTokenizer } = await import('../tokenizers/index.js');
@@ -34,7 +36,7 @@ export function registerIndexCommand(program: Command): void {
       try {
         const result = await buildIndex({
           data: o.data, embedderDir: o.embedder, out: o.out, factory: o.factory, begin: o.begin, end: o.end, batchSize: o.batchSize,
-          trainSample: o.trainSample, onBadLine: o.onBadLine, embedder: { model, tokenizer: loadTokenizer(o.embedder), maxLength: o.maxLength },
+          trainSample: o.trainSample, onBadLine: o.onBadLine, maxLineBytes: o.maxLineBytes, embedder: { model, tokenizer: loadTokenizer(o.embedder), maxLength: o.maxLength },
           progress: (text) => line.log(text),
           onBatch: (embedded, total) => line.update(embedded, '', total),
         });

@@ -43,7 +43,7 @@ export function registerScoreCommand(program: Command): void {
     .addOption(precisionOption('fp32'))
     .action(async (options: ScoreOptions) => {
       const precision = await applyPrecision(options.precision, 'score');
-      const { loadCausalLM } = await import('../models/index.js');
+      const { checkTokenizerFits, loadCausalLM } = await import('../models/index.js');
       const { loadTokenizer } = await import('../tokenizers/index.js');
       const { rollingLoglikelihood } = await import('../eval/loglikelihood.js');
       const { countBytes, countWords, perplexityMetrics } = await import('../eval/metrics.js');
@@ -52,12 +52,16 @@ export function registerScoreCommand(program: Command): void {
       const tokenizer = loadTokenizer(options.tokenizer ?? options.model);
       const model = loadCausalLM(options.model, { device: options.device });
       try {
+        checkTokenizerFits(tokenizer, model, options.tokenizer ?? options.model, options.model);
         const maxLength = options.maxLength === undefined ? model.contextLength : Number(options.maxLength);
         if (!Number.isInteger(maxLength) || maxLength < 1) throw new Error(`--max-length must be a positive integer, got ${options.maxLength}`);
         const prefix = tokenizer.eosTokenId;
         if (prefix === undefined) throw new Error('the tokenizer has no end-of-text token to prefix the first window with');
         const tokens = tokenizer.encode(text);
         const loglikelihood = rollingLoglikelihood(model, tokens, prefix, maxLength);
+        if (!Number.isFinite(loglikelihood)) {
+          throw new Error(`${options.model}: the model's log-likelihood of ${options.textFile} is ${loglikelihood}, not a number to report; its weights or config.json (e.g. layer_norm_epsilon) are broken`);
+        }
         const counts = { loglikelihood, bytes: countBytes(text), words: countWords(text) };
         const result: ScoreResult = { ...counts, tokens: tokens.length, max_length: maxLength, ...perplexityMetrics(counts), precision };
         if (options.json) {

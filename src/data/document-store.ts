@@ -14,9 +14,10 @@
 // ("TTTNNOF1" sidecars of earlier versions recorded the size only; they are rebuilt.)
 import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
 import { writeFileDurably } from '../io/durable.js';
-import { fileFingerprint, type FileFingerprint } from './file-fingerprint.js';
+import { fileFingerprint, fingerprintChanges, openFileFingerprint, type FileFingerprint } from './file-fingerprint.js';
 import { parseDocumentLine, type PileDocument } from './jsonl.js';
 import { readLines } from './lines.js';
+import { requireRegularFile } from './regular-file.js';
 
 const MAGIC = 'TTTNNOF2';
 /** Bytes before the offsets: magic, size, mtime, head hash, n. */
@@ -69,24 +70,43 @@ export async function buildOffsets(jsonlPath: string): Promise<Buffer> {
   return out;
 }
 
-export class DocumentStore {
-  private readonly fd: number;
+/**
+ * The data file a store reads changed since the store was opened: its
+ * offsets, and the index built from it, no longer describe it (a shard
+ * server answers 503 with the message).
+ */
+export class DataFileChangedError extends Error {}
 
+function fingerprintFromSidecar(raw: Buffer): FileFingerprint {
+  return { size: Number(raw.readBigUInt64LE(8)), mtimeNs: raw.readBigUInt64LE(16).toString(), headSha256: raw.toString('hex', 24, 56) };
+}
+
+export class DocumentStore {
   private constructor(
     readonly path: string,
+    private readonly fd: number,
     private readonly offsets: BigUint64Array,
-  ) {
-    this.fd = openSync(path, 'r');
-  }
+    /** The file as the offsets describe it. */
+    private readonly fingerprint: FileFingerprint,
+  ) {}
 
   /** Opens `jsonlPath`, building or rebuilding its sidecar when missing or stale. */
   static async open(jsonlPath: string): Promise<DocumentStore> {
     if (!existsSync(jsonlPath)) throw new Error(`${jsonlPath}: no such data file`);
-    const sidecar = offsetsPath(jsonlPath);
-    const raw = existsSync(sidecar) && DocumentStore.sidecarMatches(jsonlPath) ? readFileSync(sidecar) : await buildOffsets(jsonlPath);
-    const count = Number(raw.readBigUInt64LE(HEADER_BYTES - 8));
-    const offsets = new BigUint64Array(raw.buffer.slice(raw.byteOffset + HEADER_BYTES, raw.byteOffset + HEADER_BYTES + 8 * (count + 1)));
-    return new DocumentStore(jsonlPath, offsets);
+    requireRegularFile(jsonlPath, 'the data file');
+    const fd = openSync(jsonlPath, 'r');
+    try {
+      const sidecar = offsetsPath(jsonlPath);
+      const raw = existsSync(sidecar) && DocumentStore.sidecarMatches(jsonlPath) ? readFileSync(sidecar) : await buildOffsets(jsonlPath);
+      const count = Number(raw.readBigUInt64LE(HEADER_BYTES - 8));
+      const offsets = new BigUint64Array(raw.buffer.slice(raw.byteOffset + HEADER_BYTES, raw.byteOffset + HEADER_BYTES + 8 * (count + 1)));
+      const store = new DocumentStore(jsonlPath, fd, offsets, fingerprintFromSidecar(raw));
+      store.checkUnchanged(); // the file the descriptor reads is the one the offsets were taken of
+      return store;
+    } catch (error) {
+      closeSync(fd);
+      throw error;
+    }
   }
 
   private static sidecarMatches(jsonlPath: string): boolean {
@@ -98,6 +118,20 @@ export class DocumentStore {
       return header.subarray(8, 56).equals(fingerprintBytes(fileFingerprint(jsonlPath))) && fstatSync(fd).size === expectedLength;
     } finally {
       closeSync(fd);
+    }
+  }
+
+  /**
+   * Throws DataFileChangedError, naming the file and what changed, when the
+   * file no longer is what the offsets describe (size, modification time or
+   * head differ): rewritten or truncated in place. Cheap (an fstat and a hash
+   * of 64 KiB), so a server checks before every answer. A file replaced by a
+   * rename is not a change: the store keeps reading the file it opened.
+   */
+  checkUnchanged(): void {
+    const changes = fingerprintChanges(this.fingerprint, openFileFingerprint(this.fd));
+    if (changes !== '') {
+      throw new DataFileChangedError(`${this.path}: the data file changed on disk since it was opened (${changes}); its line offsets and the index built from it no longer match it: restore the file, or rebuild the index on the new one (tttnn index build) and restart the server`);
     }
   }
 

@@ -4,8 +4,9 @@
 // another, no longer matches, and what was derived from it is rebuilt rather
 // than misread. (The hash covers the head only, so that checking a 100 GB
 // file stays instant; size and mtime catch what changes further in.)
-import { closeSync, openSync, readSync, statSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { createHash } from 'node:crypto';
+import { requireRegularFile } from './regular-file.js';
 
 /** Bytes of the head that are hashed. */
 export const FINGERPRINT_HEAD_BYTES = 1 << 16;
@@ -19,20 +20,26 @@ export interface FileFingerprint {
 }
 
 export function fileFingerprint(path: string): FileFingerprint {
-  const stat = statSync(path, { bigint: true });
-  const head = Buffer.alloc(Number(stat.size < BigInt(FINGERPRINT_HEAD_BYTES) ? stat.size : BigInt(FINGERPRINT_HEAD_BYTES)));
+  requireRegularFile(path, 'the data file');
   const fd = openSync(path, 'r');
   try {
-    let done = 0;
-    while (done < head.length) {
-      const n = readSync(fd, head, done, head.length - done, done);
-      if (n === 0) break;
-      done += n;
-    }
+    return openFileFingerprint(fd);
   } finally {
     closeSync(fd);
   }
-  return { size: Number(stat.size), mtimeNs: stat.mtimeNs.toString(), headSha256: createHash('sha256').update(head).digest('hex') };
+}
+
+/** The fingerprint of the file an open descriptor reads (what a reader holding it would read, even once the path names another file). */
+export function openFileFingerprint(fd: number): FileFingerprint {
+  const stat = fstatSync(fd, { bigint: true });
+  const head = Buffer.alloc(Number(stat.size < BigInt(FINGERPRINT_HEAD_BYTES) ? stat.size : BigInt(FINGERPRINT_HEAD_BYTES)));
+  let done = 0;
+  while (done < head.length) {
+    const n = readSync(fd, head, done, head.length - done, done);
+    if (n === 0) break;
+    done += n;
+  }
+  return { size: Number(stat.size), mtimeNs: stat.mtimeNs.toString(), headSha256: createHash('sha256').update(head.subarray(0, done)).digest('hex') };
 }
 
 /** What differs between two fingerprints, for messages ("size, head"); '' when they match. */

@@ -27,6 +27,8 @@ export interface ReadOptions {
   onBadLine?: BadLinePolicy;
   /** Told about each skipped line (default: a warning on stderr). */
   warn?: (message: string) => void;
+  /** The longest line read; longer is an error (default lines.ts DEFAULT_MAX_LINE_BYTES). */
+  maxLineBytes?: number;
 }
 
 /** Parses one line; returns an error message instead of throwing. */
@@ -47,7 +49,7 @@ export function parseDocumentLine(bytes: Buffer): PileDocument | string {
 export async function* readDocuments(path: string, options: ReadOptions = {}): AsyncGenerator<DocumentRecord> {
   const policy = options.onBadLine ?? 'fail';
   const warn = options.warn ?? ((message: string) => process.stderr.write(`warning: ${message}\n`));
-  for await (const line of readLines(path, options.from)) {
+  for await (const line of readLines(path, options.from, options.maxLineBytes)) {
     if (line.bytes.length === 0) continue;
     const parsed = parseDocumentLine(line.bytes);
     if (typeof parsed === 'string') {

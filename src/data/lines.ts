@@ -3,6 +3,7 @@
 // on raw bytes, so a multi-byte character split across chunks is intact.
 import { createReadStream } from 'node:fs';
 import { Decompress } from 'fzstd';
+import { requireRegularFile } from './regular-file.js';
 
 export interface Line {
   /** 0-based line index. */
@@ -54,27 +55,51 @@ export interface LineStart {
 }
 
 /**
+ * The longest line read by default: far beyond any real document (the
+ * Pile's longest are a few MB), below what V8 can hold as one string (about
+ * 512 M characters). A longer line is an error naming the file and line
+ * (--max-line-bytes raises it).
+ */
+export const DEFAULT_MAX_LINE_BYTES = 256 * 2 ** 20;
+
+/** A line longer than the limit: named, with the fix. */
+function lineTooLong(path: string, index: number, offset: number, maxLineBytes: number): Error {
+  return new Error(`${path}:${index + 1}: the line starting at byte ${offset} is longer than the limit of ${maxLineBytes} bytes; split the document, or raise the limit if it is meant to be this long (tttnn index build --max-line-bytes)`);
+}
+
+/**
  * Every line of `path` (a final line without a newline included; a trailing
  * empty line not), optionally from a known line start (resuming a reader):
  * plain files seek there; compressed ones are decompressed and skipped to it.
+ * Linear in the file's size however long its lines: the pieces of a line
+ * that spans chunks are joined once, when its end is found. A line longer
+ * than `maxLineBytes` is an error.
  */
-export async function* readLines(path: string, from: LineStart = { offset: 0, index: 0 }): AsyncGenerator<Line> {
+export async function* readLines(path: string, from: LineStart = { offset: 0, index: 0 }, maxLineBytes = DEFAULT_MAX_LINE_BYTES): AsyncGenerator<Line> {
+  requireRegularFile(path, 'the data file');
   const seek = !path.endsWith('.zst');
-  let carry = Buffer.alloc(0);
+  let pieces: Buffer[] = []; // the current line's bytes from earlier chunks
+  let pending = 0; // their total length
   let offset = seek ? from.offset : 0;
   let index = seek ? from.index : 0;
   for await (const chunk of chunks(path, seek ? from.offset : 0)) {
-    let data = carry.length > 0 ? Buffer.concat([carry, chunk]) : chunk;
     let start = 0;
-    for (let newline = data.indexOf(10, start); newline >= 0; newline = data.indexOf(10, start)) {
-      const end = newline > start && data[newline - 1] === 13 ? newline - 1 : newline; // tolerate CRLF
-      if (offset >= from.offset) yield { index, offset, bytes: data.subarray(start, end), next: offset + newline + 1 - start };
+    for (let newline = chunk.indexOf(10); newline >= 0; newline = chunk.indexOf(10, start)) {
+      if (pending + newline - start > maxLineBytes) throw lineTooLong(path, index, offset, maxLineBytes);
+      const whole = pending > 0 ? Buffer.concat([...pieces, chunk.subarray(start, newline)]) : chunk.subarray(start, newline);
+      const end = whole.length > 0 && whole[whole.length - 1] === 13 ? whole.length - 1 : whole.length; // tolerate CRLF
+      if (offset >= from.offset) yield { index, offset, bytes: whole.subarray(0, end), next: offset + whole.length + 1 };
       index++;
-      offset += newline + 1 - start;
+      offset += whole.length + 1;
+      pieces = [];
+      pending = 0;
       start = newline + 1;
     }
-    carry = Buffer.from(data.subarray(start));
-    data = carry;
+    if (start < chunk.length) {
+      pending += chunk.length - start;
+      if (pending > maxLineBytes) throw lineTooLong(path, index, offset, maxLineBytes);
+      pieces.push(Buffer.from(chunk.subarray(start))); // a copy: the chunk may be reused, and need not be kept whole
+    }
   }
-  if (carry.length > 0 && offset >= from.offset) yield { index, offset, bytes: carry, next: offset + carry.length };
+  if (pending > 0 && offset >= from.offset) yield { index, offset, bytes: Buffer.concat(pieces), next: offset + pending };
 }

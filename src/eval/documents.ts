@@ -44,15 +44,17 @@ export async function selectDocuments(path: string, options: SelectOptions): Pro
     throw new Error(`--rank ${options.rank} must be in [0, --world-size ${options.worldSize})`);
   }
   const byTask = new Map<string, EvalDocument[]>();
+  const present = new Set<string>(); // every task of the file, for the message when one asked for is not there
   for await (const record of readDocuments(path, { onBadLine: 'skip' })) {
     const task = taskName(record.document.meta?.pile_set_name);
+    present.add(task);
     if (options.tasks !== 'pile_all' && !options.tasks.includes(task)) continue;
     const docs = byTask.get(task) ?? byTask.set(task, []).get(task)!;
     docs.push({ task, id: record.id, text: record.document.text });
   }
   if (options.tasks !== 'pile_all') {
     const missing = options.tasks.filter((t) => !byTask.has(t));
-    if (missing.length > 0) throw new Error(`${path} has no documents of task(s) ${missing.join(', ')} (tasks there: ${[...byTask.keys()].sort().join(', ')})`);
+    if (missing.length > 0) throw new Error(`${path} has no documents of task(s) ${missing.join(', ')} (tasks there: ${[...present].sort().join(', ') || 'none: the file holds no documents'})`);
   }
   const out = new Map<string, EvalDocument[]>();
   for (const [task, docs] of [...byTask].sort(([a], [b]) => a.localeCompare(b))) {

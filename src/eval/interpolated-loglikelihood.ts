@@ -14,7 +14,7 @@ export const ALPHAS = Array.from({ length: 20 }, (_, i) => Number((i * 0.01).toF
 export function neighborUnigram(neighborTokens: readonly (readonly number[])[], distances: readonly number[]): Map<number, number> {
   const p = new Map<number, number>();
   if (neighborTokens.length === 0) return p;
-  const max = Math.max(...distances.map((d) => -d));
+  const max = distances.reduce((most, d) => Math.max(most, -d), -Infinity);
   const raw = distances.map((d) => Math.exp(-d - max));
   const sum = raw.reduce((a, b) => a + b, 0);
   neighborTokens.forEach((tokens, i) => {

@@ -1,7 +1,7 @@
 // Log-likelihood of a token sequence under a causal LM, scored in rolling
 // windows (see rolling-windows.ts). Evaluation mode, no gradients.
 import { inference, logSoftmax, tensor, type Tensor } from '../engine/index.js';
-import type { CausalLM } from '../models/index.js';
+import { checkTokenIds, type CausalLM } from '../models/index.js';
 import { rollingWindows, type ScoringWindow } from './rolling-windows.js';
 
 /**
@@ -12,6 +12,8 @@ import { rollingWindows, type ScoringWindow } from './rolling-windows.js';
 export function continuationLogProbs(model: CausalLM, window: ScoringWindow): Tensor {
   const device = model.parameters.device;
   const input = [...window.context, ...window.continuation].slice(0, -1);
+  checkTokenIds(window.context, model, 'scoring');
+  checkTokenIds(window.continuation, model, 'scoring');
   const ids = tensor(input, { dtype: 'int64', shape: [1, input.length], device });
   const n = window.continuation.length;
   const logProbs = logSoftmax(model.logits(ids).narrow(1, input.length - n, n), -1); // [1, n, V]

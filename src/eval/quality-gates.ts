@@ -77,7 +77,7 @@ export function retrievalGate(queries: readonly RetrievalQuery[], indexShares: R
   }
   return {
     queries: queries.length,
-    k: Math.max(...queries.map((q) => q.neighborTasks.length)),
+    k: queries.reduce((most, q) => Math.max(most, q.neighborTasks.length), -Infinity),
     precisionAtK: retrieved === 0 ? 0 : relevant / retrieved,
     precisionAt1: top / queries.length,
     chance: chance / queries.length,

@@ -17,6 +17,7 @@ import { methodNamed, type EvalMethod, type ScoringMethod, type TrainingMethod }
 import { documentKey, ScopedOptimizer, type DocumentKey } from './optimizer-scope.js';
 import { appendResult, finishedDocuments, resultPath, type DocumentResult } from './results.js';
 import { resultsLabel } from './results-label.js';
+import { lockResults } from './results-lock.js';
 import { claimResultsDirectory, type RunRecord } from './run-record.js';
 import { dataFingerprint, modelFingerprint, tokenizerFingerprint } from './fingerprints.js';
 import type { Retrieval, RetrievedNeighbor, Retriever } from './retriever.js';
@@ -51,6 +52,7 @@ export async function runEvaluation(o: EvalOptions): Promise<{ evaluated: number
   const { model, tokenizer } = o;
   const s = resolveSettings(o.method, model, o);
   const method = methodNamed(s.method);
+  lockResults(o.resultsDir, resultsLabel(s), s.rank); // one process per results directory, method and rank (results-lock.ts)
   // Set exactly when the method retrieves.
   const retriever = method.retrieval === 'none' ? undefined : o.retriever;
   if (method.retrieval !== 'none' && !retriever) throw new Error(`method ${s.method} needs the shard servers (--addresses, --token-file, --embedder)`);

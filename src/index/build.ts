@@ -34,6 +34,8 @@ export interface IndexBuildOptions {
   /** Vectors used to train compressed indexes (default 100,000 at most). */
   trainSample?: number;
   onBadLine?: 'skip' | 'fail';
+  /** The longest line read (default lines.ts DEFAULT_MAX_LINE_BYTES); a longer one is an error naming it. */
+  maxLineBytes?: number;
   progress?: (line: string) => void;
   /** Called after every embedded batch instead of a progress line (documents embedded, and of how many when --end is given). */
   onBatch?: (embedded: number, total: number | undefined) => void;
@@ -155,7 +157,7 @@ async function embedLines(options: IndexBuildOptions, partial: PartialVectors, b
       labels = [];
       onBatch(embedded);
     };
-    for await (const line of readLines(options.data)) {
+    for await (const line of readLines(options.data, undefined, options.maxLineBytes)) {
       if (line.index < begin + done) continue;
       if (line.index >= end) break;
       const parsed = line.bytes.length === 0 ? { text: '' } : parseDocumentLine(line.bytes);

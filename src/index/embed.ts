@@ -3,7 +3,7 @@
 // encoder's context. An empty text is embedded as ' '; a NaN embedding is
 // replaced by zeros, with a warning naming the document.
 import { inference, tensor } from '../engine/index.js';
-import { meanPooledEmbedding, type EncoderModel } from '../models/index.js';
+import { checkTokenizerFits, meanPooledEmbedding, type EncoderModel } from '../models/index.js';
 import type { BpeTokenizer } from '../tokenizers/index.js';
 
 export interface Embedder {
@@ -16,6 +16,7 @@ export interface Embedder {
 /** [n x hidden] float32 embeddings of `texts`; `labels` name them in warnings. */
 export function embedTexts(embedder: Embedder, texts: readonly string[], labels?: readonly string[], warn = (m: string) => process.stderr.write(`warning: ${m}\n`)): Float32Array {
   const { model, tokenizer } = embedder;
+  checkTokenizerFits(tokenizer, model, "the embedder's tokenizer", 'the embedder');
   const maxLength = Math.min(embedder.maxLength ?? model.contextLength, model.contextLength);
   const batch = tokenizer.encodeBatch(
     texts.map((t) => (t.length === 0 ? ' ' : t)),

@@ -8,7 +8,7 @@
 // Shapes: B batch, T tokens, C = hidden_size, H = num_heads, V = vocab_size.
 import { dropout, gelu, ones, randn, tidy, zeros, type Tensor } from '../engine/index.js';
 import { attend, causalMask, localCausalMask, mergeHeads, paddingBlocked, splitHeads } from './attention.js';
-import { ConfigReader, geluVariant, type RawConfig } from './config.js';
+import { ConfigReader, MAX_LAYERS, checkModelFits, geluVariant, type RawConfig } from './config.js';
 import { MaskCache, canonicalDecoderName, decoderLogits, decoderTrunk, type DecoderTrunk } from './decoder.js';
 import { applyLinear, applyNorm, denseParams, normParams, type Dense, type Norm } from './layers.js';
 import type { CausalLM } from './language-model.js';
@@ -34,29 +34,30 @@ export interface GptNeoConfig {
 
 export function parseGptNeoConfig(raw: RawConfig, origin: string): GptNeoConfig {
   const r = new ConfigReader(raw, origin);
-  const hiddenSize = r.int('hidden_size', 2048);
-  const numLayers = r.int('num_layers', 24);
+  const hiddenSize = r.size('hidden_size', 2048);
+  const numLayers = r.size('num_layers', 24, MAX_LAYERS);
   const attentionLayers = expandAttentionTypes(raw['attention_types'] ?? [[['global', 'local'], numLayers / 2]], origin);
   if (attentionLayers.length !== numLayers) {
     throw new Error(`${origin}: attention_types describes ${attentionLayers.length} layers but num_layers is ${numLayers}`);
   }
   const config: GptNeoConfig = {
-    vocabSize: r.int('vocab_size', 50257),
-    maxPositions: r.int('max_position_embeddings', 2048),
+    vocabSize: r.size('vocab_size', 50257),
+    maxPositions: r.size('max_position_embeddings', 2048),
     hiddenSize,
     numLayers,
-    numHeads: r.int('num_heads', 16),
-    intermediateSize: raw['intermediate_size'] == null ? 4 * hiddenSize : r.int('intermediate_size'),
+    numHeads: r.size('num_heads', 16),
+    intermediateSize: raw['intermediate_size'] == null ? 4 * hiddenSize : r.size('intermediate_size'),
     attentionLayers,
-    windowSize: r.int('window_size', 256),
-    layerNormEpsilon: r.number('layer_norm_epsilon', 1e-5),
+    windowSize: r.size('window_size', 256),
+    layerNormEpsilon: r.epsilon('layer_norm_epsilon', 1e-5),
     activation: geluVariant(r, 'activation_function', 'gelu_new'),
-    embedDropout: r.number('embed_dropout', 0),
-    attentionDropout: r.number('attention_dropout', 0),
-    residDropout: r.number('resid_dropout', 0),
-    initializerRange: r.number('initializer_range', 0.02),
+    embedDropout: r.probability('embed_dropout', 0),
+    attentionDropout: r.probability('attention_dropout', 0),
+    residDropout: r.probability('resid_dropout', 0),
+    initializerRange: r.nonNegative('initializer_range', 0.02),
   };
   r.divisible('hidden_size', hiddenSize, config.numHeads, 'num_heads');
+  checkModelFits(gptNeoSpec(config), origin, 'vocab_size, max_position_embeddings, hidden_size, intermediate_size and num_layers');
   return config;
 }
 
@@ -66,10 +67,11 @@ function expandAttentionTypes(types: unknown, origin: string): ('global' | 'loca
   if (!Array.isArray(types)) throw new Error(`${origin}: attention_types must be a list like [[["global", "local"], 12]]`);
   for (const entry of types as unknown[]) {
     const [kinds, repeat] = entry as [unknown, unknown];
-    if (!Array.isArray(kinds) || typeof repeat !== 'number' || kinds.some((k) => k !== 'global' && k !== 'local')) {
-      throw new Error(`${origin}: attention_types entry ${JSON.stringify(entry)} is not [["global" | "local", ...], count]`);
+    if (!Array.isArray(entry) || !Array.isArray(kinds) || typeof repeat !== 'number' || !Number.isSafeInteger(repeat) || repeat < 0 || kinds.some((k) => k !== 'global' && k !== 'local')) {
+      throw new Error(`${origin}: attention_types entry ${JSON.stringify(entry).slice(0, 200)} is not [["global" | "local", ...], count]`);
     }
-    for (let i = 0; i < repeat; i++) out.push(...(kinds as ('global' | 'local')[]));
+    if (out.length + repeat * kinds.length > MAX_LAYERS) throw new Error(`${origin}: attention_types describes more than ${MAX_LAYERS} layers`);
+    for (let i = 0; i < repeat; i++) for (const kind of kinds as ('global' | 'local')[]) out.push(kind);
   }
   return out;
 }

@@ -6,7 +6,7 @@
 // Shapes: B batch, T tokens, C = n_embd, H = n_head, V = vocab_size.
 import { dropout, gelu, randn, zeros, ones, tidy, type Tensor } from '../engine/index.js';
 import { attend, causalMask, mergeHeads, paddingBlocked, splitHeads } from './attention.js';
-import { ConfigReader, geluVariant, type RawConfig } from './config.js';
+import { ConfigReader, MAX_LAYERS, checkModelFits, geluVariant, type RawConfig } from './config.js';
 import { MaskCache, canonicalDecoderName, decoderLogits, decoderTrunk, type DecoderTrunk } from './decoder.js';
 import { applyConv1D, applyNorm, denseParams, normParams, type Dense, type Norm } from './layers.js';
 import type { CausalLM } from './language-model.js';
@@ -29,23 +29,24 @@ export interface Gpt2Config {
 export function parseGpt2Config(raw: RawConfig, origin: string): Gpt2Config {
   const r = new ConfigReader(raw, origin);
   const config: Gpt2Config = {
-    vocabSize: r.int('vocab_size', 50257),
-    nPositions: r.int('n_positions', 1024),
-    nEmbd: r.int('n_embd', 768),
-    nLayer: r.int('n_layer', 12),
-    nHead: r.int('n_head', 12),
-    layerNormEpsilon: r.number('layer_norm_epsilon', 1e-5),
+    vocabSize: r.size('vocab_size', 50257),
+    nPositions: r.size('n_positions', 1024),
+    nEmbd: r.size('n_embd', 768),
+    nLayer: r.size('n_layer', 12, MAX_LAYERS),
+    nHead: r.size('n_head', 12),
+    layerNormEpsilon: r.epsilon('layer_norm_epsilon', 1e-5),
     activation: geluVariant(r, 'activation_function', 'gelu_new'),
-    embdPdrop: r.number('embd_pdrop', 0.1),
-    attnPdrop: r.number('attn_pdrop', 0.1),
-    residPdrop: r.number('resid_pdrop', 0.1),
-    initializerRange: r.number('initializer_range', 0.02),
+    embdPdrop: r.probability('embd_pdrop', 0.1),
+    attnPdrop: r.probability('attn_pdrop', 0.1),
+    residPdrop: r.probability('resid_pdrop', 0.1),
+    initializerRange: r.nonNegative('initializer_range', 0.02),
   };
   r.divisible('n_embd', config.nEmbd, config.nHead, 'n_head');
   if (r.bool('scale_attn_by_inverse_layer_idx', false) || r.bool('reorder_and_upcast_attn', false)) {
     throw new Error(`${origin}: scale_attn_by_inverse_layer_idx and reorder_and_upcast_attn are not supported`);
   }
   if (!r.bool('scale_attn_weights', true)) throw new Error(`${origin}: scale_attn_weights false is not supported`);
+  checkModelFits(gpt2Spec(config), origin, 'vocab_size, n_positions, n_embd and n_layer');
   return config;
 }
 

@@ -8,3 +8,4 @@ export { RobertaModel, meanPooledEmbedding, parseRobertaConfig, type RobertaConf
 export { loadModel, loadCausalLM, loadEncoder, createModel, saveModel, SUPPORTED_MODEL_TYPES } from './auto.js';
 export { causalLmLoss, maskedLmLoss } from './losses.js';
 export { generate, type GenerateOptions } from './generate.js';
+export { checkTokenIds, checkTokenizerFits } from './tokenizer-pairing.js';

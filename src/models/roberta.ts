@@ -8,7 +8,7 @@
 // Shapes: B batch, T tokens, C = hidden_size, H = heads, V = vocab_size.
 import { dropout, embedding, gelu, linear, ones, randn, tidy, withPrecision, zeros, type Tensor } from '../engine/index.js';
 import { attend, mergeHeads, paddingBlocked, splitHeads } from './attention.js';
-import { ConfigReader, geluVariant, type RawConfig } from './config.js';
+import { ConfigReader, MAX_LAYERS, checkModelFits, geluVariant, type RawConfig } from './config.js';
 import { applyLinear, applyNorm, denseParams, normParams, runLayers, type Dense, type Norm } from './layers.js';
 import type { EncoderModel } from './language-model.js';
 import { ParameterSet, type ParameterSpec, type PlacementOptions } from './parameter-set.js';
@@ -32,23 +32,27 @@ export interface RobertaConfig {
 export function parseRobertaConfig(raw: RawConfig, origin: string): RobertaConfig {
   const r = new ConfigReader(raw, origin);
   const config: RobertaConfig = {
-    vocabSize: r.int('vocab_size', 50265),
-    hiddenSize: r.int('hidden_size', 768),
-    numLayers: r.int('num_hidden_layers', 12),
-    numHeads: r.int('num_attention_heads', 12),
-    intermediateSize: r.int('intermediate_size', 3072),
-    maxPositions: r.int('max_position_embeddings', 514),
-    typeVocabSize: r.int('type_vocab_size', 1),
-    layerNormEps: r.number('layer_norm_eps', 1e-5),
+    vocabSize: r.size('vocab_size', 50265),
+    hiddenSize: r.size('hidden_size', 768),
+    numLayers: r.size('num_hidden_layers', 12, MAX_LAYERS),
+    numHeads: r.size('num_attention_heads', 12),
+    intermediateSize: r.size('intermediate_size', 3072),
+    maxPositions: r.size('max_position_embeddings', 514),
+    typeVocabSize: r.size('type_vocab_size', 1),
+    layerNormEps: r.epsilon('layer_norm_eps', 1e-5),
     padTokenId: r.int('pad_token_id', 1),
     activation: geluVariant(r, 'hidden_act', 'gelu'),
-    hiddenDropout: r.number('hidden_dropout_prob', 0.1),
-    attentionDropout: r.number('attention_probs_dropout_prob', 0.1),
-    initializerRange: r.number('initializer_range', 0.02),
+    hiddenDropout: r.probability('hidden_dropout_prob', 0.1),
+    attentionDropout: r.probability('attention_probs_dropout_prob', 0.1),
+    initializerRange: r.nonNegative('initializer_range', 0.02),
   };
   r.divisible('hidden_size', config.hiddenSize, config.numHeads, 'num_attention_heads');
+  if (config.padTokenId >= config.vocabSize || config.padTokenId + 1 >= config.maxPositions) {
+    throw new Error(`${origin}: pad_token_id (${config.padTokenId}) must be below vocab_size (${config.vocabSize}) and below max_position_embeddings - 1 (${config.maxPositions - 1}): RoBERTa's positions start after it`);
+  }
   const positionType = r.string('position_embedding_type', 'absolute');
   if (positionType !== 'absolute') throw new Error(`${origin}: position_embedding_type "${positionType}" is not supported (supported: absolute)`);
+  checkModelFits(robertaSpec(config, true), origin, 'vocab_size, max_position_embeddings, hidden_size, intermediate_size and num_hidden_layers');
   return config;
 }
 

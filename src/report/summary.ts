@@ -238,7 +238,7 @@ function summarizeMethod(r: MethodResults, weights: Record<string, number>, opti
   const { byTask, dropped, cutOnPurpose } = filterCurves(r, medianFilterOn);
   const all = [...byTask.values()].flat();
   const kind = kindOf(all);
-  const steps = Math.max(0, ...[...byTask.values()].map(curveLength));
+  const steps = [...byTask.values()].reduce((most, curve) => Math.max(most, curveLength(curve)), 0);
   const pileCurve = pileAllCurve(byTask, weights, steps);
   const alphas = kind === 'alphas' ? all.find((d) => d.alphas)?.alphas : undefined;
   const taskCurves = new Map([...byTask].map(([task, docs]) => [task, metricsCurve(docs, steps)]));

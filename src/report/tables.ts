@@ -33,7 +33,8 @@ export function afterName(m: MethodSummary): string {
 
 /** Median, as numpy's (the 0.5 quantile, averaging the middle two). */
 const median = (values: readonly number[]): number => quantile([...values].sort((a, b) => a - b), 0.5);
-const max = (values: readonly number[]): number => (values.length === 0 ? NaN : Math.max(...values));
+// Never Math.max(...values): a spread of 125 K values or more overflows the stack (a 200 K-point curve).
+const max = (values: readonly number[]): number => (values.length === 0 ? NaN : values.reduce((a, b) => Math.max(a, b), -Infinity));
 
 /** The published sources comparable with a method (baseline_<method>, or ttt for the original's TTT-NN runs). */
 const publishedFor = (summary: ReportSummary, m: MethodSummary): PublishedSource[] => summary.published.filter((s) => s.method === m.method);
@@ -100,7 +101,7 @@ export function curveTable(m: MethodSummary, summary: ReportSummary): Table {
     const p = s.beforeAfter?.get('pile_all');
     return p && m.kind === 'context' ? [{ label: s.label, values: [p.before, p.after] }] : [];
   });
-  const rows = Math.max(m.pileAll.curve.length, ...published.map((p) => p.values.length));
+  const rows = published.reduce((most, p) => Math.max(most, p.values.length), m.pileAll.curve.length);
   const stepName = (i: number): string => (m.kind === 'alphas' ? String(m.alphas?.[i] ?? '') : m.kind === 'context' ? (i === 0 ? 'without neighbours' : 'with neighbours') : String(i));
   return {
     title: `${m.label}: pile_all metrics ${m.kind === 'alphas' ? 'at each alpha' : m.kind === 'context' ? 'without and with neighbours in context' : 'after 0..k neighbours'}`,
@@ -145,11 +146,11 @@ function checkpoints(n: number): number[] {
 
 /** Mean training loss after neighbour j, per task and pile_all (process_results.py:370-371). */
 export function trainingLossTable(m: MethodSummary, summary: ReportSummary): Table | undefined {
-  const ours = Math.max(0, m.pileAll.trainingLoss.length, ...m.tasks.map((t) => t.trainingLoss.length));
+  const ours = m.tasks.reduce((most, t) => Math.max(most, t.trainingLoss.length), m.pileAll.trainingLoss.length);
   if (ours === 0) return undefined;
   const published = publishedFor(summary, m).filter((s) => s.curves);
   // As far as the longest curve, ours or published (point 0 of a published curve is before training).
-  const at = checkpoints(Math.max(ours, ...published.flatMap((s) => [...s.curves!.values()].map((c) => c.length - 1))));
+  const at = checkpoints(published.flatMap((s) => [...s.curves!.values()].map((c) => c.length - 1)).reduce((a, b) => Math.max(a, b), ours));
   // A published curve's point j is after j neighbours; its point 0 (no training) is NaN.
   const publishedRows = (task: string): string[][] =>
     published.flatMap((s) => {
@@ -248,7 +249,7 @@ export function toMarkdown(table: Table): string {
 
 /** Columns padded to their widest cell. */
 export function toText(table: Table): string {
-  const widths = table.header.map((h, i) => Math.max(h.length, ...table.rows.map((r) => (r[i] ?? '').length)));
+  const widths = table.header.map((h, i) => table.rows.reduce((most, r) => Math.max(most, (r[i] ?? '').length), h.length));
   const line = (cells: readonly string[]): string => cells.map((c, i) => c.padEnd(widths[i] as number)).join('  ').trimEnd();
   return [table.title, line(table.header), ...table.rows.map(line)].join('\n');
 }

@@ -65,7 +65,7 @@ export function costCurve(docs: readonly DocumentResult[]): number[] {
  * is left out of that step rather than making it NaN).
  */
 export function weightedCurve(curves: Map<string, readonly number[]>, weights: Record<string, number>): number[] {
-  const steps = Math.max(0, ...[...curves.values()].map((c) => c.length));
+  const steps = [...curves.values()].reduce((most, c) => Math.max(most, c.length), 0);
   return Array.from({ length: steps }, (_, j) => {
     const at = new Map<string, number>();
     for (const [task, c] of curves) {

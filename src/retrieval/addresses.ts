@@ -35,6 +35,8 @@ export function appendAddress(file: string, address: string): void {
 /** Why `address` (line `where`) cannot be connected to, or undefined when it can. */
 function addressProblem(address: string, where: string): string | undefined {
   if (!/^[\w.-]+:\d{1,5}$/.test(address) && !/^\[[0-9a-fA-F:]+\]:\d{1,5}$/.test(address)) return `${where}: "${address}" is not host:port`;
+  const port = Number(address.slice(address.lastIndexOf(':') + 1));
+  if (port < 1 || port > 65535) return `${where}: "${address}" has port ${port}, not one from 1 to 65535 (port 0 only asks the system for a free one when listening; give the port the server reports)`;
   if (isUnspecifiedHost(address.slice(0, address.lastIndexOf(':')))) {
     return `${where}: "${address}" is a listening address (all interfaces), not one a client can reach; serve with --advertise-host <name or address of that machine>`;
   }
@@ -43,11 +45,14 @@ function addressProblem(address: string, where: string): string | undefined {
 
 export function readAddresses(file: string): string[] {
   if (!existsSync(file)) throw new Error(`${file}: no addresses file (start servers with tttnn serve first)`);
-  const lines = readFileSync(file, 'utf8').split('\n').map((l) => l.trim()).filter((l) => l.length > 0 && !l.startsWith('#'));
-  for (const [i, line] of lines.entries()) {
-    const problem = addressProblem(line, `${file}:${i + 1}`);
+  const lines: string[] = [];
+  readFileSync(file, 'utf8').split('\n').forEach((raw, i) => {
+    const line = raw.trim();
+    if (line.length === 0 || line.startsWith('#')) return;
+    const problem = addressProblem(line, `${file}:${i + 1}`); // the line number in the file, comments and blank lines counted
     if (problem) throw new Error(problem);
-  }
+    lines.push(line);
+  });
   return [...new Set(lines)];
 }
 

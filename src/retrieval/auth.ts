@@ -3,6 +3,7 @@
 // and compared in constant time.
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { chmodSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { requireRegularFile } from '../data/regular-file.js';
 
 /**
  * The token in `file`: the file's whole content but one final newline. A
@@ -12,6 +13,7 @@ import { chmodSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 export function readToken(file: string): string {
   let content: string;
   let mode: number;
+  requireRegularFile(file, 'the token file'); // before reading: a FIFO would block forever
   try {
     mode = statSync(file).mode;
     content = readFileSync(file, 'utf8');
@@ -54,14 +56,19 @@ export function isNonce(nonce: unknown): nonce is string {
   return typeof nonce === 'string' && /^[0-9a-f]{32,128}$/.test(nonce);
 }
 
-/** The server's proof that it holds `token`, for a client's `nonce` (protocol.ts OpenHealthResponse). */
-export function proofOfToken(token: string, nonce: string): string {
-  return createHmac('sha256', token).update(`tttnn-health:${nonce}`).digest('hex');
+/**
+ * The server's proof that it holds `token`, for a client's `nonce`, bound to
+ * the connection it came over (`channel`: channel-binding.ts ChannelBinding
+ * value), so that it proves nothing on any other connection (protocol.ts
+ * OpenHealthResponse).
+ */
+export function proofOfToken(token: string, nonce: string, channel: string): string {
+  return createHmac('sha256', token).update(`tttnn-health:${nonce}:${channel}`).digest('hex');
 }
 
-/** Whether `proof` is the proof for `token` and `nonce` (constant time). */
-export function proofMatches(proof: unknown, token: string, nonce: string): boolean {
-  return typeof proof === 'string' && tokensEqual(proof, proofOfToken(token, nonce));
+/** Whether `proof` is the proof for `token`, `nonce` and `channel` (constant time). */
+export function proofMatches(proof: unknown, token: string, nonce: string, channel: string): boolean {
+  return typeof proof === 'string' && tokensEqual(proof, proofOfToken(token, nonce, channel));
 }
 
 /** The token of an "Authorization: Bearer <token>" header, or null. */

@@ -10,7 +10,7 @@ import { squaredL2 } from '../index/distance.js';
 import { newNonce, proofMatches } from './auth.js';
 import { LIMITS, encodeVectors, type HealthResponse, type OpenHealthResponse } from './protocol.js';
 import { checkDocumentsResponse, checkHealth, checkOpenHealth, checkSearchResponse, type CheckedHit, type SliceBounds } from './response-checks.js';
-import { call, type Transport } from './transport.js';
+import { call, exchange, type Transport } from './transport.js';
 
 export interface Neighbor {
   /** Global document id (line number in the shard's data file). */
@@ -68,6 +68,20 @@ export interface ClientOptions {
   onMissingShard?: MissingShardPolicy;
   /** HTTPS with this CA instead of plain HTTP (servers started with --tls-cert/--tls-key). */
   transport?: Transport;
+  /**
+   * The embedder this client embeds queries with (its directory): servers
+   * whose index was built with another (their embeddingModel) are refused,
+   * since vectors of another embedder of the same dimension give neighbours
+   * that mean nothing. The same directory name counts as the same embedder
+   * (a checkpoint mounted at another path on another host).
+   */
+  embeddingModel?: string;
+}
+
+/** Whether two embedder names (directories, as embedding_model.txt records them) name the same embedder. */
+export function sameEmbedder(a: string, b: string): boolean {
+  const last = (path: string): string => path.replace(/[\\/]+$/, '').split(/[\\/]/).at(-1) ?? path;
+  return a === b || last(a) === last(b);
 }
 
 interface Replica {
@@ -91,13 +105,22 @@ export async function ping(address: string, timeoutMs = 5000, transport: Transpo
 
 /**
  * What a server serves. The token goes only to a server that has first
- * proved it holds it (a challenge: HMAC of a fresh nonce), so an address
- * that went stale and now belongs to another process never receives it.
+ * proved it holds it (a challenge: HMAC of a fresh nonce, bound to the
+ * connection: channel-binding.ts), so an address that went stale and now
+ * belongs to another process never receives it, even when that process
+ * relays the challenge to a real server.
  */
 export async function health(address: string, token: string, timeoutMs = 5000, transport: Transport = {}): Promise<HealthResponse> {
   const nonce = newNonce();
-  const open = checkOpenHealth(await call(address, { method: 'GET', path: '/v1/health', timeoutMs, headers: { 'x-tttnn-nonce': nonce } }, transport));
-  if (!proofMatches(open.proof, token, nonce)) {
+  const { body, channel } = await exchange(address, { method: 'GET', path: '/v1/health', timeoutMs, headers: { 'x-tttnn-nonce': nonce } }, transport);
+  const open = checkOpenHealth(body);
+  if (!proofMatches(open.proof, token, nonce, channel.value)) {
+    const elsewhere = open.channel !== undefined && open.channel !== channel.shown && open.proof !== undefined && proofMatches(open.proof, token, nonce, `tcp:${open.channel}`);
+    if (elsewhere) {
+      throw new Error(
+        `${address}: the answer proves the token for a server at ${open.channel}, not for ${channel.shown}, where the client connected: something in between (a relay, a port forward, NAT) passes the connection on; the token was not sent. Dial the server's own address, or serve over TLS (--tls-cert/--tls-key, clients --ca), whose proof is bound to the TLS session`,
+      );
+    }
     throw new Error(`${address}: the server did not prove it holds this fleet's token (another fleet, or a stale address now used by another process); the token was not sent`);
   }
   try {
@@ -138,11 +161,26 @@ export class RetrievalClient {
         throw new Error(`${address} serves ${h.dimension}-dimensional vectors, others ${client.dimension}-dimensional`);
       }
       client.dimension = h.dimension;
+      client.checkEmbedder(address, h.embeddingModel);
       (client.shards.get(h.shard) ?? client.shards.set(h.shard, []).get(h.shard)!).push({ address, health: h });
     });
     client.findUncovered();
     if (client.shards.size === 0) throw new Error(`no shard server answered (tried ${options.addresses.length} addresses: ${options.addresses.slice(0, 3).join(', ')}${options.addresses.length > 3 ? ', …' : ''})`);
     return client;
+  }
+
+  // Every server's index must come from one embedder, the client's when it names one ("unknown": no embedding_model.txt, nothing to compare).
+  private embedderSeen: { address: string; model: string } | undefined;
+  private checkEmbedder(address: string, model: string): void {
+    if (model === 'unknown') return;
+    const expected = this.options.embeddingModel;
+    if (expected !== undefined && !sameEmbedder(model, expected)) {
+      throw new Error(`${address} serves an index built with the embedder ${model} (its embedding_model.txt), and queries are embedded with ${expected}: neighbours by another embedder's vectors mean nothing; pass --embedder ${model}, or serve an index built with ${expected}`);
+    }
+    if (this.embedderSeen && !sameEmbedder(model, this.embedderSeen.model)) {
+      throw new Error(`${address} serves an index built with the embedder ${model}, ${this.embedderSeen.address} one built with ${this.embedderSeen.model}: one fleet must serve indexes of one embedder`);
+    }
+    this.embedderSeen ??= { address, model };
   }
 
   // Servers of one data file should cover its index [0, fileVectors) — or,
@@ -163,7 +201,7 @@ export class RetrievalClient {
         if (h.begin > covered) this.uncovered.push(`${file}:${covered}-${h.begin}`);
         covered = Math.max(covered, h.begin + h.vectors);
       }
-      const extent = Math.max(0, ...list.map((h) => h.fileVectors ?? 0));
+      const extent = list.reduce((most, h) => Math.max(most, h.fileVectors ?? 0), 0);
       const lines = list[0]!.lines;
       if (covered < extent) this.uncovered.push(`${file}:${covered}-${extent}`);
       else if (extent === 0 && this.unreachable.length > 0 && covered < lines) this.uncovered.push(`${file}:${covered}-${lines}`);

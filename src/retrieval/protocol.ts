@@ -8,12 +8,19 @@
 /**
  * GET /v1/health without a token: whether the server answers, and, when the
  * request carries `x-tttnn-nonce` (16 to 64 random bytes in hex), the proof
- * that the server holds the fleet's token: HMAC-SHA256(token, "tttnn-health:" + nonce)
- * in hex. A client checks the proof before it sends the token anywhere.
+ * that the server holds the fleet's token, bound to the connection:
+ * HMAC-SHA256(token, "tttnn-health:" + nonce + ":" + channel) in hex, where
+ * channel is "tls:" + 32 bytes of keying material exported from the TLS
+ * session (label "EXPORTER-tttnn-health", no context) in hex, or over plain
+ * HTTP "tcp:" + the IP address and port the connection reached
+ * (channel-binding.ts). A client checks the proof against its own side of
+ * the connection before it sends the token anywhere.
  */
 export interface OpenHealthResponse {
   status: 'ok';
   proof?: string;
+  /** With a proof: what it is bound to, as the server saw it ("127.0.0.1:8080", or "TLS session"), for the client's message. */
+  channel?: string;
 }
 
 /** GET /v1/health with the token: the slice the server holds. */
@@ -82,7 +89,12 @@ export interface DocumentsResponse {
 export const LIMITS = {
   maxK: 1024,
   maxQueries: 256,
+  /** A ceiling on any request body, whatever the dimension (maxRequestBytes is usually far below it). */
   maxBodyBytes: 64 * 2 ** 20,
+  /** Room in a request body beyond its vectors: the JSON around them, 1024 ids of documents, whitespace. */
+  requestSlackBytes: 64 * 2 ** 10,
+  /** Nesting of arrays and objects in a request body: a legal one nests 2 deep ({"ids": [...]}). */
+  maxJsonDepth: 8,
   /**
    * The most bytes one answer may take. A legal request (256 queries x
    * 1024 neighbours x a wide embedding, with long texts) could otherwise ask
@@ -114,6 +126,16 @@ export const SERVER_LIMITS: ServerLimits = {
 /** Bytes of the base64 text of `bytes` bytes. */
 export function base64Length(bytes: number): number {
   return 4 * Math.ceil(bytes / 3);
+}
+
+/**
+ * The largest request body a server of dimension `d` reads: what the
+ * largest legal request needs (maxQueries vectors of d float32s in base64,
+ * plus requestSlackBytes), at most maxBodyBytes. For d = 768 that is
+ * 1,114,112 bytes; anything larger is refused with 413 unread.
+ */
+export function maxRequestBytes(d: number): number {
+  return Math.min(LIMITS.maxBodyBytes, base64Length(LIMITS.maxQueries * d * 4) + LIMITS.requestSlackBytes);
 }
 
 export function encodeVectors(vectors: Float32Array): string {

@@ -51,6 +51,7 @@ function checkIds(ids: unknown, bounds: SliceBounds, what: string): number[] {
 export function checkOpenHealth(value: unknown): OpenHealthResponse {
   if (!isObject(value) || value['status'] !== 'ok') fail('health is not {"status": "ok", ...}');
   if (value['proof'] !== undefined && typeof value['proof'] !== 'string') fail('health "proof" is not a string');
+  if (value['channel'] !== undefined && typeof value['channel'] !== 'string') fail('health "channel" is not a string');
   return value as unknown as OpenHealthResponse;
 }
 

@@ -7,12 +7,14 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { basename } from 'node:path';
-import type { DocumentStore } from '../data/document-store.js';
+import { DataFileChangedError, type DocumentStore } from '../data/document-store.js';
 import { IndexFileChangedError } from '../index/index-file-check.js';
 import type { FaissIndex } from '../index/index.js';
 import { advertisedHost } from './addresses.js';
 import { bearerToken, isNonce, proofOfToken, tokensEqual } from './auth.js';
-import { LIMITS, SERVER_LIMITS, base64Length, decodeVectors, encodeVectors, type ServerLimits, type DocumentsResponse, type HealthResponse, type OpenHealthResponse, type SearchResponse } from './protocol.js';
+import { serverChannel } from './channel-binding.js';
+import { HttpError, readJsonObject } from './request-body.js';
+import { LIMITS, SERVER_LIMITS, base64Length, decodeVectors, encodeVectors, maxRequestBytes, type ServerLimits, type DocumentsResponse, type HealthResponse, type OpenHealthResponse, type SearchResponse } from './protocol.js';
 
 export interface ShardServerOptions {
   index: FaissIndex;
@@ -44,35 +46,6 @@ export interface RunningShardServer {
   closed: Promise<void>;
 }
 
-class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-// Reads the body up to the size limit. A larger body is read to its end and
-// discarded, so the client sees the 413 instead of a reset connection (up to
-// 4x the limit; beyond that the connection is cut).
-function readBody(request: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    request.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size <= LIMITS.maxBodyBytes) chunks.push(chunk);
-      else if (size > 4 * LIMITS.maxBodyBytes) request.destroy();
-    });
-    request.on('end', () => {
-      if (size > LIMITS.maxBodyBytes) reject(new HttpError(413, `request body of ${size} bytes exceeds the limit of ${LIMITS.maxBodyBytes}`));
-      else resolve(Buffer.concat(chunks));
-    });
-    request.on('error', reject);
-  });
-}
-
 /** What the request handlers read: the slice's index and data file, and where the slice starts. */
 interface Shard {
   index: FaissIndex;
@@ -82,6 +55,8 @@ interface Shard {
   ntotal: number;
   health: HealthResponse;
   maxResponseBytes: number;
+  /** The largest request body read (protocol.ts maxRequestBytes of d). */
+  maxRequestBytes: number;
 }
 
 // Up front, before any work: the bytes the vectors (and ids, distances) of
@@ -99,17 +74,18 @@ function addText(bytes: number, text: string, budget: number): number {
   return total;
 }
 
-/** The body as a JSON object (`shape` names its fields in the message). */
-async function readObject(request: IncomingMessage, shape: string): Promise<Record<string, unknown>> {
-  const body = await readBody(request);
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(body.toString('utf8'));
-  } catch {
-    throw new HttpError(400, 'the body is not valid JSON');
+/**
+ * The first query whose squared L2 norm, as FAISS computes it in float32,
+ * overflows (-1 when none does): every distance to it is then inf or NaN
+ * and the search would answer 200 with no hits.
+ */
+function queryBeyondFloat32(queries: Float32Array, d: number): number {
+  for (let q = 0; q < queries.length / d; q++) {
+    let sum = 0;
+    for (let i = q * d; i < (q + 1) * d; i++) sum += (queries[i] as number) ** 2;
+    if (!Number.isFinite(Math.fround(sum))) return q;
   }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new HttpError(400, `the body must be a JSON object ${shape}`);
-  return parsed as Record<string, unknown>;
+  return -1;
 }
 
 /** POST /v1/search: the k nearest vectors of the slice to each query, with their global ids, texts and stored vectors. */
@@ -124,6 +100,8 @@ async function search(shard: Shard, body: Record<string, unknown>): Promise<Sear
   const n = queries.length / d;
   if (n > LIMITS.maxQueries) throw new HttpError(400, `at most ${LIMITS.maxQueries} query vectors per request`);
   if (queries.some((v) => !Number.isFinite(v))) throw new HttpError(400, '"vectors" contains NaN or infinite values');
+  const q = queryBeyondFloat32(queries, d);
+  if (q >= 0) throw new HttpError(400, `query vector ${q} has a squared norm beyond the float32 range (values near 1e19 or more): FAISS's distances to it would be infinite or NaN and no neighbour could be found; scale the query down`);
   const kk = Math.min(k, ntotal);
   let bytes = checkResponseBudget(n * kk, d, shard.maxResponseBytes, `${n} queries x k = ${kk}`);
   const reply = { shard: shard.health.shard, replica: shard.health.replica };
@@ -148,6 +126,7 @@ async function search(shard: Shard, body: Record<string, unknown>): Promise<Sear
     keep.forEach((j, m) => vectorsOut.set(found.vectors!.subarray((q * kk + j) * d, (q * kk + j + 1) * d), m * d));
     return { ids, distances, vectors: encodeVectors(vectorsOut), texts };
   });
+  shard.store.checkUnchanged(); // texts read from a file rewritten since would not be the documents the index holds
   return { ...reply, results };
 }
 
@@ -167,7 +146,7 @@ function documents(shard: Shard, body: Record<string, unknown>): DocumentsRespon
     if (id < begin || id >= end) throw new HttpError(400, `document id ${id} is outside this shard's slice [${begin}, ${end}) of ${basename(store.path)}`);
   });
   let bytes = checkResponseBudget(ids.length, shard.d, shard.maxResponseBytes, `${ids.length} documents`);
-  return {
+  const answer = {
     shard: shard.health.shard,
     replica: shard.health.replica,
     documents: (ids as number[]).map((id) => {
@@ -176,6 +155,8 @@ function documents(shard: Shard, body: Record<string, unknown>): DocumentsRespon
       return { id, text, vector: encodeVectors(shard.index.reconstruct(id - begin, 1)) };
     }),
   };
+  store.checkUnchanged();
+  return answer;
 }
 
 function authorize(request: IncomingMessage, token: string): void {
@@ -199,19 +180,21 @@ async function route(shard: Shard, token: string, request: IncomingMessage): Pro
   };
   switch (url) {
     case '/v1/health': {
-      // Open: only that the server answers (and, for a nonce, the proof that it holds the token);
-      // with the token: which slice of which file, and the embedder it was indexed with.
+      // Open: only that the server answers (and, for a nonce, the proof that it holds the token,
+      // bound to this connection); with the token: which slice of which file, and the embedder it was indexed with.
       endpoint('GET', request.headers.authorization === undefined);
       if (request.headers.authorization !== undefined) return { body: shard.health };
       const nonce = request.headers['x-tttnn-nonce'];
-      return { body: { status: 'ok', ...(isNonce(nonce) ? { proof: proofOfToken(token, nonce) } : {}) } satisfies OpenHealthResponse };
+      if (!isNonce(nonce)) return { body: { status: 'ok' } satisfies OpenHealthResponse };
+      const channel = serverChannel(request.socket);
+      return { body: { status: 'ok', proof: proofOfToken(token, nonce, channel.value), channel: channel.shown } satisfies OpenHealthResponse };
     }
     case '/v1/search':
       endpoint('POST');
-      return { body: await search(shard, await readObject(request, '{"k": ..., "vectors": ...}')) };
+      return { body: await search(shard, await readJsonObject(request, shard.maxRequestBytes, '{"k": ..., "vectors": ...}')) };
     case '/v1/documents':
       endpoint('POST');
-      return { body: documents(shard, await readObject(request, '{"ids": [...]}')) };
+      return { body: documents(shard, await readJsonObject(request, shard.maxRequestBytes, '{"ids": [...]}')) };
     case '/v1/shutdown':
       endpoint('POST');
       return { body: { status: 'shutting down' }, shutdown: true };
@@ -220,15 +203,15 @@ async function route(shard: Shard, token: string, request: IncomingMessage): Pro
   }
 }
 
-// A JSON answer. An answer over the budget (escapes can make one outgrow the
+// A JSON answer (`close`: then the connection is closed). An answer over the budget (escapes can make one outgrow the
 // estimates in search and documents) never leaves: it becomes a 400.
-function sendJson(response: ServerResponse, status: number, body: unknown, maxResponseBytes: number, closing: boolean): void {
+function sendJson(response: ServerResponse, status: number, body: unknown, maxResponseBytes: number, close: boolean): void {
   let text = JSON.stringify(body);
   if (status === 200 && Buffer.byteLength(text) > maxResponseBytes) {
     status = 400;
     text = JSON.stringify({ error: `the answer takes ${Buffer.byteLength(text)} bytes, over this server's response budget of ${maxResponseBytes} bytes; ask fewer queries or neighbours per request` });
   }
-  response.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...(closing ? { connection: 'close' } : {}) });
+  response.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...(close ? { connection: 'close' } : {}) });
   response.end(text);
 }
 
@@ -261,18 +244,21 @@ export async function startShardServer(options: ShardServerOptions): Promise<Run
     embeddingModel: options.embeddingModel,
   };
   const limits = { ...SERVER_LIMITS, ...options.limits };
-  const shard: Shard = { index, store, begin, d: info.d, ntotal: info.ntotal, health, maxResponseBytes: limits.maxResponseBytes };
+  const shard: Shard = { index, store, begin, d: info.d, ntotal: info.ntotal, health, maxResponseBytes: limits.maxResponseBytes, maxRequestBytes: maxRequestBytes(info.d) };
   let closing = false;
 
   const handle = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
-    const send = (status: number, body: unknown): void => sendJson(response, status, body, limits.maxResponseBytes, closing);
+    // A request answered before its body arrived (refused before the token was checked, an unknown
+    // endpoint, a body over the limit) closes the connection: Node would otherwise read and discard
+    // whatever the sender keeps sending, gigabytes, until the request timeout.
+    const send = (status: number, body: unknown): void => sendJson(response, status, body, limits.maxResponseBytes, closing || !request.complete);
     try {
       const answer = await route(shard, token, request);
       send(200, answer.body);
       if (answer.shutdown) void close();
     } catch (error) {
       if (error instanceof HttpError) send(error.status, { error: error.message });
-      else if (error instanceof IndexFileChangedError) send(503, { error: error.message });
+      else if (error instanceof IndexFileChangedError || error instanceof DataFileChangedError) send(503, { error: error.message });
       else send(500, { error: (error as Error).message });
     }
   };

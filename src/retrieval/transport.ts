@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { clientChannel, type ChannelBinding } from './channel-binding.js';
 import { LIMITS } from './protocol.js';
 
 /** How the client reaches servers: plain HTTP, or HTTPS verified against `ca`. */
@@ -64,7 +65,12 @@ export function splitAddress(address: string): [string, number] {
 }
 
 /** The parsed JSON body of a 200 answer; rejects with the address and path on anything else. */
-export function call(address: string, options: CallOptions, transport: Transport = {}): Promise<unknown> {
+export async function call(address: string, options: CallOptions, transport: Transport = {}): Promise<unknown> {
+  return (await exchange(address, options, transport)).body;
+}
+
+/** What call gives, with the connection the answer came over (for the health challenge: client.ts health). */
+export function exchange(address: string, options: CallOptions, transport: Transport = {}): Promise<{ body: unknown; channel: ChannelBinding }> {
   const { method, path, token, body, timeoutMs } = options;
   const where = `${transport.ca ? 'https' : 'http'}://${address}${path}`;
   return new Promise((resolve, reject) => {
@@ -76,6 +82,7 @@ export function call(address: string, options: CallOptions, transport: Transport
     };
     const common = { host, port, method, path, headers, timeout: timeoutMs };
     const onResponse = (res: IncomingMessage): void => {
+      const channel = clientChannel(res.socket);
       const chunks: Buffer[] = [];
       let size = 0;
       res.on('data', (chunk: Buffer) => {
@@ -88,7 +95,7 @@ export function call(address: string, options: CallOptions, transport: Transport
         const text = Buffer.concat(chunks).toString('utf8');
         if (res.statusCode !== 200) return reject(new Error(`${where}: HTTP ${res.statusCode}: ${text.slice(0, 300)}`));
         try {
-          resolve(JSON.parse(text));
+          resolve({ body: JSON.parse(text), channel });
         } catch {
           reject(new Error(`${where}: malformed JSON response`));
         }

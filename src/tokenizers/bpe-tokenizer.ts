@@ -4,6 +4,7 @@
 // class adds the parts a training and evaluation pipeline needs: special
 // token ids, truncation that keeps the special tokens, padding and batches.
 import { Tokenizer } from '@huggingface/tokenizers';
+import { cutPoint, cutsAreExact } from './prefix-cut.js';
 
 // The part of tokenizers.js used here. Its published .d.ts files use
 // extensionless relative imports that NodeNext resolution cannot follow, so
@@ -50,6 +51,8 @@ export class BpeTokenizer {
   readonly maskTokenId: number | undefined;
   /** The model's context length as the tokenizer config states it, if any. */
   readonly modelMaxLength: number | undefined;
+  /** Whether truncation may tokenize a prefix only (prefix-cut.ts). */
+  private readonly prefixTokenization: boolean;
 
   /**
    * @param tokenizerJson the parsed tokenizer.json
@@ -67,8 +70,11 @@ export class BpeTokenizer {
     this.padTokenId = idOf(specials.pad);
     this.maskTokenId = idOf(specials.mask);
     const vocab = (tokenizerJson['model'] as { vocab?: Record<string, number> } | undefined)?.vocab ?? {};
-    const ids = [...Object.values(vocab), ...((tokenizerJson['added_tokens'] as { id: number }[] | undefined) ?? []).map((t) => t.id)];
-    this.vocabSize = ids.length === 0 ? 0 : Math.max(...ids) + 1;
+    let largest = -1; // no spread into Math.max: 128 K ids overflow the stack
+    for (const id of Object.values(vocab)) largest = Math.max(largest, id);
+    for (const t of (tokenizerJson['added_tokens'] as { id: number }[] | undefined) ?? []) largest = Math.max(largest, t.id);
+    this.vocabSize = largest + 1;
+    this.prefixTokenization = cutsAreExact(tokenizerJson);
     const maxLength = Number(config['model_max_length']);
     this.modelMaxLength = Number.isFinite(maxLength) && maxLength < 1e9 ? maxLength : undefined;
     // What add_special_tokens adds, read off an empty encoding.
@@ -81,11 +87,24 @@ export class BpeTokenizer {
   /** Token ids of `text`. */
   encode(text: string, options: EncodeOptions = {}): number[] {
     const special = options.addSpecialTokens ?? false;
-    let ids = this.hf.encode(text, { add_special_tokens: false }).ids;
     const budget = (options.maxLength ?? Infinity) - (special ? this.prefix.length + this.suffix.length : 0);
     if (budget < 0) throw new RangeError(`maxLength ${options.maxLength} leaves no room for the special tokens`);
+    let ids = this.encodeFirst(text, budget);
     if (ids.length > budget) ids = ids.slice(0, budget);
     return special ? [...this.prefix, ...ids, ...this.suffix] : ids;
+  }
+
+  // At least the first `budget` ids of `text` (all of them when it has fewer):
+  // a prefix cut where the pieces before the cut are the whole text's
+  // (prefix-cut.ts), doubled until it holds enough, so truncation costs what
+  // it keeps, not the length of the text.
+  private encodeFirst(text: string, budget: number): number[] {
+    if (!Number.isFinite(budget) || !this.prefixTokenization) return this.hf.encode(text, { add_special_tokens: false }).ids;
+    for (let want = Math.max(256, 8 * budget); ; want *= 2) {
+      const cut = want >= text.length ? text.length : cutPoint(text, want);
+      const ids = this.hf.encode(cut === text.length ? text : text.slice(0, cut), { add_special_tokens: false }).ids;
+      if (ids.length > budget || cut === text.length) return ids;
+    }
   }
 
   /** `ids` wrapped in the special tokens encode(…, { addSpecialTokens: true }) adds. */
@@ -101,7 +120,7 @@ export class BpeTokenizer {
   /** Encodes several texts and pads them to the longest (right padding). */
   encodeBatch(texts: readonly string[], options: EncodeOptions = {}): BatchEncoding {
     const encoded = texts.map((t) => this.encode(t, options));
-    const width = Math.max(0, ...encoded.map((ids) => ids.length));
+    const width = encoded.reduce((most, ids) => Math.max(most, ids.length), 0);
     const pad = this.padTokenId ?? this.eosTokenId;
     if (pad === undefined && encoded.some((ids) => ids.length < width)) {
       throw new Error('this tokenizer has no pad or end-of-text token to pad a batch with');

@@ -106,7 +106,7 @@ export function makeBatch(
   tokenizer: BpeTokenizer,
   maskSeed: number,
 ): Batch {
-  const width = Math.max(...sequences.map((s) => s.length));
+  const width = sequences.reduce((most, s) => Math.max(most, s.length), 0);
   const pad = tokenizer.padTokenId ?? tokenizer.eosTokenId ?? 0;
   const ids: number[] = [];
   const labels: number[] = [];
@@ -124,10 +124,12 @@ export function makeBatch(
     } else {
       predicted += sequence.length - 1;
     }
-    const padding = width - sequence.length;
-    ids.push(...inputs, ...new Array<number>(padding).fill(pad));
-    labels.push(...targets, ...new Array<number>(padding).fill(-100));
-    mask.push(...new Array<number>(sequence.length).fill(1), ...new Array<number>(padding).fill(0));
+    // Element by element: a spread of a long sequence into push() would overflow the stack.
+    for (let i = 0; i < width; i++) {
+      ids.push(i < sequence.length ? inputs[i]! : pad);
+      labels.push(i < sequence.length ? targets[i]! : -100);
+      mask.push(i < sequence.length ? 1 : 0);
+    }
   });
   const shape = [sequences.length, width];
   return {

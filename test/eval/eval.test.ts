@@ -51,7 +51,7 @@ before(async () => {
   manualSeed(4);
   encoder = RobertaModel.random({ model_type: 'roberta', vocab_size: 50261, hidden_size: 16, num_hidden_layers: 1, num_attention_heads: 2, intermediate_size: 32, max_position_embeddings: 66 }, false);
   const embedder = { model: encoder, tokenizer: robertaTokenizerFromGpt2() };
-  await buildIndex({ data: trainData, embedder, embedderDir: 'tiny', out: dir, progress: () => undefined });
+  await buildIndex({ data: trainData, embedder, embedderDir: join(dir, 'enc'), out: dir, progress: () => undefined });
   const tokenFile = join(dir, 'token');
   writeNewToken(tokenFile);
   fleet = await startFleetProcess({ data: trainData, index: join(dir, 'train.jsonl.index'), slices: 2, replicas: 1, addresses: join(dir, 'addresses'), tokenFile });
@@ -206,8 +206,7 @@ test('an eval run killed with SIGKILL and rerun ends with no duplicate, no missi
       const file = join(resultsDir, 'ttt', 'pile_github.rank0.jsonl');
       if (existsSync(file) && readFileSync(file, 'utf8').split('\n').filter(Boolean).length >= 3) {
         clearInterval(timer);
-        child.kill('SIGKILL');
-        resolve();
+        child.kill('SIGKILL'); // resolved on its exit, below: the rerun starts once it is gone (its results lock too)
       }
     }, 10);
     child.on('exit', () => {

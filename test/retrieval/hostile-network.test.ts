@@ -13,6 +13,7 @@ import { test } from 'node:test';
 import { DocumentStore } from '../../src/data/document-store.js';
 import { FaissIndex } from '../../src/index/index.js';
 import { proofOfToken } from '../../src/retrieval/auth.js';
+import { serverChannel } from '../../src/retrieval/channel-binding.js';
 import { ping, RetrievalClient } from '../../src/retrieval/client.js';
 import { LIMITS, decodeVectors, encodeVectors, type ServerLimits } from '../../src/retrieval/protocol.js';
 import { readServerTls } from '../../src/retrieval/shard-process.js';
@@ -126,7 +127,7 @@ async function startRogue(real: RunningShardServer, answer: unknown): Promise<{ 
     request.on('end', () => {
       if (request.url === '/v1/health') {
         const nonce = request.headers['x-tttnn-nonce'];
-        const body = typeof nonce === 'string' ? { status: 'ok', proof: proofOfToken(token, nonce) } : { ...real.health, replica: 1 };
+        const body = typeof nonce === 'string' ? { status: 'ok', proof: proofOfToken(token, nonce, serverChannel(request.socket).value) } : { ...real.health, replica: 1 };
         response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
         return;
       }

@@ -95,7 +95,7 @@ test('bad requests get a 4xx with a message and the server stays healthy', async
     ['empty vectors', 'POST', '/v1/search', auth, JSON.stringify({ k: 1, vectors: '' }), 400, /multiple of the dimension/],
     ['NaN in vectors', 'POST', '/v1/search', auth, JSON.stringify({ k: 1, vectors: encodeVectors(new Float32Array(D).fill(NaN)) }), 400, /NaN/],
     ['too many queries', 'POST', '/v1/search', auth, JSON.stringify({ k: 1, vectors: encodeVectors(new Float32Array(D * 300)) }), 400, /at most 256/],
-    ['body too large', 'POST', '/v1/search', auth, Buffer.alloc(65 * 2 ** 20, 32), 413, /exceeds the limit/],
+    ['body too large', 'POST', '/v1/search', auth, Buffer.alloc(2 ** 20, 32), 413, /exceeds this server's limit of 109228 bytes/],
     ['GET search', 'GET', '/v1/search', auth, undefined, 405, /POST \/v1\/search/],
     ['unknown path', 'GET', '/v2/anything', auth, undefined, 404, /no such endpoint/],
     ['shutdown without token', 'POST', '/v1/shutdown', {}, '{}', 401, /Authorization/],
