@@ -8,3 +8,6 @@ export { RobertaModel, meanPooledEmbedding, parseRobertaConfig, type RobertaConf
 export { loadModel, loadCausalLM, loadEncoder, createModel, saveModel, SUPPORTED_MODEL_TYPES } from './auto.js';
 export { causalLmLoss, maskedLmLoss } from './losses.js';
 export { generate, type GenerateOptions } from './generate.js';
+export { LoraAdapter, type LoraInit } from './lora.js';
+export { readAdapterConfig, matchesTarget, ADAPTER_CONFIG, ADAPTER_WEIGHTS, type LoraConfig } from './lora-config.js';
+export { LORA_TARGET_MODULES, defaultLoraTargets } from './lora-targets.js';
