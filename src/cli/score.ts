@@ -26,6 +26,7 @@ interface ScoreOptions {
   device: string;
   json?: boolean;
   precision: Precision;
+  adapter?: string;
 }
 
 export function registerScoreCommand(program: Command): void {
@@ -39,6 +40,7 @@ export function registerScoreCommand(program: Command): void {
     .requiredOption('--text-file <file>', 'UTF-8 text to score (the whole file is one document)')
     .option('--max-length <n>', "window length in tokens (default: the model's context length)")
     .addOption(new Option('--device <device>', 'cpu, cuda or cuda:N').default('cpu'))
+    .option('--adapter <dir>', "score with this PEFT LoRA adapter (adapter_config.json + adapter_model.safetensors, as tttnn train --lora or PEFT's save_pretrained writes) on the model")
     .option('--json', 'print one JSON object')
     .addOption(precisionOption('fp32'))
     .action(async (options: ScoreOptions) => {
@@ -53,6 +55,10 @@ export function registerScoreCommand(program: Command): void {
       const model = loadCausalLM(options.model, { device: options.device });
       try {
         checkTokenizerFits(tokenizer, model, options.tokenizer ?? options.model, options.model);
+        if (options.adapter !== undefined) {
+          const { LoraAdapter, readAdapterConfig } = await import('../models/index.js');
+          LoraAdapter.attach(model, readAdapterConfig(options.adapter), { from: 'directory', dir: options.adapter });
+        }
         const maxLength = options.maxLength === undefined ? model.contextLength : Number(options.maxLength);
         if (!Number.isInteger(maxLength) || maxLength < 1) throw new Error(`--max-length must be a positive integer, got ${options.maxLength}`);
         const prefix = tokenizer.eosTokenId;

@@ -3,6 +3,7 @@ import { type Command, Option } from 'commander';
 import { integerArg, numberArg } from './parse.js';
 import type { Precision } from '../engine/precision.js';
 import { applyPrecision, precisionOption } from './precision-option.js';
+import { LORA_TARGET_MODULES } from '../models/lora-targets.js';
 
 
 export function registerTrainCommand(program: Command): void {
@@ -38,6 +39,11 @@ export function registerTrainCommand(program: Command): void {
     .addOption(new Option('--packing <mode>', 'truncate: one sequence per document (the original\'s MLM data); chunk: every token, in seq-len pieces (default for causal)').choices(['truncate', 'chunk']))
     .option('--time-limit <seconds>', 'checkpoint and stop after this long (resume later)', numberArg('--time-limit'))
     .option('--target-val-loss <nats>', 'checkpoint and stop once a validation loss (every --eval-every steps) is at or below this', numberArg('--target-val-loss'))
+    .option('--lora', "train a LoRA adapter on the frozen --init model instead of every weight (PEFT's LoRA: output + B A x * alpha / rank); checkpoints hold the adapter in PEFT's format (adapter_config.json + adapter_model.safetensors: PeftModel.from_pretrained loads it; tttnn score --adapter and eval --lora-init read it)")
+    .addOption(new Option('--lora-rank <r>', "LoRA's rank (PEFT's r, peft/tuners/lora/config.py:632)").default(8).argParser(integerArg('--lora-rank')))
+    .addOption(new Option('--lora-alpha <a>', "LoRA's alpha; scaling alpha / rank (PEFT's lora_alpha, config.py:652)").default(8).argParser(numberArg('--lora-alpha')))
+    .addOption(new Option('--lora-dropout <p>', "dropout on the adapter's input (PEFT's lora_dropout, config.py:653)").default(0).argParser(numberArg('--lora-dropout')))
+    .option('--lora-targets <names>', `comma-separated module names to adapt (default: PEFT's for the model type: ${Object.entries(LORA_TARGET_MODULES).map(([type, t]) => `${type} ${t.modules.join(', ')} (${t.source})`).join('; ')})`)
     .addOption(precisionOption('fp32'))
     .action(async (options: Record<string, unknown>) => {
       await applyPrecision(options['precision'] as Precision, 'train');
@@ -51,6 +57,9 @@ export function registerTrainCommand(program: Command): void {
         data: options['data'] as string[],
         out: options['out'] as string,
         maxSteps: options['maxSteps'] as number,
+        lora: options['lora']
+          ? { rank: options['loraRank'] as number, alpha: options['loraAlpha'] as number, dropout: options['loraDropout'] as number, targets: (options['loraTargets'] as string | undefined)?.split(',').map((t) => t.trim()) }
+          : undefined,
         progress: (text) => line.log(text),
         onStep: (s) => line.update(s.step, `loss ${s.loss.toFixed(3)}${s.valLoss === null ? '' : `, val ${s.valLoss.toFixed(3)}`}, ${s.tokensPerSecond.toFixed(0)} tok/s`),
       });

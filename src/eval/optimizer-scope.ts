@@ -22,8 +22,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, renameSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { AdamW } from '../engine/index.js';
-import type { CausalLM } from '../models/index.js';
+import { AdamW, type Tensor } from '../engine/index.js';
 import { readSafetensorsHeader } from '../io/safetensors.js';
 import { loadOptimizerMoments, saveOptimizerMoments } from '../train/checkpoints.js';
 import type { EvalSettings, OptimizerScope } from './settings.js';
@@ -44,15 +43,16 @@ export class ScopedOptimizer {
   private readonly names: string[];
 
   constructor(
-    model: CausalLM,
+    /** What AdamW updates: every weight, or a LoRA adapter (trainable.ts). */
+    weights: { names(): string[]; list(): Tensor[] },
     settings: EvalSettings,
     /** <results>/<method>: where the state files go. */
     private readonly methodDir: string,
     private readonly rank: number,
   ) {
     this.scope = settings.optimizerScope;
-    this.names = model.parameters.names();
-    this.optimizer = new AdamW(model.parameters.list(), { lr: settings.learningRate, eps: settings.adamEpsilon, betas: settings.adamBetas, weightDecay: settings.weightDecay });
+    this.names = weights.names();
+    this.optimizer = new AdamW(weights.list(), { lr: settings.learningRate, eps: settings.adamEpsilon, betas: settings.adamBetas, weightDecay: settings.weightDecay });
   }
 
   /** The state file of `task` (task scope) or of the run. */

@@ -4,7 +4,7 @@
 // each document from its neighbours, and this file does what every method
 // shares: choosing documents, retrieving and selecting neighbours, the
 // weight snapshot and optimizer of training methods, result lines, resume.
-import { currentPrecision, snapshotParameters, disposeAll, type Tensor } from '../engine/index.js';
+import { currentPrecision, type Tensor } from '../engine/index.js';
 import type { CausalLM } from '../models/index.js';
 import type { BpeTokenizer } from '../tokenizers/index.js';
 import { join } from 'node:path';
@@ -24,6 +24,7 @@ import type { Retrieval, RetrievedNeighbor, Retriever } from './retriever.js';
 import { resolveSettings, type EvalOverrides, type EvalSettings, type Method } from './settings.js';
 import { selectNeighbors } from './selection.js';
 import { splitDocument, type SplitDocument } from './split-document.js';
+import { trainableWeights, type TrainableWeights } from './trainable.js';
 import { EvaluationInterrupted } from './ttt.js';
 
 export type { Method } from './settings.js';
@@ -60,9 +61,10 @@ export async function runEvaluation(o: EvalOptions): Promise<{ evaluated: number
   if (eos === undefined) throw new Error('the tokenizer has no end-of-text token');
   const documents = await selectDocuments(o.data, { tasks: o.tasks, valPortion: s.valPortion, seed: s.seed, rank: s.rank, worldSize: s.worldSize, limit: s.docsPerTask });
 
-  const scorer: Scorer = method.trains
-    ? { trains: true, method, snapshot: snapshotParameters(model.parameters.list()), optimizer: new ScopedOptimizer(model, s, `${o.resultsDir}/${resultsLabel(s)}`, s.rank) }
-    : { trains: false, method };
+  const weights = method.trains ? trainableWeights(model, s) : undefined;
+  const scorer: Scorer = method.trains && weights
+    ? { trains: true, method, weights, snapshot: weights.snapshot, optimizer: new ScopedOptimizer(weights, s, `${o.resultsDir}/${resultsLabel(s)}`, s.rank) }
+    : { trains: false, method: method as ScoringMethod };
   const optimizer = scorer.trains ? scorer.optimizer : undefined;
   let evaluated = 0;
   let skipped = 0;
@@ -99,6 +101,7 @@ export async function runEvaluation(o: EvalOptions): Promise<{ evaluated: number
         if (shouldStop()) throw new EvaluationInterrupted();
         const started = performance.now();
         const result = await evaluateDocument(s, doc, state);
+        weights?.checkUnchanged(`${task} doc ${doc.id}`);
         const commit = (): void => appendResult(path, result);
         if (optimizer) optimizer.finish(task, documentKey(task, doc.id), commit);
         else commit();
@@ -110,7 +113,7 @@ export async function runEvaluation(o: EvalOptions): Promise<{ evaluated: number
     }
   } finally {
     if (scorer.trains) {
-      disposeAll(scorer.snapshot);
+      scorer.weights.dispose();
       scorer.optimizer.dispose();
     }
   }
@@ -155,7 +158,7 @@ function describe(result: DocumentResult): string {
 
 /** The method, and for a training method the weights every document starts from and its scoped AdamW. */
 type Scorer =
-  | { trains: true; method: TrainingMethod; snapshot: readonly Tensor[]; optimizer: ScopedOptimizer }
+  | { trains: true; method: TrainingMethod; weights: TrainableWeights; snapshot: readonly Tensor[]; optimizer: ScopedOptimizer }
   | { trains: false; method: ScoringMethod };
 
 /** What one evaluation process holds while it scores documents one after another. */

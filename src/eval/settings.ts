@@ -13,11 +13,15 @@ import { LIMITS } from '../retrieval/protocol.js';
 import { methodNamed, type EvalMethod, type Method, type MethodDefaults, type Sourced } from './methods/index.js';
 import { at } from './methods/method.js';
 import { SELECTIONS, type Selection, type SiftKernel } from './selection.js';
+import { readAdapterConfig } from '../models/lora-config.js';
+import { LORA_TARGET_MODULES } from '../models/lora-targets.js';
 
 export { METHODS, type Method } from './methods/index.js';
 
 /** Who owns AdamW's moments: one AdamW per task (the original), per document, or one for the whole run. */
 export type OptimizerScope = 'task' | 'document' | 'run';
+/** What test-time training updates: every weight (the original) or a LoRA adapter on a frozen base. */
+export type Trainable = 'full' | 'lora';
 /** In-context baseline: the original's single window, or ours (half-length windows, the nearest neighbour kept). */
 export type ContextMode = 'single' | 'windows';
 
@@ -39,6 +43,15 @@ export interface EvalSettings {
   scoreLength: number;
   resetWeights: boolean;
   optimizerScope: OptimizerScope;
+  /** full (the original) or lora: PEFT-style adapters on a frozen base (models/lora.ts). */
+  trainable: Trainable;
+  /** A PEFT adapter directory to start every document from; undefined: PEFT's default initialisation. */
+  loraInit?: string;
+  loraRank: number;
+  loraAlpha: number;
+  loraDropout: number;
+  /** PEFT's target_modules: module-name suffixes (or one regular expression, from an adapter's config). */
+  loraTargets: readonly string[] | string;
   splitText: boolean;
   /** Dynamic evaluation without --split-text trains on the text it scores: allowed only when named. */
   trainOnScoredText: boolean;
@@ -87,6 +100,8 @@ export type SettingType =
   | { kind: 'toggle'; negatedHelp: string }
   | { kind: 'off-switch' }
   | { kind: 'rank'; metavar: string }
+  | { kind: 'path'; metavar: string }
+  | { kind: 'list'; metavar: string }
   | { kind: 'none' };
 
 /**
@@ -131,6 +146,13 @@ export const LEARNING_RATES: Record<string, Sourced<number>> = {
 
 const positiveInteger = (flag: string, v: number): string | undefined => (Number.isInteger(v) && v >= 1 ? undefined : `${flag} must be a positive integer, got ${v}`);
 const positive = (flag: string, v: number): string | undefined => (v > 0 ? undefined : `${flag} must be positive, got ${v}`);
+/** With --lora-init, a --lora-* flag must agree with the adapter's own configuration (it is the adapter's, not a choice). */
+function fromAdapter<V>(flag: string, v: V, s: EvalSettings, read: (c: ReturnType<typeof readAdapterConfig>) => V): string | undefined {
+  if (s.loraInit === undefined || s.trainable !== 'lora') return undefined;
+  const own = read(readAdapterConfig(s.loraInit));
+  return JSON.stringify(own) === JSON.stringify(v) ? undefined : `${flag} ${JSON.stringify(v)} differs from the starting adapter's (${JSON.stringify(own)} in ${s.loraInit}/adapter_config.json): drop the flag`;
+}
+
 const SERVER_CAP = (flag: string, v: number): string | undefined => (v > LIMITS.maxK ? `${flag} ${v} is above the ${LIMITS.maxK} neighbours a shard server returns per query` : undefined);
 
 const DECLARED = [
@@ -197,6 +219,50 @@ const DECLARED = [
     key: 'optimizerScope', title: 'optimizer scope', type: { kind: 'choice', metavar: '<scope>', choices: ['task', 'document', 'run'] },
     help: "AdamW's moments: task (one AdamW per task, never reset between its documents: the original), document (fresh per document) or run (one for the whole run); task and run save the moments after every document so that a rerun resumes exactly",
     default: { from: 'fixed', value: 'task', source: 'eval_tttlm.py:82 (one AdamW per TTTLM) and :466 (one TTTLM per task)' }, paper: 'pinned', usedBy: 'training',
+  }),
+  setting({
+    key: 'trainable', title: 'trainable weights', type: { kind: 'choice', metavar: '<what>', choices: ['full', 'lora'] },
+    help: 'what test-time training updates: full (every weight: the original) or lora (PEFT-style LoRA adapters on a frozen base: only the adapter gets gradients, AdamW moments and the gradient clipping; the adapter is reset after each document and the base weights are checked unchanged; results go to <method>+lora). Choose lora for models whose full AdamW state does not fit in memory, or for a cheaper step',
+    default: { from: 'fixed', value: 'full', source: 'eval_tttlm.py:82 (AdamW over model.parameters())' }, paper: 'pinned', usedBy: 'training',
+  }),
+  setting({
+    key: 'loraInit', title: 'LoRA starting adapter', type: { kind: 'path', metavar: '<dir>' },
+    help: 'a PEFT adapter directory (adapter_config.json + adapter_model.safetensors) every document starts from; its r, lora_alpha, lora_dropout and target_modules become the defaults of the --lora-* flags',
+    default: { from: 'none', describe: "PEFT's initialisation: A kaiming-uniform (a = sqrt 5), B zeros, from --seed", source: 'peft/tuners/lora/layer.py:338, :343 (peft 0.21.0)' }, paper: 'pinned', usedBy: 'training',
+    check: (v, s) => (v !== undefined && s.trainable !== 'lora' ? '--lora-init is a LoRA adapter: it needs --trainable lora' : undefined),
+  }),
+  setting({
+    key: 'loraRank', title: 'LoRA rank', type: { kind: 'integer', metavar: '<r>' }, help: "LoRA's rank r (PEFT's r)",
+    default: { from: 'derived', describe: "8, or --lora-init's r", source: 'PEFT LoraConfig r (peft/tuners/lora/config.py:632, peft 0.21.0)', resolve: (s) => (s.loraInit ? readAdapterConfig(s.loraInit).rank : 8) },
+    paper: 'pinned', usedBy: 'training',
+    check: (v, s) => positiveInteger('--lora-rank', v) ?? fromAdapter('--lora-rank', v, s, (c) => c.rank),
+  }),
+  setting({
+    key: 'loraAlpha', title: 'LoRA alpha', type: { kind: 'number', metavar: '<a>' }, help: "LoRA's alpha: the adapter's output is scaled by alpha / rank (PEFT's lora_alpha)",
+    default: { from: 'derived', describe: "8, or --lora-init's lora_alpha", source: 'PEFT LoraConfig lora_alpha (peft/tuners/lora/config.py:652, peft 0.21.0)', resolve: (s) => (s.loraInit ? readAdapterConfig(s.loraInit).alpha : 8) },
+    paper: 'pinned', usedBy: 'training',
+    check: (v, s) => positive('--lora-alpha', v) ?? fromAdapter('--lora-alpha', v, s, (c) => c.alpha),
+  }),
+  setting({
+    key: 'loraDropout', title: 'LoRA dropout', type: { kind: 'number', metavar: '<p>' }, help: "dropout on the adapter's input during training steps (PEFT's lora_dropout)",
+    default: { from: 'derived', describe: "0, or --lora-init's lora_dropout", source: 'PEFT LoraConfig lora_dropout (peft/tuners/lora/config.py:653, peft 0.21.0)', resolve: (s) => (s.loraInit ? readAdapterConfig(s.loraInit).dropout : 0) },
+    paper: 'pinned', usedBy: 'training',
+    check: (v, s) => (v >= 0 && v < 1 ? undefined : `--lora-dropout must be in [0, 1), got ${v}`) ?? fromAdapter('--lora-dropout', v, s, (c) => c.dropout),
+  }),
+  setting({
+    key: 'loraTargets', title: 'LoRA target modules', type: { kind: 'list', metavar: '<names>' },
+    help: "comma-separated module names to adapt; a name matches a dense layer whose module name equals it or ends with '.' + it (PEFT's target_modules)",
+    default: {
+      from: 'derived',
+      describe: `PEFT's per architecture: ${Object.entries(LORA_TARGET_MODULES).map(([type, t]) => `${type} ${t.modules.join(', ')}`).join('; ')}; or --lora-init's target_modules`,
+      source: `PEFT TRANSFORMERS_MODELS_TO_LORA_TARGET_MODULES_MAPPING: ${Object.entries(LORA_TARGET_MODULES).map(([type, t]) => `${type}: ${t.source}`).join('; ')}`,
+      resolve: (s, model) => (s.loraInit ? readAdapterConfig(s.loraInit).targets : LORA_TARGET_MODULES[model.modelType]?.modules ?? []),
+    },
+    paper: 'pinned', usedBy: 'training',
+    check: (v, s, model) =>
+      s.trainable === 'lora' && v.length === 0
+        ? `no default LoRA target modules for model type ${model.modelType}: pass --lora-targets (module names, e.g. q_proj,v_proj)`
+        : fromAdapter('--lora-targets', v, s, (c) => c.targets),
   }),
   setting({
     key: 'resetWeights', title: 'reset weights after each document', type: { kind: 'off-switch' },

@@ -72,7 +72,7 @@ export function trainOnTokens(model: CausalLM, optimizer: AdamW, tokens: readonl
             // Hugging Face's mean loss over no target is NaN with all-zero gradients.
             model.logits(ids).sum().mul(0).backward();
           }
-          clipGradNorm(model.parameters.list(), s.gradClip);
+          clipGradNorm(optimizer.params, s.gradClip); // the trained weights: all, or the LoRA adapter
           optimizer.step();
           return loss;
         }),
@@ -137,7 +137,7 @@ export async function testTimeTrain(
       }
     }
   } finally {
-    if (s.resetWeights) restoreParameters(model.parameters.list(), snapshot);
+    if (s.resetWeights) restoreParameters(optimizer.params, snapshot);
     optimizer.zeroGrad();
     model.training = false;
   }

@@ -8,7 +8,7 @@ import { dropout, gelu, randn, zeros, ones, tidy, type Tensor } from '../engine/
 import { attend, causalMask, mergeHeads, paddingBlocked, splitHeads } from './attention.js';
 import { ConfigReader, MAX_LAYERS, checkModelFits, geluVariant, type RawConfig } from './config.js';
 import { MaskCache, canonicalDecoderName, decoderLogits, decoderTrunk, type DecoderTrunk } from './decoder.js';
-import { applyConv1D, applyNorm, denseParams, normParams, type Dense, type Norm } from './layers.js';
+import { applyConv1D, applyNorm, conv1DParams, normParams, type Dense, type Norm } from './layers.js';
 import type { CausalLM } from './language-model.js';
 import { ParameterSet, type ParameterSpec, type PlacementOptions } from './parameter-set.js';
 
@@ -82,9 +82,9 @@ function gpt2Block(p: ParameterSet, i: number): Gpt2Block {
   const h = `transformer.h.${i}.`;
   return {
     ln1: normParams(p, `${h}ln_1`),
-    attn: { qkv: denseParams(p, `${h}attn.c_attn`), proj: denseParams(p, `${h}attn.c_proj`) },
+    attn: { qkv: conv1DParams(p, `${h}attn.c_attn`), proj: conv1DParams(p, `${h}attn.c_proj`) },
     ln2: normParams(p, `${h}ln_2`),
-    mlp: { fc: denseParams(p, `${h}mlp.c_fc`), proj: denseParams(p, `${h}mlp.c_proj`) },
+    mlp: { fc: conv1DParams(p, `${h}mlp.c_fc`), proj: conv1DParams(p, `${h}mlp.c_proj`) },
   };
 }
 

@@ -9,3 +9,6 @@ export { loadModel, loadCausalLM, loadEncoder, createModel, saveModel, SUPPORTED
 export { causalLmLoss, maskedLmLoss } from './losses.js';
 export { generate, type GenerateOptions } from './generate.js';
 export { checkTokenIds, checkTokenizerFits } from './tokenizer-pairing.js';
+export { LoraAdapter, type LoraInit } from './lora.js';
+export { readAdapterConfig, matchesTarget, ADAPTER_CONFIG, ADAPTER_WEIGHTS, type LoraConfig } from './lora-config.js';
+export { LORA_TARGET_MODULES, defaultLoraTargets } from './lora-targets.js';

@@ -2,6 +2,7 @@
 // its config implies. Loading checks every name and shape against that spec
 // and names the parameter and both shapes when they disagree.
 import { keep, noGrad, type DType, type Tensor } from '../engine/index.js';
+import type { Dense } from './layers.js';
 
 export type ParameterSpec = Map<string, number[]>;
 
@@ -17,6 +18,8 @@ export interface PlacementOptions {
 
 export class ParameterSet {
   private readonly tensors = new Map<string, Tensor>();
+  /** The dense layers the model's views use, by module name ("transformer.h.0.attn.c_attn"): what LoRA adapts. */
+  private readonly dense = new Map<string, Dense>();
 
   private constructor(readonly spec: ParameterSpec) {}
 
@@ -89,6 +92,16 @@ export class ParameterSet {
     this.tensors.set(name, keep(placed).requiresGrad_(true));
   }
 
+  /** Records the dense layer `module` (layers.ts denseParams, as a model builds its views). */
+  registerDense(module: string, layer: Dense): void {
+    this.dense.set(module, layer);
+  }
+
+  /** The dense layers by module name, in the order the model built them. */
+  denseLayers(): ReadonlyMap<string, Dense> {
+    return this.dense;
+  }
+
   get(name: string): Tensor {
     const t = this.tensors.get(name);
     if (!t) throw new Error(`no parameter named ${name}`);
@@ -121,5 +134,6 @@ export class ParameterSet {
   dispose(): void {
     for (const t of this.tensors.values()) t.dispose();
     this.tensors.clear();
+    this.dense.clear();
   }
 }

@@ -84,6 +84,14 @@ export function latestCheckpoint(out: string, onSkip: (dir: string, why: string)
   return null;
 }
 
+/** What a checkpoint saves as the trained weights: the model (default), or a LoRA adapter in PEFT's format. */
+export interface TrainedWeights {
+  names(): string[];
+  save(dir: string): void;
+}
+
+export const wholeModel = (model: AnyModel): TrainedWeights => ({ names: () => model.parameters.names(), save: (dir) => saveModel(model, dir) });
+
 export function saveTrainerCheckpoint(
   out: string,
   model: AnyModel,
@@ -91,6 +99,7 @@ export function saveTrainerCheckpoint(
   optimizer: Optimizer,
   state: TrainerState,
   keep: number,
+  weights: TrainedWeights = wholeModel(model),
 ): string {
   const final = join(out, `checkpoint-${state.step}`);
   const temporary = join(out, `.checkpoint-${state.step}.tmp-${process.pid}`);
@@ -98,9 +107,9 @@ export function saveTrainerCheckpoint(
   for (const name of readdirSync(out)) if (TEMPORARY.test(name)) rmSync(join(out, name), { recursive: true, force: true });
   mkdirSync(temporary, { recursive: true });
   try {
-    saveModel(model, temporary); // each file flushed as it is written (io/durable.ts)
+    weights.save(temporary); // each file flushed as it is written (io/durable.ts)
     saveTokenizer(tokenizer, temporary);
-    saveOptimizerMoments(join(temporary, 'optimizer.safetensors'), model.parameters.names(), optimizer);
+    saveOptimizerMoments(join(temporary, 'optimizer.safetensors'), weights.names(), optimizer);
     writeJsonFile(join(temporary, 'trainer_state.json'), state);
     const files = Object.fromEntries(readdirSync(temporary).map((name) => [name, statSync(join(temporary, name)).size]));
     writeFileDurably(join(temporary, COMPLETE_MARKER), `${JSON.stringify({ step: state.step, files } satisfies CompleteMarker, null, 2)}\n`);
@@ -121,8 +130,8 @@ export function readTrainerState(dir: string): TrainerState {
 }
 
 /** Restores the optimizer moments saved beside a checkpoint. */
-export function loadOptimizerState(dir: string, model: AnyModel, optimizer: Optimizer): void {
-  loadOptimizerMoments(join(dir, 'optimizer.safetensors'), model.parameters.names(), optimizer);
+export function loadOptimizerState(dir: string, weights: TrainedWeights, optimizer: Optimizer): void {
+  loadOptimizerMoments(join(dir, 'optimizer.safetensors'), weights.names(), optimizer);
 }
 
 /**

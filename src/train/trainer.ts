@@ -12,10 +12,10 @@ import { join } from 'node:path';
 import { readJsonFile } from '../io/checkpoint.js';
 import { yieldToEventLoop } from '../io/event-loop.js';
 import { AdamW, clipGradNorm, currentPrecision, inference, manualSeed, tidy, type EffectivePrecision, type Tensor } from '../engine/index.js';
-import { causalLmLoss, createModel, loadModel, maskedLmLoss, type AnyModel, type CausalLM, type EncoderModel, type RawConfig } from '../models/index.js';
+import { causalLmLoss, createModel, defaultLoraTargets, loadModel, LoraAdapter, maskedLmLoss, type AnyModel, type CausalLM, type EncoderModel, type RawConfig } from '../models/index.js';
 import { loadTokenizer, type BpeTokenizer } from '../tokenizers/index.js';
 import { START, documentSequences, makeBatch, nextSequence, sequenceStream, type Batch, type DataPosition, type Packing, type Sequence } from './batches.js';
-import { latestCheckpoint, loadOptimizerState, readTrainerState, saveTrainerCheckpoint, type TrainerState } from './checkpoints.js';
+import { latestCheckpoint, loadOptimizerState, readTrainerState, saveTrainerCheckpoint, wholeModel, type TrainedWeights, type TrainerState } from './checkpoints.js';
 import { getPreset, type Objective } from './presets.js';
 import { learningRate, type ScheduleKind } from './schedule.js';
 
@@ -56,6 +56,13 @@ export interface TrainOptions {
    * (nats per predicted token); validation runs every evalEvery steps.
    */
   targetValLoss?: number;
+  /**
+   * Train a LoRA adapter (PEFT's, models/lora.ts) on the frozen --init model
+   * instead of every weight; checkpoints then hold the adapter in PEFT's
+   * format (adapter_config.json + adapter_model.safetensors) and a resume
+   * reloads the base from --init. targets: default PEFT's for the model type.
+   */
+  lora?: { rank: number; alpha: number; dropout: number; targets?: readonly string[] };
   /** Progress lines; default stderr. */
   progress?: (line: string) => void;
   /** Called after every step instead of printing a progress line per step. */
@@ -212,7 +219,7 @@ function optimizationStep(model: AnyModel, optimizer: AdamW, r: Resolved, sequen
       optimizer.zeroGrad();
       const l = batchLoss(model, batch, r.objective);
       l.backward();
-      const norm = clipGradNorm(model.parameters.list(), gradClip);
+      const norm = clipGradNorm(optimizer.params, gradClip); // what trains: every weight, or the adapter
       optimizer.step();
       return { loss: l.item(), gradNorm: norm };
     });
@@ -239,19 +246,28 @@ function stopAfter(step: number, o: TrainOptions, valLoss: number | null, elapse
  * Resumes from the newest checkpoint in the output directory (its weights,
  * tokenizer, optimizer moments, data position and seed), or starts afresh.
  */
-function openRun(options: TrainOptions, progress: (line: string) => void): { r: Resolved; optimizer: AdamW; state: TrainerState; resumeDir: string | null; resumedStep: number; packing: Packing } {
+function openRun(options: TrainOptions, progress: (line: string) => void): { r: Resolved; optimizer: AdamW; state: TrainerState; resumeDir: string | null; resumedStep: number; packing: Packing; weights: TrainedWeights; adapter?: LoraAdapter } {
   const resumeDir = latestCheckpoint(options.out, (dir, why) => progress(`train: not resuming from ${dir}: incomplete (${why}); trying an older checkpoint`));
   const resumedState = resumeDir ? readTrainerState(resumeDir) : null;
-  const r = resolve(resumeDir ? { ...options, preset: undefined, config: undefined, init: resumeDir, tokenizer: undefined } : options);
+  if (options.lora && !options.init) throw new Error('--lora trains an adapter on a model: give the model with --init DIR');
+  // A LoRA checkpoint holds the adapter, not the model: the base always comes from --init.
+  const r = resolve(resumeDir && !options.lora ? { ...options, preset: undefined, config: undefined, init: resumeDir, tokenizer: undefined } : options);
   const packing = options.packing ?? (r.objective === 'mlm' ? 'truncate' : 'chunk');
   mkdirSync(options.out, { recursive: true });
-  const optimizer = new AdamW(r.model.parameters.list(), { lr: r.lr, eps: options.adamEps ?? 1e-8, weightDecay: r.weightDecay });
+  let adapter: LoraAdapter | undefined;
+  if (options.lora) {
+    const { rank, alpha, dropout, targets } = options.lora;
+    manualSeed(options.seed ?? 0); // PEFT's initialisation of A
+    adapter = LoraAdapter.attach(r.model, { rank, alpha, dropout, targets: targets ?? defaultLoraTargets(r.model.modelType) }, resumeDir ? { from: 'directory', dir: resumeDir } : { from: 'peft-default' });
+  }
+  const weights: TrainedWeights = adapter ?? wholeModel(r.model);
+  const optimizer = new AdamW(adapter ? adapter.list() : r.model.parameters.list(), { lr: r.lr, eps: options.adamEps ?? 1e-8, weightDecay: r.weightDecay });
   const state = resumedState ?? freshState(r, options, options.seed ?? 0, packing);
   if (resumeDir) {
-    loadOptimizerState(resumeDir, r.model, optimizer);
+    loadOptimizerState(resumeDir, weights, optimizer);
     progress(`train: resuming from ${resumeDir} (step ${state.step})`);
   }
-  return { r, optimizer, state, resumeDir, resumedStep: resumedState?.step ?? 0, packing };
+  return { r, optimizer, state, resumeDir, resumedStep: resumedState?.step ?? 0, packing, weights, adapter };
 }
 
 /** The state of a run that starts at step 0. */
@@ -262,13 +278,13 @@ function freshState(r: Resolved, options: TrainOptions, seed: number, packing: P
     tokensSeen: 0,
     position: START,
     seed,
-    options: { objective: r.objective, batchSize: r.batchSize, seqLen: r.seqLen, packing, data: options.data },
+    options: { objective: r.objective, batchSize: r.batchSize, seqLen: r.seqLen, packing, data: options.data, ...(options.lora ? { lora: options.lora } : {}) },
   };
 }
 
 export async function train(options: TrainOptions): Promise<TrainResult> {
   const progress = options.progress ?? ((line: string) => process.stderr.write(`${line}\n`));
-  const { r, optimizer, resumeDir, resumedStep, packing, ...start } = openRun(options, progress);
+  const { r, optimizer, resumeDir, resumedStep, packing, weights, adapter, ...start } = openRun(options, progress);
   let state = start.state;
   const seed = state.seed;
   const model = r.model;
@@ -294,7 +310,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   let checkpoint = resumeDir ?? '';
   let stopReason: StopReason = 'max-steps';
   const save = (): void => {
-    checkpoint = saveTrainerCheckpoint(options.out, model, r.tokenizer, optimizer, state, options.saveTotalLimit ?? 2);
+    checkpoint = saveTrainerCheckpoint(options.out, model, r.tokenizer, optimizer, state, options.saveTotalLimit ?? 2, weights);
   };
 
   try {
@@ -331,6 +347,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     if (lastVal === null && options.val) lastVal = await validate();
   } finally {
     await stream.return(undefined);
+    adapter?.detach();
     model.dispose();
   }
   const seconds = (Date.now() - started) / 1000;

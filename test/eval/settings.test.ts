@@ -44,6 +44,10 @@ function typedValues(d: AnySetting): { args: string[]; value: unknown }[] {
       return [{ args: [flag, '0.5'], value: 0.5 }, { args: [flag, 'inf'], value: Infinity }];
     case 'rank':
       return [{ args: [flag, '1'], value: 1 }, { args: [flag, 'auto'], value: 'auto' }];
+    case 'path':
+      return [{ args: [flag, 'some/dir'], value: 'some/dir' }];
+    case 'list':
+      return [{ args: [flag, 'q_proj,v_proj'], value: ['q_proj', 'v_proj'] }, { args: [flag, 'c_attn'], value: ['c_attn'] }];
     case 'choice':
       return d.type.choices.map((c) => ({ args: [flag, c], value: c }));
     case 'switch':
