@@ -15,6 +15,16 @@ export interface PlacementOptions {
   device?: string;
 }
 
+/** `t` in the placement's dtype and device (`t` itself when it already is; otherwise `t` is disposed). */
+export function placeTensor(t: Tensor, placement: PlacementOptions): Tensor {
+  const dtype = placement.dtype ?? 'float32';
+  const device = placement.device ?? 'cpu';
+  if (t.dtype === dtype && t.device === device) return t;
+  const placed = noGrad(() => t.to({ dtype, device }));
+  t.dispose();
+  return placed;
+}
+
 export class ParameterSet {
   private readonly tensors = new Map<string, Tensor>();
 
@@ -78,13 +88,7 @@ export class ParameterSet {
   }
 
   private adopt(name: string, t: Tensor, placement: PlacementOptions): void {
-    const dtype = placement.dtype ?? 'float32';
-    const device = placement.device ?? 'cpu';
-    let placed = t;
-    if (t.dtype !== dtype || t.device !== device) {
-      placed = noGrad(() => t.to({ dtype, device }));
-      t.dispose();
-    }
+    const placed = placeTensor(t, placement);
     this.tensors.get(name)?.dispose();
     this.tensors.set(name, keep(placed).requiresGrad_(true));
   }
