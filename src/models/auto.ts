@@ -11,6 +11,7 @@ import { GPT2_ARCHITECTURE } from './gpt2.js';
 import type { AnyModel, CausalLM, EncoderModel } from './language-model.js';
 import { LLAMA_ARCHITECTURE } from './llama.js';
 import { MISTRAL_ARCHITECTURE } from './mistral.js';
+import { describeModelTypes } from './model-types.js';
 import { placeTensor, type PlacementOptions } from './parameter-set.js';
 import { PHI3_ARCHITECTURE } from './phi3.js';
 import { QWEN2_ARCHITECTURE } from './qwen2.js';
@@ -30,6 +31,9 @@ export const ARCHITECTURES: readonly Architecture[] = [
 export const SUPPORTED_MODEL_TYPES: readonly string[] = ARCHITECTURES.map((a) => a.modelType);
 
 const typesOf = (kind: AnyModel['kind']): string => ARCHITECTURES.filter((a) => a.kind === kind).map((a) => a.modelType).join(', ');
+for (const kind of ['causal', 'encoder'] as const) {
+  if (typesOf(kind) !== describeModelTypes(kind)) throw new Error(`models/model-types.ts lists ${describeModelTypes(kind)} as ${kind}, the registry ${typesOf(kind)}`);
+}
 
 /** The architecture config.json names. */
 export function architectureOf(config: RawConfig, origin: string): Architecture {

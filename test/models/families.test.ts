@@ -7,7 +7,8 @@
 // log-likelihood (so bits per byte) within 1e-4 relative, with HFLM's context
 // length and prefix token.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -17,7 +18,11 @@ import { causalLmLoss, loadModel, type CausalLM } from '../../src/models/index.j
 import { loadTokenizer } from '../../src/tokenizers/index.js';
 import { assertClose } from '../helpers/assert-close.js';
 import { runRefVenvPython } from '../helpers/ref-venv.js';
+import type { ScoreResult } from '../../src/cli/score.js';
 import { trainingTexts } from '../helpers/hf-tokenizers.js';
+import { readResultLines } from '../helpers/results.js';
+
+const CLI = new URL('../../../bin/tttnn.js', import.meta.url).pathname;
 
 interface Reference {
   logits: number[];
@@ -147,6 +152,22 @@ for (const c of CASES) {
       });
     } finally {
       model.dispose();
+    }
+    // The command: `tttnn score` prints the architecture and HFLM's number.
+    const docFile = join(dir, 'doc.txt');
+    writeFileSync(docFile, DOCS[2]!);
+    const scored = JSON.parse(execFileSync(process.execPath, [CLI, 'score', '--model', dir, '--text-file', docFile, '--json'], { encoding: 'utf8' })) as ScoreResult;
+    assert.equal(scored.model_type, c.family);
+    assert.equal(scored.prefix_token_id, reference.prefix_token_id);
+    assertClose([scored.loglikelihood], [reference.rolling[2]!], 0, `tttnn score on ${c.family}`, 1e-4);
+    if (c.family === 'phi3') {
+      // `tttnn eval` (dynamic evaluation needs no servers) runs on the family too.
+      const data = join(dir, 'test.jsonl');
+      writeFileSync(data, DOCS.map((text) => JSON.stringify({ text, meta: { pile_set_name: 'Github' } })).join('\n') + '\n');
+      const results = join(dir, 'results');
+      execFileSync(process.execPath, [CLI, 'eval', '--method', 'dynamic', '--model', dir, '--data', data, '--results-dir', results, '--val-portion', '1', '--learning-rate', '1e-3', '--num-neighbors', '2'], { stdio: 'pipe' });
+      const lines = readResultLines(results, 'dynamic');
+      assert.equal(lines.length, DOCS.length);
     }
   });
 }
