@@ -3,13 +3,16 @@
 // (test/reference/ttt_hf.py): two documents with one AdamW (its moments carry
 // from the first document to the second), neighbours longer than one
 // training window, the weights reset after each document. The curves of
-// log-likelihood after 0..k neighbours agree to 1e-4 relative.
+// log-likelihood after 0..k neighbours agree to 1e-4 relative. Then `tttnn train`
+// fine-tunes the same directory and its checkpoint loads and scores.
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { AdamW, disposeAll, snapshotParameters } from '../../src/engine/index.js';
+import { rollingLoglikelihood } from '../../src/eval/loglikelihood.js';
 import { testTimeTrain } from '../../src/eval/ttt.js';
 import { loadCausalLM } from '../../src/models/index.js';
 import { loadTokenizer } from '../../src/tokenizers/index.js';
@@ -17,6 +20,7 @@ import { assertClose } from '../helpers/assert-close.js';
 import { trainingTexts } from '../helpers/hf-tokenizers.js';
 import { runRefVenvPython } from '../helpers/ref-venv.js';
 
+const CLI = new URL('../../../bin/tttnn.js', import.meta.url).pathname;
 const LEARNING_RATE = 3e-3;
 const MAX_LENGTH = 16;
 
@@ -54,5 +58,20 @@ test('TTT curves on a tiny Llama (GQA, tied, llama3 RoPE) equal the original loo
   } finally {
     disposeAll(snapshot);
     model.dispose();
+  }
+
+  // `tttnn train` (causal fine-tuning) starts from the Llama directory, and its checkpoint loads and scores.
+  const data = join(dir, 'train.jsonl');
+  writeFileSync(data, texts.slice(0, 8).map((text) => JSON.stringify({ text })).join('\n') + '\n');
+  const out = join(dir, 'trained');
+  execFileSync(process.execPath, [CLI, 'train', '--objective', 'causal', '--init', dir, '--tokenizer', dir, '--data', data, '--out', out, '--max-steps', '3', '--batch-size', '2', '--seq-len', '32'], { stdio: 'pipe' });
+  const trained = loadCausalLM(join(out, 'checkpoint-3'));
+  try {
+    assert.equal(trained.modelType, 'llama');
+    const before = reference.curves[0]![0]!;
+    const after = rollingLoglikelihood(trained, docs[0]!, prefix, trained.contextLength);
+    assert.ok(Number.isFinite(after) && after !== before, `the trained checkpoint scores differently (${before} -> ${after})`);
+  } finally {
+    trained.dispose();
   }
 });
