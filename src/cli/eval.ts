@@ -7,6 +7,7 @@ import { type Command, InvalidArgumentError, Option } from 'commander';
 import { METHOD_REGISTRY, METHODS, methodNamed, type Method } from '../eval/methods/index.js';
 import { flagOf, SETTINGS, usesSetting, type AnySetting, type EvalOverrides } from '../eval/settings.js';
 import { describeDefault, describeDefaults, describeUsage, flagsOf } from '../eval/settings-help.js';
+import { describeModelTypes } from '../models/model-types.js';
 import { integerArg, numberArg, numberOrInfinityArg } from './parse.js';
 import type { Precision } from '../engine/precision.js';
 import type { FleetRetriever } from '../eval/retriever.js';
@@ -111,7 +112,7 @@ export function registerEvalCommand(program: Command): Command {
     .description('evaluate TTT-NN (ttt) or a baseline (context, interpolation, dynamic) or the random-documents control; results go to RESULTS/<label>/<task>.rank<R>.jsonl (label: the method, or <method>+<selection>[@<S>s] with --selection / --budget-seconds), one line per document, and a rerun resumes')
     .addOption(new Option('--method <method>', METHOD_REGISTRY.map((m) => `${m.name}: ${m.summary}`).join('; ')).choices([...METHODS]).default('ttt'))
     .addOption(new Option('--preset <name>', 'paper: every setting as the paper\'s runs (condor/*.sub) for this method and model type; a flag that would change one is an error').choices(['paper']))
-    .requiredOption('--model <dir>', 'causal LM checkpoint directory (gpt2, gpt_neo)')
+    .requiredOption('--model <dir>', `causal LM checkpoint directory (${describeModelTypes('causal')})`)
     .option('--tokenizer <dir>', 'tokenizer directory (default: the model directory)')
     .option('--embedder <dir>', 'encoder checkpoint the index was built with (not needed for dynamic)')
     .option('--addresses <file|list>', `${ADDRESSES_HELP}; not needed for dynamic`)

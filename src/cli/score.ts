@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { type Command, Option } from 'commander';
 import type { Precision } from '../engine/precision.js';
+import { describeModelTypes } from '../models/model-types.js';
 import { applyPrecision, precisionOption } from './precision-option.js';
 
 /** What `tttnn score --json` prints. */
@@ -16,6 +17,10 @@ export interface ScoreResult {
   byte_perplexity: number;
   word_perplexity: number;
   precision: 'fp32' | 'bf16';
+  /** The architecture recognised (config.json's model_type). */
+  model_type: string;
+  /** The token the first window is conditioned on: BOS, else EOS (HFLM.prefix_token_id). */
+  prefix_token_id: number;
 }
 
 interface ScoreOptions {
@@ -33,9 +38,9 @@ export function registerScoreCommand(program: Command): void {
   program
     .command('score')
     .description(
-      "score a text file with a causal LM: log-likelihood, tokens, bytes and bits per byte, in lm-evaluation-harness rolling windows of the model's context (the first window prefixed with the end-of-text token)",
+      "score a text file with a causal LM: log-likelihood, tokens, bytes and bits per byte, in lm-evaluation-harness rolling windows of the model's context (the text tokenized without special tokens, the first window prefixed with the tokenizer's BOS, else its end-of-text token, as HFLM does); prints the architecture recognised",
     )
-    .requiredOption('--model <dir>', 'Hugging Face checkpoint directory of a causal LM (gpt2, gpt_neo)')
+    .requiredOption('--model <dir>', `Hugging Face checkpoint directory of a causal LM (${describeModelTypes('causal')})`)
     .option('--tokenizer <dir>', 'tokenizer directory (default: the model directory)')
     .requiredOption('--text-file <file>', 'UTF-8 text to score (the whole file is one document)')
     .option('--max-length <n>', "window length in tokens (default: the model's context length)")
@@ -61,15 +66,15 @@ export function registerScoreCommand(program: Command): void {
         }
         const maxLength = options.maxLength === undefined ? model.contextLength : Number(options.maxLength);
         if (!Number.isInteger(maxLength) || maxLength < 1) throw new Error(`--max-length must be a positive integer, got ${options.maxLength}`);
-        const prefix = tokenizer.eosTokenId;
-        if (prefix === undefined) throw new Error('the tokenizer has no end-of-text token to prefix the first window with');
+        const prefix = tokenizer.scoringPrefixTokenId;
+        if (prefix === undefined) throw new Error('the tokenizer has no beginning- or end-of-text token to prefix the first window with');
         const tokens = tokenizer.encode(text);
         const loglikelihood = rollingLoglikelihood(model, tokens, prefix, maxLength);
         if (!Number.isFinite(loglikelihood)) {
           throw new Error(`${options.model}: the model's log-likelihood of ${options.textFile} is ${loglikelihood}, not a number to report; its weights or config.json (e.g. layer_norm_epsilon) are broken`);
         }
         const counts = { loglikelihood, bytes: countBytes(text), words: countWords(text) };
-        const result: ScoreResult = { ...counts, tokens: tokens.length, max_length: maxLength, ...perplexityMetrics(counts), precision };
+        const result: ScoreResult = { ...counts, tokens: tokens.length, max_length: maxLength, ...perplexityMetrics(counts), precision, model_type: model.modelType, prefix_token_id: prefix };
         if (options.json) {
           console.log(JSON.stringify(result));
         } else {

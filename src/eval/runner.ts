@@ -57,8 +57,9 @@ export async function runEvaluation(o: EvalOptions): Promise<{ evaluated: number
   // Set exactly when the method retrieves.
   const retriever = method.retrieval === 'none' ? undefined : o.retriever;
   if (method.retrieval !== 'none' && !retriever) throw new Error(`method ${s.method} needs the shard servers (--addresses, --token-file, --embedder)`);
-  const eos = tokenizer.eosTokenId;
-  if (eos === undefined) throw new Error('the tokenizer has no end-of-text token');
+  // The first scoring window's prefix: BOS, else EOS, as HFLM.prefix_token_id (GPT-2's both are <|endoftext|>).
+  const eos = tokenizer.scoringPrefixTokenId;
+  if (eos === undefined) throw new Error('the tokenizer has no beginning- or end-of-text token');
   const documents = await selectDocuments(o.data, { tasks: o.tasks, valPortion: s.valPortion, seed: s.seed, rank: s.rank, worldSize: s.worldSize, limit: s.docsPerTask });
 
   const weights = method.trains ? trainableWeights(model, s) : undefined;

@@ -11,6 +11,7 @@ import { attend, causalMask, localCausalMask, mergeHeads, paddingBlocked, splitH
 import { ConfigReader, MAX_LAYERS, checkModelFits, geluVariant, type RawConfig } from './config.js';
 import { MaskCache, canonicalDecoderName, decoderLogits, decoderTrunk, type DecoderTrunk } from './decoder.js';
 import { applyLinear, applyNorm, denseParams, normParams, type Dense, type Norm } from './layers.js';
+import type { Architecture } from './architecture.js';
 import type { CausalLM } from './language-model.js';
 import { ParameterSet, type ParameterSpec, type PlacementOptions } from './parameter-set.js';
 
@@ -198,3 +199,10 @@ export class GptNeoForCausalLM implements CausalLM {
     this.masks.dispose();
   }
 }
+
+export const GPT_NEO_ARCHITECTURE: Architecture = {
+  modelType: 'gpt_neo',
+  kind: 'causal',
+  fromWeights: (config, weights, origin, placement) => GptNeoForCausalLM.fromWeights(config, weights, origin, placement),
+  random: (config, placement) => GptNeoForCausalLM.random(config, placement),
+};

@@ -9,6 +9,7 @@ import { attend, causalMask, mergeHeads, paddingBlocked, splitHeads } from './at
 import { ConfigReader, MAX_LAYERS, checkModelFits, geluVariant, type RawConfig } from './config.js';
 import { MaskCache, canonicalDecoderName, decoderLogits, decoderTrunk, type DecoderTrunk } from './decoder.js';
 import { applyConv1D, applyNorm, conv1DParams, normParams, type Dense, type Norm } from './layers.js';
+import type { Architecture } from './architecture.js';
 import type { CausalLM } from './language-model.js';
 import { ParameterSet, type ParameterSpec, type PlacementOptions } from './parameter-set.js';
 
@@ -173,3 +174,10 @@ export class Gpt2LMHeadModel implements CausalLM {
     this.masks.dispose();
   }
 }
+
+export const GPT2_ARCHITECTURE: Architecture = {
+  modelType: 'gpt2',
+  kind: 'causal',
+  fromWeights: (config, weights, origin, placement) => Gpt2LMHeadModel.fromWeights(config, weights, origin, placement),
+  random: (config, placement) => Gpt2LMHeadModel.random(config, placement),
+};

@@ -15,6 +15,10 @@ export interface LoraTargets {
 export const LORA_TARGET_MODULES: Readonly<Record<string, LoraTargets>> = {
   gpt2: { modules: ['c_attn'], source: 'peft/utils/constants.py:71 (peft 0.21.0)' },
   gpt_neo: { modules: ['q_proj', 'v_proj'], source: 'peft/utils/constants.py:77 (peft 0.21.0)' },
+  llama: { modules: ['q_proj', 'v_proj'], source: 'peft/utils/constants.py:85 (peft 0.21.0)' },
+  mistral: { modules: ['q_proj', 'v_proj'], source: 'peft/utils/constants.py:95 (peft 0.21.0)' },
+  qwen2: { modules: ['q_proj', 'v_proj'], source: 'peft/utils/constants.py:103 (peft 0.21.0)' },
+  // phi3 (fused qkv_proj) has no entry in PEFT's mapping: --lora-targets names its modules.
 };
 
 /** The default targets of `modelType`, or an error that says to pass --lora-targets. */

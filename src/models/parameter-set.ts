@@ -16,6 +16,16 @@ export interface PlacementOptions {
   device?: string;
 }
 
+/** `t` in the placement's dtype and device (`t` itself when it already is; otherwise `t` is disposed). */
+export function placeTensor(t: Tensor, placement: PlacementOptions): Tensor {
+  const dtype = placement.dtype ?? 'float32';
+  const device = placement.device ?? 'cpu';
+  if (t.dtype === dtype && t.device === device) return t;
+  const placed = noGrad(() => t.to({ dtype, device }));
+  t.dispose();
+  return placed;
+}
+
 export class ParameterSet {
   private readonly tensors = new Map<string, Tensor>();
   /** The dense layers the model's views use, by module name ("transformer.h.0.attn.c_attn"): what LoRA adapts. */
@@ -81,13 +91,7 @@ export class ParameterSet {
   }
 
   private adopt(name: string, t: Tensor, placement: PlacementOptions): void {
-    const dtype = placement.dtype ?? 'float32';
-    const device = placement.device ?? 'cpu';
-    let placed = t;
-    if (t.dtype !== dtype || t.device !== device) {
-      placed = noGrad(() => t.to({ dtype, device }));
-      t.dispose();
-    }
+    const placed = placeTensor(t, placement);
     this.tensors.get(name)?.dispose();
     this.tensors.set(name, keep(placed).requiresGrad_(true));
   }

@@ -10,6 +10,7 @@ import { dropout, embedding, gelu, linear, ones, randn, tidy, withPrecision, zer
 import { attend, mergeHeads, paddingBlocked, splitHeads } from './attention.js';
 import { ConfigReader, MAX_LAYERS, checkModelFits, geluVariant, type RawConfig } from './config.js';
 import { applyLinear, applyNorm, denseParams, normParams, runLayers, type Dense, type Norm } from './layers.js';
+import type { Architecture } from './architecture.js';
 import type { EncoderModel } from './language-model.js';
 import { ParameterSet, type ParameterSpec, type PlacementOptions } from './parameter-set.js';
 
@@ -248,3 +249,10 @@ export function meanPooledEmbedding(model: EncoderModel, ids: Tensor, attentionM
   const mask = attentionMask.to({ dtype: hidden.dtype }).unsqueeze(-1); // [B, T, 1]
   return hidden.mul(mask).sum([1]).div(mask.sum([1]).clamp(1e-9)); // [B, C]
 }
+
+export const ROBERTA_ARCHITECTURE: Architecture = {
+  modelType: 'roberta',
+  kind: 'encoder',
+  fromWeights: (config, weights, origin, placement) => RobertaModel.fromWeights(config, weights, origin, placement),
+  random: (config, placement) => RobertaModel.random(config, true, placement),
+};

@@ -17,6 +17,9 @@ interface HfTokenizer {
 }
 const HfTokenizer = Tokenizer as unknown as new (tokenizerJson: object, config: object) => HfTokenizer;
 
+/** A text every vocabulary encodes to at least one token. */
+const SPECIALS_PROBE = 'a';
+
 export interface SpecialTokens {
   bos?: string;
   eos?: string;
@@ -77,11 +80,14 @@ export class BpeTokenizer {
     this.prefixTokenization = cutsAreExact(tokenizerJson);
     const maxLength = Number(config['model_max_length']);
     this.modelMaxLength = Number.isFinite(maxLength) && maxLength < 1e9 ? maxLength : undefined;
-    // What add_special_tokens adds, read off an empty encoding.
-    const template = this.hf.encode('', { add_special_tokens: true }).ids;
-    const cls = template.length > 0 && template[0] === this.bosTokenId ? 1 : 0;
-    this.prefix = template.slice(0, cls);
-    this.suffix = template.slice(cls);
+    // What add_special_tokens adds before and after a text (RoBERTa's <s> … </s>,
+    // BERT's [CLS] … [SEP], Llama's BOS), read off one probe's two encodings.
+    const plain = this.hf.encode(SPECIALS_PROBE, { add_special_tokens: false }).ids;
+    const wrapped = this.hf.encode(SPECIALS_PROBE, { add_special_tokens: true }).ids;
+    const at = wrapped.findIndex((_, i) => plain.every((id, j) => wrapped[i + j] === id));
+    if (plain.length === 0 || at < 0) throw new Error('tokenizer.json: cannot tell which special tokens its post-processor adds');
+    this.prefix = wrapped.slice(0, at);
+    this.suffix = wrapped.slice(at + plain.length);
   }
 
   /** Token ids of `text`. */
@@ -105,6 +111,16 @@ export class BpeTokenizer {
       const ids = this.hf.encode(cut === text.length ? text : text.slice(0, cut), { add_special_tokens: false }).ids;
       if (ids.length > budget || cut === text.length) return ids;
     }
+  }
+
+  /**
+   * The token a document's first scoring window is conditioned on, as
+   * lm-evaluation-harness's HFLM.prefix_token_id chooses it
+   * (lm_eval/models/huggingface.py): BOS when the tokenizer has one (Llama,
+   * Mistral, Phi-3; GPT-2's is <|endoftext|>), EOS otherwise (Qwen2).
+   */
+  get scoringPrefixTokenId(): number | undefined {
+    return this.bosTokenId ?? this.eosTokenId;
   }
 
   /** `ids` wrapped in the special tokens encode(…, { addSpecialTokens: true }) adds. */
@@ -152,8 +168,12 @@ function resolveSpecialTokens(tokenizerJson: Record<string, unknown>, config: Re
   const addedTokens = new Set(((tokenizerJson['added_tokens'] as { content: string }[] | undefined) ?? []).map((t) => t.content));
   const fallback = (name: string): string | undefined => (addedTokens.has(name) ? name : undefined);
   const gpt = fallback('<|endoftext|>');
+  // A key that tokenizer_config.json sets to null means "none" (Qwen2's
+  // bos_token): no convention fills it in.
+  const stated = (key: string): string | undefined | null => (config[key] === null ? null : content(config[key]));
+  const bos = stated('bos_token');
   return {
-    bos: content(config['bos_token']) ?? fallback('<s>') ?? gpt,
+    bos: bos === null ? undefined : (bos ?? fallback('<s>') ?? gpt),
     eos: content(config['eos_token']) ?? fallback('</s>') ?? gpt,
     pad: content(config['pad_token']) ?? fallback('<pad>'),
     mask: content(config['mask_token']) ?? fallback('<mask>'),

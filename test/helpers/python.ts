@@ -20,17 +20,22 @@ export const referencePython = process.env['TTTNN_REFERENCE_PYTHON'] ?? '/usr/bi
  * interpreter (the reference venv's: ref-venv.ts).
  */
 export function runPython<T>(script: string, input: unknown = null, timeoutMs = 300_000, env: Record<string, string> = {}, python = referencePython): T {
-  const result = spawnSync(python, ['-c', script], {
+  return runPythonWith(python, script, input, timeoutMs, env);
+}
+
+/** runPython with another interpreter (the reference venv's: ref-venv.ts). */
+export function runPythonWith<T>(interpreter: string, script: string, input: unknown = null, timeoutMs = 300_000, env: Record<string, string> = {}): T {
+  const result = spawnSync(interpreter, ['-c', script], {
     input: JSON.stringify(input),
     encoding: 'utf8',
     maxBuffer: 1 << 30,
     timeout: timeoutMs,
     env: { ...process.env, ...env, PYTHONHASHSEED: '0', PYTHONPATH: [REFERENCE_DIR, process.env['PYTHONPATH']].filter(Boolean).join(':') },
   });
-  if (result.error) throw new Error(`${python}: ${result.error.message}`);
+  if (result.error) throw new Error(`${interpreter}: ${result.error.message}`);
   if (result.status !== 0) {
     throw new Error(
-      `reference python failed (exit ${result.status}); is python3-torch installed for ${python}? ` +
+      `reference python failed (exit ${result.status}); is python3-torch installed for ${interpreter}? ` +
         `(npm run setup installs it)\n${result.stderr}`,
     );
   }
