@@ -28,6 +28,7 @@ export {
   manualSeed,
   cuda,
   liveTensorCount,
+  hostReadCounts,
   engineInfo,
   cpuAllocator,
   rawSgemmSeconds,

@@ -214,7 +214,7 @@ function optimizationStep(model: AnyModel, optimizer: AdamW, r: Resolved, sequen
       l.backward();
       const norm = clipGradNorm(model.parameters.list(), gradClip);
       optimizer.step();
-      return { loss: l.item(), gradNorm: norm };
+      return { loss: l.item(), gradNorm: norm.item() };
     });
     if (!Number.isFinite(loss)) throw new Error(`training diverged at step ${step + 1}: loss ${loss}`);
     return { loss, gradNorm, tokens: batch.tokens };
