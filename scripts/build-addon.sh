@@ -40,7 +40,11 @@ else
 fi
 
 addon=$dir/build/Release/tttnn_native.node
-hash=$( (cat native/binding.gyp native/torch-config.cjs native/src/*; echo "TORCH_DIR=$torch_dir"; node --version) | sha256sum | cut -d' ' -f1)
+# The sources, the libtorch (its path, and its library's size and time: a
+# reinstalled venv at the same path is another libtorch) and Node's version.
+torch_lib_id=""
+if [ -n "$torch_dir" ]; then torch_lib_id=$(stat -c '%s %Y' "$torch_dir/lib/libtorch_cpu.so" 2>/dev/null || true); fi
+hash=$( (cat native/binding.gyp native/torch-config.cjs native/src/*; echo "TORCH_DIR=$torch_dir $torch_lib_id"; node --version) | sha256sum | cut -d' ' -f1)
 stamp=$dir/build/.tttnn-source-hash
 if [ -f "$addon" ] && [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$hash" ]; then exit 0; fi
 
