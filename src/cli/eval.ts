@@ -8,6 +8,7 @@ import { integerArg, numberArg, numberOrInfinityArg } from './parse.js';
 import type { Precision } from '../engine/precision.js';
 import type { FleetRetriever } from '../eval/retriever.js';
 import { applyPrecision, precisionOption } from './precision-option.js';
+import { applyDevice, deviceOption } from './device-option.js';
 import { rankOrAutoArg, resolveRank, type RankArg } from './scheduler-rank.js';
 import { ADDRESSES_HELP, CA_HELP, connectFleet } from './fleet-options.js';
 
@@ -42,7 +43,7 @@ async function fleetRetriever(method: Method, o: Record<string, unknown>): Promi
   const { loadEncoder } = await import('../models/index.js');
   const { loadTokenizer } = await import('../tokenizers/index.js');
   const client = await connectFleet({ addresses: o['addresses'] as string, tokenFile: o['tokenFile'] as string, onMissingShard: o['onMissingShard'] as 'fail' | 'partial', ca: o['ca'] as string | undefined });
-  const embedder = loadEncoder(o['embedder'] as string);
+  const embedder = loadEncoder(o['embedder'] as string, { device: o['device'] as string });
   return new FleetRetriever(client, { model: embedder, tokenizer: loadTokenizer(o['embedder'] as string) });
 }
 
@@ -87,6 +88,7 @@ export function registerEvalCommand(program: Command): void {
     .addOption(new Option('--sift-kernel <k>', "SIFT's kernel: cosine (inner product of unit-normalized embeddings, as activeft's experiments) or inner-product (of the raw mean-pooled vectors)").choices(['cosine', 'inner-product']))
     .option('--budget-seconds <s>', 'wall seconds per document for retrieval, selection, training and evaluation: no training step starts after it, the model is scored once more and the document ends; results record seconds per stage and whether the budget stopped it (<method>@<s>s)', numberArg('--budget-seconds'))
     .addOption(precisionOption('fp32'))
+    .addOption(deviceOption())
     .addOption(new Option('--on-missing-shard <policy>', 'fail, or retrieve from the shards that answer and flag the document').choices(['fail', 'partial']).default('fail'))
     .addHelpText('after', `\n${describeDefaults()}`)
     .action(async (o: Record<string, unknown>) => {
@@ -98,7 +100,8 @@ export function registerEvalCommand(program: Command): void {
       const overrides = evalOverrides(o);
       const { rank, worldSize } = resolveRank(o['rank'] as RankArg, o['worldSize'] as RankArg, process.env);
       await applyPrecision(o['precision'] as Precision, 'eval');
-      const model = loadCausalLM(o['model'] as string);
+      await applyDevice(o['device'] as string, 'eval');
+      const model = loadCausalLM(o['model'] as string, { device: o['device'] as string });
       let stop = false;
       const onSignal = (): void => {
         stop = true;

@@ -4,6 +4,7 @@ import { type Command, Option } from 'commander';
 import { integerArg } from './parse.js';
 import type { Precision } from '../engine/precision.js';
 import { applyPrecision, precisionOption } from './precision-option.js';
+import { applyDevice, deviceOption } from './device-option.js';
 
 
 export function registerIndexCommand(program: Command): void {
@@ -23,13 +24,15 @@ export function registerIndexCommand(program: Command): void {
     .addOption(new Option('--train-sample <n>', 'vectors to train compressed indexes on').default(100_000).argParser(integerArg('--train-sample')))
     .addOption(new Option('--on-bad-line <policy>', "skip (embed ' ', keeping ids aligned) or fail").choices(['skip', 'fail']).default('fail'))
     .addOption(precisionOption('fp32'))
-    .action(async (o: { data: string; embedder: string; out: string; factory: string; begin?: number; end?: number; batchSize: number; maxLength?: number; trainSample: number; onBadLine: 'skip' | 'fail'; precision: Precision }) => {
+    .addOption(deviceOption())
+    .action(async (o: { data: string; embedder: string; out: string; factory: string; begin?: number; end?: number; batchSize: number; maxLength?: number; trainSample: number; onBadLine: 'skip' | 'fail'; precision: Precision; device: string }) => {
       await applyPrecision(o.precision, 'index build');
+      await applyDevice(o.device, 'index build');
       const { loadEncoder } = await import('../models/index.js');
       const { loadTokenizer } = await import('../tokenizers/index.js');
       const { buildIndex } = await import('../index/index.js');
       const { ProgressLine } = await import('./progress-line.js');
-      const model = loadEncoder(o.embedder);
+      const model = loadEncoder(o.embedder, { device: o.device });
       const line = new ProgressLine('index', { unit: 'documents' });
       try {
         const result = await buildIndex({

@@ -3,6 +3,7 @@ import { type Command, Option } from 'commander';
 import { integerArg, numberArg } from './parse.js';
 import type { Precision } from '../engine/precision.js';
 import { applyPrecision, precisionOption } from './precision-option.js';
+import { applyDevice, deviceOption } from './device-option.js';
 
 
 export function registerTrainCommand(program: Command): void {
@@ -39,8 +40,10 @@ export function registerTrainCommand(program: Command): void {
     .option('--time-limit <seconds>', 'checkpoint and stop after this long (resume later)', numberArg('--time-limit'))
     .option('--target-val-loss <nats>', 'checkpoint and stop once a validation loss (every --eval-every steps) is at or below this', numberArg('--target-val-loss'))
     .addOption(precisionOption('fp32'))
+    .addOption(deviceOption())
     .action(async (options: Record<string, unknown>) => {
       await applyPrecision(options['precision'] as Precision, 'train');
+      await applyDevice(options['device'] as string, 'train');
       const { manualSeed } = await import('../engine/index.js');
       const { train } = await import('../train/trainer.js');
       const { ProgressLine } = await import('./progress-line.js');
