@@ -16,20 +16,21 @@ export const referencePython = process.env['TTTNN_REFERENCE_PYTHON'] ?? '/usr/bi
  * Runs `script` with `input` as JSON on stdin; the script prints one JSON
  * document on stdout, which is returned. Throws with Python's stderr on failure.
  * `env` adds variables for the reference process only (a benchmark may give
- * its PyTorch the OpenBLAS kernels this CPU deserves).
+ * its PyTorch the OpenBLAS kernels this CPU deserves). `python` is the
+ * interpreter (the benchmarks also run PyTorch 2.x from .venv-ref/bin/python).
  */
-export function runPython<T>(script: string, input: unknown = null, timeoutMs = 300_000, env: Record<string, string> = {}): T {
-  const result = spawnSync(referencePython, ['-c', script], {
+export function runPython<T>(script: string, input: unknown = null, timeoutMs = 300_000, env: Record<string, string> = {}, python = referencePython): T {
+  const result = spawnSync(python, ['-c', script], {
     input: JSON.stringify(input),
     encoding: 'utf8',
     maxBuffer: 1 << 30,
     timeout: timeoutMs,
     env: { ...process.env, ...env, PYTHONHASHSEED: '0', PYTHONPATH: [REFERENCE_DIR, process.env['PYTHONPATH']].filter(Boolean).join(':') },
   });
-  if (result.error) throw new Error(`${referencePython}: ${result.error.message}`);
+  if (result.error) throw new Error(`${python}: ${result.error.message}`);
   if (result.status !== 0) {
     throw new Error(
-      `reference python failed (exit ${result.status}); is python3-torch installed for ${referencePython}? ` +
+      `reference python failed (exit ${result.status}); is python3-torch installed for ${python}? ` +
         `(npm run setup installs it)\n${result.stderr}`,
     );
   }
