@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'native/build/', 'artifacts/', 'test-artifacts/'] },
+  { ignores: ['dist/', 'node_modules/', 'native/build/', 'native/variants/', '.venv-ref/', '.venv-cuda/', 'artifacts/', 'test-artifacts/'] },
   js.configs.recommended,
   {
     files: ['**/*.ts'],

@@ -9,7 +9,7 @@
 // know this CPU, with the right OpenBLAS kernels (its best); its bf16 is
 // torch.autocast('cpu', bfloat16), ours the same autocast through libtorch.
 import { getNumThreads, rawSgemmSeconds } from '../src/engine/index.js';
-import { formatTable, matmulSeconds, measureBf16, printEngineHeader, referenceEnvAtBest, runPython } from './helpers.js';
+import { formatTable, matmulSeconds, measureBf16, printEngineHeader, referenceEnvAtBest, runPython, runTorch2 } from './helpers.js';
 
 type Shape = [number, number, number];
 const SHAPES: Shape[] = [
@@ -49,6 +49,8 @@ const torch = runPython<{ fp32: number[]; bf16: (number | null)[] }>(
   referenceEnvAtBest(),
 );
 
+const torch2 = runTorch2<{ fp32: number[]; bf16: (number | null)[] }>(PYTORCH, { shapes: SHAPES, iterations: ITERATIONS, threads: getNumThreads(), bf16: bf16.run }, 1_800_000);
+
 const rows = SHAPES.map((shape, i) => {
   const [m, k, n] = shape;
   const openblas = gflops(shape, rawSgemmSeconds(m, n, k, ITERATIONS, 'openblas'));
@@ -57,13 +59,15 @@ const rows = SHAPES.map((shape, i) => {
   const torchFp32 = gflops(shape, torch.fp32[i] as number);
   const oursBf16 = bf16.run ? gflops(shape, matmulSeconds(shape, 'bf16', ITERATIONS)) : NaN;
   const torchBf16 = bf16.run ? gflops(shape, torch.bf16[i] as number) : NaN;
-  return [`[${m}x${k}]@[${k}x${n}]`, openblas, onednn, fp32, torchFp32, fp32 / torchFp32, fp32 / Math.max(openblas, onednn), oursBf16, torchBf16, oursBf16 / torchBf16, oursBf16 / fp32];
+  const torch2Fp32 = torch2 ? gflops(shape, torch2.fp32[i] as number) : NaN;
+  const torch2Bf16 = torch2 && bf16.run ? gflops(shape, torch2.bf16[i] as number) : NaN;
+  return [`[${m}x${k}]@[${k}x${n}]`, openblas, onednn, fp32, torchFp32, fp32 / torchFp32, torch2Fp32, fp32 / torch2Fp32, fp32 / Math.max(openblas, onednn), oursBf16, torchBf16, oursBf16 / torchBf16, torch2Bf16, oursBf16 / torch2Bf16, oursBf16 / fp32];
 });
 
 console.log(
   formatTable(
-    ['shape', 'raw OpenBLAS', 'raw oneDNN', 'tttnn fp32', 'torch fp32', 'fp32 vs torch', 'fp32 / ceiling', 'tttnn bf16', 'torch bf16', 'bf16 vs torch', 'bf16 / fp32'],
+    ['shape', 'raw OpenBLAS', 'raw oneDNN', 'tttnn fp32', 'torch fp32', 'fp32 vs torch', 'torch2 fp32', 'fp32 vs torch2', 'fp32 / ceiling', 'tttnn bf16', 'torch bf16', 'bf16 vs torch', 'torch2 bf16', 'bf16 vs torch2', 'bf16 / fp32'],
     rows,
   ),
 );
-console.log('GFLOPS; targets: fp32 vs torch >= 1.00 and fp32 / ceiling >= 0.90; bf16 vs torch >= 1.00 (NaN: bf16 not measured)');
+console.log('GFLOPS; targets: fp32 vs torch and vs torch2 >= 1.00 and fp32 / ceiling >= 0.90; bf16 vs torch and vs torch2 >= 1.00 (NaN: not measured)');

@@ -1,12 +1,31 @@
 // Shared by the benchmarks: timing loops and the Python reference runner.
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { AdamW, clipGradNorm, cpuInfo, describeEngine, gemmInfo, rawSgemmSeconds, randint, randn, tidy, withPrecision, withPrecisionAsync } from '../src/engine/index.js';
+import { AdamW, clipGradNorm, cpuInfo, describeEngine, engineInfo, gemmInfo, rawSgemmSeconds, randint, randn, tidy, withPrecision, withPrecisionAsync } from '../src/engine/index.js';
 import { causalLmLoss, type CausalLM } from '../src/models/index.js';
 import { runPython } from '../test/helpers/python.js';
 export { runPython, referencePython } from '../test/helpers/python.js';
 
 /** test/reference/ in the source tree: the one directory of Python references, shared by tests and benchmarks (the compiled benchmarks run from dist/bench/). */
 export const REFERENCE_DIR = fileURLToPath(new URL('../../test/reference/', import.meta.url));
+
+/**
+ * The second reference: PyTorch 2.x (2.13, CPU wheel) from .venv-ref/, built
+ * by `scripts/setup.sh --bench`; at its best it uses its own BLAS (MKL) and
+ * oneDNN, F.scaled_dot_product_attention (test/reference/torch_models.py) and
+ * bf16 autocast. null where the venv is not built (the columns say NaN).
+ */
+// TTTNN_TORCH2_PYTHON names another interpreter (scripts/gpu-check.sh: the CUDA wheel's venv).
+const TORCH2_VENV_PYTHON = process.env['TTTNN_TORCH2_PYTHON'] ?? fileURLToPath(new URL('../../.venv-ref/bin/python', import.meta.url));
+export const TORCH2_PYTHON: string | null = existsSync(TORCH2_VENV_PYTHON) ? TORCH2_VENV_PYTHON : null;
+
+/** The device a benchmark that supports one runs on (BENCH_DEVICE: cpu, cuda); Debian's python3-torch is CPU-only, so off the CPU only PyTorch 2.x is compared. */
+export const BENCH_DEVICE = process.env['BENCH_DEVICE'] ?? 'cpu';
+
+/** Runs a reference script under PyTorch 2.x (.venv-ref), or returns null where that venv is absent. */
+export function runTorch2<T>(script: string, input: unknown, timeoutMs = 3_600_000): T | null {
+  return TORCH2_PYTHON === null ? null : runPython<T>(script, input, timeoutMs, {}, TORCH2_PYTHON);
+}
 
 /** Mean seconds per call of `fn` over `iterations`, after `warmup` calls. */
 export function timeIt(fn: () => void, iterations: number, warmup = 3): number {
@@ -67,9 +86,10 @@ export function precisionsToMeasure(): ('fp32' | 'bf16')[] {
 
 export interface PrecisionTiming {
   precision: 'fp32' | 'bf16';
-  /** Seconds of one unit of work: ours, and the python3-torch reference's. */
+  /** Seconds of one unit of work: ours, the python3-torch 1.13 reference's, and PyTorch 2.x's (NaN without .venv-ref). */
   ours: number;
   torch: number;
+  torch2: number;
   /** Our fp32 seconds over ours in this precision (1 for fp32). */
   speedupVsOurFp32: number;
 }
@@ -81,10 +101,11 @@ export interface PrecisionTiming {
 export async function timeEachPrecision(ours: () => number | Promise<number>, referenceScript: string, input: Record<string, unknown>): Promise<PrecisionTiming[]> {
   const timings: PrecisionTiming[] = [];
   for (const precision of precisionsToMeasure()) {
-    const torch = runPython<{ seconds: number }>(referenceScript, { ...input, bf16: precision === 'bf16' }, 3_600_000, referenceEnvAtBest()).seconds;
+    const torch = BENCH_DEVICE === 'cpu' ? runPython<{ seconds: number }>(referenceScript, { ...input, bf16: precision === 'bf16' }, 3_600_000, referenceEnvAtBest()).seconds : NaN;
+    const torch2 = runTorch2<{ seconds: number }>(referenceScript, { ...input, bf16: precision === 'bf16' })?.seconds ?? NaN;
     const seconds = await withPrecisionAsync(precision, async () => ours());
     const fp32 = timings[0]?.ours ?? seconds;
-    timings.push({ precision, ours: seconds, torch, speedupVsOurFp32: fp32 / seconds });
+    timings.push({ precision, ours: seconds, torch, torch2, speedupVsOurFp32: fp32 / seconds });
   }
   return timings;
 }
@@ -118,7 +139,11 @@ export function fp32CeilingGflops(iterations = 20): { gflops: number; perBackend
 
 /** The benchmark's first lines: what runs, and what the reference process is given. */
 export function printEngineHeader(): void {
+  const { torchVersion, torchLibrary } = engineInfo();
   console.log(`engine: ${describeEngine()}`);
+  console.log(`tttnn's libtorch: ${torchVersion} (${torchLibrary}); TTTNN_ADDON=native/variants/torch2-cpu/build/Release/tttnn_native.node runs tttnn on libtorch 2.x`);
+  const torch2 = TORCH2_PYTHON === null ? 'not built (scripts/setup.sh --bench builds .venv-ref)' : `${runPython<string>('import json, torch; print(json.dumps(torch.__version__))', null, 60_000, {}, TORCH2_PYTHON)} from ${TORCH2_PYTHON}`;
+  console.log(`references: "torch" = python3-torch ${runPython<string>('import json, torch; print(json.dumps(torch.__version__))', null, 60_000)} (Debian); "torch2" = PyTorch ${torch2}`);
   const env = referenceEnvAtBest();
   if (Object.keys(env).length > 0) console.log(`python3-torch reference at its best: ${Object.entries(env).map(([k, v]) => `${k}=${v}`).join(' ')} (reference process only)`);
 }

@@ -23,7 +23,7 @@
       "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS", "<!@(node torch-config.cjs defines)"],
       "cflags!": ["-fno-exceptions"],
       "cflags_cc!": ["-fno-exceptions", "-fno-rtti", "-std=gnu++17"],
-      "cflags_cc": ["-std=c++17", "-O2", "-fexceptions", "-frtti", "-Wno-unused-parameter"],
+      "cflags_cc": ["<!@(node torch-config.cjs std)", "-O2", "-fexceptions", "-frtti", "-Wno-unused-parameter"],
       "libraries": ["<!@(node torch-config.cjs libs)", "-lfaiss", "-llapack", "-lblas", "-lgomp", "-ldl"]
     }
   ]

@@ -11,8 +11,15 @@
 #      and Slurm (slurmctld, slurmd, slurm-client) with munge, which
 #      test/deploy/slurm.test.ts starts as a single-node cluster of its own.
 #   2. npm ci, when package-lock.json changed since the last install.
-#   3. The native addon (native/), when its sources changed.
-#   4. The TypeScript build (dist/).
+#   3. The native addon (native/), when its sources changed
+#      (scripts/build-addon.sh).
+#   4. With --test or --bench: the reference venv .venv-ref/ (PyTorch 2.13 CPU
+#      and the Hugging Face packages, from the local pip store:
+#      scripts/setup-ref-venv.sh) and a second addon built against its
+#      libtorch in native/variants/torch2-cpu/ (native/build is untouched);
+#      tests and benchmarks compare with PyTorch 2.x and CI runs the engine,
+#      models, train and eval tests on that addon too.
+#   5. The TypeScript build (dist/).
 #
 # Environment:
 #   TORCH_DIR=/path/to/site-packages/torch   build against that PyTorch's
@@ -101,16 +108,14 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$lock_hash" ]; then
 fi
 
 # ---- 3. native addon ---------------------------------------------------------
-addon=native/build/Release/tttnn_native.node
-native_hash=$( (cat native/binding.gyp native/torch-config.cjs native/src/*; echo "TORCH_DIR=${TORCH_DIR:-}"; node --version) | sha256sum | cut -d' ' -f1)
-native_stamp=native/build/.tttnn-source-hash
-if [ ! -f "$addon" ] || [ ! -f "$native_stamp" ] || [ "$(cat "$native_stamp")" != "$native_hash" ]; then
-  say "building the native addon (about a minute)"
-  npx node-gyp rebuild --directory native --jobs "$(nproc)" >/tmp/tttnn-node-gyp.log 2>&1 ||
-    { tail -n 60 /tmp/tttnn-node-gyp.log >&2; say "native build failed (full log: /tmp/tttnn-node-gyp.log)"; exit 1; }
-  echo "$native_hash" >"$native_stamp"
+bash scripts/build-addon.sh
+
+# ---- 4. PyTorch 2.x: the reference venv and the addon against it ---------------
+if [ "$for_bench" = 1 ]; then
+  bash scripts/setup-ref-venv.sh
+  bash scripts/build-addon.sh torch2-cpu "$(.venv-ref/bin/python -c 'import os, torch; print(os.path.dirname(torch.__file__))' 2>/dev/null)"
 fi
 
-# ---- 4. TypeScript -------------------------------------------------------------
+# ---- 5. TypeScript -------------------------------------------------------------
 npx tsc -p tsconfig.json
 say "ready ($SECONDS s)"

@@ -5,7 +5,8 @@
 // parameters, gradients and optimizer state stay fp32 ("master weights").
 //
 // The state is per thread; every op of ours runs on the JS main thread, so
-// setting it here covers forward passes. Backward runs with it off
+// setting it here covers forward passes. It is set for the CPU and, in a CUDA
+// build, for CUDA too, so that a model on either device gets the same casts. Backward runs with it off
 // (autocast.h): the casts it needs are recorded in the graph.
 //
 // Python's context manager caches the bf16 copy of each weight until the
@@ -24,23 +25,25 @@ namespace {
 Napi::Value SetAutocast(const Napi::CallbackInfo& info) {
   return Guard(info, [&]() -> Napi::Value {
     if (ArgIsMissing(info, 0)) {
-      at::autocast::set_cpu_enabled(false);
+      for (c10::DeviceType device : AutocastDevices()) compat::SetAutocastEnabled(device, false);
       at::autocast::clear_cache();
       return info.Env().Undefined();
     }
     at::ScalarType dtype = ParseDType(ArgString(info, 0));
     if (dtype != at::kBFloat16) throw std::invalid_argument("setAutocast: CPU autocast supports bfloat16 only");
     at::autocast::set_autocast_cache_enabled(false);
-    at::autocast::set_autocast_cpu_dtype(dtype);
-    at::autocast::set_cpu_enabled(true);
+    for (c10::DeviceType device : AutocastDevices()) {
+      compat::SetAutocastDtype(device, dtype);
+      compat::SetAutocastEnabled(device, true);
+    }
     return info.Env().Undefined();
   });
 }
 
 // getAutocast() -> "bfloat16" while on, null while off.
 Napi::Value GetAutocast(const Napi::CallbackInfo& info) {
-  if (!at::autocast::is_cpu_enabled()) return info.Env().Null();
-  return Napi::String::New(info.Env(), DTypeName(at::autocast::get_autocast_cpu_dtype()));
+  if (!compat::AutocastEnabled(c10::DeviceType::CPU)) return info.Env().Null();
+  return Napi::String::New(info.Env(), DTypeName(compat::AutocastDtype(c10::DeviceType::CPU)));
 }
 
 }  // namespace

@@ -1,9 +1,20 @@
 // bf16 autocast (autocast.cc) around the backward pass.
 #pragma once
 
-#include <ATen/autocast_mode.h>
+#include <ATen/Context.h>
+
+#include <vector>
+
+#include "torch_compat.h"
 
 namespace tttnn {
+
+// The device types autocast is switched for: the CPU, and CUDA where this
+// libtorch has it (a CPU-only build never touches CUDA's autocast state).
+inline std::vector<c10::DeviceType> AutocastDevices() {
+  if (at::hasCUDA()) return {c10::DeviceType::CPU, c10::DeviceType::CUDA};
+  return {c10::DeviceType::CPU};
+}
 
 // Autocast off for this scope. Backward passes run under it: autocast is
 // meant for forward passes only (PyTorch's users call backward() outside
@@ -12,13 +23,21 @@ namespace tttnn {
 // those of layers that ran their forward in fp32 on purpose.
 class AutocastSuspended {
  public:
-  AutocastSuspended() : was_enabled_(at::autocast::is_cpu_enabled()) { at::autocast::set_cpu_enabled(false); }
-  ~AutocastSuspended() { at::autocast::set_cpu_enabled(was_enabled_); }
+  AutocastSuspended() : devices_(AutocastDevices()) {
+    for (c10::DeviceType device : devices_) {
+      was_enabled_.push_back(compat::AutocastEnabled(device));
+      compat::SetAutocastEnabled(device, false);
+    }
+  }
+  ~AutocastSuspended() {
+    for (size_t k = 0; k < devices_.size(); k++) compat::SetAutocastEnabled(devices_[k], was_enabled_[k]);
+  }
   AutocastSuspended(const AutocastSuspended&) = delete;
   AutocastSuspended& operator=(const AutocastSuspended&) = delete;
 
  private:
-  bool was_enabled_;
+  std::vector<c10::DeviceType> devices_;
+  std::vector<bool> was_enabled_;
 };
 
 }  // namespace tttnn

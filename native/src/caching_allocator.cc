@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "caching_allocator.h"
+#include "torch_compat.h"
 
 namespace tttnn {
 
@@ -40,7 +41,7 @@ size_t SizeClass(size_t n) {
 
 class CachingCPUAllocator final : public c10::Allocator {
  public:
-  c10::DataPtr allocate(size_t nbytes) const override {
+  c10::DataPtr allocate(size_t nbytes) TTTNN_ALLOCATE_CONST override {
     size_t size = SizeClass(nbytes == 0 ? 1 : nbytes);
     void* base = nullptr;
     if (size >= kMinCached) {
@@ -75,6 +76,8 @@ class CachingCPUAllocator final : public c10::Allocator {
   }
 
   c10::DeleterFnPtr raw_deleter() const override { return &CachingCPUAllocator::Free; }
+
+  TTTNN_ALLOCATOR_COPY_DATA
 
   static void Free(void* data) { Instance().Release(static_cast<char*>(data) - kHeader); }
 

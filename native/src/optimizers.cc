@@ -258,8 +258,10 @@ class Optimizer : public Napi::ObjectWrap<Optimizer> {
   bool nesterov_ = false;
 };
 
-// clipGradNorm(params, maxNorm, normType = 2) -> total norm before clipping
-// (torch.nn.utils.clip_grad_norm_ of PyTorch 1.13).
+// clipGradNorm(params, maxNorm, normType = 2) -> the total norm before
+// clipping, as a 0-dim tensor on the gradients' device
+// (torch.nn.utils.clip_grad_norm_ of PyTorch 1.13): a caller that does not
+// need the number (a TTT step) never waits for a device to hand it over.
 static Napi::Value ClipGradNorm(const Napi::CallbackInfo& info) {
   return Guard(info, [&]() -> Napi::Value {
     c10::AutoGradMode no_grad(false);
@@ -270,7 +272,7 @@ static Napi::Value ClipGradNorm(const Napi::CallbackInfo& info) {
     for (const at::Tensor& p : params) {
       if (p.grad().defined()) grads.push_back(p.grad());
     }
-    if (grads.empty()) return Napi::Number::New(info.Env(), 0.0);
+    if (grads.empty()) return WrapTensor(info.Env(), at::zeros({}, at::TensorOptions().dtype(at::kFloat)));
     at::Tensor total;
     if (std::isinf(norm_type)) {
       std::vector<at::Tensor> norms;
@@ -283,7 +285,7 @@ static Napi::Value ClipGradNorm(const Napi::CallbackInfo& info) {
     }
     at::Tensor clip_coef = at::clamp(max_norm / (total + 1e-6), c10::nullopt, 1.0);
     for (at::Tensor& g : grads) g.detach().mul_(clip_coef.to(g.device()));
-    return Napi::Number::New(info.Env(), total.item().toDouble());
+    return WrapTensor(info.Env(), total);
   });
 }
 

@@ -2,6 +2,7 @@
 // CPU's features and the GEMM backend, and a raw sgemm timer that benchmarks
 // use as the ceiling for matmul speed.
 #include <ATen/Parallel.h>
+#include <dlfcn.h>
 #include <torch/version.h>
 
 #include <chrono>
@@ -57,6 +58,15 @@ Napi::Value BuildInfo(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   Napi::Object out = Napi::Object::New(env);
   out.Set("torchVersion", TORCH_VERSION);
+  // Where libtorch was loaded from: the file holding one of its functions.
+  Dl_info where{};
+  bool found = dladdr(reinterpret_cast<void*>(&at::get_num_threads), &where) != 0 && where.dli_fname != nullptr;
+  out.Set("torchLibrary", found ? std::string(where.dli_fname) : std::string("unknown"));
+  // A CUDA build loads libtorch_cuda.so (linked with --no-as-needed); whether
+  // a GPU is there is cudaDeviceCount's answer.
+  void* cuda = dlopen("libtorch_cuda.so", RTLD_LAZY | RTLD_NOLOAD);
+  out.Set("cudaBuild", cuda != nullptr);
+  if (cuda != nullptr) dlclose(cuda);  // drops only the reference NOLOAD took
   out.Set("parallel", at::get_parallel_info());
   auto get_config = reinterpret_cast<GetConfigFn>(BlasSymbol("openblas_get_config"));
   out.Set("blas", get_config != nullptr ? std::string(get_config()) : std::string("unknown (not OpenBLAS)"));

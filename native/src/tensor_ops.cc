@@ -109,7 +109,9 @@ void RegisterTensorOps(Napi::Env env, Napi::Object exports) {
 
   // toBuffer(t): a copy of the (contiguous, cpu) data as an ArrayBuffer.
   DefValueOp(env, exports, "toBuffer", [](const Args& a) -> Napi::Value {
-    at::Tensor t = ArgTensor(a, 0).detach().to(at::kCPU).contiguous();
+    const at::Tensor& source = ArgTensor(a, 0);
+    CountHostRead(source);
+    at::Tensor t = source.detach().to(at::kCPU).contiguous();
     size_t nbytes = t.numel() * t.element_size();
     Napi::ArrayBuffer buffer = Napi::ArrayBuffer::New(a.Env(), nbytes);
     if (nbytes > 0) std::memcpy(buffer.Data(), t.data_ptr(), nbytes);
@@ -121,6 +123,7 @@ void RegisterTensorOps(Napi::Env env, Napi::Object exports) {
     if (t.numel() != 1) {
       throw std::invalid_argument("item: tensor has " + std::to_string(t.numel()) + " elements, expected 1");
     }
+    CountHostRead(t);
     return Napi::Number::New(a.Env(), t.item().toDouble());
   });
 
@@ -294,6 +297,7 @@ void RegisterTensorOps(Napi::Env env, Napi::Object exports) {
     const at::Tensor& x = ArgTensor(a, 0);
     at::ScalarType dtype = ArgIsMissing(a, 1) ? x.scalar_type() : ParseDType(ArgString(a, 1));
     at::Device device = ArgIsMissing(a, 2) ? x.device() : at::Device(ArgString(a, 2));
+    if (device.is_cpu() && !x.device().is_cpu()) CountHostRead(x);
     return x.to(device, dtype);
   });
   DefTensorOp(env, exports, "clone", [](const Args& a) { return ArgTensor(a, 0).clone(); });

@@ -9,6 +9,7 @@ namespace {
 // All N-API calls run on the JS thread, so the registry needs no lock.
 std::unordered_map<int64_t, at::Tensor> g_tensors;
 int64_t g_next_id = 1;  // 0 is never an id; ids stay below 2^53 (exact in JS)
+HostReadCounts g_host_reads = {0, 0};
 
 std::string ArgName(size_t i) { return "argument " + std::to_string(i); }
 
@@ -40,6 +41,13 @@ const at::Tensor& TensorFromValue(const Napi::Value& value, const std::string& w
 
 size_t LiveTensorCount() { return g_tensors.size(); }
 
+void CountHostRead(const at::Tensor& source) {
+  g_host_reads.reads++;
+  if (!source.device().is_cpu()) g_host_reads.from_device++;
+}
+
+HostReadCounts HostReads() { return g_host_reads; }
+
 void RegisterTensorRegistry(Napi::Env env, Napi::Object exports) {
   auto def = [&](const char* name, Napi::Value (*fn)(const Napi::CallbackInfo&)) {
     exports.Set(name, Napi::Function::New(env, fn, name));
@@ -67,6 +75,14 @@ void RegisterTensorRegistry(Napi::Env env, Napi::Object exports) {
   });
   def("numel", [](const Napi::CallbackInfo& info) -> Napi::Value {
     return Napi::Number::New(info.Env(), double(ArgTensor(info, 0).numel()));
+  });
+  // hostReads() -> { reads, fromDevice } since load (CountHostRead).
+  def("hostReads", [](const Napi::CallbackInfo& info) -> Napi::Value {
+    HostReadCounts counts = HostReads();
+    Napi::Object out = Napi::Object::New(info.Env());
+    out.Set("reads", double(counts.reads));
+    out.Set("fromDevice", double(counts.from_device));
+    return out;
   });
   def("isContiguous", [](const Napi::CallbackInfo& info) -> Napi::Value {
     return Napi::Boolean::New(info.Env(), ArgTensor(info, 0).is_contiguous());

@@ -28,6 +28,17 @@ Napi::Array WrapList(Napi::Env env, const std::vector<at::Tensor>& tensors);
 const at::Tensor& TensorFromValue(const Napi::Value& value, const std::string& what);
 size_t LiveTensorCount();
 
+// Every read of tensor data into JS (item, toBuffer, a total norm) and every
+// copy of a tensor to the CPU goes through here: `reads` counts them all,
+// `from_device` those whose source is not on the CPU (a device-to-host copy,
+// which also waits for the device). Tests assert a training step's counts.
+void CountHostRead(const at::Tensor& source);
+struct HostReadCounts {
+  uint64_t reads;
+  uint64_t from_device;
+};
+HostReadCounts HostReads();
+
 // Registers dispose, isDisposed, shape, dtype, device, numel, isContiguous.
 void RegisterTensorRegistry(Napi::Env env, Napi::Object exports);
 

@@ -12,6 +12,7 @@ import { integerArg, numberArg, numberOrInfinityArg } from './parse.js';
 import type { Precision } from '../engine/precision.js';
 import type { FleetRetriever } from '../eval/retriever.js';
 import { applyPrecision, precisionOption } from './precision-option.js';
+import { applyDevice, deviceOption } from './device-option.js';
 import { rankOrAutoArg, resolveRank, type RankArg } from './scheduler-rank.js';
 import { ADDRESSES_HELP, CA_HELP, connectFleet } from './fleet-options.js';
 
@@ -93,6 +94,7 @@ interface EvalCommandOptions {
   precision: Precision;
   onMissingShard: 'fail' | 'partial';
   forceMix?: boolean;
+  device: string;
 }
 
 /** The retriever of every method that retrieves: the fleet's client and the embedder the index was built with. */
@@ -103,7 +105,7 @@ async function fleetRetriever(o: EvalCommandOptions): Promise<FleetRetriever> {
   const { loadEncoder } = await import('../models/index.js');
   const { loadTokenizer } = await import('../tokenizers/index.js');
   const client = await connectFleet({ addresses, tokenFile, onMissingShard: o.onMissingShard, ca: o.ca, embedder });
-  return new FleetRetriever(client, { model: loadEncoder(embedder), tokenizer: loadTokenizer(embedder) });
+  return new FleetRetriever(client, { model: loadEncoder(embedder, { device: o.device }), tokenizer: loadTokenizer(embedder) });
 }
 
 export function registerEvalCommand(program: Command): Command {
@@ -125,6 +127,7 @@ export function registerEvalCommand(program: Command): Command {
   for (const d of SETTINGS) for (const option of settingOptions(d)) command.addOption(option);
   command
     .addOption(precisionOption('fp32'))
+    .addOption(deviceOption())
     .addOption(new Option('--on-missing-shard <policy>', 'fail, or retrieve from the shards that answer and flag the document').choices(['fail', 'partial']).default('fail'))
     .option('--force-mix', "add to a results directory whose run.json records other settings, model, tokenizer, data, embedder or index (refused otherwise: the report would average the two runs); the record keeps what differed and the report warns")
     .addHelpText('after', `\n${describeDefaults()}`)
@@ -137,7 +140,8 @@ export function registerEvalCommand(program: Command): Command {
       const overrides = evalOverrides(command);
       const { rank, worldSize } = resolveRank(overrides.rank, overrides.worldSize, process.env);
       await applyPrecision(o.precision, 'eval');
-      const model = loadCausalLM(o.model);
+      await applyDevice(o.device, 'eval');
+      const model = loadCausalLM(o.model, { device: o.device });
       let stop = false;
       const onSignal = (): void => {
         stop = true;

@@ -5,6 +5,7 @@ import { DEFAULT_MAX_LINE_BYTES } from '../data/lines.js';
 import { integerArg } from './parse.js';
 import type { Precision } from '../engine/precision.js';
 import { applyPrecision, precisionOption } from './precision-option.js';
+import { applyDevice, deviceOption } from './device-option.js';
 
 
 export function registerIndexCommand(program: Command): void {
@@ -25,13 +26,15 @@ export function registerIndexCommand(program: Command): void {
     .addOption(new Option('--on-bad-line <policy>', "skip (embed ' ', keeping ids aligned) or fail").choices(['skip', 'fail']).default('fail'))
     .addOption(new Option('--max-line-bytes <n>', 'the longest line (document) read; a longer one is an error naming its line').default(DEFAULT_MAX_LINE_BYTES).argParser(integerArg('--max-line-bytes')))
     .addOption(precisionOption('fp32'))
-    .action(async (o: { data: string; embedder: string; out: string; factory: string; begin?: number; end?: number; batchSize: number; maxLength?: number; trainSample: number; onBadLine: 'skip' | 'fail'; maxLineBytes: number; precision: Precision }) => {
+    .addOption(deviceOption())
+    .action(async (o: { data: string; embedder: string; out: string; factory: string; begin?: number; end?: number; batchSize: number; maxLength?: number; trainSample: number; onBadLine: 'skip' | 'fail'; maxLineBytes: number; precision: Precision; device: string }) => {
       await applyPrecision(o.precision, 'index build');
+      await applyDevice(o.device, 'index build');
       const { loadEncoder } = await import('../models/index.js');
       const { loadTokenizer } = await import('../tokenizers/index.js');
       const { buildIndex } = await import('../index/index.js');
       const { ProgressLine } = await import('./progress-line.js');
-      const model = loadEncoder(o.embedder);
+      const model = loadEncoder(o.embedder, { device: o.device });
       const line = new ProgressLine('index', { unit: 'documents' });
       try {
         const result = await buildIndex({

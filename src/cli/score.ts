@@ -1,9 +1,10 @@
 // `tttnn score`: a document's log-likelihood and bits per byte under a causal LM.
 import { readFileSync } from 'node:fs';
-import { type Command, Option } from 'commander';
+import type { Command } from 'commander';
 import type { Precision } from '../engine/precision.js';
 import { describeModelTypes } from '../models/model-types.js';
 import { applyPrecision, precisionOption } from './precision-option.js';
+import { applyDevice, deviceOption } from './device-option.js';
 
 /** What `tttnn score --json` prints. */
 export interface ScoreResult {
@@ -44,12 +45,13 @@ export function registerScoreCommand(program: Command): void {
     .option('--tokenizer <dir>', 'tokenizer directory (default: the model directory)')
     .requiredOption('--text-file <file>', 'UTF-8 text to score (the whole file is one document)')
     .option('--max-length <n>', "window length in tokens (default: the model's context length)")
-    .addOption(new Option('--device <device>', 'cpu, cuda or cuda:N').default('cpu'))
+    .addOption(deviceOption())
     .option('--adapter <dir>', "score with this PEFT LoRA adapter (adapter_config.json + adapter_model.safetensors, as tttnn train --lora or PEFT's save_pretrained writes) on the model")
     .option('--json', 'print one JSON object')
     .addOption(precisionOption('fp32'))
     .action(async (options: ScoreOptions) => {
       const precision = await applyPrecision(options.precision, 'score');
+      await applyDevice(options.device, 'score');
       const { checkTokenizerFits, loadCausalLM } = await import('../models/index.js');
       const { loadTokenizer } = await import('../tokenizers/index.js');
       const { rollingLoglikelihood } = await import('../eval/loglikelihood.js');

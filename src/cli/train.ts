@@ -4,6 +4,7 @@ import { integerArg, numberArg } from './parse.js';
 import type { Precision } from '../engine/precision.js';
 import { applyPrecision, precisionOption } from './precision-option.js';
 import { LORA_TARGET_MODULES } from '../models/lora-targets.js';
+import { applyDevice, deviceOption } from './device-option.js';
 
 
 export function registerTrainCommand(program: Command): void {
@@ -45,8 +46,10 @@ export function registerTrainCommand(program: Command): void {
     .addOption(new Option('--lora-dropout <p>', "dropout on the adapter's input (PEFT's lora_dropout, config.py:653)").default(0).argParser(numberArg('--lora-dropout')))
     .option('--lora-targets <names>', `comma-separated module names to adapt (default: PEFT's for the model type: ${Object.entries(LORA_TARGET_MODULES).map(([type, t]) => `${type} ${t.modules.join(', ')} (${t.source})`).join('; ')})`)
     .addOption(precisionOption('fp32'))
+    .addOption(deviceOption())
     .action(async (options: Record<string, unknown>) => {
       await applyPrecision(options['precision'] as Precision, 'train');
+      await applyDevice(options['device'] as string, 'train');
       const { manualSeed } = await import('../engine/index.js');
       const { train } = await import('../train/trainer.js');
       const { ProgressLine } = await import('./progress-line.js');

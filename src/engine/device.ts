@@ -10,8 +10,10 @@ export function checkDevice(device: string | undefined): string | undefined {
   const index = Number(match[1] ?? 0);
   if (count === 0) {
     throw new Error(
-      `device '${device}' requested but this build has no CUDA device: build the addon against a CUDA ` +
-        'PyTorch with TORCH_DIR=<site-packages>/torch npm run setup, on a machine with a GPU',
+      native.buildInfo().cudaBuild
+        ? `device '${device}' requested but this CUDA build sees 0 CUDA devices (no GPU, or no NVIDIA driver: check nvidia-smi); use --device cpu`
+        : `device '${device}' requested but this addon is built against a CPU-only libtorch: build it against a CUDA ` +
+            'PyTorch (TORCH_DIR=<site-packages>/torch npm run setup, or scripts/gpu-check.sh) on a machine with a GPU',
     );
   }
   if (index >= count) throw new Error(`device '${device}' requested but only ${count} CUDA device(s) exist`);

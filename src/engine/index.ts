@@ -19,6 +19,7 @@ export {
   type CrossEntropyOptions,
 } from './functional.js';
 export { noGrad, isGradEnabled } from './autograd.js';
+export { checkDevice } from './device.js';
 export { inference } from './inference.js';
 export { Optimizer, AdamW, SGD, clipGradNorm, type OptimizerState, type AdamWOptions, type SGDOptions } from './optim.js';
 export { snapshotParameters, restoreParameters, disposeAll } from './parameters.js';
@@ -28,6 +29,7 @@ export {
   manualSeed,
   cuda,
   liveTensorCount,
+  hostReadCounts,
   engineInfo,
   cpuAllocator,
   rawSgemmSeconds,

@@ -7,6 +7,7 @@ import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 
 /** The id the addon returns for a tensor it holds; owned by a `Tensor`. */
 export type NativeTensor = number;
@@ -164,14 +165,15 @@ export interface NativeAddon {
   isGradEnabled(): boolean;
   setGradEnabled(enabled: boolean): void;
 
-  clipGradNorm(params: T[], maxNorm: number, normType?: number): number;
+  clipGradNorm(params: T[], maxNorm: number, normType?: number): T;
 
   setNumThreads(n: number): void;
   getNumThreads(): number;
   manualSeed(seed: number): void;
   cudaDeviceCount(): number;
   liveTensors(): number;
-  buildInfo(): { torchVersion: string; parallel: string; blas: string };
+  buildInfo(): { torchVersion: string; torchLibrary: string; cudaBuild: boolean; parallel: string; blas: string };
+  hostReads(): { reads: number; fromDevice: number };
   allocatorStats(): { cachedBytes: number; limitBytes: number; hits: number; misses: number };
   emptyCache(): void;
   setAllocatorCacheLimit(bytes: number): void;
@@ -241,13 +243,23 @@ export interface OpProfileRow {
   totalUs: number;
 }
 
-const addonPath = fileURLToPath(new URL('../../../native/build/Release/tttnn_native.node', import.meta.url));
+const defaultAddonPath = fileURLToPath(new URL('../../../native/build/Release/tttnn_native.node', import.meta.url));
+
+/**
+ * The addon file this process loads: native/build's (the default build), or
+ * TTTNN_ADDON's — a second build against another libtorch, e.g.
+ * native/variants/torch2-cpu/build/Release/tttnn_native.node from
+ * scripts/build-addon.sh — so both can sit side by side.
+ */
+export const addonPath = process.env['TTTNN_ADDON'] ? resolve(process.env['TTTNN_ADDON']) : defaultAddonPath;
 
 function load(): NativeAddon {
   if (!existsSync(addonPath)) {
     throw new Error(
-      `tttnn: native addon not built (${addonPath} is missing). Run \`npm run setup\` ` +
-        '(installs libtorch and builds native/; see README.md).',
+      process.env['TTTNN_ADDON']
+        ? `tttnn: TTTNN_ADDON=${process.env['TTTNN_ADDON']} names no file (${addonPath}); build it with scripts/build-addon.sh NAME TORCH_DIR or unset TTTNN_ADDON`
+        : `tttnn: native addon not built (${addonPath} is missing). Run \`npm run setup\` ` +
+            '(installs libtorch and builds native/; see README.md).',
     );
   }
   // Read by libgomp when libtorch loads it, so it must be set before require().

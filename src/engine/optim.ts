@@ -96,8 +96,11 @@ export class SGD extends Optimizer {
 
 /**
  * Scales all gradients so their joint `normType`-norm is at most `maxNorm`
- * (torch.nn.utils.clip_grad_norm_); returns the norm before clipping.
+ * (torch.nn.utils.clip_grad_norm_); returns the norm before clipping as a
+ * 0-dim tensor on the gradients' device, as torch does: reading it
+ * (`.item()`) is the caller's choice, so a step that ignores it never waits
+ * for a device-to-host copy.
  */
-export function clipGradNorm(params: readonly Tensor[], maxNorm: number, normType = 2): number {
-  return native.clipGradNorm(params.map((p) => p.handle), maxNorm, normType);
+export function clipGradNorm(params: readonly Tensor[], maxNorm: number, normType = 2): Tensor {
+  return new Tensor(native.clipGradNorm(params.map((p) => p.handle), maxNorm, normType));
 }

@@ -1,5 +1,5 @@
 // Process-wide engine settings and facts: threads, seeding, devices, memory.
-import { native, type CpuInfo, type GemmBackend, type GemmInfo, type OpProfileRow } from './native.js';
+import { addonPath, native, type CpuInfo, type GemmBackend, type GemmInfo, type OpProfileRow } from './native.js';
 
 export type { CpuInfo, GemmBackend, GemmInfo, OpProfileRow };
 
@@ -33,6 +33,12 @@ export function liveTensorCount(): number {
 
 export interface EngineInfo {
   torchVersion: string;
+  /** The libtorch shared library this process loaded (libtorch_cpu.so's path). */
+  torchLibrary: string;
+  /** The addon file loaded (native/build's, or TTTNN_ADDON's). */
+  addon: string;
+  /** The addon links libtorch_cuda (a CUDA PyTorch); whether a GPU is present is cudaDevices. */
+  cudaBuild: boolean;
   /** OpenBLAS's build configuration string. */
   blas: string;
   threads: number;
@@ -44,7 +50,17 @@ export interface EngineInfo {
 
 export function engineInfo(): EngineInfo {
   const info = native.buildInfo();
-  return { ...info, threads: native.getNumThreads(), cudaDevices: native.cudaDeviceCount(), cpu: native.cpuInfo(), gemm: native.gemmInfo() };
+  return { ...info, addon: addonPath, threads: native.getNumThreads(), cudaDevices: native.cudaDeviceCount(), cpu: native.cpuInfo(), gemm: native.gemmInfo() };
+}
+
+/**
+ * Reads of tensor data into JS since the addon loaded (item(), toTypedArray(),
+ * toNumbers(), a tensor moved to the CPU) and, of those, copies from a
+ * non-CPU device. Each copy from a GPU waits for it, so a training step's
+ * count is part of its contract (test/engine/host-reads.test.ts).
+ */
+export function hostReadCounts(): { reads: number; fromDevice: number } {
+  return native.hostReads();
 }
 
 /** The CPU's vendor, model and vector features (CPUID). */

@@ -23,9 +23,10 @@ export function embedTexts(embedder: Embedder, texts: readonly string[], labels?
     { addSpecialTokens: true, maxLength },
   );
   const width = batch.ids[0]?.length ?? 0;
+  const device = model.parameters.device; // the index build's and the retriever's query embeddings alike
   const out = inference(() => {
-    const ids = tensor(batch.ids.flat(), { dtype: 'int64', shape: [texts.length, width] });
-    const mask = tensor(batch.attentionMask.flat(), { dtype: 'int64', shape: [texts.length, width] });
+    const ids = tensor(batch.ids.flat(), { dtype: 'int64', shape: [texts.length, width], device });
+    const mask = tensor(batch.attentionMask.flat(), { dtype: 'int64', shape: [texts.length, width], device });
     return meanPooledEmbedding(model, ids, mask).toTypedArray() as Float32Array;
   });
   const d = model.hiddenSize;

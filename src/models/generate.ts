@@ -21,11 +21,12 @@ export function generate(model: CausalLM, prompt: readonly number[], options: Ge
   const wasTraining = model.training;
   model.training = false;
   const out = [...prompt];
+  const device = model.parameters.device;
   try {
     for (let step = 0; step < options.maxNewTokens; step++) {
       const next = inference(() => {
         const window = out.slice(-model.contextLength);
-        const ids = tensor(window, { dtype: 'int64', shape: [1, window.length] });
+        const ids = tensor(window, { dtype: 'int64', shape: [1, window.length], device });
         const logits = model.logits(ids).select(1, window.length - 1).select(0, 0); // [V]
         if (!options.temperature) return logits.argmax().item();
         let scaled = logits.div(options.temperature);
@@ -35,7 +36,7 @@ export function generate(model: CausalLM, prompt: readonly number[], options: Ge
         }
         // Inverse-CDF sampling from the softmax with one uniform draw.
         const cdf = softmax(scaled, 0).cumsum(0);
-        const u = rand([1]).mul(cdf.select(0, cdf.numel - 1)).item();
+        const u = rand([1], { device }).mul(cdf.select(0, cdf.numel - 1)).item();
         return Math.min(cdf.lt(u).sum().item(), cdf.numel - 1);
       });
       out.push(next);

@@ -99,12 +99,13 @@ export interface Batch {
   predicted: number;
 }
 
-/** Pads sequences to the longest and builds inputs and labels for the objective. */
+/** Pads sequences to the longest and builds inputs and labels for the objective, on `device` (the model's). */
 export function makeBatch(
   sequences: readonly number[][],
   objective: Objective,
   tokenizer: BpeTokenizer,
   maskSeed: number,
+  device = 'cpu',
 ): Batch {
   const width = sequences.reduce((most, s) => Math.max(most, s.length), 0);
   const pad = tokenizer.padTokenId ?? tokenizer.eosTokenId ?? 0;
@@ -133,9 +134,9 @@ export function makeBatch(
   });
   const shape = [sequences.length, width];
   return {
-    ids: tensor(ids, { dtype: 'int64', shape }),
-    labels: tensor(labels, { dtype: 'int64', shape }),
-    attentionMask: tensor(mask, { dtype: 'int64', shape }),
+    ids: tensor(ids, { dtype: 'int64', shape, device }),
+    labels: tensor(labels, { dtype: 'int64', shape, device }),
+    attentionMask: tensor(mask, { dtype: 'int64', shape, device }),
     tokens: sequences.reduce((n, s) => n + s.length, 0),
     predicted,
   };

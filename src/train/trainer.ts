@@ -27,6 +27,8 @@ export interface TrainOptions {
   init?: string;
   /** Tokenizer directory (default: the preset's, or the init checkpoint's). */
   tokenizer?: string;
+  /** Where the model and every batch live: cpu (default), cuda or cuda:N. */
+  device?: string;
   data: string[];
   val?: string;
   out: string;
@@ -133,7 +135,8 @@ function resolve(options: TrainOptions): Resolved {
   const tokenizer = tokenizerDir ? loadTokenizer(tokenizerDir) : preset ? preset.tokenizer() : undefined;
   if (!tokenizer) throw new Error('--config needs --tokenizer DIR (a directory with tokenizer.json, or vocab.json and merges.txt)');
 
-  const model = options.init ? loadModel(options.init) : createModel(preset ? preset.config : (config as RawConfig));
+  const placement = { device: options.device ?? 'cpu' };
+  const model = options.init ? loadModel(options.init, placement) : createModel(preset ? preset.config : (config as RawConfig), placement);
   const objective = options.objective ?? preset?.objective ?? (model.kind === 'causal' ? 'causal' : 'mlm');
   const fail = (message: string): never => {
     model.dispose();
@@ -182,7 +185,7 @@ async function validationLoss(model: AnyModel, r: Resolved, valFile: string, bat
     for (let b = 0; b < batches; b++) {
       const { sequences } = await readSequences(valStream, r.batchSize);
       inference(() => {
-        const batch = makeBatch(sequences, r.objective, r.tokenizer, 1_000_000 + b);
+        const batch = makeBatch(sequences, r.objective, r.tokenizer, 1_000_000 + b, model.parameters.device);
         lossSum += batchLoss(model, batch, r.objective).item() * batch.predicted;
         count += batch.predicted;
       });
@@ -213,7 +216,7 @@ async function readSequences(stream: AsyncGenerator<Sequence, void>, n: number, 
 function optimizationStep(model: AnyModel, optimizer: AdamW, r: Resolved, sequences: number[][], seed: number, step: number, gradClip: number): { loss: number; gradNorm: number; tokens: number } {
   manualSeed(seed * 1_000_003 + step); // dropout: a function of (seed, step)
   model.training = true;
-  const batch = tidy(() => makeBatch(sequences, r.objective, r.tokenizer, seed * 7919 + step));
+  const batch = tidy(() => makeBatch(sequences, r.objective, r.tokenizer, seed * 7919 + step, model.parameters.device));
   try {
     const { loss, gradNorm } = tidy(() => {
       optimizer.zeroGrad();
@@ -221,7 +224,7 @@ function optimizationStep(model: AnyModel, optimizer: AdamW, r: Resolved, sequen
       l.backward();
       const norm = clipGradNorm(optimizer.params, gradClip); // what trains: every weight, or the adapter
       optimizer.step();
-      return { loss: l.item(), gradNorm: norm };
+      return { loss: l.item(), gradNorm: norm.item() };
     });
     if (!Number.isFinite(loss)) throw new Error(`training diverged at step ${step + 1}: loss ${loss}`);
     return { loss, gradNorm, tokens: batch.tokens };

@@ -65,6 +65,35 @@ test('info reports the engine build: the CPU, what computes GEMMs and why, oneDN
   assert.equal(text.status, 0);
   for (const row of ['CPU', 'vector ISA', 'fp32 GEMM', 'OpenBLAS', 'oneDNN', 'bf16', 'threads']) assert.match(text.stdout, new RegExp(`^${row} `, 'm'));
   assert.match(text.stdout, new RegExp(`fp32 GEMM +${parsed.gemm.backend} `));
+  // libtorch's version and the file it was loaded from, the addon, and the CUDA device count in words.
+  const withLibrary = parsed as unknown as { torchLibrary: string; addon: string; cudaDevices: number };
+  assert.match(withLibrary.torchLibrary, /libtorch_cpu\.so/);
+  assert.match(text.stdout, new RegExp(`^libtorch +${parsed.torchVersion.replace(/\./g, '\\.')} from /.*libtorch_cpu\\.so`, 'm'));
+  assert.match(text.stdout, /^addon +\/.*tttnn_native\.node/m);
+  assert.match(text.stdout, new RegExp(`^CUDA +${withLibrary.cudaDevices} CUDA devices?`, 'm'));
+});
+
+test('--device is accepted by score, eval, index build and train; a device this machine lacks is refused clearly', () => {
+  const bad = run('score', '--model', 'm', '--text-file', 'x', '--device', 'gpu');
+  assert.notEqual(bad.status, 0);
+  assert.match(bad.stderr, /option '--device <device>' argument 'gpu' is invalid. expected cpu, cuda or cuda:N/);
+  const info = JSON.parse(run('info', '--json').stdout) as { cudaDevices: number; cudaBuild: boolean };
+  const commands = [
+    ['score', '--model', '/nonexistent-model', '--text-file', '/nonexistent-text'],
+    ['eval', '--model', '/nonexistent-model', '--data', '/nonexistent-data', '--results-dir', '/nonexistent-results'],
+    ['index', 'build', '--data', '/nonexistent-data', '--embedder', '/nonexistent-embedder', '--out', '/nonexistent-out'],
+    ['train', '--preset', 'tiny-gpt', '--data', '/nonexistent-data', '--out', '/nonexistent-out', '--max-steps', '1'],
+  ];
+  // A device index past the last GPU is refused on every machine, before any file is read.
+  const past = `cuda:${info.cudaDevices}`;
+  const expected = info.cudaDevices > 0 ? new RegExp(`only ${info.cudaDevices} CUDA device`) : info.cudaBuild ? /this CUDA build sees 0 CUDA devices/ : /built against a CPU-only libtorch/;
+  for (const command of commands) {
+    const name = command[0] === 'index' ? 'index build' : command[0];
+    assert.match(run(...command.slice(0, command[0] === 'index' ? 2 : 1), '--help').stdout, /--device <device>/, `${name} --help`);
+    const refused = run(...command, '--device', past);
+    assert.notEqual(refused.status, 0, `${name} --device ${past}`);
+    assert.match(refused.stderr, expected, `${name} --device ${past}: ${refused.stderr}`);
+  }
 });
 
 test('--precision takes fp32, bf16 or auto, and says what runs', () => {

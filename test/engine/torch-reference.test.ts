@@ -167,7 +167,7 @@ function trainMlpBothWays(kind: 'adamw' | 'sgd'): void {
       const loss = mlp.loss(x, targets);
       loss.backward();
       if (step === 0) ours.grads = mlp.params.map((p) => p.grad!.toNumbers());
-      ours.norms.push(clipGradNorm(mlp.params, 1.0));
+      ours.norms.push(clipGradNorm(mlp.params, 1.0).item());
       ours.losses.push(loss.item());
       optimizer.step();
     });

@@ -1,7 +1,8 @@
 // Each architecture against a PyTorch reference forward (test/reference/hf_models.py), on a
 // tiny randomly initialised checkpoint that python3-torch writes with
 // Hugging Face's parameter names: logits to 1e-4, and the loss and every
-// gradient of one training step.
+// gradient of one training step. The models run on TTTNN_TEST_DEVICE (cpu;
+// scripts/gpu-check.sh sets cuda), the reference on the CPU.
 import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,6 +12,7 @@ import { tensor, tidy } from '../../src/engine/index.js';
 import { causalLmLoss, loadModel, maskedLmLoss, meanPooledEmbedding, type CausalLM, type EncoderModel } from '../../src/models/index.js';
 import { assertClose } from '../helpers/assert-close.js';
 import { runPython } from '../helpers/python.js';
+import { TEST_DEVICE } from '../helpers/device.js';
 
 const TOL = 1e-4;
 
@@ -42,9 +44,9 @@ test('GPT-2 matches the PyTorch reference: logits, loss and gradients (pytorch_m
   const dir = mkdtempSync(join(tmpdir(), 'tttnn-gpt2-'));
   const config = { model_type: 'gpt2', vocab_size: 100, n_positions: 16, n_embd: 32, n_layer: 2, n_head: 4, layer_norm_epsilon: 1e-5, activation_function: 'gelu_new' };
   const reference = runPython<Reference>(REFERENCE, { config, dir, ids: IDS, format: 'bin' });
-  const model = loadModel(dir) as CausalLM;
+  const model = loadModel(dir, { device: TEST_DEVICE }) as CausalLM;
   tidy(() => {
-    const ids = tensor(IDS, { dtype: 'int64' });
+    const ids = tensor(IDS, { dtype: 'int64', device: TEST_DEVICE });
     assertClose(model.logits(ids).toNumbers(), reference.logits, TOL, 'GPT-2 logits');
     const loss = causalLmLoss(model, ids);
     assertClose([loss.item()], [reference.loss], TOL, 'GPT-2 loss');
@@ -61,9 +63,9 @@ test('GPT-Neo matches the PyTorch reference with global and local (window 3) lay
     attention_types: [[['global', 'local'], 1]], window_size: 3, layer_norm_epsilon: 1e-5, activation_function: 'gelu_new',
   };
   const reference = runPython<Reference>(REFERENCE, { config, dir, ids: IDS, format: 'safetensors' });
-  const model = loadModel(dir) as CausalLM;
+  const model = loadModel(dir, { device: TEST_DEVICE }) as CausalLM;
   tidy(() => {
-    const ids = tensor(IDS, { dtype: 'int64' });
+    const ids = tensor(IDS, { dtype: 'int64', device: TEST_DEVICE });
     assertClose(model.logits(ids).toNumbers(), reference.logits, TOL, 'GPT-Neo logits');
     const loss = causalLmLoss(model, ids);
     assertClose([loss.item()], [reference.loss], TOL, 'GPT-Neo loss');
@@ -84,14 +86,14 @@ test('RoBERTa matches the PyTorch reference with padding: MLM logits, loss, grad
   const mask = ids.map((row, r) => row.map((_, i) => (r === 1 && i >= 6 ? 0 : 1)));
   const labels = ids.map((row) => row.map((id, i) => (i % 3 === 1 ? id : -100)));
   const reference = runPython<Reference>(REFERENCE, { config, dir, ids, attention_mask: mask, labels, format: 'bin' });
-  const model = loadModel(dir) as EncoderModel;
+  const model = loadModel(dir, { device: TEST_DEVICE }) as EncoderModel;
   assert.equal(model.hasMlmHead, true);
   tidy(() => {
-    const idsT = tensor(ids, { dtype: 'int64' });
-    const maskT = tensor(mask, { dtype: 'int64' });
+    const idsT = tensor(ids, { dtype: 'int64', device: TEST_DEVICE });
+    const maskT = tensor(mask, { dtype: 'int64', device: TEST_DEVICE });
     assertClose(model.mlmLogits(idsT, maskT).toNumbers(), reference.logits, TOL, 'RoBERTa MLM logits');
     assertClose(meanPooledEmbedding(model, idsT, maskT).toNumbers(), reference.embedding!, TOL, 'mean-pooled embedding');
-    const loss = maskedLmLoss(model, idsT, tensor(labels, { dtype: 'int64' }), maskT);
+    const loss = maskedLmLoss(model, idsT, tensor(labels, { dtype: 'int64', device: TEST_DEVICE }), maskT);
     assertClose([loss.item()], [reference.loss], TOL, 'RoBERTa MLM loss');
     loss.backward();
     checkGradients(model, reference);

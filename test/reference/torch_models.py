@@ -1,10 +1,18 @@
 """Reference models in plain PyTorch for the benchmarks: a GPT-2-shaped
 decoder (pre-LN, fused q/k/v, tied lm_head) and a RoBERTa-shaped encoder
-(post-LN, separate q/k/v), built like Hugging Face's, with random weights."""
+(post-LN, separate q/k/v), built like Hugging Face's, with random weights.
+
+Each runs at its best on the PyTorch it is given: where
+F.scaled_dot_product_attention exists (PyTorch 2.x) attention uses it (the
+fused kernels Hugging Face picks by default there); python3-torch 1.13 has
+none and runs the explicit softmax(QK^T)V. Tensors are made on the device of
+the inputs, so the same model runs on a GPU (scripts/gpu-check.sh)."""
 import math, time
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+
+SDPA = hasattr(F, 'scaled_dot_product_attention')
 
 
 class Block(nn.Module):
@@ -19,6 +27,9 @@ class Block(nn.Module):
         B, T, C = x.shape
         qkv = (s.q(x), s.k(x), s.v(x)) if s.post else s.qkv(x).split(C, dim=2)
         q, k, v = [t.view(B, T, s.H, C // s.H).transpose(1, 2) for t in qkv]
+        if SDPA:
+            y = F.scaled_dot_product_attention(q, k, v, dropout_p=s.p if s.training else 0.0, is_causal=causal is not None)
+            return s.proj(y.transpose(1, 2).reshape(B, T, C))
         a = (q @ k.transpose(-1, -2)) / math.sqrt(C // s.H)
         if causal is not None: a = a.masked_fill(causal, torch.finfo(a.dtype).min)
         return s.proj((F.dropout(a.softmax(-1), s.p, s.training) @ v).transpose(1, 2).reshape(B, T, C))
@@ -34,8 +45,8 @@ class Model(nn.Module):
         s.blocks = nn.ModuleList([Block(C, H, post, p) for _ in range(L)]); s.lnf = nn.LayerNorm(C)
     def forward(s, ids):
         T = ids.shape[1]
-        x = F.dropout(s.wte(ids) + s.wpe(torch.arange(T)), s.p, s.training)
-        causal = None if s.post else torch.ones(T, T, dtype=torch.bool).triu(1)
+        x = F.dropout(s.wte(ids) + s.wpe(torch.arange(T, device=ids.device)), s.p, s.training)
+        causal = None if s.post else torch.ones(T, T, dtype=torch.bool, device=ids.device).triu(1)
         for b in s.blocks: x = b(x, causal)
         return x if s.post else s.lnf(x) @ s.wte.weight.T
 
