@@ -7,11 +7,14 @@ import type { Tensor } from '../engine/index.js';
 import type { RawConfig } from './config.js';
 import type { AnyModel } from './language-model.js';
 import type { PlacementOptions } from './parameter-set.js';
+import type { TokenizerKind } from '../tokenizers/tokenizer-kind.js';
 
 export interface Architecture {
   /** config.json's model_type. */
   readonly modelType: string;
   readonly kind: AnyModel['kind'];
+  /** The tokenizer kinds its checkpoints ship (tokenizers/tokenizer-kind.ts); another is refused (tokenizer-pairing.ts). */
+  readonly tokenizers: readonly TokenizerKind[];
   /** From checkpoint tensors, which it takes over (uses or disposes each). */
   fromWeights(config: RawConfig, weights: Iterable<[string, Tensor]>, origin: string, placement: PlacementOptions): AnyModel;
   /** Randomly initialised as Hugging Face does (seed with manualSeed first). */

@@ -36,10 +36,15 @@ for (const kind of ['causal', 'encoder'] as const) {
 }
 
 /** The architecture config.json names. */
+/** The architecture of `modelType`, or undefined. */
+export function findArchitecture(modelType: string): Architecture | undefined {
+  return ARCHITECTURES.find((a) => a.modelType === modelType);
+}
+
 export function architectureOf(config: RawConfig, origin: string): Architecture {
   const type = config['model_type'];
   if (typeof type !== 'string') throw new Error(`${origin}: no "model_type" (supported: ${SUPPORTED_MODEL_TYPES.join(', ')})`);
-  const architecture = ARCHITECTURES.find((a) => a.modelType === type);
+  const architecture = findArchitecture(type);
   if (!architecture) throw new Error(`${origin}: model_type "${type}" is not supported (supported: ${SUPPORTED_MODEL_TYPES.join(', ')})`);
   return architecture;
 }

@@ -203,6 +203,7 @@ export class GptNeoForCausalLM implements CausalLM {
 export const GPT_NEO_ARCHITECTURE: Architecture = {
   modelType: 'gpt_neo',
   kind: 'causal',
+  tokenizers: ['byte-level BPE'],
   fromWeights: (config, weights, origin, placement) => GptNeoForCausalLM.fromWeights(config, weights, origin, placement),
   random: (config, placement) => GptNeoForCausalLM.random(config, placement),
 };

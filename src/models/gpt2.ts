@@ -178,6 +178,7 @@ export class Gpt2LMHeadModel implements CausalLM {
 export const GPT2_ARCHITECTURE: Architecture = {
   modelType: 'gpt2',
   kind: 'causal',
+  tokenizers: ['byte-level BPE'],
   fromWeights: (config, weights, origin, placement) => Gpt2LMHeadModel.fromWeights(config, weights, origin, placement),
   random: (config, placement) => Gpt2LMHeadModel.random(config, placement),
 };

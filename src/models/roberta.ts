@@ -253,6 +253,7 @@ export function meanPooledEmbedding(model: EncoderModel, ids: Tensor, attentionM
 export const ROBERTA_ARCHITECTURE: Architecture = {
   modelType: 'roberta',
   kind: 'encoder',
+  tokenizers: ['byte-level BPE'],
   fromWeights: (config, weights, origin, placement) => RobertaModel.fromWeights(config, weights, origin, placement),
   random: (config, placement) => RobertaModel.random(config, true, placement),
 };

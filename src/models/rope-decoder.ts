@@ -308,6 +308,8 @@ export function ropeDecoderArchitecture(family: RopeDecoderFamily): Architecture
   return {
     modelType: family.modelType,
     kind: 'causal',
+    // Llama-3 and Qwen2 ship byte-level BPE; Llama-2, Mistral and Phi-3 a SentencePiece-style BPE.
+    tokenizers: ['byte-level BPE', 'SentencePiece BPE'],
     fromWeights: (config, weights, origin, placement) => RopeDecoderForCausalLM.fromWeights(family, config, weights, origin, placement),
     random: (config, placement) => RopeDecoderForCausalLM.random(family, config, placement),
   };

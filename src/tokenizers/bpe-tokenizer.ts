@@ -5,6 +5,7 @@
 // token ids, truncation that keeps the special tokens, padding and batches.
 import { Tokenizer } from '@huggingface/tokenizers';
 import { cutPoint, cutsAreExact } from './prefix-cut.js';
+import { tokenizerKind, type TokenizerKind } from './tokenizer-kind.js';
 
 // The part of tokenizers.js used here. Its published .d.ts files use
 // extensionless relative imports that NodeNext resolution cannot follow, so
@@ -52,6 +53,9 @@ export class BpeTokenizer {
   readonly eosTokenId: number | undefined;
   readonly padTokenId: number | undefined;
   readonly maskTokenId: number | undefined;
+  /** byte-level BPE, SentencePiece BPE, WordPiece, ... (tokenizer-kind.ts), and how the tokenizer.json describes itself. */
+  readonly kind: TokenizerKind;
+  readonly kindDescribed: string;
   /** The model's context length as the tokenizer config states it, if any. */
   readonly modelMaxLength: number | undefined;
   /** Whether truncation may tokenize a prefix only (prefix-cut.ts). */
@@ -66,6 +70,7 @@ export class BpeTokenizer {
     readonly config: Record<string, unknown>,
   ) {
     this.hf = new HfTokenizer(tokenizerJson, { clean_up_tokenization_spaces: false, ...config });
+    ({ kind: this.kind, described: this.kindDescribed } = tokenizerKind(tokenizerJson));
     const specials = resolveSpecialTokens(tokenizerJson, config);
     const idOf = (token: string | undefined): number | undefined => (token === undefined ? undefined : this.hf.token_to_id(token));
     this.bosTokenId = idOf(specials.bos);

@@ -11,30 +11,13 @@ export function loadTokenizer(dir: string): BpeTokenizer {
   const configPath = join(dir, 'tokenizer_config.json');
   const config = existsSync(configPath) ? readJsonFile(configPath) : {};
   const tokenizerPath = join(dir, 'tokenizer.json');
-  if (existsSync(tokenizerPath)) return new BpeTokenizer(checkByteLevelBpe(readJsonFile(tokenizerPath), tokenizerPath), config);
+  if (existsSync(tokenizerPath)) return new BpeTokenizer(readJsonFile(tokenizerPath), config);
   const vocabPath = join(dir, 'vocab.json');
   const mergesPath = join(dir, 'merges.txt');
   if (existsSync(vocabPath) && existsSync(mergesPath)) {
     return fromVocabAndMerges(readJsonFile<Record<string, number>>(vocabPath), readFileSync(mergesPath, 'utf8'), config);
   }
   throw new Error(`${dir}: no tokenizer (expected tokenizer.json, or vocab.json and merges.txt)`);
-}
-
-/**
- * The tokenizer.json of a byte-level BPE, as every model tttnn runs (gpt2,
- * gpt_neo, roberta) was trained with; another kind (WordPiece, Unigram, a BPE
- * without byte-level pre-tokenization) is refused, naming what it is,
- * instead of feeding the model ids it was never trained on.
- */
-function checkByteLevelBpe(json: Record<string, unknown>, path: string): Record<string, unknown> {
-  const model = json['model'] as { type?: unknown; merges?: unknown } | undefined;
-  const kind = typeof model?.type === 'string' ? model.type : model?.merges !== undefined ? 'BPE' : 'unknown';
-  const pre = json['pre_tokenizer'] as { type?: unknown; pretokenizers?: { type?: unknown }[] } | null | undefined;
-  const byteLevel = pre?.type === 'ByteLevel' || (pre?.type === 'Sequence' && (pre.pretokenizers ?? []).some((p) => p?.type === 'ByteLevel'));
-  if (kind !== 'BPE' || !byteLevel) {
-    throw new Error(`${path}: a ${kind} tokenizer with pre-tokenizer ${JSON.stringify(pre?.type ?? null)}; tttnn's models (gpt2, gpt_neo, roberta) read byte-level BPE (model "BPE", pre-tokenizer "ByteLevel"): use the tokenizer saved with the model`);
-  }
-  return json;
 }
 
 export function fromVocabAndMerges(vocab: Record<string, number>, mergesText: string, config: Record<string, unknown> = {}): BpeTokenizer {

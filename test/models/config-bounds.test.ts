@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { manualSeed, noGrad } from '../../src/engine/index.js';
-import { createModel, saveModel, type CausalLM } from '../../src/models/index.js';
+import { checkTokenizerFits, createModel, saveModel, type CausalLM } from '../../src/models/index.js';
 import { gpt2Tokenizer, loadTokenizer, saveTokenizer } from '../../src/tokenizers/index.js';
 
 const CLI = new URL('../../../bin/tttnn.js', import.meta.url).pathname;
@@ -71,7 +71,7 @@ test('tttnn score refuses a config with a negative layer_norm_epsilon, a tokeniz
   assert.match(c.stderr, /nan-weights: the model's log-likelihood of .*doc\.txt is NaN, not a number to report/);
 });
 
-test('a tokenizer.json that is not byte-level BPE (WordPiece) is refused naming the file and what it is', () => {
+test('a tokenizer.json of a kind the model does not read (WordPiece for GPT-2) is refused naming both and what the tokenizer is', () => {
   const wordpiece = join(dir, 'wordpiece');
   mkdirSync(wordpiece);
   writeFileSync(
@@ -82,8 +82,10 @@ test('a tokenizer.json that is not byte-level BPE (WordPiece) is refused naming 
       model: { type: 'WordPiece', unk_token: '[UNK]', continuing_subword_prefix: '##', max_input_chars_per_word: 100, vocab: { '[UNK]': 0, the: 1, quick: 2, '##ly': 3 } },
     }),
   );
-  assert.throws(() => loadTokenizer(wordpiece), new RegExp(`${wordpiece}/tokenizer\\.json: a WordPiece tokenizer with pre-tokenizer "BertPreTokenizer"; tttnn's models .* read byte-level BPE`));
+  const gpt2 = { modelType: 'gpt2', vocabSize: 50257 };
+  assert.throws(() => checkTokenizerFits(loadTokenizer(wordpiece), gpt2, wordpiece, 'gpt-dir'), new RegExp(`${wordpiece}: a WordPiece tokenizer with pre-tokenizer "BertPreTokenizer"; the model in gpt-dir \\(gpt2\\) reads byte-level BPE: use the tokenizer saved with the model`));
   const bpe = join(dir, 'bpe');
   saveTokenizer(gpt2Tokenizer(), bpe);
   assert.equal(loadTokenizer(bpe).vocabSize, 50257);
+  checkTokenizerFits(loadTokenizer(bpe), gpt2, bpe, 'gpt-dir');
 });
