@@ -200,3 +200,24 @@ test('--search-param reaches every server: IVF with nprobe = nlist answers exact
   assert.match(bad.stderr, /00\.jsonl\.index: --search-param nprobe=4/);
   assert.match(spawnSync(process.execPath, [CLI, 'serve-shard', '--data', data, '--index', indexPath, '--addresses', 'a', '--token-file', tokenFile, '--search-param', 'nprobe'], { encoding: 'utf8' }).stderr, /--search-param expects name=number/);
 });
+
+test('the server limits declared in server-options.ts are flags of tttnn serve and reach every server of the fleet', async () => {
+  // A response budget of 64 KiB: k = 100 neighbours of 8 queries need more (vectors and texts), k = 2 of one does not.
+  const { addresses, fleet } = await startFleet('limits', 2, 1, indexPath, ['--max-response-bytes', '65536', '--max-connections', '8']);
+  try {
+    const client = await RetrievalClient.connect({ addresses: readAddresses(addresses), token });
+    assert.equal((await client.search(queries(1, 5), 2))[0]!.neighbors.length, 2);
+    for (const address of readAddresses(addresses)) {
+      const answer = await rawRequest(address, 'POST', '/v1/search', { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, JSON.stringify({ k: 100, vectors: encodeVectors(queries(8, 6)) }));
+      assert.equal(answer.status, 400, `${address}: ${answer.body.slice(0, 200)}`);
+      assert.match((JSON.parse(answer.body) as { error: string }).error, /over this server's response budget of 65536 bytes/);
+    }
+  } finally {
+    fleet.kill('SIGTERM');
+    await new Promise((r) => fleet.once('exit', r));
+  }
+  // A bad value is refused by the command line, naming the flag.
+  const bad = spawnSync(process.execPath, [CLI, 'serve', '--data', data, '--index', indexPath, '--addresses', join(dir, 'never.addresses'), '--token-file', tokenFile, '--headers-timeout-ms', '0'], { encoding: 'utf8', timeout: 60_000 });
+  assert.notEqual(bad.status, 0);
+  assert.match(bad.stderr, /--headers-timeout-ms must be at least 1, got 0/);
+});
