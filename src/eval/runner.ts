@@ -4,7 +4,7 @@
 // each document from its neighbours, and this file does what every method
 // shares: choosing documents, retrieving and selecting neighbours, the
 // weight snapshot and optimizer of training methods, result lines, resume.
-import { currentPrecision, type Tensor } from '../engine/index.js';
+import { currentPrecision } from '../engine/index.js';
 import type { CausalLM } from '../models/index.js';
 import type { BpeTokenizer } from '../tokenizers/index.js';
 import { join } from 'node:path';
@@ -62,11 +62,6 @@ export async function runEvaluation(o: EvalOptions): Promise<{ evaluated: number
   if (eos === undefined) throw new Error('the tokenizer has no beginning- or end-of-text token');
   const documents = await selectDocuments(o.data, { tasks: o.tasks, valPortion: s.valPortion, seed: s.seed, rank: s.rank, worldSize: s.worldSize, limit: s.docsPerTask });
 
-  const weights = method.trains ? trainableWeights(model, s) : undefined;
-  const scorer: Scorer = method.trains && weights
-    ? { trains: true, method, weights, snapshot: weights.snapshot, optimizer: new ScopedOptimizer(weights, s, `${o.resultsDir}/${resultsLabel(s)}`, s.rank) }
-    : { trains: false, method: method as ScoringMethod };
-  const optimizer = scorer.trains ? scorer.optimizer : undefined;
   let evaluated = 0;
   let skipped = 0;
   // Finished documents per task; with AdamW's moments carried across
@@ -84,11 +79,14 @@ export async function runEvaluation(o: EvalOptions): Promise<{ evaluated: number
   const mixed = claimResultsDirectory(join(o.resultsDir, resultsLabel(s)), runRecord(s, o, retriever), o.forceMix);
   if (mixed.length > 0) progress(`eval ${s.method}: --force-mix: adding to a directory made with other settings (${mixed.join('; ')})`);
   if (method.trains) checkResumable(s, plan);
-  if (optimizer && s.optimizerScope === 'run') optimizer.begin('run', plan.flatMap((p) => p.finished), o.resultsDir);
+  // Made after every check that may refuse the run, so that a refusal leaves no adapter attached to the model.
+  const scorer = scorerFor(method, model, s, `${o.resultsDir}/${resultsLabel(s)}`);
+  const optimizer = scorer.trains ? scorer.optimizer : undefined;
   model.training = false;
   const total = plan.reduce((n, p) => n + p.docs.length, 0);
   const state: EvaluationState = { scorer, model, tokenizer, retriever, eos, shouldStop };
   try {
+    if (optimizer && s.optimizerScope === 'run') optimizer.begin('run', plan.flatMap((p) => p.finished), o.resultsDir);
     for (const { task, docs, path, done, finished } of plan) {
       if (optimizer && s.optimizerScope === 'task') optimizer.begin(task, finished, path);
       let position = 0;
@@ -102,7 +100,7 @@ export async function runEvaluation(o: EvalOptions): Promise<{ evaluated: number
         if (shouldStop()) throw new EvaluationInterrupted();
         const started = performance.now();
         const result = await evaluateDocument(s, doc, state);
-        weights?.checkUnchanged(`${task} doc ${doc.id}`);
+        if (scorer.trains) scorer.weights.checkUnchanged(`${task} doc ${doc.id}`);
         const commit = (): void => appendResult(path, result);
         if (optimizer) optimizer.finish(task, documentKey(task, doc.id), commit);
         else commit();
@@ -157,10 +155,16 @@ function describe(result: DocumentResult): string {
   return `bits/byte ${bpb(ll[0])} -> ${bpb(after)} (${result.neighbor_ids.length} neighbours)`;
 }
 
-/** The method, and for a training method the weights every document starts from and its scoped AdamW. */
+/** The method, and for a training method what it trains (every weight or a LoRA adapter, with the values every document starts from) and its scoped AdamW. */
 type Scorer =
-  | { trains: true; method: TrainingMethod; weights: TrainableWeights; snapshot: readonly Tensor[]; optimizer: ScopedOptimizer }
+  | { trains: true; method: TrainingMethod; weights: TrainableWeights; optimizer: ScopedOptimizer }
   | { trains: false; method: ScoringMethod };
+
+function scorerFor(method: EvalMethod, model: CausalLM, s: EvalSettings, resultsDir: string): Scorer {
+  if (!method.trains) return { trains: false, method };
+  const weights = trainableWeights(model, s);
+  return { trains: true, method, weights, optimizer: new ScopedOptimizer(weights, s, resultsDir, s.rank) };
+}
 
 /** What one evaluation process holds while it scores documents one after another. */
 interface EvaluationState {
@@ -195,7 +199,7 @@ async function evaluateDocument(s: EvalSettings, doc: EvalDocument, state: Evalu
   }
   const input = { settings: s, model, tokenizer, eos, split, neighbors };
   const score = scorer.trains
-    ? await scorer.method.score({ ...input, optimizer: scorer.optimizer.optimizer, snapshot: scorer.snapshot, shouldStop: state.shouldStop, deadline })
+    ? await scorer.method.score({ ...input, optimizer: scorer.optimizer.optimizer, snapshot: scorer.weights.snapshot, shouldStop: state.shouldStop, deadline })
     : await scorer.method.score(input);
   return { ...base, ...score };
 }
