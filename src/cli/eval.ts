@@ -3,12 +3,12 @@
 // come from its one declaration (src/eval/settings.ts), and the methods
 // from their registry (src/eval/methods/). A flag left out means "the
 // default": only the flags a user typed are passed on.
-import { type Command, InvalidArgumentError, Option } from 'commander';
+import { type Command, Option } from 'commander';
 import { METHOD_REGISTRY, METHODS, methodNamed, type Method } from '../eval/methods/index.js';
 import { flagOf, SETTINGS, usesSetting, type AnySetting, type EvalOverrides } from '../eval/settings.js';
 import { describeDefault, describeDefaults, describeUsage, flagsOf } from '../eval/settings-help.js';
 import { describeModelTypes } from '../models/model-types.js';
-import { integerArg, numberArg, numberOrInfinityArg } from './parse.js';
+import { integerArg, listArg, numberArg, numberOrInfinityArg } from './parse.js';
 import type { Precision } from '../engine/precision.js';
 import type { FleetRetriever } from '../eval/retriever.js';
 import { applyPrecision, precisionOption } from './precision-option.js';
@@ -47,13 +47,6 @@ export function settingOptions(d: AnySetting): Option[] {
       return [new Option(spelled as string, help), new Option(flagsOf(d)[1] as string, d.type.negatedHelp)];
   }
 }
-
-/** A comma-separated list of names ("q_proj,v_proj"), none empty. */
-const listArg = (flag: string) => (value: string): string[] => {
-  const names = value.split(',').map((n) => n.trim());
-  if (names.some((n) => n === '')) throw new InvalidArgumentError(`${flag} takes comma-separated names, got "${value}"`);
-  return names;
-};
 
 /** The flag a user typed for setting `d` (its `--no-` form when that is the one given). */
 const typedFlag = (d: AnySetting, value: unknown): string => (value === false && d.type.kind !== 'switch' ? `--no-${flagOf(d.key).slice(2)}` : flagOf(d.key));

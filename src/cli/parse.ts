@@ -22,6 +22,15 @@ export function numberOrInfinityArg(flag: string): (value: string) => number {
   return (value) => (/^(inf|infinity)$/i.test(value.trim()) ? Infinity : finite(value));
 }
 
+/** A comma-separated list of names ("q_proj,v_proj"), none empty. */
+export function listArg(flag: string): (value: string) => string[] {
+  return (value) => {
+    const names = value.split(',').map((n) => n.trim());
+    if (names.some((n) => n === '')) throw new Error(`${flag} takes comma-separated names, got "${value}"`);
+    return names;
+  };
+}
+
 /** `name=value` pairs of a repeatable flag (FAISS search parameters such as nprobe=32). */
 export function collectParam(flag: string): (value: string, previous: Record<string, number>) => Record<string, number> {
   return (value, previous) => {
