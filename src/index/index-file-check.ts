@@ -104,7 +104,21 @@ function readHeader(r: FileReader): IndexFileSummary {
 function checkFlat(r: FileReader, header: IndexFileSummary): void {
   const floats = r.count(4, 'the vectors');
   if (floats !== header.ntotal * header.d) r.fail(`the vectors hold ${floats} floats, not ntotal x d = ${header.ntotal} x ${header.d}`);
-  r.offset += floats * 4;
+  // A NaN or infinite stored vector makes every distance to it NaN/Inf: FAISS
+  // ranks it arbitrarily and the neighbours served are silently wrong.
+  const start = r.offset;
+  const chunk = 1 << 20;
+  for (let from = 0; from < floats; from += chunk) {
+    const buffer = r.bytes(4 * Math.min(chunk, floats - from), 'the vectors');
+    for (let i = 0; i < buffer.length / 4; i++) {
+      const value = buffer.readFloatLE(4 * i);
+      if (!Number.isFinite(value)) {
+        const at = from + i;
+        r.offset = start + 4 * at;
+        r.fail(`vector ${Math.floor(at / header.d)} (its id in the index) holds ${value} at component ${at % header.d}; rebuild the index from finite embeddings`);
+      }
+    }
+  }
 }
 
 /** The largest efSearch / efConstruction / upper_beam accepted: FAISS allocates in proportion to them per search. */
