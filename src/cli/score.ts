@@ -58,7 +58,8 @@ export function registerScoreCommand(program: Command): void {
       const { countBytes, countWords, perplexityMetrics } = await import('../eval/metrics.js');
 
       const { readUtf8Text } = await import('../data/utf8.js');
-      const text = readUtf8Text(options.textFile, readFileSync(options.textFile));
+      const { withPath } = await import('../io/path-errors.js');
+      const text = readUtf8Text(options.textFile, withPath(options.textFile, 'read', () => readFileSync(options.textFile)));
       const tokenizer = loadTokenizer(options.tokenizer ?? options.model);
       const model = loadCausalLM(options.model, { device: options.device });
       try {
