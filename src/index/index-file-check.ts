@@ -10,6 +10,7 @@
 // (index-file-probe.ts) that reads it, searches it and reconstructs from it:
 // if that process dies, the file is refused with how it died.
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { requireRegularFile } from '../data/regular-file.js';
 
 /** A memory-mapped index file that changed on disk: searching it could read past its end (SIGBUS). */
 export class IndexFileChangedError extends Error {}
@@ -194,6 +195,8 @@ function checkAt(r: FileReader): IndexFileSummary {
 
 /** Checks a FAISS index file (see above); throws naming the file, the field and the byte. */
 export function checkIndexFile(path: string): IndexFileSummary {
+  // A FIFO would block the open forever, and positional reads of a pipe fail with an unnamed ESPIPE.
+  requireRegularFile(path, 'the index file');
   const fd = openSync(path, 'r');
   try {
     const r = new FileReader(fd, path);

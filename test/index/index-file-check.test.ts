@@ -119,6 +119,11 @@ print(json.dumps(paths))
     dir,
   );
   assert.deepEqual(checkIndexFile(written.finite), { kind: 'IxF2', d, ntotal: 40, checked: 'structure' });
+  // A FIFO as the index is refused at once (opening it waited for a writer forever), a directory too.
+  const fifo = join(dir, 'index-pipe');
+  runPython(`import json, os, sys\nos.mkfifo(json.load(sys.stdin), 0o600)\nprint('null')`, fifo);
+  assert.throws(() => FaissIndex.read(fifo), new RegExp(`^Error: ${fifo}: the index file is a FIFO \\(named pipe\\), not a regular file; give a file`));
+  assert.throws(() => checkIndexFile(dir), new RegExp(`${dir}: the index file is a directory, not a regular file`));
   assert.throws(() => checkIndexFile(written.nan), (e: Error) => e.message.startsWith(written.nan) && /vector 7 \(its id in the index\) holds NaN at component 3; rebuild the index from finite embeddings/.test(e.message));
   assert.throws(() => FaissIndex.read(written.inf), (e: Error) => e.message.startsWith(written.inf) && /vector 39 \(its id in the index\) holds -Infinity at component 0/.test(e.message));
 });
