@@ -12,6 +12,7 @@ import { registerServeCommands } from './serve.js';
 import { registerEvalCommand } from './eval.js';
 import { registerDemoCommand } from './demo.js';
 import { registerReportCommand } from './report.js';
+import { namingPath } from '../io/path-errors.js';
 
 function packageVersion(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -42,7 +43,10 @@ export async function run(argv: string[]): Promise<void> {
   try {
     await buildProgram().parseAsync(argv);
   } catch (error) {
-    console.error(`tttnn: ${error instanceof Error ? error.message : String(error)}`);
+    // Node's fs errors carry the path as a field but not always in the message.
+    const path = (error as NodeJS.ErrnoException | undefined)?.path;
+    const named = path === undefined ? error : namingPath(error, path, 'use');
+    console.error(`tttnn: ${named instanceof Error ? named.message : String(named)}`);
     process.exitCode = 1;
   }
 }

@@ -57,7 +57,9 @@ export function registerScoreCommand(program: Command): void {
       const { rollingLoglikelihood } = await import('../eval/loglikelihood.js');
       const { countBytes, countWords, perplexityMetrics } = await import('../eval/metrics.js');
 
-      const text = readFileSync(options.textFile, 'utf8');
+      const { readUtf8Text } = await import('../data/utf8.js');
+      const { withPath } = await import('../io/path-errors.js');
+      const text = readUtf8Text(options.textFile, withPath(options.textFile, 'read', () => readFileSync(options.textFile)));
       const tokenizer = loadTokenizer(options.tokenizer ?? options.model);
       const model = loadCausalLM(options.model, { device: options.device });
       try {

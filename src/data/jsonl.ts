@@ -2,6 +2,7 @@
 // per line, plain or .jsonl.zst. A line that is not such an object is
 // reported with its file and line number and, by policy, skipped or fatal.
 import { readLines, type LineStart } from './lines.js';
+import { invalidUtf8Offset } from './utf8.js';
 
 export interface PileDocument {
   text: string;
@@ -33,6 +34,8 @@ export interface ReadOptions {
 
 /** Parses one line; returns an error message instead of throwing. */
 export function parseDocumentLine(bytes: Buffer): PileDocument | string {
+  const bad = invalidUtf8Offset(bytes);
+  if (bad >= 0) return `invalid UTF-8 (byte 0x${bytes[bad]!.toString(16)} at byte ${bad} of the line), which would be replaced and change the byte count of bits per byte; re-encode the file as UTF-8`;
   let value: unknown;
   try {
     value = JSON.parse(bytes.toString('utf8'));

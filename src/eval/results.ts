@@ -4,6 +4,7 @@
 // there; a line cut short by a crash is ignored and its document redone.
 import { closeSync, existsSync, fstatSync, fsyncSync, mkdirSync, openSync, readFileSync, readSync, writeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { withPath } from '../io/path-errors.js';
 import type { CurveKind } from './methods/method.js';
 
 export interface DocumentResult {
@@ -100,7 +101,7 @@ export function appendResult(path: string, result: DocumentResult): void {
     const last = Buffer.alloc(1);
     const prefix = size > 0 && readSync(fd, last, 0, 1, size - 1) === 1 && last[0] !== 0x0a ? '\n' : '';
     const bytes = Buffer.from(`${prefix}${JSON.stringify(result)}\n`);
-    const written = writeSync(fd, bytes);
+    const written = withPath(path, 'write', () => writeSync(fd, bytes));
     if (written !== bytes.length) throw new Error(`${path}: wrote ${written} of ${bytes.length} bytes of a result line (disk full?); the line is cut and a rerun redoes its document`);
     fsyncSync(fd); // the line is on disk before the run goes on to the next document
   } finally {

@@ -100,6 +100,7 @@ export async function runEvaluation(o: EvalOptions): Promise<{ evaluated: number
         if (shouldStop()) throw new EvaluationInterrupted();
         const started = performance.now();
         const result = await evaluateDocument(s, doc, state);
+        refuseNonFiniteCurve(result, `${o.data}:${doc.id + 1} (${task} doc ${doc.id})`);
         if (scorer.trains) scorer.weights.checkUnchanged(`${task} doc ${doc.id}`);
         const commit = (): void => appendResult(path, result);
         if (optimizer) optimizer.finish(task, documentKey(task, doc.id), commit);
@@ -144,6 +145,22 @@ function checkResumable(s: EvalSettings, plan: { docs: EvalDocument[]; path: str
       throw new Error(`${path}: its finished documents are not the first ones in evaluation order (another --val-portion, --seed, --docs-per-task or --world-size?); with AdamW's moments carried between documents this run cannot resume it exactly`);
     }
     if (finished.length < docs.length) open = true;
+  }
+}
+
+/**
+ * A NaN or infinite log-likelihood is not a result: recorded, it would make
+ * every mean of its task NaN (or be reused by a rerun as if finished). It
+ * comes from broken weights or config (a NaN weight, a negative
+ * layer_norm_epsilon) or a diverged training step; `tttnn score` refuses the
+ * same (cli/score.ts).
+ */
+function refuseNonFiniteCurve(result: DocumentResult, document: string): void {
+  for (const [name, curve] of [['loglikelihoods', result.loglikelihoods], ['alpha_loglikelihoods', result.alpha_loglikelihoods]] as const) {
+    const at = curve?.findIndex((x) => !Number.isFinite(x)) ?? -1;
+    if (at >= 0) {
+      throw new Error(`${document}: ${name}[${at}] is ${curve![at]}, not a log-likelihood to record (nothing was written for this document); the model's weights or config.json (e.g. layer_norm_epsilon), or a learning rate that diverges, make NaN — check them and rerun`);
+    }
   }
 }
 

@@ -10,6 +10,7 @@
 // (index-file-probe.ts) that reads it, searches it and reconstructs from it:
 // if that process dies, the file is refused with how it died.
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { requireRegularFile } from '../data/regular-file.js';
 
 /** A memory-mapped index file that changed on disk: searching it could read past its end (SIGBUS). */
 export class IndexFileChangedError extends Error {}
@@ -104,7 +105,21 @@ function readHeader(r: FileReader): IndexFileSummary {
 function checkFlat(r: FileReader, header: IndexFileSummary): void {
   const floats = r.count(4, 'the vectors');
   if (floats !== header.ntotal * header.d) r.fail(`the vectors hold ${floats} floats, not ntotal x d = ${header.ntotal} x ${header.d}`);
-  r.offset += floats * 4;
+  // A NaN or infinite stored vector makes every distance to it NaN/Inf: FAISS
+  // ranks it arbitrarily and the neighbours served are silently wrong.
+  const start = r.offset;
+  const chunk = 1 << 20;
+  for (let from = 0; from < floats; from += chunk) {
+    const buffer = r.bytes(4 * Math.min(chunk, floats - from), 'the vectors');
+    for (let i = 0; i < buffer.length / 4; i++) {
+      const value = buffer.readFloatLE(4 * i);
+      if (!Number.isFinite(value)) {
+        const at = from + i;
+        r.offset = start + 4 * at;
+        r.fail(`vector ${Math.floor(at / header.d)} (its id in the index) holds ${value} at component ${at % header.d}; rebuild the index from finite embeddings`);
+      }
+    }
+  }
 }
 
 /** The largest efSearch / efConstruction / upper_beam accepted: FAISS allocates in proportion to them per search. */
@@ -180,6 +195,8 @@ function checkAt(r: FileReader): IndexFileSummary {
 
 /** Checks a FAISS index file (see above); throws naming the file, the field and the byte. */
 export function checkIndexFile(path: string): IndexFileSummary {
+  // A FIFO would block the open forever, and positional reads of a pipe fail with an unnamed ESPIPE.
+  requireRegularFile(path, 'the index file');
   const fd = openSync(path, 'r');
   try {
     const r = new FileReader(fd, path);

@@ -5,12 +5,13 @@
 import { closeSync, fsyncSync, linkSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
+import { withPath } from './path-errors.js';
 
 /** Writes all of `bytes` at the file's current position; a write that makes no progress is an error. */
 export function writeAll(fd: number, bytes: Uint8Array, path: string): void {
   let done = 0;
   while (done < bytes.length) {
-    const n = writeSync(fd, bytes, done, bytes.length - done);
+    const n = withPath(path, 'write', () => writeSync(fd, bytes, done, bytes.length - done));
     if (n <= 0) throw new Error(`${path}: short write (${done} of ${bytes.length} bytes); is the disk full?`);
     done += n;
   }

@@ -5,6 +5,7 @@
 import { Resvg } from '@resvg/resvg-js';
 import * as vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
+import { plotted, plottedSteps, thinnedNote } from './plotted-points.js';
 import type { PublishedSource } from './published.js';
 import { costPoints, paretoFrontier } from './selection-cost.js';
 import type { MethodSummary, ReportSummary } from './summary.js';
@@ -96,13 +97,13 @@ function methodPanels(title: string, rows: Row[], methodOrder: readonly string[]
 function curveRows(methods: readonly MethodSummary[], published: readonly PublishedSource[], tasks?: ReadonlySet<string>): Row[] {
   const ours = methods.flatMap((m) =>
     tasks === undefined
-      ? m.pileAll.curve.map((p, i) => ({ method: m.label, neighbours: i, bits_per_byte: p.bits_per_byte }))
-      : m.tasks.filter((t) => tasks.has(t.task)).flatMap((t) => t.curve.map((p, i) => ({ method: m.label, task: t.task, neighbours: i, bits_per_byte: p.bits_per_byte }))),
+      ? plotted(m.pileAll.curve).map(({ step, value }) => ({ method: m.label, neighbours: step, bits_per_byte: value.bits_per_byte }))
+      : m.tasks.filter((t) => tasks.has(t.task)).flatMap((t) => plotted(t.curve).map(({ step, value }) => ({ method: m.label, task: t.task, neighbours: step, bits_per_byte: value.bits_per_byte }))),
   );
   const theirs = published.flatMap((s) =>
     [...(s.curves ?? [])]
       .filter(([task]) => (tasks === undefined ? task === 'pile_all' : tasks.has(task)))
-      .flatMap(([task, points]) => points.map((p, i) => ({ method: s.label, ...(tasks === undefined ? {} : { task }), neighbours: i, bits_per_byte: p.bits_per_byte ?? NaN }))),
+      .flatMap(([task, points]) => plotted(points).map(({ step, value }) => ({ method: s.label, ...(tasks === undefined ? {} : { task }), neighbours: step, bits_per_byte: value.bits_per_byte ?? NaN }))),
   );
   return [...ours, ...theirs];
 }
@@ -110,14 +111,14 @@ function curveRows(methods: readonly MethodSummary[], published: readonly Publis
 /** Training loss after neighbour 1..n, pile_all first then every task, ours and published. */
 function trainingLossRows(methods: readonly MethodSummary[], published: readonly PublishedSource[], tasks: ReadonlySet<string>): Row[] {
   const ours = methods.flatMap((m) => [
-    ...m.pileAll.trainingLoss.map((loss, j) => ({ method: m.label, task: 'pile_all', neighbours: j + 1, training_loss: loss })),
-    ...m.tasks.flatMap((t) => t.trainingLoss.map((loss, j) => ({ method: m.label, task: t.task, neighbours: j + 1, training_loss: loss }))),
+    ...plotted(m.pileAll.trainingLoss).map(({ step, value }) => ({ method: m.label, task: 'pile_all', neighbours: step + 1, training_loss: value })),
+    ...m.tasks.flatMap((t) => plotted(t.trainingLoss).map(({ step, value }) => ({ method: m.label, task: t.task, neighbours: step + 1, training_loss: value }))),
   ]);
   // A published curve's point 0 is before any training (NaN): neighbours 1..n are points 1..n.
   const theirs = published.flatMap((s) =>
     [...(s.curves ?? [])]
       .filter(([task]) => task === 'pile_all' || tasks.has(task))
-      .flatMap(([task, points]) => points.slice(1).map((p, j) => ({ method: s.label, task, neighbours: j + 1, training_loss: p.training_loss ?? NaN }))),
+      .flatMap(([task, points]) => plotted(points.slice(1)).map(({ step, value }) => ({ method: s.label, task, neighbours: step + 1, training_loss: value.training_loss ?? NaN }))),
   );
   return [...ours, ...theirs];
 }
@@ -142,12 +143,14 @@ function secondsPlot(summary: ReportSummary): Plot[] {
   const points = costPoints(summary);
   if (points.length === 0) return [];
   const frontier = new Set(paretoFrontier(points).map((p) => `${p.label}/${p.neighbours}`));
-  const rows: Row[] = points.map((p) => ({ method: p.label, neighbours: p.neighbours, seconds: p.seconds, bits_per_byte: p.bitsPerByte, frontier: frontier.has(`${p.label}/${p.neighbours}`) ? 'Pareto frontier' : 'dominated' }));
+  const steps = new Set(plottedSteps(Math.max(...points.map((p) => p.neighbours)) + 1));
+  const thinned = thinnedNote(Math.max(...points.map((p) => p.neighbours)) + 1);
+  const rows: Row[] = points.filter((p) => steps.has(p.neighbours) || frontier.has(`${p.label}/${p.neighbours}`)).map((p) => ({ method: p.label, neighbours: p.neighbours, seconds: p.seconds, bits_per_byte: p.bitsPerByte, frontier: frontier.has(`${p.label}/${p.neighbours}`) ? 'Pareto frontier' : 'dominated' }));
   const x = { field: 'seconds', type: 'quantitative' as const, title: 'seconds per document (retrieval, selection, training, one scoring)' };
   const y = { field: 'bits_per_byte', type: 'quantitative' as const, title: 'pile_all bits per byte', scale: { zero: false } };
   return [{
     name: 'bits-per-byte-vs-seconds',
-    title: 'Bits per byte vs seconds per document (every method and selection; the Pareto frontier circled)',
+    title: `Bits per byte vs seconds per document (every method and selection; the Pareto frontier circled)${thinned}`,
     spec: {
       $schema: SCHEMA,
       title: 'Bits per byte vs seconds per document',
@@ -169,15 +172,17 @@ function neighbourCurvePlots(summary: ReportSummary): Plot[] {
   if (curved.length === 0) return [];
   const published = publishedCurves(summary);
   const plots: Plot[] = [];
-  plots.push({ name: 'pile_all-curve', title: 'pile_all: bits per byte vs neighbours', spec: curveSpec('pile_all: bits per byte vs neighbours', curveRows(curved, published), undefined, 1) });
+  const longest = Math.max(...curved.map((m) => m.tasks.reduce((most, t) => Math.max(most, t.curve.length), m.pileAll.curve.length)), ...published.flatMap((s) => [...s.curves!.values()].map((c) => c.length)));
+  const thinned = thinnedNote(longest);
+  plots.push({ name: 'pile_all-curve', title: `pile_all: bits per byte vs neighbours${thinned}`, spec: curveSpec(`pile_all: bits per byte vs neighbours${thinned}`, curveRows(curved, published), undefined, 1) });
   const byWeight = curved[0]!.tasks.map((t) => t.task);
-  plots.push({ name: 'largest-tasks-curves', title: 'The six largest tasks: bits per byte vs neighbours', spec: curveSpec('The six largest tasks', curveRows(curved, published, new Set(byWeight.slice(0, 6))), byWeight.slice(0, 6), 6) });
-  plots.push({ name: 'task-curves', title: 'Every task: bits per byte vs neighbours', spec: curveSpec('Every task', curveRows(curved, published, new Set(byWeight)), byWeight, 6) });
+  plots.push({ name: 'largest-tasks-curves', title: `The six largest tasks: bits per byte vs neighbours${thinned}`, spec: curveSpec(`The six largest tasks${thinned}`, curveRows(curved, published, new Set(byWeight.slice(0, 6))), byWeight.slice(0, 6), 6) });
+  plots.push({ name: 'task-curves', title: `Every task: bits per byte vs neighbours${thinned}`, spec: curveSpec(`Every task${thinned}`, curveRows(curved, published, new Set(byWeight)), byWeight, 6) });
   // The original plots training loss vs neighbours per task (process_results.py, plot_curve with 'training_loss').
   const trained = curved.filter((m) => m.pileAll.trainingLoss.some(Number.isFinite));
   if (trained.length > 0) {
     const rows = trainingLossRows(trained, published, new Set(byWeight));
-    plots.push({ name: 'training-loss', title: 'Training loss vs neighbours: pile_all and every task', spec: lossSpec(rows, ['pile_all', ...byWeight]) });
+    plots.push({ name: 'training-loss', title: `Training loss vs neighbours: pile_all and every task${thinned}`, spec: lossSpec(rows, ['pile_all', ...byWeight]) });
   }
   return plots;
 }
@@ -221,11 +226,22 @@ function costPlot(summary: ReportSummary, taskOrder: string[], methodOrder: stri
 
 /** Retrieval is the same for every method of a run: one histogram per run, from its first method with neighbours. */
 function distancePlot(summary: ReportSummary): Plot[] {
-  const distances: Row[] = summary.runs.flatMap((run) => {
+  const byRun = summary.runs.flatMap((run) => {
     const m = summary.methods.find((x) => x.run === run.label && x.tasks.some((t) => t.distances.length > 0));
-    return m ? m.tasks.flatMap((t) => t.distances.map((distance) => ({ run: run.label, distance }))) : [];
+    return m ? [{ run: run.label, distances: m.tasks.flatMap((t) => t.distances).filter(Number.isFinite) }] : [];
   });
-  if (distances.length === 0) return [];
+  // Binned here, not by vega: a run of 200k neighbours per document has billions of distances.
+  const BINS = 30;
+  let low = Infinity;
+  let high = -Infinity;
+  for (const { distances } of byRun) for (const d of distances) [low, high] = [Math.min(low, d), Math.max(high, d)];
+  if (!Number.isFinite(low)) return [];
+  const width = high > low ? (high - low) / BINS : 1;
+  const histogram: Row[] = byRun.flatMap(({ run, distances }) => {
+    const counts = new Array<number>(BINS).fill(0);
+    for (const d of distances) counts[Math.min(BINS - 1, Math.floor((d - low) / width))]!++;
+    return counts.map((count, i) => ({ run, from: low + i * width, to: low + (i + 1) * width, count }));
+  });
   return [{
     name: 'neighbour-distances',
     title: 'Distances between each document and its neighbours',
@@ -233,13 +249,14 @@ function distancePlot(summary: ReportSummary): Plot[] {
       $schema: SCHEMA,
       title: 'Neighbour distances',
       config: CONFIG,
-      data: { values: finite(distances) },
+      data: { values: finite(histogram) },
       width: 420,
       height: 220,
       mark: { type: 'bar', opacity: 0.7 },
       encoding: {
-        x: { field: 'distance', type: 'quantitative', bin: { maxbins: 30 }, title: 'L2 distance to the query' },
-        y: { aggregate: 'count', type: 'quantitative', title: 'neighbours', stack: null },
+        x: { field: 'from', type: 'quantitative', title: 'L2 distance to the query' },
+        x2: { field: 'to' },
+        y: { field: 'count', type: 'quantitative', title: 'neighbours', stack: null },
         color: { field: 'run', type: 'nominal', title: 'run' },
       },
     },
@@ -248,7 +265,7 @@ function distancePlot(summary: ReportSummary): Plot[] {
 
 /** Interpolation: pile_all bits per byte at every alpha. */
 function alphaPlot(summary: ReportSummary): Plot[] {
-  const alphas: Row[] = summary.methods.filter((m) => m.alphas).flatMap((m) => m.pileAll.curve.map((p, i) => ({ method: m.label, alpha: m.alphas![i] ?? NaN, bits_per_byte: p.bits_per_byte })));
+  const alphas: Row[] = summary.methods.filter((m) => m.alphas).flatMap((m) => plotted(m.pileAll.curve).map(({ step, value }) => ({ method: m.label, alpha: m.alphas![step] ?? NaN, bits_per_byte: value.bits_per_byte })));
   if (alphas.length === 0) return [];
   return [{
     name: 'interpolation-alpha',

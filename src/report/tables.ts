@@ -5,6 +5,7 @@
 // "published <directory>", wherever they have the task and metric.
 import type { GateCheck } from '../eval/quality-gates.js';
 import { quantile } from './aggregate.js';
+import { plottedSteps, thinnedNote } from './plotted-points.js';
 import { publishedBeforeAfter, type PublishedSource } from './published.js';
 import type { Estimate, MethodSummary, ReportSummary } from './summary.js';
 import { costPoints, paretoFrontier } from './selection-cost.js';
@@ -101,12 +102,12 @@ export function curveTable(m: MethodSummary, summary: ReportSummary): Table {
     const p = s.beforeAfter?.get('pile_all');
     return p && m.kind === 'context' ? [{ label: s.label, values: [p.before, p.after] }] : [];
   });
-  const rows = published.reduce((most, p) => Math.max(most, p.values.length), m.pileAll.curve.length);
+  const length = published.reduce((most, p) => Math.max(most, p.values.length), m.pileAll.curve.length);
   const stepName = (i: number): string => (m.kind === 'alphas' ? String(m.alphas?.[i] ?? '') : m.kind === 'context' ? (i === 0 ? 'without neighbours' : 'with neighbours') : String(i));
   return {
-    title: `${m.label}: pile_all metrics ${m.kind === 'alphas' ? 'at each alpha' : m.kind === 'context' ? 'without and with neighbours in context' : 'after 0..k neighbours'}`,
+    title: `${m.label}: pile_all metrics ${m.kind === 'alphas' ? 'at each alpha' : m.kind === 'context' ? 'without and with neighbours in context' : 'after 0..k neighbours'}${thinnedNote(length)}`,
     header: [m.kind === 'alphas' ? 'alpha' : m.kind === 'context' ? 'context' : 'neighbours', 'bits_per_byte', 'byte_perplexity', 'word_perplexity', ...published.map((p) => `bits_per_byte (${p.label})`)],
-    rows: Array.from({ length: rows }, (_, i) => {
+    rows: plottedSteps(length).map((i) => {
       const p = m.pileAll.curve[i];
       return [stepName(i), fixed(p?.bits_per_byte), fixed(p?.byte_perplexity), fixed(p?.word_perplexity, 2), ...published.map((s) => fixed(s.values[i]))];
     }),
@@ -305,7 +306,7 @@ export function paretoTable(summary: ReportSummary): Table | undefined {
     title: 'Bits per byte vs seconds per document: the Pareto frontier',
     note:
       'Seconds to reach a curve point: retrieval, selection, training on the first k neighbours and one scoring (the curve\'s other scorings are measurement). ' +
-      'Listed: the points no other method or neighbour count beats in both; the plot "bits per byte vs seconds" shows every point. Dynamic evaluation is left out (it scores only the second half of each document).',
+      'Listed: the points no other method or neighbour count beats in both; the plot "bits per byte vs seconds" shows every point (at most 200 evenly spaced per method, the frontier always). Dynamic evaluation is left out (it scores only the second half of each document).',
     header: ['method', 'neighbours', 'seconds per document', 'bits/byte'],
     rows: paretoFrontier(points).map((p) => [p.label, String(p.neighbours), fixed(p.seconds, 2), fixed(p.bitsPerByte)]),
   };

@@ -2,8 +2,9 @@
 // server appends its own line once it is ready to answer. A line is written
 // with a single O_APPEND write, which the kernel does not interleave with
 // other appends, so many servers starting at once leave no torn lines.
-import { closeSync, existsSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, openSync, writeSync } from 'node:fs';
 import { hostname, networkInterfaces } from 'node:os';
+import { readTextFile, withPath } from '../io/path-errors.js';
 
 /** 0.0.0.0 or :: (any spelling): an address servers listen on, never one to connect to. */
 export function isUnspecifiedHost(host: string): boolean {
@@ -24,9 +25,9 @@ export function advertisedHost(host: string, advertise?: string): string {
 }
 
 export function appendAddress(file: string, address: string): void {
-  const fd = openSync(file, 'a');
+  const fd = withPath(file, 'write', () => openSync(file, 'a'));
   try {
-    writeSync(fd, `${address}\n`);
+    withPath(file, 'write', () => writeSync(fd, `${address}\n`));
   } finally {
     closeSync(fd);
   }
@@ -46,7 +47,7 @@ function addressProblem(address: string, where: string): string | undefined {
 export function readAddresses(file: string): string[] {
   if (!existsSync(file)) throw new Error(`${file}: no addresses file (start servers with tttnn serve first)`);
   const lines: string[] = [];
-  readFileSync(file, 'utf8').split('\n').forEach((raw, i) => {
+  readTextFile(file).split('\n').forEach((raw, i) => {
     const line = raw.trim();
     if (line.length === 0 || line.startsWith('#')) return;
     const problem = addressProblem(line, `${file}:${i + 1}`); // the line number in the file, comments and blank lines counted

@@ -4,9 +4,9 @@
 // trips a socket's idle timeout, so that alone is not enough), and a body
 // larger than any legal answer is cut off instead of filling memory. The
 // caller checks the shape of what comes back (client.ts).
-import { readFileSync } from 'node:fs';
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { readTextFile } from '../io/path-errors.js';
 import { clientChannel, type ChannelBinding } from './channel-binding.js';
 import { LIMITS } from './protocol.js';
 
@@ -29,7 +29,7 @@ const PEM_BLOCKS = {
 
 /** A PEM file's text, refused (naming the file, and `hint`) when it holds no block of that kind. */
 export function readPemFile(path: string, what: keyof typeof PEM_BLOCKS, hint = ''): string {
-  const text = readFileSync(path, 'utf8');
+  const text = readTextFile(path);
   const block = PEM_BLOCKS[what];
   if (!block.begins.test(text)) throw new Error(`${path}: not a PEM ${what} (no "${block.shown}" block)${hint}`);
   return text;

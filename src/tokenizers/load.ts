@@ -4,6 +4,7 @@ import { existsSync, readFileSync, mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { readJsonFile, writeJsonFile } from '../io/checkpoint.js';
+import { readTextFile } from '../io/path-errors.js';
 import { BpeTokenizer } from './bpe-tokenizer.js';
 import { detectStyle, parseMerges, tokenizerJsonFromVocab } from './tokenizer-json.js';
 
@@ -15,7 +16,7 @@ export function loadTokenizer(dir: string): BpeTokenizer {
   const vocabPath = join(dir, 'vocab.json');
   const mergesPath = join(dir, 'merges.txt');
   if (existsSync(vocabPath) && existsSync(mergesPath)) {
-    return fromVocabAndMerges(readJsonFile<Record<string, number>>(vocabPath), readFileSync(mergesPath, 'utf8'), config);
+    return fromVocabAndMerges(readJsonFile<Record<string, number>>(vocabPath), readTextFile(mergesPath), config);
   }
   throw new Error(`${dir}: no tokenizer (expected tokenizer.json, or vocab.json and merges.txt)`);
 }

@@ -10,6 +10,7 @@
 import { appendFileSync, existsSync, mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { readJsonFile } from '../io/checkpoint.js';
+import { withPath } from '../io/path-errors.js';
 import { yieldToEventLoop } from '../io/event-loop.js';
 import { AdamW, clipGradNorm, currentPrecision, inference, manualSeed, tidy, type EffectivePrecision, type Tensor } from '../engine/index.js';
 import { causalLmLoss, createModel, defaultLoraTargets, loadModel, LoraAdapter, maskedLmLoss, type AnyModel, type CausalLM, type EncoderModel, type RawConfig } from '../models/index.js';
@@ -295,7 +296,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const evalEvery = options.evalEvery ?? 0;
   const saveEvery = options.saveEvery ?? 0;
   const logPath = join(options.out, 'log.jsonl');
-  const log = (entry: Record<string, unknown>): void => appendFileSync(logPath, `${JSON.stringify(entry)}\n`);
+  const log = (entry: Record<string, unknown>): void => withPath(logPath, 'write', () => appendFileSync(logPath, `${JSON.stringify(entry)}\n`));
   const schedule = { kind: r.schedule, peak: r.lr, warmup: r.warmup, maxSteps: options.maxSteps, batchSize: r.batchSize, everySequences: options.stepEverySequences, factor: options.stepFactor };
   const toSequences = (text: string): number[][] => documentSequences(text, r.tokenizer, r.objective, packing, r.seqLen);
   const stream = sequenceStream(options.data, toSequences, state.position);

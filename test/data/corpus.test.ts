@@ -2,7 +2,7 @@
 // from npm and Debian packages (a few small domains, cached per test run).
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -128,4 +128,27 @@ test('a small domain still gets one val and one test document', () => {
   for (const split of ['train', 'val', 'test']) {
     assert.equal(readFileSync(join(out, split, '00.jsonl'), 'utf8').split('\n').filter(Boolean).length, domains['Small']![split as 'train' | 'val' | 'test'].documents);
   }
+});
+
+test("the corpus's files, licence copies included, get 0666 less the umask, not a package file's world-writable mode (issue 35)", () => {
+  // A package already in the cache (as fetchPackage leaves one) whose LICENSE is mode 0666.
+  const cacheDir = mkdtempSync(join(tmpdir(), 'tttnn-cache-mode-'));
+  const root = join(cacheDir, 'npm', 'tttnn-mode-package', 'package');
+  mkdirSync(root, { recursive: true });
+  writeFileSync(join(cacheDir, 'npm', 'tttnn-mode-package', '.complete'), 'test');
+  writeFileSync(join(root, 'LICENSE'), 'Copyright the authors; permission is granted.\n');
+  chmodSync(join(root, 'LICENSE'), 0o666);
+  const source: CorpusSource = { id: 'npm:tttnn-mode-package', domain: 'Modes', package: { npm: 'tttnn-mode-package' }, license: ['LICENSE'], units: () => ['u'], documents: () => Array.from({ length: 6 }, (_, i) => `text ${i} `.repeat(20)) };
+  const out = mkdtempSync(join(tmpdir(), 'tttnn-corpus-mode-'));
+  const previous = process.umask(0o027);
+  try {
+    buildCorpus({ out, sizeMB: 1, cacheDir, sources: [source], log: () => undefined });
+  } finally {
+    process.umask(previous);
+  }
+  const licence = join(out, 'licenses', 'npm_tttnn-mode-package.txt');
+  assert.equal(readFileSync(licence, 'utf8'), 'Copyright the authors; permission is granted.\n');
+  assert.equal(statSync(licence).mode & 0o777, 0o640, 'the licence copy: 0666 less umask 027');
+  assert.equal(statSync(join(out, 'train', '00.jsonl')).mode & 0o777, 0o640);
+  assert.equal(statSync(join(out, 'manifest.json')).mode & 0o777, 0o640);
 });

@@ -11,6 +11,7 @@ import { FaissIndex } from '../../src/index/index.js';
 import { checkIndexFile } from '../../src/index/index-file-check.js';
 import { probeIndexFile } from '../../src/index/index-file-probe.js';
 import { ping, RetrievalClient } from '../../src/retrieval/client.js';
+import { runPython } from '../helpers/python.js';
 import { startShardServer } from '../../src/retrieval/shard-server.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tttnn-index-file-'));
@@ -94,6 +95,37 @@ test('crafted or truncated Flat and HNSW files are refused before FAISS reads th
     const path = variant(`${name.replace(/\W+/g, '-')}.index`, bytes);
     assert.throws(() => FaissIndex.read(path), (e: Error) => error.test(e.message) && e.message.startsWith(path), name);
   }
+});
+
+test('a Flat index written by python3-faiss with a NaN or an infinity planted in a stored vector is refused naming the file and the vector id (issue 35)', () => {
+  // FAISS itself stores the non-finite values without a word; every distance to that vector is then NaN or Inf.
+  const written = runPython<{ finite: string; nan: string; inf: string }>(
+    `
+import json, sys
+import numpy as np
+import faiss
+out = json.load(sys.stdin)
+x = (np.sin(np.arange(40 * 8, dtype=np.float32) * 12.9898) * 10).reshape(40, 8).astype(np.float32)
+paths = {}
+for name, make, plant in [('finite', faiss.IndexFlatL2, None), ('nan', faiss.IndexFlatL2, (7, 3, np.nan)), ('inf', faiss.IndexFlatIP, (39, 0, -np.inf))]:
+    y = x.copy()
+    if plant: y[plant[0], plant[1]] = plant[2]
+    index = make(8)
+    index.add(y)
+    paths[name] = out + '/python-' + name + '.index'
+    faiss.write_index(index, paths[name])
+print(json.dumps(paths))
+`,
+    dir,
+  );
+  assert.deepEqual(checkIndexFile(written.finite), { kind: 'IxF2', d, ntotal: 40, checked: 'structure' });
+  // A FIFO as the index is refused at once (opening it waited for a writer forever), a directory too.
+  const fifo = join(dir, 'index-pipe');
+  runPython(`import json, os, sys\nos.mkfifo(json.load(sys.stdin), 0o600)\nprint('null')`, fifo);
+  assert.throws(() => FaissIndex.read(fifo), new RegExp(`^Error: ${fifo}: the index file is a FIFO \\(named pipe\\), not a regular file; give a file`));
+  assert.throws(() => checkIndexFile(dir), new RegExp(`${dir}: the index file is a directory, not a regular file`));
+  assert.throws(() => checkIndexFile(written.nan), (e: Error) => e.message.startsWith(written.nan) && /vector 7 \(its id in the index\) holds NaN at component 3; rebuild the index from finite embeddings/.test(e.message));
+  assert.throws(() => FaissIndex.read(written.inf), (e: Error) => e.message.startsWith(written.inf) && /vector 39 \(its id in the index\) holds -Infinity at component 0/.test(e.message));
 });
 
 test('other kinds are opened in a child process first: a file that kills it (bad HNSW links read unchecked) is an error, and a truncated IVF file too', () => {

@@ -6,7 +6,7 @@
 // not its alphabetically first files); every document goes to train, val or
 // test by a hash of its key, so the split is deterministic and stable.
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { PileDocument } from '../jsonl.js';
 import { proportionalWeights, taskName } from '../tasks.js';
@@ -171,7 +171,9 @@ function keepLicense(source: CorpusSource, root: string, out: string): void {
   const target = join(out, 'licenses', `${source.id.replace(/[^A-Za-z0-9._-]+/g, '_')}.txt`);
   const found = source.license.map((f) => join(root, f)).find((f) => root !== '' && existsSync(f));
   if (found) {
-    copyFileSync(found, target);
+    // Written anew, not copied: copyFileSync keeps the source's mode (a package's 0666 file
+    // would be world-writable here); a new file gets 0666 less the user's umask.
+    writeFileSync(target, readFileSync(found));
   } else if (source.package && 'npm' in source.package && existsSync(join(root, 'package.json'))) {
     const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { license?: string; name?: string };
     writeFileSync(target, `${pkg.name ?? source.id}: license "${pkg.license ?? 'unknown'}" (from package.json; no licence file in the package)\n`);
