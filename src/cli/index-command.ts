@@ -1,7 +1,7 @@
 // `tttnn index build|info|split`: FAISS indexes of a corpus.
 import { statSync } from 'node:fs';
 import { type Command, Option } from 'commander';
-import { DEFAULT_MAX_LINE_BYTES } from '../data/lines.js';
+import { DEFAULT_MAX_LINE_BYTES, MAX_LINE_BYTES_HELP } from '../data/lines.js';
 import { integerArg } from './parse.js';
 import type { Precision } from '../engine/precision.js';
 import { applyPrecision, precisionOption } from './precision-option.js';
@@ -24,7 +24,7 @@ export function registerIndexCommand(program: Command): void {
     .option('--max-length <n>', "tokens per document (default: the encoder's context)", integerArg('--max-length'))
     .addOption(new Option('--train-sample <n>', 'vectors to train compressed indexes on').default(100_000).argParser(integerArg('--train-sample')))
     .addOption(new Option('--on-bad-line <policy>', "skip (embed ' ', keeping ids aligned) or fail").choices(['skip', 'fail']).default('fail'))
-    .addOption(new Option('--max-line-bytes <n>', 'the longest line (document) read; a longer one is an error naming its line').default(DEFAULT_MAX_LINE_BYTES).argParser(integerArg('--max-line-bytes')))
+    .addOption(new Option('--max-line-bytes <n>', MAX_LINE_BYTES_HELP).default(DEFAULT_MAX_LINE_BYTES).argParser(integerArg('--max-line-bytes')))
     .addOption(precisionOption('fp32'))
     .addOption(deviceOption())
     .action(async (o: { data: string; embedder: string; out: string; factory: string; begin?: number; end?: number; batchSize: number; maxLength?: number; trainSample: number; onBadLine: 'skip' | 'fail'; maxLineBytes: number; precision: Precision; device: string }) => {

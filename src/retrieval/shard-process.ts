@@ -49,7 +49,7 @@ export async function runShardProcess(o: ShardProcessOptions): Promise<void> {
       throw new Error(`${o.index}: --search-param ${name}=${value}: ${(error as Error).message}`);
     }
   }
-  const store = await DocumentStore.open(o.data);
+  const store = await DocumentStore.open(o.data, { maxLineBytes: o.maxLineBytes });
   checkIndexMatchesData(index, o.index, store, o.begin);
   const modelFile = join(dirname(o.index), 'embedding_model.txt');
   const embeddingModel = existsSync(modelFile) ? readFileSync(modelFile, 'utf8').trim() : 'unknown';
