@@ -16,3 +16,4 @@ export { checkTokenIds, checkTokenizerFits } from './tokenizer-pairing.js';
 export { LoraAdapter, type LoraInit } from './lora.js';
 export { readAdapterConfig, matchesTarget, ADAPTER_CONFIG, ADAPTER_WEIGHTS, type LoraConfig } from './lora-config.js';
 export { LORA_TARGET_MODULES, defaultLoraTargets } from './lora-targets.js';
+export { summarizeModel } from './summary.js';
