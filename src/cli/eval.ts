@@ -97,10 +97,9 @@ async function fleetRetriever(o: EvalCommandOptions): Promise<FleetRetriever> {
   const { embedder, addresses, tokenFile } = o;
   if (!embedder || !addresses || !tokenFile) throw new Error(`--method ${o.method} needs --embedder, --addresses and --token-file`);
   const { FleetRetriever } = await import('../eval/retriever.js');
-  const { loadEncoder } = await import('../models/index.js');
-  const { loadTokenizer } = await import('../tokenizers/index.js');
+  const { loadEmbedder } = await import('../index/index.js');
   const client = await connectFleet({ addresses, tokenFile, onMissingShard: o.onMissingShard, ca: o.ca, embedder });
-  return new FleetRetriever(client, { model: loadEncoder(embedder, { device: o.device }), tokenizer: loadTokenizer(embedder) });
+  return new FleetRetriever(client, loadEmbedder(embedder, { device: o.device })); // refuses an index pooled or normalised otherwise
 }
 
 export function registerEvalCommand(program: Command): Command {
