@@ -2,8 +2,10 @@
 // as the original computes them, mean-pooled over non-padding tokens
 // (tttlm code/text_embedding.py:67-73), or as a sentence-transformers
 // directory says (sentence-transformers.ts) —, texts truncated to the
-// encoder's context. An empty text is embedded as ' '; a NaN embedding is
-// replaced by zeros, with a warning naming the document.
+// encoder's context. An empty text is embedded as ' ' (the original's
+// build_database.py:142; a sentence-transformers directory embeds it as
+// sentence-transformers does, as ''); a NaN embedding is replaced by zeros,
+// with a warning naming the document.
 import { inference, tensor } from '../engine/index.js';
 import { checkTokenizerFits, ORIGINAL_POOLING, poolHiddenStates, type EncoderModel, type Pooling } from '../models/index.js';
 import type { BpeTokenizer } from '../tokenizers/index.js';
@@ -17,6 +19,8 @@ export interface Embedder {
   pooling?: Pooling;
   /** Lower-case texts first (sentence_bert_config.json's do_lower_case). */
   lowercase?: boolean;
+  /** What an empty text is embedded as (default ' ', the original's). */
+  emptyText?: string;
   /** The directory it was loaded from, for messages (loadEmbedder sets it). */
   source?: string;
 }
@@ -32,7 +36,7 @@ export function embedTexts(embedder: Embedder, texts: readonly string[], labels?
   checkTokenizerFits(tokenizer, model, "the embedder's tokenizer", 'the embedder');
   const maxLength = Math.min(embedder.maxLength ?? model.contextLength, model.contextLength);
   const batch = tokenizer.encodeBatch(
-    texts.map((t) => (t.length === 0 ? ' ' : embedder.lowercase ? t.toLowerCase() : t)),
+    texts.map((t) => (t.length === 0 ? (embedder.emptyText ?? ' ') : embedder.lowercase ? t.toLowerCase() : t)),
     { addSpecialTokens: true, maxLength },
   );
   const width = batch.ids[0]?.length ?? 0;

@@ -62,7 +62,7 @@ export function loadEmbedder(dir: string, placement: PlacementOptions = {}): Emb
   // max_seq_length: sentence_bert_config.json's, else the tokenizer's model_max_length (sentence-transformers 6
   // stores it there), never beyond the encoder's positions (transformer.py caps it at max_position_embeddings).
   const maxLength = Math.min(settings.maxSeqLength ?? tokenizer.modelMaxLength ?? model.contextLength, model.contextLength);
-  return { model, tokenizer, maxLength, lowercase: settings.doLowerCase, pooling: { modes, normalize: names.length === 3 }, source: dir };
+  return { model, tokenizer, maxLength, lowercase: settings.doLowerCase, pooling: { modes, normalize: names.length === 3 }, emptyText: '', source: dir };
 }
 
 function readModules(path: string): ModuleEntry[] {
