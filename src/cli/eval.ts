@@ -159,7 +159,7 @@ export function registerEvalCommand(program: Command): Command {
           if (downstream.length < tasks.length) throw new Error('--tasks: give the Pile\'s tasks and downstream tasks in separate runs');
           const result = await runTaskEvaluation({
             ...overrides, method: o.method, model, tokenizer: loadTokenizer(o.tokenizer ?? o.model), retriever, rank, worldSize,
-            tasks: downstream.flatMap((t) => (t === 'super_glue' ? SUPER_GLUE : [t])), numFewshot: o.numFewshot, taskData: o.taskData,
+            tasks: downstream.flatMap((t) => (t === 'super_glue' ? SUPER_GLUE : [t])), numFewshot: o.numFewshot, taskData: o.taskData, forceMix: o.forceMix,
             resultsDir: o.resultsDir, shouldStop: () => stop, progress: (text) => line.log(text), onDocument: (done, total, detail) => line.update(done, detail, total),
           });
           line.finish(`${result.evaluated} documents evaluated, ${result.skipped} reused`);

@@ -140,6 +140,28 @@ test('tttnn eval --tasks boolq --num-fewshot 2 runs dynamic evaluation on the fe
     assert.notEqual(refused.status, 0);
     assert.match(refused.stderr, new RegExp(`--method ${method} does not apply to downstream tasks: .*; use ttt, random, dynamic`));
   }
+  const other = spawnSync(process.execPath, [CLI, 'eval', '--method', 'dynamic', '--model', modelDir, '--tasks', 'boolq', '--num-fewshot', '1', '--task-data', taskData, '--results-dir', resultsDir, '--val-portion', '1', '--num-neighbors', '2', '--learning-rate', '1e-3', '--docs-per-task', '3'], { encoding: 'utf8' });
+  assert.notEqual(other.status, 0, 'another --num-fewshot into the same directory is refused');
+  assert.match(other.stderr, /holds results of another configuration \(tasks: was \{"boolq":\{"num_fewshot":2,.*now \{"boolq":\{"num_fewshot":1,/);
   const unknown = spawnSync(process.execPath, [CLI, 'eval', '--method', 'dynamic', '--model', modelDir, '--tasks', 'nosuch', '--results-dir', resultsDir], { encoding: 'utf8' });
   assert.match(unknown.stderr, /unknown task "nosuch"/);
+});
+
+test('tttnn report on task results: accuracy at 0 and after k neighbours with intervals, the curve, and TTT-NN paired against random documents', async () => {
+  const resultsDir = mkdtempSync(join(dir, 'results-'));
+  await evaluate(resultsDir, { docsPerTask: 8 });
+  await evaluate(resultsDir, { docsPerTask: 8, method: 'random' });
+  const out = join(dir, 'report');
+  const run = spawnSync(process.execPath, [CLI, 'report', '--results-dir', resultsDir, '--out', out, '--resamples', '200'], { encoding: 'utf8' });
+  assert.equal(run.status, 0, run.stderr);
+  const md = readFileSync(join(out, 'tasks.md'), 'utf8');
+  const ttt = readLines(resultsDir, 'ttt');
+  const mean = (step: number): number => ttt.reduce((s, l) => s + (l.metrics[step]!['acc,none'] as number), 0) / ttt.length;
+  const row = md.split('\n').find((l) => l.startsWith('| boolq | ttt | acc,none | 8 | 0 |'));
+  assert.ok(row, md);
+  assert.ok(row.includes(`| ${mean(0).toFixed(4)} [`) && row.includes(`| 2 | ${mean(2).toFixed(4)} [`), `${row}: the means of the lines at 0 and 2 neighbours`);
+  assert.match(md, /\| boolq \| acc,none \| random \| 8 \| -?\d\.\d{4} \[-?\d\.\d{4}, -?\d\.\d{4}\] \| (TTT-NN better|TTT-NN worse|no clear difference) \|/);
+  assert.match(md, /\| average of 1 task\(s\) \| ttt \| acc,none \|/);
+  const json = JSON.parse(readFileSync(join(out, 'tasks.json'), 'utf8')) as Record<string, Record<string, { curves: Record<string, number[]> }>>;
+  assert.deepEqual(json['ttt']!['boolq']!.curves['acc,none'], [0, 1, 2].map(mean));
 });

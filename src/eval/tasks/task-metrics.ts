@@ -21,6 +21,12 @@ const AGGREGATION_OF: Record<string, string> = {
 };
 const HIGHER_IS_BETTER: Record<string, boolean> = { acc: true, acc_norm: true, acc_bytes: true, exact_match: true, perplexity: false, word_perplexity: false, byte_perplexity: false, bits_per_byte: false };
 
+/** How a metric ("acc", or a result key "acc,none") aggregates over documents by default, and whether higher is better. */
+export function aggregationOf(metric: string): { aggregation: string; higherIsBetter: boolean } {
+  const name = metric.split(',')[0]!;
+  return { aggregation: AGGREGATION_OF[name] ?? 'mean', higherIsBetter: HIGHER_IS_BETTER[name] ?? true };
+}
+
 /** The metrics a task computes, checked once: a metric tttnn does not compute is refused, naming it. */
 export function taskMetrics(task: HarnessTask): { key: string; metric: string; aggregation: string; higherIsBetter: boolean }[] {
   const c = task.config;

@@ -23,6 +23,8 @@ import { appendResult, finishedDocuments, type TaskResultLine } from '../results
 import { resultsLabel } from '../results-label.js';
 import { lockResults } from '../results-lock.js';
 import type { RetrievedNeighbor, Retriever } from '../retriever.js';
+import { claimResultsDirectory } from '../run-record.js';
+import { dataFingerprint, modelFingerprint, tokenizerFingerprint } from '../fingerprints.js';
 import { resolveSettings, type EvalOverrides, type EvalSettings, type Method } from '../settings.js';
 import { trainableWeights } from '../trainable.js';
 import { EvaluationInterrupted, testTimeTrainWith } from '../ttt.js';
@@ -84,6 +86,8 @@ export interface TaskEvalOptions extends EvalOverrides {
   progress?: (line: string) => void;
   onDocument?: (done: number, total: number, detail: string) => void;
   shouldStop?: () => boolean;
+  /** Add to a results directory made with other settings or inputs (run-record.ts), instead of refusing. */
+  forceMix?: boolean;
 }
 
 /** The results directory of task evaluations under --results-dir (beside the Pile's method directories, which `tttnn report` reads). */
@@ -124,6 +128,13 @@ export async function runTaskEvaluation(o: TaskEvalOptions): Promise<{ evaluated
     return { task, shots, docs, path, done, finished: finished.map((d) => documentKey(task.name, d.id)) };
   });
 
+  // What these numbers depend on (run-record.ts): the settings, the few-shot counts, the task files and their data.
+  const recorded = Object.fromEntries(Object.entries(s).filter(([k]) => k !== 'rank').map(([k, v]) => [k, typeof v === 'number' && !Number.isFinite(v) ? String(v) : v]));
+  const tasksRecord = Object.fromEntries(plan.map((p) => [p.task.name, { num_fewshot: p.shots, file: dataFingerprint(p.task.config.file), data: Object.values(p.task.config.dataFiles).flat().map(dataFingerprint).join(',') }]));
+  claimResultsDirectory(join(dir, label), {
+    settings: { ...recorded, tasks: tasksRecord }, precision: currentPrecision(), model: modelFingerprint(model), tokenizer: tokenizerFingerprint(tokenizer),
+    data: plan.map((p) => `${p.task.name}:${tasksRecord[p.task.name]!.data}`).join(';'), ...(retriever ? { retrieval: retriever.identity() } : {}),
+  }, o.forceMix);
   const weights = method.trains ? trainableWeights(model, s) : undefined;
   const optimizer = weights ? new ScopedOptimizer(weights, s, join(dir, label), s.rank) : undefined;
   model.training = false;
