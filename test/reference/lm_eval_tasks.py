@@ -6,7 +6,8 @@ transformers' save_pretrained, then `lm_eval.simple_evaluate(model="hf")` on
 the tasks under `tasks_dir` (TaskManager include_path), offline.
 
 stdin: {kind: gpt2 | llama, dir, data_dir, tasks_dir, tasks: [names], num_fewshot (or null),
-        gpt2_vocab: {encoder, bpe} (kind gpt2), texts (kind llama)}
+        gpt2_vocab: {encoder, bpe} (kind gpt2), texts (kind llama),
+        greedy_echo: {path, contexts} (optional: write_greedy_echo's data, before the evaluation)}
 stdout: {results: {task: {"acc,none": ...}}, samples: {task: [{doc_id, arguments, resps,
         filtered_resps: {filter: ...}, metrics: {"acc,none": ...}}]}}
 """
@@ -45,6 +46,22 @@ def build_model(spec):
     tok.save_pretrained(spec["dir"])
 
 
+def write_greedy_echo(model_dir, g):
+    """A loglikelihood task whose targets are the model's own greedy next token after each context (so
+    that is_greedy is true for most documents): {context, target} lines at g["path"]."""
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    model = AutoModelForCausalLM.from_pretrained(model_dir, dtype=torch.float32).eval()
+    tok = AutoTokenizer.from_pretrained(model_dir)
+    with open(g["path"], "w") as f:
+        for context in g["contexts"]:
+            ids = torch.tensor([tok.encode(context)])
+            with torch.no_grad():
+                nxt = model(ids).logits[0, -1].argmax().item()
+            f.write(json.dumps({"context": context, "target": tok.decode([nxt])}) + "\n")
+
+
 def main():
     spec = json.load(sys.stdin)
     os.environ["HF_DATASETS_OFFLINE"] = "1"
@@ -53,6 +70,8 @@ def main():
     # Relative data_files in the task YAMLs are relative to the data directory.
     os.chdir(spec["data_dir"])
     build_model(spec)
+    if spec.get("greedy_echo"):
+        write_greedy_echo(spec["dir"], spec["greedy_echo"])
     import lm_eval
     from lm_eval.tasks import TaskManager
 
