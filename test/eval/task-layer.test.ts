@@ -45,8 +45,14 @@ test('task YAMLs: unknown fields, fields tttnn does not implement, hub datasets 
   assert.throws(() => loadTaskConfig(yaml('a', base + 'doc_to_texts: x\n')), /a\.yaml: doc_to_texts: not a field of the harness's TaskConfig/);
   assert.throws(() => loadTaskConfig(yaml('b', base + 'process_results: !function utils.process_results\n')), /b\.yaml: process_results: tttnn does not implement this field/);
   assert.throws(() => loadTaskConfig(yaml('c', base.replace('dataset_path: json', 'dataset_path: aps/super_glue'))), /c\.yaml: dataset_path "aps\/super_glue" is neither "json".*tttnn reads no hub/);
-  assert.throws(() => HarnessTask.load(yaml('d', base.replace('doc_to_text: "{{q}}"', 'doc_to_text: !function mine.doc_to_text'))).documents(0), /d\.yaml: doc_to_text: !function mine\.doc_to_text is not one tttnn implements/);
+  assert.throws(() => HarnessTask.load(yaml('d', base.replace('doc_to_text: "{{q}}"', 'doc_to_text: !function mine.doc_to_text'))), /d\.yaml: doc_to_text: !function mine\.doc_to_text is not one tttnn implements/);
   assert.throws(() => loadTaskConfig('no_such_task'), /unknown task "no_such_task": not pile_\* and not one of the shipped tasks \(boolq, cb, copa/);
   const t = HarnessTask.load(yaml('e', base));
   assert.deepEqual(t.documents(0).map((d) => d.requests), [[{ type: 'loglikelihood', context: 'a', continuation: ' x' }, { type: 'loglikelihood', context: 'a', continuation: ' y' }]]);
+  // Boolean labels (as SuperGLUE's own files hold them) index the choices as Python's bool does.
+  writeFileSync(join(dir, 'b.jsonl'), '{"q": "a", "label": true}\n{"q": "b", "label": false}\n');
+  const booleans = HarnessTask.load(yaml('f', base.replace('validation: v.jsonl', 'validation: b.jsonl\n    train: b.jsonl').replace('validation_split: validation', 'validation_split: validation\ntraining_split: train\nfewshot_config:\n  sampler: first_n')));
+  // first_n, the evaluation document left out (fewshot split and test split both unset, as the harness compares them).
+  assert.deepEqual(booleans.documents(1).map((d) => d.context), ['b x\n\na', 'a y\n\nb']);
+  assert.throws(() => booleans.documents(2), /f\.yaml: 2 few-shot examples requested, 1 available/);
 });

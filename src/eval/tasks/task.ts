@@ -40,6 +40,10 @@ export class HarnessTask {
   constructor(config: TaskConfig) {
     this.config = config;
     this.name = config.task;
+    // Every !function is resolved now, so that a YAML naming one tttnn lacks is refused before anything runs.
+    for (const [field, value] of Object.entries({ process_docs: config.process_docs, doc_to_text: config.doc_to_text, doc_to_target: config.doc_to_target, doc_to_choice: config.doc_to_choice })) {
+      if (isFunction(value)) harnessFunction(value.function, `${config.file}: ${field}`);
+    }
     this.features = new Set(this.evalDocs().flatMap((d) => Object.keys(d)));
     if (this.evalDocs().length === 0) throw new Error(`${config.file}: the evaluation split has no documents`);
   }
@@ -178,7 +182,9 @@ export class HarnessTask {
       const hasAnswer = a !== undefined && a !== null && a !== '';
       out += q + (hasAnswer ? f.target_delimiter : '');
       if (hasAnswer) {
-        const answer = c && typeof a === 'number' ? c[a] : Array.isArray(a) ? a[0] : a;
+        // A boolean label indexes the choices as Python's bool (an int) does.
+        const index = typeof a === 'boolean' ? Number(a) : a;
+        const answer = c && typeof index === 'number' ? c[index] : Array.isArray(a) ? a[0] : a;
         if (typeof answer !== 'string') throw new Error(`${this.where('doc_to_target')}: the answer of a few-shot example is not a string (${JSON.stringify(a)})`);
         out += answer + f.fewshot_delimiter;
       }
