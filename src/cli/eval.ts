@@ -82,8 +82,10 @@ interface EvalCommandOptions {
   addresses?: string;
   tokenFile?: string;
   ca?: string;
-  data: string;
+  data?: string;
   tasks: string;
+  numFewshot?: number;
+  taskData?: string;
   resultsDir: string;
   precision: Precision;
   onMissingShard: 'fail' | 'partial';
@@ -114,8 +116,10 @@ export function registerEvalCommand(program: Command): Command {
     .option('--addresses <file|list>', `${ADDRESSES_HELP}; not needed for dynamic`)
     .option('--token-file <file>', 'token file of the shard servers')
     .option('--ca <file>', CA_HELP)
-    .requiredOption('--data <file>', 'test JSONL file')
-    .addOption(new Option('--tasks <tasks>', 'pile_all, or comma-separated task names (pile_github, ...)').default('pile_all'))
+    .option('--data <file>', 'test JSONL file (the Pile\'s tasks)')
+    .addOption(new Option('--tasks <tasks>', 'pile_all, or comma-separated task names (pile_github, ...); or downstream tasks in lm-evaluation-harness\'s YAML format: shipped names (boolq, cb, copa, rte, wic, wsc, multirc, lambada_openai, lambada_standard, hellaswag; super_glue for the original\'s set) or YAML paths — the task\'s metric (accuracy, ...) after 0..k neighbours, in RESULTS/tasks/<label>/').default('pile_all'))
+    .option('--num-fewshot <n>', 'downstream tasks: few-shot examples before each question, drawn by the harness\'s seeded sampler (default: the YAML\'s num_fewshot, else 0, as lm_eval)', integerArg('--num-fewshot'))
+    .option('--task-data <dir>', 'downstream tasks: the directory the YAMLs\' relative data paths are in (shipped YAMLs: <dir>/<task>/<split>.jsonl in the Hugging Face dataset\'s columns; default: the YAML\'s directory)')
     .requiredOption('--results-dir <dir>', 'where result files go');
   // Every evaluation setting, from its declaration.
   for (const d of SETTINGS) for (const option of settingOptions(d)) command.addOption(option);
@@ -145,10 +149,27 @@ export function registerEvalCommand(program: Command): Command {
       };
       process.once('SIGINT', onSignal);
       try {
-        const retriever = method.retrieval === 'none' ? undefined : await fleetRetriever(o);
         const tasks = o.tasks === 'pile_all' ? 'pile_all' : o.tasks.split(',').map((t) => t.trim());
+        const downstream = tasks === 'pile_all' ? [] : tasks.filter((t) => !t.startsWith('pile_'));
+        const { runTaskEvaluation, SUPER_GLUE, checkTaskMethod } = await import('../eval/tasks/task-runner.js');
+        if (downstream.length > 0) checkTaskMethod(o.method); // before connecting to the servers
+        const retriever = method.retrieval === 'none' ? undefined : await fleetRetriever(o);
         const { ProgressLine } = await import('./progress-line.js');
         const line = new ProgressLine(`eval ${o.method}`, { unit: 'documents' });
+        if (downstream.length > 0) {
+          // Downstream tasks (lm-evaluation-harness YAMLs): src/eval/tasks/.
+          if (downstream.length < tasks.length) throw new Error('--tasks: give the Pile\'s tasks and downstream tasks in separate runs');
+          const result = await runTaskEvaluation({
+            ...overrides, method: o.method, model, tokenizer: loadTokenizer(o.tokenizer ?? o.model), retriever, rank, worldSize,
+            tasks: downstream.flatMap((t) => (t === 'super_glue' ? SUPER_GLUE : [t])), numFewshot: o.numFewshot, taskData: o.taskData, forceMix: o.forceMix,
+            resultsDir: o.resultsDir, shouldStop: () => stop, progress: (text) => line.log(text), onDocument: (done, total, detail) => line.update(done, detail, total),
+          });
+          line.finish(`${result.evaluated} documents evaluated, ${result.skipped} reused`);
+          console.log(JSON.stringify(result));
+          return;
+        }
+        if (o.numFewshot !== undefined || o.taskData !== undefined) throw new Error('--num-fewshot and --task-data apply to downstream tasks (--tasks boolq, ...), not the Pile\'s');
+        if (!o.data) throw new Error('--data <file> is required for the Pile\'s tasks');
         const result = await runEvaluation({
           ...overrides, method: o.method, model, tokenizer: loadTokenizer(o.tokenizer ?? o.model), retriever,
           data: o.data, tasks, resultsDir: o.resultsDir, rank, worldSize, forceMix: o.forceMix, maxLineBytes: o.maxLineBytes, shouldStop: () => stop,
