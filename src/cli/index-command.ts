@@ -6,10 +6,11 @@ import { integerArg } from './parse.js';
 import type { Precision } from '../engine/precision.js';
 import { applyPrecision, precisionOption } from './precision-option.js';
 import { applyDevice, deviceOption } from './device-option.js';
+import { registerIndexConvert } from './index-convert.js';
 
 
 export function registerIndexCommand(program: Command): void {
-  const index = program.command('index').description('build, inspect and split FAISS indexes of document embeddings');
+  const index = program.command('index').description('build, inspect, split, convert (Flat to compressed) FAISS indexes of document embeddings and measure their recall');
 
   index
     .command('build')
@@ -52,14 +53,18 @@ export function registerIndexCommand(program: Command): void {
 
   index
     .command('info')
-    .description('type, number of vectors, dimension and size of an index file')
+    .description('type, number of vectors, dimension, size and bytes per vector of an index file, the nprobe (IVF) or efSearch (HNSW) stored in it, and what it was converted from (index convert)')
     .argument('<file>', 'FAISS index file')
     .option('--json', 'print JSON')
     .action(async (file: string, o: { json?: boolean }) => {
       const { FaissIndex } = await import('../index/index.js');
+      const { readConversionRecord } = await import('../index/convert.js');
       const idx = FaissIndex.read(file);
-      const info = { file, ...idx.info, bytes: statSync(file).size, bytesPerVector: 0 };
-      info.bytesPerVector = info.ntotal > 0 ? info.bytes / info.ntotal : 0;
+      // nprobe / efSearch: the search parameters stored in the file, which a server uses unless --nprobe / --search-param say otherwise.
+      const info: Record<string, unknown> = { file, ...idx.info, bytes: statSync(file).size, bytesPerVector: 0 };
+      info['bytesPerVector'] = idx.info.ntotal > 0 ? (info['bytes'] as number) / idx.info.ntotal : 0;
+      const record = readConversionRecord(file);
+      if (record) info['convertedFrom'] = `${record.convertedFrom.path} (${record.convertedFrom.bytes} bytes, ${record.convertedFrom.ntotal} x ${record.convertedFrom.d}, head sha256 ${record.convertedFrom.fingerprint.headSha256.slice(0, 16)}...), factory ${record.factory}`;
       idx.dispose();
       if (o.json) console.log(JSON.stringify(info));
       else for (const [k, v] of Object.entries(info)) console.log(`${k.padEnd(15)} ${String(v)}`);
@@ -74,4 +79,6 @@ export function registerIndexCommand(program: Command): void {
       const { splitIndex } = await import('../index/index.js');
       for (const out of splitIndex(file, o.slices)) console.log(out);
     });
+
+  registerIndexConvert(index);
 }
