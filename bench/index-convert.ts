@@ -30,7 +30,8 @@ const TOPICS = 2000;
 const N = Number(process.env['BENCH_VECTORS'] ?? 300_000);
 const QUERIES = Number(process.env['BENCH_QUERIES'] ?? 200);
 const NPROBE = process.env['BENCH_NPROBE'] ?? '8,32,128';
-const FACTORIES = (process.env['BENCH_FACTORIES'] ?? 'SQ8;PCAR128,IVF1024,PQ64np;OPQ64_256,IVF1024,PQ64np').split(';');
+// IVF in front of SQ8 too: an exhaustive SQ8 scan decodes every vector per query (Debian's FAISS is built for baseline x86-64).
+const FACTORIES = (process.env['BENCH_FACTORIES'] ?? 'IVF1024,SQ8;PCAR256,IVF1024,SQ8;PCAR128,IVF1024,PQ64np').split(';');
 const CLI = new URL('../../bin/tttnn.js', import.meta.url).pathname;
 const dir = process.env['BENCH_DIR'] ?? mkdtempSync(join(tmpdir(), 'tttnn-bench-convert-'));
 
@@ -78,7 +79,9 @@ function tttnn(args: string[]): string {
 }
 
 const uptime = spawnSync('uptime', { encoding: 'utf8' }).stdout.trim();
-const cpu = /Model name:\s*(.+)/.exec(spawnSync('lscpu', { encoding: 'utf8' }).stdout ?? '')?.[1] ?? cpus()[0]?.model ?? 'unknown';
+const lscpu = spawnSync('lscpu', { encoding: 'utf8' }).stdout ?? '';
+const field = (name: string): string => new RegExp(`^${name}:\\s*(.+)$`, 'm').exec(lscpu)?.[1]?.trim() ?? '?';
+const cpu = `${field('Model name') === '?' ? (cpus()[0]?.model ?? 'unknown') : field('Model name')} (family ${field('CPU family')} model ${field('Model')})`;
 console.log(`CPU: ${cpu}, ${getNumThreads()} threads; load before: ${uptime}`);
 
 const flat = join(dir, '00.jsonl.index');
@@ -95,16 +98,20 @@ for (const factory of FACTORIES) {
   const sample = Math.min(N, Math.max(50_000, 64 * nlist));
   t = performance.now();
   const out = join(dir, factory.replace(/[^A-Za-z0-9]+/g, '_'));
-  const result = JSON.parse(tttnn(['index', 'convert', '--input', flat, '--factory', factory, '--out', out, '--train-sample', String(sample), '--chunk-vectors', '32768'])) as { path: string; seconds: number; bytesPerVector: number; peakRssBytes: number };
+  const result = JSON.parse(tttnn(['index', 'convert', '--input', flat, '--factory', factory, '--out', out, '--train-sample', String(sample), '--chunk-vectors', '32768'])) as {
+    path: string; seconds: number; trainSeconds: number; bytes: number; trainedBytes: number; peakRssBytes: number;
+  };
+  // Per vector: what grows with N (codes and ids), apart from the trained structures (PCA matrix, centroids, codebooks).
+  const perVector = (result.bytes - result.trainedBytes) / N;
   const report = JSON.parse(tttnn(['index', 'recall', '--exact', flat, '--approx', result.path, '--query-index', queries, '--queries', String(QUERIES), ...(nlist ? ['--nprobe', NPROBE] : []), '--json'])) as {
     rows: { setting: string; recallAt1: number; recallAt10: number; recallAt50: number; overlapAt50: number; msPerQuery: number; pareto: boolean }[];
   };
   for (const row of report.rows) {
-    rows.push([factory, sample, result.seconds / (N / 1e6), result.peakRssBytes / 2 ** 20, result.bytesPerVector, row.setting, row.recallAt1, row.recallAt10, row.recallAt50, row.overlapAt50, row.msPerQuery, 1000 / row.msPerQuery, row.pareto ? '*' : '']);
+    rows.push([factory, String(sample), result.trainSeconds, (result.seconds - result.trainSeconds) / (N / 1e6), result.peakRssBytes / 2 ** 20, (result.trainedBytes / 2 ** 20).toFixed(1), perVector, row.setting, row.recallAt1, row.recallAt10, row.recallAt50, row.overlapAt50, row.msPerQuery, 1000 / row.msPerQuery, row.pareto ? '*' : '']);
   }
   rmSync(out, { recursive: true, force: true });
 }
 console.log(`\n${N} x ${D} vectors (Flat: ${(statSync(flat).size / N).toFixed(1)} bytes/vector), ${QUERIES} held-out queries, k = 50`);
-console.log(formatTable(['factory', 'train', 's per 1M', 'peak RSS MiB', 'bytes/vector', 'search', 'recall@1', 'recall@10', 'recall@50', 'overlap@50', 'ms/query', 'QPS', 'pareto'], rows));
+console.log(formatTable(['factory', 'train sample', 'train s', 'add s per 1M', 'peak RSS MiB', 'trained MiB', 'bytes/vector', 'search', 'recall@1', 'recall@10', 'recall@50', 'overlap@50', 'ms/query', 'QPS', 'pareto'], rows));
 console.log(`load after: ${spawnSync('uptime', { encoding: 'utf8' }).stdout.trim()}`);
 if (process.env['BENCH_KEEP'] !== '1' && process.env['BENCH_DIR'] === undefined) rmSync(dir, { recursive: true, force: true });

@@ -65,6 +65,10 @@ export interface ConvertResult {
   bytesPerVector: number;
   /** Wall time of this run (a resumed run counts only its own). */
   seconds: number;
+  /** Seconds spent training (0 when this run resumed a trained index). */
+  trainSeconds: number;
+  /** Bytes of the trained index before any vector was added (centroids, PCA/OPQ matrices, codebooks): the part of `bytes` that does not grow with the vectors; absent when this run resumed. */
+  trainedBytes?: number;
   /** The process's peak resident memory (getrusage maxrss), bytes. */
   peakRssBytes: number;
   resumedAfter: number;
@@ -118,10 +122,15 @@ export async function convertIndex(options: ConvertOptions): Promise<ConvertResu
 
   let index = resumePartial(partial, progress);
   const resumedAfter = index?.size ?? 0;
+  let trainSeconds = 0;
+  let trainedBytes: number | undefined;
   if (index === null) {
     index = FaissIndex.create(layout.d, options.factory, layout.metric);
+    const t = performance.now();
     if (!index.info.isTrained) trainOn(index, file, layout, trainSample, seed, options, progress);
+    trainSeconds = (performance.now() - t) / 1000;
     index.write(partial.index); // training can take hours: never again
+    trainedBytes = statSync(partial.index).size;
   } else {
     progress(`index convert: resuming after ${resumedAfter} of ${layout.ntotal} vectors (${partial.index})`);
   }
@@ -149,7 +158,7 @@ export async function convertIndex(options: ConvertOptions): Promise<ConvertResu
   copyEmbedderName(options.input, path);
   rmSync(partial.index, { force: true });
   rmSync(partial.info, { force: true });
-  return { path, vectors: layout.ntotal, bytes, bytesPerVector: record.bytesPerVector, seconds: (performance.now() - started) / 1000, peakRssBytes: process.resourceUsage().maxRSS * 1024, resumedAfter };
+  return { path, vectors: layout.ntotal, bytes, bytesPerVector: record.bytesPerVector, seconds: (performance.now() - started) / 1000, trainSeconds, trainedBytes, peakRssBytes: process.resourceUsage().maxRSS * 1024, resumedAfter };
 }
 
 /** The sidecar that says what an index was converted from. */

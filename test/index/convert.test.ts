@@ -22,6 +22,9 @@ import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from '
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { writeNewToken } from '../../src/retrieval/auth.js';
+import { startFleetProcess } from '../helpers/fleet.js';
+import { rawRequest } from '../helpers/http.js';
 import { runPython } from '../helpers/python.js';
 
 const CLI = new URL('../../../bin/tttnn.js', import.meta.url).pathname;
@@ -54,6 +57,8 @@ function tttnn(args: string[], env: Record<string, string> = {}): { status: numb
 
 interface Converted {
   path: string;
+  trainSeconds: number;
+  trainedBytes?: number;
   vectors: number;
   bytesPerVector: number;
   peakRssBytes: number;
@@ -174,6 +179,7 @@ test('a conversion killed (SIGKILL) mid-way resumes from its checkpoint and writ
   assert.ok(result.resumedAfter >= 20_000 && result.resumedAfter < 50_000, `resumed after ${result.resumedAfter}`);
   assert.match(resumed.stderr, /resuming after \d+ of 50000 vectors/);
   assert.doesNotMatch(resumed.stderr, /training/);
+  assert.deepEqual([result.trainSeconds, result.trainedBytes], [0, undefined], 'nothing trained again');
   assert.ok(readFileSync(result.path).equals(readFileSync(reference.path)), 'the resumed conversion wrote the same bytes as the uninterrupted one');
   assert.ok(!existsSync(partial) && !existsSync(`${join(out, '01.jsonl.index')}.partial.json`));
 
@@ -207,4 +213,40 @@ test('a non-Flat, a truncated or a padded input is refused naming the file, and 
   assert.notEqual(slice.status, 0);
   assert.match(slice.stderr, /is a slice \(its name ends in -0-50000\.index/);
   assert.ok(!existsSync(join(dir, 'renamed.index')));
+});
+
+test('serve --nprobe searches the converted index with that many lists: the ids python3-faiss finds at that nprobe', async () => {
+  const approx = join(dir, 'whole', '01.jsonl.index');
+  if (!existsSync(approx)) convert(small, join(dir, 'whole'));
+  const data = join(dir, '01.jsonl');
+  writeFileSync(data, Array.from({ length: 50_000 }, (_, i) => JSON.stringify({ text: `document ${i}` })).join('\n') + '\n');
+  const token = writeNewToken(join(dir, 'token'));
+  const queries = runPython<{ queries: number[]; at1: number[]; at16: number[] }>(
+    `
+import json, sys, numpy as np, faiss
+a = json.load(sys.stdin)
+q = np.random.default_rng(5).standard_normal((8, a['d']), dtype='float32') * (np.arange(1, a['d'] + 1) ** -0.7).astype('float32')
+index = faiss.read_index(a['approx'])
+out = {'queries': q.flatten().tolist()}
+for nprobe in (1, 16):
+    faiss.extract_index_ivf(index).nprobe = nprobe
+    out['at%d' % nprobe] = index.search(q, 10)[1].flatten().tolist()
+print(json.dumps(out))
+`,
+    { approx, d: D },
+  );
+  assert.notDeepEqual(queries.at1, queries.at16, 'nprobe changes these queries\' answers (so the test can fail)');
+  const fleet = await startFleetProcess({ data, index: approx, slices: 1, replicas: 1, addresses: join(dir, 'addresses'), tokenFile: join(dir, 'token'), extraArgs: ['--nprobe', '16'] });
+  try {
+    const body = JSON.stringify({ k: 10, vectors: Buffer.from(Float32Array.from(queries.queries).buffer).toString('base64') });
+    const answer = await rawRequest(fleet.addresses[0]!, 'POST', '/v1/search', { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body);
+    assert.equal(answer.status, 200, answer.body);
+    const ids = (JSON.parse(answer.body) as { results: { ids: number[] }[] }).results.flatMap((r) => r.ids);
+    assert.deepEqual(ids, queries.at16);
+  } finally {
+    await fleet.stop();
+  }
+  const refused = tttnn(['serve', '--data', data, '--index', big, '--addresses', join(dir, 'addresses-flat'), '--token-file', join(dir, 'token'), '--nprobe', '4']);
+  assert.notEqual(refused.status, 0);
+  assert.match(refused.stderr, /--nprobe 4: .*nprobe applies to IVF indexes; this one is IndexFlatL2/);
 });
