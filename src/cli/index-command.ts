@@ -6,10 +6,11 @@ import { integerArg } from './parse.js';
 import type { Precision } from '../engine/precision.js';
 import { applyPrecision, precisionOption } from './precision-option.js';
 import { applyDevice, deviceOption } from './device-option.js';
+import { registerIndexConvert } from './index-convert.js';
 
 
 export function registerIndexCommand(program: Command): void {
-  const index = program.command('index').description('build, inspect and split FAISS indexes of document embeddings');
+  const index = program.command('index').description('build, inspect, split, convert (Flat to compressed) FAISS indexes of document embeddings and measure their recall');
 
   index
     .command('build')
@@ -51,14 +52,18 @@ export function registerIndexCommand(program: Command): void {
 
   index
     .command('info')
-    .description('type, number of vectors, dimension and size of an index file, and how its vectors were made (embedder, model_type, pooling, normalisation, tokens: the embedding.json beside it)')
+    .description('type, number of vectors, dimension, size and bytes per vector of an index file, the nprobe (IVF) or efSearch (HNSW) stored in it, how its vectors were made (embedder, model_type, pooling, normalisation, tokens: the embedding.json beside it) and what it was converted from (index convert)')
     .argument('<file>', 'FAISS index file')
     .option('--json', 'print JSON')
     .action(async (file: string, o: { json?: boolean }) => {
       const { FaissIndex, readRecipe } = await import('../index/index.js');
+      const { readConversionRecord } = await import('../index/convert.js');
       const idx = FaissIndex.read(file);
+      // nprobe / efSearch: the search parameters stored in the file, which a server uses unless --nprobe / --search-param say otherwise.
       const info: Record<string, unknown> = { file, ...idx.info, bytes: statSync(file).size, bytesPerVector: 0 };
       info['bytesPerVector'] = idx.info.ntotal > 0 ? (info['bytes'] as number) / idx.info.ntotal : 0;
+      const record = readConversionRecord(file);
+      if (record) info['convertedFrom'] = `${record.convertedFrom.path} (${record.convertedFrom.bytes} bytes, ${record.convertedFrom.ntotal} x ${record.convertedFrom.d}, head sha256 ${record.convertedFrom.fingerprint.headSha256.slice(0, 16)}...), factory ${record.factory}`;
       idx.dispose();
       const recipe = readRecipe(file);
       if (recipe) Object.assign(info, { embedder: recipe.embedder, modelType: recipe.modelType, pooling: recipe.pooling.modes.join('+'), normalize: recipe.pooling.normalize, maxLength: recipe.maxLength });
@@ -76,4 +81,6 @@ export function registerIndexCommand(program: Command): void {
       const { splitIndex } = await import('../index/index.js');
       for (const out of splitIndex(file, o.slices)) console.log(out);
     });
+
+  registerIndexConvert(index);
 }

@@ -11,16 +11,16 @@
 // or range start afresh. Compressed factories (IVF, PQ,
 // HNSW, SQ) are trained on a sample of the vectors first.
 import { yieldToEventLoop } from '../io/event-loop.js';
-import { closeSync, existsSync, fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readSync, rmSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, rmSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { fileFingerprint, fingerprintChanges, type FileFingerprint } from '../data/file-fingerprint.js';
 import { parseDocumentLine } from '../data/jsonl.js';
 import { writeAll, writeFileDurably } from '../io/durable.js';
 import { readLines } from '../data/lines.js';
-import { seededRandom } from '../data/seeded-random.js';
 import { embeddingDimension, embedTexts, type Embedder } from './embed.js';
 import { recipeOf, writeRecipe } from './embedding-recipe.js';
 import { FaissIndex } from './faiss-index.js';
+import { forEachChunk, sampleVectors } from './vector-file.js';
 
 export interface IndexBuildOptions {
   data: string;
@@ -88,7 +88,7 @@ export async function buildIndex(options: IndexBuildOptions): Promise<{ path: st
     throw new Error(`${options.data} has ${begin + embedded} lines, fewer than --end ${end}`);
   }
 
-  writeIndex(partial, embedded, factory, path, options.trainSample ?? 100_000, progress);
+  await writeIndex(partial, embedded, factory, path, options.trainSample ?? 100_000, progress);
   writeFileDurably(join(options.out, 'embedding_model.txt'), `${options.embedderDir}\n`);
   writeRecipe(options.out, recipe);
   rmSync(partial.path, { force: true });
@@ -187,58 +187,18 @@ async function embedLines(options: IndexBuildOptions, partial: PartialVectors, b
 }
 
 /** Trains the index on a sample where its type needs it, adds every vector, writes it to `path`. */
-function writeIndex(partial: PartialVectors, count: number, factory: string, path: string, trainSample: number, progress: (line: string) => void): void {
+async function writeIndex(partial: PartialVectors, count: number, factory: string, path: string, trainSample: number, progress: (line: string) => void): Promise<void> {
   const index = FaissIndex.create(partial.d, factory);
+  const file = { path: partial.path, offset: 0, d: partial.d };
   try {
     if (!index.info.isTrained) {
-      const sample = sampleVectors(partial.path, partial.d, count, trainSample);
+      const sample = sampleVectors(file, count, trainSample, 1216).vectors;
       progress(`index: training ${factory} on ${sample.length / partial.d} vectors`);
       index.train(sample);
     }
-    forEachChunk(partial.path, partial.d, count, (vectors) => index.add(vectors));
+    await forEachChunk(file, 0, count, 65_536, (vectors) => index.add(vectors));
     index.write(path);
   } finally {
     index.dispose();
   }
-}
-
-/** Calls `fn` with consecutive chunks of the raw float32 vector file. */
-function forEachChunk(path: string, d: number, count: number, fn: (vectors: Float32Array) => void, chunk = 65_536): void {
-  const fd = openSync(path, 'r');
-  try {
-    for (let start = 0; start < count; start += chunk) {
-      const n = Math.min(chunk, count - start);
-      const bytes = new Uint8Array(n * d * 4);
-      readSync(fd, bytes, 0, bytes.length, start * d * 4);
-      fn(new Float32Array(bytes.buffer));
-    }
-  } finally {
-    closeSync(fd);
-  }
-}
-
-/** A uniform random sample (seeded) of up to `max` vectors. */
-function sampleVectors(path: string, d: number, count: number, max: number): Float32Array {
-  if (count <= max) {
-    const all = new Float32Array(count * d);
-    let offset = 0;
-    forEachChunk(path, d, count, (v) => {
-      all.set(v, offset);
-      offset += v.length;
-    });
-    return all;
-  }
-  const random = seededRandom(1216);
-  const picks = new Set<number>();
-  while (picks.size < max) picks.add(Math.floor(random() * count));
-  const out = new Float32Array(max * d);
-  const fd = openSync(path, 'r');
-  try {
-    [...picks].sort((a, b) => a - b).forEach((row, i) => {
-      readSync(fd, new Uint8Array(out.buffer, i * d * 4, d * 4), 0, d * 4, row * d * 4);
-    });
-  } finally {
-    closeSync(fd);
-  }
-  return out;
 }

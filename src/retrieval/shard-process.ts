@@ -49,6 +49,15 @@ export async function runShardProcess(o: ShardProcessOptions): Promise<void> {
       throw new Error(`${o.index}: --search-param ${name}=${value}: ${(error as Error).message}`);
     }
   }
+  if (o.nprobe !== undefined) {
+    const given = o.searchParam['nprobe'];
+    if (given !== undefined && given !== o.nprobe) throw new Error(`--nprobe ${o.nprobe} and --search-param nprobe=${given} disagree: give one`);
+    try {
+      index.setParameter('nprobe', o.nprobe);
+    } catch (error) {
+      throw new Error(`${o.index}: --nprobe ${o.nprobe}: ${(error as Error).message} (nprobe applies to IVF indexes; this one is ${index.info.type})`);
+    }
+  }
   const store = await DocumentStore.open(o.data, { maxLineBytes: o.maxLineBytes });
   checkIndexMatchesData(index, o.index, store, o.begin);
   const modelFile = join(dirname(o.index), 'embedding_model.txt');
