@@ -148,6 +148,9 @@ function stopOnSignals(current: DemoChildren): () => void {
 async function runDemo(o: DemoOptions): Promise<void> {
   const stages = new Stages();
   const precision = await applyPrecision(o.precision, 'demo');
+  const { resolveModelDirectory } = await import('./model-directory.js');
+  if (o.model !== undefined) o.model = resolveModelDirectory(o.model, '--model', 'model');
+  if (o.embedder !== undefined) o.embedder = resolveModelDirectory(o.embedder, '--embedder', 'model');
   const paths = demoPaths(o);
   mkdirSync(paths.run, { recursive: true });
   const current: DemoChildren = {};

@@ -107,9 +107,9 @@ export function registerEvalCommand(program: Command): Command {
     .description('evaluate TTT-NN (ttt) or a baseline (context, interpolation, dynamic) or the random-documents control; results go to RESULTS/<label>/<task>.rank<R>.jsonl (label: the method, or <method>+<selection>[@<S>s] with --selection / --budget-seconds), one line per document, and a rerun resumes')
     .addOption(new Option('--method <method>', METHOD_REGISTRY.map((m) => `${m.name}: ${m.summary}`).join('; ')).choices([...METHODS]).default('ttt'))
     .addOption(new Option('--preset <name>', "paper: every setting as the paper's runs (condor/*.sub) for this method and model type; a flag that would change one is an error. (No `sift` preset: jonhue/activeft publishes only SIFT's lambda = 0.01, activeft/sift.py:56, already --sift-lambda's default; the LoRA rank, alpha, targets, learning rate and neighbours of the SIFT paper's runs were not found in its code.)").choices(['paper']))
-    .requiredOption('--model <dir>', `causal LM checkpoint directory (${describeModelTypes('causal')})`)
+    .requiredOption('--model <dir>', `causal LM checkpoint directory (${describeModelTypes('causal')}), or a tttnn train output directory (its newest complete checkpoint)`)
     .option('--tokenizer <dir>', 'tokenizer directory (default: the model directory)')
-    .option('--embedder <dir>', 'encoder checkpoint the index was built with (not needed for dynamic)')
+    .option('--embedder <dir>', 'encoder checkpoint the index was built with, or the tttnn train output directory it came from (not needed for dynamic)')
     .option('--addresses <file|list>', `${ADDRESSES_HELP}; not needed for dynamic`)
     .option('--token-file <file>', 'token file of the shard servers')
     .option('--ca <file>', CA_HELP)
@@ -134,6 +134,9 @@ export function registerEvalCommand(program: Command): Command {
       const { rank, worldSize } = resolveRank(overrides.rank, overrides.worldSize, process.env);
       await applyPrecision(o.precision, 'eval');
       await applyDevice(o.device, 'eval');
+      const { resolveModelDirectory } = await import('./model-directory.js');
+      o.model = resolveModelDirectory(o.model, '--model', 'model');
+      if (o.embedder !== undefined) o.embedder = resolveModelDirectory(o.embedder, '--embedder', 'model');
       const model = loadCausalLM(o.model, { device: o.device });
       let stop = false;
       const onSignal = (): void => {

@@ -15,7 +15,7 @@ export function registerIndexCommand(program: Command): void {
     .command('build')
     .description('embed every document of a JSONL file (mean-pooled encoder states) and write <datafile>.index; an interrupted build resumes where it stopped')
     .requiredOption('--data <file>', 'JSONL data file (one document per line; the line number is the vector id)')
-    .requiredOption('--embedder <dir>', 'encoder checkpoint directory (roberta) with its tokenizer')
+    .requiredOption('--embedder <dir>', 'encoder checkpoint directory (roberta) with its tokenizer, or a tttnn train output directory (its newest complete checkpoint)')
     .requiredOption('--out <dir>', 'output directory for the index and embedding_model.txt')
     .addOption(new Option('--factory <string>', 'FAISS index factory string: Flat (exact, the original), IVF4096,PQ64, HNSW32, SQ8, ...').default('Flat'))
     .option('--begin <n>', 'first line to index (a slice)', integerArg('--begin'))
@@ -30,6 +30,8 @@ export function registerIndexCommand(program: Command): void {
     .action(async (o: { data: string; embedder: string; out: string; factory: string; begin?: number; end?: number; batchSize: number; maxLength?: number; trainSample: number; onBadLine: 'skip' | 'fail'; maxLineBytes: number; precision: Precision; device: string }) => {
       await applyPrecision(o.precision, 'index build');
       await applyDevice(o.device, 'index build');
+      const { resolveModelDirectory } = await import('./model-directory.js');
+      o.embedder = resolveModelDirectory(o.embedder, '--embedder', 'model');
       const { loadEncoder } = await import('../models/index.js');
       const { loadTokenizer } = await import('../tokenizers/index.js');
       const { buildIndex } = await import('../index/index.js');

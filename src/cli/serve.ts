@@ -84,7 +84,7 @@ function registerQuery(program: Command): void {
     .description('embed a text with the embedder and print its nearest neighbours from the fleet, as JSON')
     .requiredOption('--addresses <file|list>', ADDRESSES_HELP)
     .requiredOption('--token-file <file>', 'token file')
-    .requiredOption('--embedder <dir>', 'the encoder the index was built with')
+    .requiredOption('--embedder <dir>', 'the encoder the index was built with (or the tttnn train output directory it came from)')
     .option('--ca <file>', CA_HELP)
     .addOption(new Option('-k <k>', 'neighbours').default(10).argParser(integerArg('-k')))
     .addOption(new Option('--on-missing-shard <policy>', 'fail, or search the shards that answer and flag the result partial').choices(['fail', 'partial']).default('fail'))
@@ -93,6 +93,8 @@ function registerQuery(program: Command): void {
       const { loadEncoder } = await import('../models/index.js');
       const { loadTokenizer } = await import('../tokenizers/index.js');
       const { checkEmbedderDimension, embedTexts } = await import('../index/index.js');
+      const { resolveModelDirectory } = await import('./model-directory.js');
+      o.embedder = resolveModelDirectory(o.embedder, '--embedder', 'model');
       const client = await connectFleet(o);
       const model = loadEncoder(o.embedder);
       checkEmbedderDimension(`the embedder ${o.embedder}`, model.hiddenSize, 'the servers', client.dimension);
