@@ -113,7 +113,7 @@ export function registerEvalCommand(program: Command): Command {
     .option('--addresses <file|list>', `${ADDRESSES_HELP}; not needed for dynamic`)
     .option('--token-file <file>', 'token file of the shard servers')
     .option('--ca <file>', CA_HELP)
-    .requiredOption('--data <file>', 'test JSONL file')
+    .requiredOption('--data <file>', 'test file: JSONL (.jsonl, .jsonl.zst) or Parquet (.parquet: "text" and "meta" or "pile_set_name" columns)')
     .addOption(new Option('--tasks <tasks>', 'pile_all, or comma-separated task names (pile_github, ...)').default('pile_all'))
     .requiredOption('--results-dir <dir>', 'where result files go');
   // Every evaluation setting, from its declaration.

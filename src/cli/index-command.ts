@@ -14,7 +14,7 @@ export function registerIndexCommand(program: Command): void {
   index
     .command('build')
     .description('embed every document of a JSONL file (mean-pooled encoder states) and write <datafile>.index; an interrupted build resumes where it stopped')
-    .requiredOption('--data <file>', 'JSONL data file (one document per line; the line number is the vector id)')
+    .requiredOption('--data <file>', 'data file: JSONL (one document per line; the line number is the vector id) or Parquet (a "text" column and "meta" or "pile_set_name"; the row number is the vector id)')
     .requiredOption('--embedder <dir>', 'encoder checkpoint directory (roberta) with its tokenizer, or a tttnn train output directory (its newest complete checkpoint)')
     .requiredOption('--out <dir>', 'output directory for the index and embedding_model.txt')
     .addOption(new Option('--factory <string>', 'FAISS index factory string: Flat (exact, the original), IVF4096,PQ64, HNSW32, SQ8, ...').default('Flat'))

@@ -52,9 +52,6 @@ export function registerScoreCommand(program: Command): void {
     .action(async (options: ScoreOptions) => {
       const precision = await applyPrecision(options.precision, 'score');
       await applyDevice(options.device, 'score');
-      const { resolveModelDirectory } = await import('./model-directory.js');
-      options.model = resolveModelDirectory(options.model, '--model', 'model');
-      if (options.adapter !== undefined) options.adapter = resolveModelDirectory(options.adapter, '--adapter', 'adapter');
       const { checkTokenizerFits, loadCausalLM } = await import('../models/index.js');
       const { loadTokenizer } = await import('../tokenizers/index.js');
       const { rollingLoglikelihood } = await import('../eval/loglikelihood.js');
@@ -63,6 +60,9 @@ export function registerScoreCommand(program: Command): void {
       const { readUtf8Text } = await import('../data/utf8.js');
       const { withPath } = await import('../io/path-errors.js');
       const text = readUtf8Text(options.textFile, withPath(options.textFile, 'read', () => readFileSync(options.textFile)));
+      const { resolveModelDirectory } = await import('./model-directory.js');
+      options.model = resolveModelDirectory(options.model, '--model', 'model');
+      if (options.adapter !== undefined) options.adapter = resolveModelDirectory(options.adapter, '--adapter', 'adapter');
       const tokenizer = loadTokenizer(options.tokenizer ?? options.model);
       const model = loadCausalLM(options.model, { device: options.device });
       try {

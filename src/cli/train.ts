@@ -18,7 +18,7 @@ export function registerTrainCommand(program: Command): void {
     .option('--config <file>', 'start from a random model with this config.json (needs --tokenizer)')
     .option('--init <dir>', 'start from this checkpoint directory (fine-tuning)')
     .option('--tokenizer <dir>', "tokenizer directory (default: the preset's, or the --init checkpoint's)")
-    .requiredOption('--data <files...>', 'training JSONL files (.jsonl or .jsonl.zst), read in order, repeated as epochs')
+    .requiredOption('--data <files...>', 'training files (.jsonl, .jsonl.zst or .parquet), read in order, repeated as epochs')
     .option('--val <file>', 'validation JSONL file')
     .requiredOption('--out <dir>', 'output directory for checkpoints and log.jsonl')
     .option('--batch-size <n>', 'sequences per step (default: the preset\'s, else 8)', integerArg('--batch-size'))
