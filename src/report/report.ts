@@ -3,12 +3,14 @@
 //   summary.md        every table in Markdown (its head is printed to the terminal)
 //   comparison.txt    before/after per task per method, as the original's comparison.txt
 //   aggregates.json   every number in the tables, for other tools
+//   lm-eval/<method>/results_<date>.json (+ samples_<task>_<date>.jsonl)  lm-evaluation-harness's format
 //   plots/<name>.svg and plots/<name>.png
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { taskWeights } from '../data/tasks.js';
 import { loadResults, type BootstrapOptions } from './aggregate.js';
 import { reportHtml } from './html.js';
+import { writeHarnessResults } from './lm-eval-results.js';
 import { chooseValidationAlpha } from './interpolation-alpha.js';
 import { renderPlots, reportPlots } from './plots.js';
 import { readPublished, type PublishedSource } from './published.js';
@@ -53,6 +55,10 @@ export interface ReportOptions extends BootstrapOptions {
   published?: string[];
   /** Called with each bad result line's warning as it is found. */
   warn?: (line: string) => void;
+  /** tttnn's git commit, recorded as the harness's git_hash in lm-eval/ (null: unknown). */
+  gitHash?: string | null;
+  /** The test data file the evaluation read: lm-eval/ then also gets the harness's samples_<task>_<date>.jsonl. */
+  logSamples?: { data: string };
 }
 
 export interface ReportResult {
@@ -194,6 +200,7 @@ export async function writeReport(options: ReportOptions): Promise<ReportResult>
     write(join('plots', `${p.name}.png`), p.png);
   }
   write('report.html', html);
+  files.push(...(await writeHarnessResults(summary, runs, { out, date: new Date(), gitHash: options.gitHash ?? null, logSamples: options.logSamples })));
   const first = summary.methods.find((m) => m.declared?.report.verdict === 'subject') ?? summary.methods[0];
   const markdown = [...overview, ...(first ? [curveTable(first, summary)] : [])].map(toMarkdown).join('\n\n');
   return { summary, markdown, html, files, gates, comparisons: baselines, verdict };
