@@ -50,6 +50,26 @@ function sanitize(label: string): string {
   return label.replace(/\//g, '__').replace(/[^A-Za-z0-9._+@-]/g, '_');
 }
 
+const FLOAT_MARK = '@@tttnn-float@@';
+
+/**
+ * A number the harness has as a Python float (a metric, a task version, the
+ * date): written 2.0 when whole, not 2, so that Python reads a float again —
+ * make_table formats floats to 4 decimals and prints an int as it is.
+ */
+class PythonFloat {
+  constructor(readonly value: number) {}
+
+  toJSON(): number | string {
+    return Number.isInteger(this.value) ? `${FLOAT_MARK}${this.value}` : this.value;
+  }
+}
+
+/** JSON.stringify(value, null, 2) with PythonFloat's whole numbers written as floats. */
+function pythonFloatJson(value: unknown): string {
+  return JSON.stringify(value, null, 2).replace(new RegExp(`"${FLOAT_MARK}(-?\\d+)"`, 'g'), '$1.0');
+}
+
 /** Sample standard deviation (the harness's sample_stddev). */
 function sampleStddev(values: readonly number[]): number {
   const mu = values.reduce((s, v) => s + v, 0) / values.length;
@@ -79,8 +99,9 @@ function pileAllMetric(byTask: Map<string, DocumentResult[]>, weights: Record<st
 function entry(alias: string, value: (metric: Metric) => number, stderr: (metric: Metric) => number | 'N/A'): Record<string, unknown> {
   const out: Record<string, unknown> = { alias };
   for (const metric of METRICS) {
-    out[`${metric},none`] = value(metric);
-    out[`${metric}_stderr,none`] = stderr(metric);
+    out[`${metric},none`] = new PythonFloat(value(metric));
+    const se = stderr(metric);
+    out[`${metric}_stderr,none`] = se === 'N/A' ? se : new PythonFloat(se);
   }
   return out;
 }
@@ -100,7 +121,7 @@ function taskConfig(task: string, m: MethodSummary): Record<string, unknown> {
     num_fewshot: 0,
     metric_list: METRICS.map((metric) => ({ metric, aggregation: metric === 'bits_per_byte' ? 'bits_per_byte' : 'weighted_perplexity', higher_is_better: false })),
     should_decontaminate: false,
-    metadata: { version: PILE_TASK_VERSION, tttnn_method: m.method, tttnn_kind: m.kind },
+    metadata: { version: new PythonFloat(PILE_TASK_VERSION), tttnn_method: m.method, tttnn_kind: m.kind },
   };
 }
 
@@ -141,7 +162,7 @@ export async function writeHarnessResults(summary: ReportSummary, runs: readonly
       }
     }
     const path = join(dir, `results_${dateId}.json`);
-    writeFileSync(path, `${JSON.stringify(harnessResults(m, byTask, summary, loaded, record, stepOf, samples, options), null, 2)}\n`);
+    writeFileSync(path, `${pythonFloatJson(harnessResults(m, byTask, summary, loaded, record, stepOf, samples, options))}\n`);
     files.push(path);
   }
   return files;
@@ -171,7 +192,7 @@ function harnessResults(
   results['pile_all'] = pileAll;
   for (const task of tasks) {
     const docs = byTask.get(task)!;
-    results[task] = entry(` - ${task}`, (metric) => metricsAt(docs, stepOf(task))[metric], stderrOf(new Map([[task, docs]]), docs.length, (sample, metric) => metricsAt(sample.get(task) ?? [], stepOf(task))[metric]));
+    results[task] = entry(task, (metric) => metricsAt(docs, stepOf(task))[metric], stderrOf(new Map([[task, docs]]), docs.length, (sample, metric) => metricsAt(sample.get(task) ?? [], stepOf(task))[metric]));
   }
   const higherIsBetter = Object.fromEntries(METRICS.map((metric) => [metric, false]));
   const curveEntries = (metricsCurve: PerplexityMetrics[], xs?: number[]): Record<string, number>[] =>
@@ -184,7 +205,7 @@ function harnessResults(
     groups: { pile_all: pileAll },
     group_subtasks: { pile_all: tasks },
     configs: Object.fromEntries(tasks.map((task) => [task, taskConfig(task, m)])),
-    versions: { pile_all: 'N/A', ...Object.fromEntries(tasks.map((task) => [task, PILE_TASK_VERSION])) },
+    versions: { pile_all: 'N/A', ...Object.fromEntries(tasks.map((task) => [task, new PythonFloat(PILE_TASK_VERSION)])) },
     'n-shot': Object.fromEntries(tasks.map((task) => [task, 0])),
     higher_is_better: { pile_all: higherIsBetter, ...Object.fromEntries(tasks.map((task) => [task, higherIsBetter])) },
     'n-samples': Object.fromEntries(
@@ -211,7 +232,7 @@ function harnessResults(
     },
     git_hash: options.gitHash,
     // When the evaluation began: its run.json is written by the first process that evaluates into the directory.
-    date: runJson ? statSync(runJson).mtimeMs / 1000 : options.date.getTime() / 1000,
+    date: new PythonFloat(runJson ? statSync(runJson).mtimeMs / 1000 : options.date.getTime() / 1000),
     task_hashes: Object.fromEntries([...samples].map(([task, list]) => [task, sha256(list.map((s) => `${String(s['doc_hash'])}${String(s['prompt_hash'])}${String(s['target_hash'])}`).join(''))])),
     model_source: 'tttnn',
     model_name: `tttnn/${m.label}`,
