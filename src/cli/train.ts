@@ -21,6 +21,7 @@ export function registerTrainCommand(program: Command): void {
     .requiredOption('--data <files...>', 'training files (.jsonl, .jsonl.zst or .parquet), read in order, repeated as epochs')
     .option('--val <file>', 'validation JSONL file')
     .requiredOption('--out <dir>', 'output directory for checkpoints and log.jsonl')
+    .option('--logdir <dir>', 'TensorBoard event files (train/loss, train/learning_rate, train/tokens_per_second, train/grad_norm per step; val/loss, val/perplexity): default OUT/tensorboard (tensorboard --logdir OUT)')
     .option('--batch-size <n>', 'sequences per step (default: the preset\'s, else 8)', integerArg('--batch-size'))
     .option('--seq-len <n>', 'tokens per sequence (default: the preset\'s, else the model context)', integerArg('--seq-len'))
     .option('--lr <rate>', 'peak learning rate (default: the preset\'s, else 5e-4)', numberArg('--lr'))
