@@ -88,6 +88,7 @@ interface EvalCommandOptions {
   onMissingShard: 'fail' | 'partial';
   forceMix?: boolean;
   device: string;
+  logdir?: string;
 }
 
 /** The retriever of every method that retrieves: the fleet's client and the embedder the index was built with. */
@@ -123,6 +124,7 @@ export function registerEvalCommand(program: Command): Command {
     .addOption(deviceOption())
     .addOption(new Option('--on-missing-shard <policy>', 'fail, or retrieve from the shards that answer and flag the document').choices(['fail', 'partial']).default('fail'))
     .option('--force-mix', "add to a results directory whose run.json records other settings, model, tokenizer, data, embedder or index (refused otherwise: the report would average the two runs); the record keeps what differed and the report warns")
+    .option('--logdir <dir>', 'TensorBoard event files: each document\'s bits per byte over its curve (documents/<task>/<id>) and the running pile_all and per-task values (default RESULTS/<label>/tensorboard)')
     .addHelpText('after', `\n${describeDefaults()}`)
     .action(async (o: EvalCommandOptions, command: Command) => {
       const { loadCausalLM } = await import('../models/index.js');
@@ -152,7 +154,7 @@ export function registerEvalCommand(program: Command): Command {
         const line = new ProgressLine(`eval ${o.method}`, { unit: 'documents' });
         const result = await runEvaluation({
           ...overrides, method: o.method, model, tokenizer: loadTokenizer(o.tokenizer ?? o.model), retriever,
-          data: o.data, tasks, resultsDir: o.resultsDir, rank, worldSize, forceMix: o.forceMix, shouldStop: () => stop,
+          data: o.data, tasks, resultsDir: o.resultsDir, rank, worldSize, forceMix: o.forceMix, shouldStop: () => stop, logdir: o.logdir,
           progress: (text) => line.log(text),
           onDocument: (done, total, detail) => line.update(done, detail, total),
         });

@@ -11,6 +11,9 @@ import { test } from 'node:test';
 import { manualSeed } from '../../src/engine/index.js';
 import { crc32c, maskedCrc32c } from '../../src/io/tensorboard-events.js';
 import { Gpt2LMHeadModel, saveModel } from '../../src/models/index.js';
+import { runEvaluation } from '../../src/eval/runner.js';
+import { writeReport } from '../../src/report/report.js';
+import { readResultLines } from '../helpers/results.js';
 import { gpt2Tokenizer, saveTokenizer } from '../../src/tokenizers/index.js';
 import { runPythonWith } from '../helpers/python.js';
 import { refVenvPython } from '../helpers/ref-venv.js';
@@ -63,4 +66,34 @@ test('tttnn train writes TensorBoard event files that EventAccumulator reads: lo
   assert.deepEqual(seen('train/loss').map((e) => e.step), [1, 2, 3, 4]);
   assert.deepEqual(seen('val/loss').map((e) => e.step), [2, 4]);
   assert.ok(read.scalars['train/learning_rate']![0]!.value < read.scalars['train/learning_rate']![1]!.value, 'warm-up: the learning rate rises');
+});
+
+test('tttnn eval logs each document\'s curve and the running pile_all; EventAccumulator reads them, the last pile_all equal to the report\'s', async () => {
+  manualSeed(8);
+  const model = Gpt2LMHeadModel.random({ model_type: 'gpt2', vocab_size: 50257, n_positions: 64, n_embd: 16, n_layer: 1, n_head: 2, embd_pdrop: 0, attn_pdrop: 0, resid_pdrop: 0 });
+  const data = join(dir, 'test.jsonl');
+  const names = ['Github', 'ArXiv', 'Github', 'Enron Emails', 'ArXiv'];
+  writeFileSync(data, names.map((name, i) => JSON.stringify({ text: `Document ${i} of ${name}: ${'several words of text here, '.repeat(i + 2)}the end.`, meta: { pile_set_name: name } })).join('\n') + '\n');
+  const resultsDir = join(dir, 'results');
+  try {
+    await runEvaluation({ method: 'dynamic', model, tokenizer: gpt2Tokenizer(), data, tasks: 'pile_all', resultsDir, valPortion: 1, learningRate: 1e-3, progress: () => undefined });
+  } finally {
+    model.dispose();
+  }
+  const lines = readResultLines(resultsDir, 'dynamic');
+  assert.equal(lines.length, 5);
+  const read = runPythonWith<Read>(refVenvPython(), READER, { logdir: join(resultsDir, 'dynamic', 'tensorboard') });
+  for (const line of lines) {
+    const series = read.scalars[`documents/${line.task}/${line.doc_id}`]!;
+    assert.deepEqual(series.map((e) => e.step), line.loglikelihoods!.map((_, i) => i));
+    assert.deepEqual(series.map((e) => e.value), line.loglikelihoods!.map((ll) => Math.fround(-ll / line.bytes / Math.LN2)));
+  }
+  const after = read.scalars['pile_all/bits_per_byte_after']!;
+  const before = read.scalars['pile_all/bits_per_byte_before']!;
+  assert.deepEqual(after.map((e) => e.step), [1, 2, 3, 4, 5]);
+  const report = await writeReport({ resultsDir, out: join(dir, 'report'), medianFilter: false, resamples: 10 });
+  const method = report.summary.methods[0]!;
+  assert.ok(Math.abs(after.at(-1)!.value - method.pileAll.after.value) < 1e-5, `running pile_all after ${after.at(-1)!.value} = report ${method.pileAll.after.value}`);
+  assert.ok(Math.abs(before.at(-1)!.value - method.pileAll.before.value) < 1e-5);
+  for (const t of method.tasks) assert.ok(Math.abs(read.scalars[`tasks/${t.task}/bits_per_byte_after`]!.at(-1)!.value - t.after.value) < 1e-5, t.task);
 });
