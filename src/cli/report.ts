@@ -15,6 +15,7 @@ interface ReportCommandOptions {
   published: string[];
   logSamples?: boolean;
   data?: string;
+  neighbourData?: string;
 }
 
 /** This checkout's commit (the harness's git_hash), or null outside a git checkout. */
@@ -38,7 +39,8 @@ export function registerReportCommand(program: Command): void {
     .option('--interpolation-validation <dir>', 'results directory of an interpolation run on validation documents: its best alpha (pile_all) is reported on the test documents, beside the oracle choices')
     .addOption(new Option('--published <dir...>', "the original's published results directory (<run>/aggregate_stats.pth, baseline_<method>/comparison.txt): overlaid as \"published\" rows and curves").default([]))
     .option('--log-samples', "also write lm-evaluation-harness's samples_<task>_<date>.jsonl (doc_id, doc, arguments, resps, filtered_resps, metrics, hashes, plus the neighbours and curve) beside results_<date>.json in lm-eval/<method>/; needs --data")
-    .option('--data <file>', 'the test data file the evaluation read (--log-samples takes each document from it; checked against run.json)')
+    .option('--data <file>', "the test data file the evaluation read (--log-samples and the explorer's excerpts take each document from it; checked against run.json)")
+    .option('--neighbour-data <file>', "the data file the index was built from: the explorer shows each neighbour's excerpt and flags duplicates by text")
     .action(async (o: ReportCommandOptions) => {
       if (o.logSamples && !o.data) throw new Error('--log-samples needs --data <the test file the evaluation read>');
       const { writeReport } = await import('../report/report.js');
@@ -48,6 +50,7 @@ export function registerReportCommand(program: Command): void {
         warn: (line) => console.warn(`warning: ${line}`),
         gitHash: await gitHash(),
         ...(o.logSamples ? { logSamples: { data: o.data! } } : {}),
+        explorerData: { documents: o.data, neighbours: o.neighbourData },
       });
       console.log(result.markdown);
       console.log(`\nreport: ${result.files.find((f) => f.endsWith('report.html'))}`);

@@ -304,7 +304,7 @@ function harnessSample(d: DocumentResult, doc: PileDocument | undefined, step: n
 }
 
 /** The documents of the test file that the results name, by id; the file must be the one every method's run.json recorded. */
-async function documentsById(data: string, runs: readonly RunInput[]): Promise<Map<number, PileDocument>> {
+export async function documentsById(data: string, runs: readonly RunInput[]): Promise<Map<number, PileDocument>> {
   const fingerprint = dataFingerprint(data);
   for (const { loaded } of runs) {
     for (const [method, record] of loaded.records) {
@@ -314,5 +314,13 @@ async function documentsById(data: string, runs: readonly RunInput[]): Promise<M
   const wanted = new Set(runs.flatMap(({ loaded }) => [...loaded.byMethod.values()].flatMap((byTask) => [...byTask.values()].flat().map((d) => d.doc_id))));
   const out = new Map<number, PileDocument>();
   for await (const record of readDocuments(data, { onBadLine: 'skip', warn: () => undefined })) if (wanted.has(record.id)) out.set(record.id, record.document);
+  return out;
+}
+
+/** The texts of the neighbours the results name, from the file the index was built from. */
+export async function neighbourTexts(data: string, runs: readonly RunInput[]): Promise<Map<number, string>> {
+  const wanted = new Set(runs.flatMap(({ loaded }) => [...loaded.byMethod.values()].flatMap((byTask) => [...byTask.values()].flat().flatMap((d) => d.neighbor_ids))));
+  const out = new Map<number, string>();
+  for await (const record of readDocuments(data, { onBadLine: 'skip', warn: () => undefined })) if (wanted.has(record.id)) out.set(record.id, record.document.text);
   return out;
 }

@@ -10,7 +10,8 @@ import { basename, join, resolve } from 'node:path';
 import { taskWeights } from '../data/tasks.js';
 import { loadResults, type BootstrapOptions } from './aggregate.js';
 import { reportHtml } from './html.js';
-import { writeHarnessResults } from './lm-eval-results.js';
+import { documentsById, neighbourTexts, writeHarnessResults } from './lm-eval-results.js';
+import { explorerHtml } from './explorer.js';
 import { chooseValidationAlpha } from './interpolation-alpha.js';
 import { renderPlots, reportPlots } from './plots.js';
 import { readPublished, type PublishedSource } from './published.js';
@@ -59,6 +60,8 @@ export interface ReportOptions extends BootstrapOptions {
   gitHash?: string | null;
   /** The test data file the evaluation read: lm-eval/ then also gets the harness's samples_<task>_<date>.jsonl. */
   logSamples?: { data: string };
+  /** Texts for the per-document explorer: the test file the evaluation read, and the file its index was built from. */
+  explorerData?: { documents?: string; neighbours?: string };
 }
 
 export interface ReportResult {
@@ -181,7 +184,11 @@ export async function writeReport(options: ReportOptions): Promise<ReportResult>
   }));
   const sections = [{ heading: 'Summary', tables: overview }, ...perMethod];
   const plots = await renderPlots(reportPlots(summary));
-  const html = reportHtml({ summary, tables: sections, plots, generated: new Date() });
+  const explorer = explorerHtml(summary, runs[0]!, {
+    documents: options.explorerData?.documents ? await documentsById(options.explorerData.documents, runs) : undefined,
+    neighbours: options.explorerData?.neighbours ? await neighbourTexts(options.explorerData.neighbours, runs) : undefined,
+  });
+  const html = reportHtml({ summary, tables: sections, plots, generated: new Date(), explorer });
 
   const out = resolve(options.out);
   mkdirSync(join(out, 'plots'), { recursive: true });
