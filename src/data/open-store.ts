@@ -5,6 +5,7 @@ import { DocumentStore, type DocumentSource } from './document-store.js';
 import { isParquetPath } from './parquet.js';
 import { ParquetDocumentStore } from './parquet-store.js';
 
-export async function openDocumentStore(path: string): Promise<DocumentSource> {
-  return isParquetPath(path) ? ParquetDocumentStore.open(path) : DocumentStore.open(path);
+/** `maxLineBytes` bounds a JSONL line (data/lines.ts); a Parquet row group is bounded by its own reader. */
+export async function openDocumentStore(path: string, options: { maxLineBytes?: number } = {}): Promise<DocumentSource> {
+  return isParquetPath(path) ? ParquetDocumentStore.open(path) : DocumentStore.open(path, options);
 }
