@@ -9,23 +9,43 @@
 // bits per byte before minus after the last neighbour. Texts come from the
 // test file (--data) and the neighbours' from the indexed file
 // (--neighbour-data); without them the explorer says so where a text would be.
+//
+// The page must stay openable for the Pile's thousands of documents with
+// thousands of neighbours each (issue 35 made a 395 MB page), so everything
+// per document is capped, and the page says by how much: documents shown,
+// excerpt lengths, neighbours listed, curve points, training-loss columns.
 import type { PileDocument } from '../data/jsonl.js';
+import { isDuplicate } from '../eval/duplicates.js';
 import type { DocumentResult } from '../eval/results.js';
 import { curveOf } from './aggregate.js';
+import { documentCurveSvg, EXPLORER_CURVE_POINTS } from './explorer-curve.js';
+import { plottedSteps } from './plotted-points.js';
 import type { ReportSummary, RunInput } from './summary.js';
 import { escapeHtml } from './tables.js';
 
-/** Documents the explorer shows at most (the largest gains and losses first): a page stays openable on the Pile's thousands. */
+/** Documents the explorer shows at most (half the largest gains, half the largest losses). */
 export const EXPLORER_DOCUMENTS = 500;
-const EXCERPT_CHARACTERS = 400;
-const NEIGHBOUR_EXCERPT_CHARACTERS = 240;
-const COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#8c564b', '#e377c2', '#17becf'];
+/** Characters of a document's text shown. */
+export const EXCERPT_CHARACTERS = 400;
+/** Characters of each neighbour's text shown. */
+export const NEIGHBOUR_EXCERPT_CHARACTERS = 240;
+/** Neighbours listed per document (in the order they were trained on). */
+export const EXPLORER_NEIGHBOURS = 20;
+/** Training-loss columns per document (evenly spaced neighbours, first and last kept). */
+export const EXPLORER_LOSS_COLUMNS = 20;
 
 export interface ExplorerTexts {
   /** Test documents by id (the file the evaluation read). */
   documents?: Map<number, PileDocument>;
   /** Neighbour texts by id (the file the index was built from). */
   neighbours?: Map<number, string>;
+}
+
+export interface Explorer {
+  /** The explorer's <section id="explorer">. */
+  html: string;
+  /** The document that gained most, which the tables link to. */
+  largestGain?: { id: number; task: string; gain: number };
 }
 
 export const EXPLORER_STYLE = `
@@ -46,99 +66,105 @@ const excerpt = (text: string | undefined, characters: number, missing: string):
 
 const bitsOf = (d: DocumentResult): number[] => curveOf(d).map((ll) => -ll / d.bytes / Math.LN2);
 
-/** A small SVG of every method's bits-per-byte curve for one document (x: curve point, y: bits per byte). */
-function curveSvg(curves: { label: string; bits: number[] }[]): string {
-  const width = 420;
-  const height = 180;
-  const pad = { left: 48, right: 10, top: 10, bottom: 24 };
-  const values = curves.flatMap((c) => c.bits).filter(Number.isFinite);
-  const steps = Math.max(2, ...curves.map((c) => c.bits.length));
-  const low = Math.min(...values);
-  const high = Math.max(...values);
-  const span = high - low || 1;
-  const x = (i: number): number => pad.left + (i / (steps - 1)) * (width - pad.left - pad.right);
-  const y = (v: number): number => pad.top + (1 - (v - low) / span) * (height - pad.top - pad.bottom);
-  const lines = curves.map((c, i) => {
-    const points = c.bits.map((v, step) => `${x(step).toFixed(1)},${y(v).toFixed(1)}`).join(' ');
-    return `<polyline class="curve" data-method="${escapeHtml(c.label)}" fill="none" stroke="${COLORS[i % COLORS.length]}" stroke-width="2" points="${points}"><title>${escapeHtml(c.label)}: ${c.bits.map((v) => v.toFixed(4)).join(', ')}</title></polyline>`;
-  });
-  const legend = curves.map((c, i) => `<text x="${width - pad.right}" y="${pad.top + 12 * (i + 1)}" text-anchor="end" font-size="10" fill="${COLORS[i % COLORS.length]}">${escapeHtml(c.label)}</text>`);
-  const axes = [
-    `<line x1="${pad.left}" y1="${height - pad.bottom}" x2="${width - pad.right}" y2="${height - pad.bottom}" stroke="#888"/>`,
-    `<line x1="${pad.left}" y1="${pad.top}" x2="${pad.left}" y2="${height - pad.bottom}" stroke="#888"/>`,
-    `<text x="${pad.left - 4}" y="${y(high) + 4}" text-anchor="end" font-size="10">${high.toFixed(3)}</text>`,
-    `<text x="${pad.left - 4}" y="${y(low)}" text-anchor="end" font-size="10">${low.toFixed(3)}</text>`,
-    `<text x="${(width + pad.left) / 2}" y="${height - 6}" text-anchor="middle" font-size="10">neighbours (interpolation: alpha index); bits per byte</text>`,
-  ];
-  return `<svg class="doc-curve" xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}">${[...axes, ...lines, ...legend].join('')}</svg>`;
+/** What the duplicate column says: the runner's rule (eval/duplicates.ts) on the whole text; without the neighbour's text only distance 0 can tell. */
+function duplicateCell(distance: number, text: string | undefined, documentText: string | undefined): string {
+  if (text === undefined || documentText === undefined) {
+    return distance === 0 ? '<td class="duplicate">duplicate</td>' : '<td class="duplicate-unknown">unknown (no text)</td>';
+  }
+  return isDuplicate({ distance, text }, documentText) ? '<td class="duplicate">duplicate</td>' : '<td>no</td>';
 }
 
-/** The explorer section of report.html for the first run's methods. */
-export function explorerHtml(summary: ReportSummary, run: RunInput, texts: ExplorerTexts): string {
+const mean = (steps: readonly (number | null)[]): number =>
+  steps.length === 0 || steps.some((v) => v === null) ? NaN : (steps as number[]).reduce((s, v) => s + v, 0) / steps.length;
+
+/** Each method's mean training loss after each neighbour, at most EXPLORER_LOSS_COLUMNS evenly spaced columns. */
+function lossTable(lines: Map<string, DocumentResult>): string {
+  const losses = [...lines].filter(([, d]) => d.train_losses && d.train_losses.length > 0);
+  if (losses.length === 0) return '';
+  const longest = Math.max(...losses.map(([, d]) => d.train_losses!.length));
+  const columns = plottedSteps(longest, EXPLORER_LOSS_COLUMNS);
+  const rows = losses.map(([method, d]) => {
+    const cells = columns.map((i) => {
+      const v = i < d.train_losses!.length ? mean(d.train_losses![i]!) : NaN;
+      return `<td>${Number.isFinite(v) ? v.toFixed(4) : 'n/a'}</td>`;
+    });
+    return `<tr><td>${escapeHtml(method)}</td>${cells.join('')}</tr>`;
+  });
+  const thinned = columns.length < longest ? ` (${columns.length} evenly spaced of ${longest})` : '';
+  return `<table class="training-losses"><thead><tr><th>mean training loss, neighbour${thinned}</th>${columns.map((i) => `<th>${i + 1}</th>`).join('')}</tr></thead><tbody>${rows.join('')}</tbody></table>`;
+}
+
+/** The explorer section of report.html for the first run's methods (with --compare, the others are in the tables only). */
+export function explorerHtml(summary: ReportSummary, run: RunInput, texts: ExplorerTexts): Explorer {
   const methods = summary.methods.filter((m) => m.run === run.label);
-  if (methods.length === 0) return '';
+  if (methods.length === 0) return { html: '' };
   const headline = methods.find((m) => m.declared?.report.verdict === 'subject') ?? methods[0]!;
-  // doc_id -> method label -> its line
+  // doc_id -> method -> its line
   const byDocument = new Map<number, Map<string, DocumentResult>>();
   for (const m of methods) {
     for (const docs of run.loaded.byMethod.get(m.method)?.values() ?? []) {
       for (const d of docs) (byDocument.get(d.doc_id) ?? byDocument.set(d.doc_id, new Map()).get(d.doc_id)!).set(m.method, d);
     }
   }
-  const gainOf = (id: number): number => {
-    const line = byDocument.get(id)!.get(headline.method);
+  const gains = new Map<number, number>();
+  for (const [id, lines] of byDocument) {
+    const line = lines.get(headline.method);
     const bits = line ? bitsOf(line) : [];
-    return bits.length > 0 ? bits[0]! - bits.at(-1)! : NaN;
-  };
-  const ids = [...byDocument.keys()].filter((id) => Number.isFinite(gainOf(id)));
-  const byGain = [...ids].sort((a, b) => gainOf(b) - gainOf(a) || a - b);
-  // Too many: the largest gains and the largest losses.
+    if (bits.length > 0 && Number.isFinite(bits[0]! - bits.at(-1)!)) gains.set(id, bits[0]! - bits.at(-1)!);
+  }
+  const gainOf = (id: number): number => gains.get(id)!;
+  const byGain = [...gains.keys()].sort((a, b) => gainOf(b) - gainOf(a) || a - b);
+  if (byGain.length === 0) return { html: '' };
+  // Too many: the largest gains and the largest losses, the documents one opens the explorer for.
   const shown = byGain.length <= EXPLORER_DOCUMENTS ? byGain : [...byGain.slice(0, EXPLORER_DOCUMENTS / 2), ...byGain.slice(-EXPLORER_DOCUMENTS / 2)];
   const rank = (order: number[]): Map<number, number> => new Map(order.map((id, i) => [id, i]));
   const gainRank = rank(shown);
   const lossRank = rank([...shown].reverse());
   const idRank = rank([...shown].sort((a, b) => a - b));
+  const taskOf = (id: number): string => (byDocument.get(id)!.get(headline.method) ?? [...byDocument.get(id)!.values()][0]!).task;
   const parts = [
     '<section id="explorer"><h2>Document explorer</h2>',
-    `<p class="note">Every document ${shown.length < byGain.length ? `(the ${EXPLORER_DOCUMENTS / 2} largest gains and losses of ${byGain.length}) ` : ''}with its task, an excerpt, its neighbours and its curve under every method. ` +
-      `Gain: bits per byte before minus after the last neighbour under ${escapeHtml(headline.label)}. ${texts.documents ? '' : 'Texts: pass tttnn report --data (the test file). '}${texts.neighbours ? '' : "Neighbours' texts: pass --neighbour-data (the indexed file)."}</p>`,
+    `<p class="note">${shown.length < byGain.length ? `The ${EXPLORER_DOCUMENTS / 2} largest gains and the ${EXPLORER_DOCUMENTS / 2} largest losses of ${byGain.length} documents` : `All ${byGain.length} documents`} of ${escapeHtml(run.label)}, ` +
+      `each with its task, an excerpt, its neighbours and its curve under every method. ` +
+      `Gain: bits per byte before minus after the last neighbour under ${escapeHtml(headline.label)}. ` +
+      `To keep the page small: the first ${EXCERPT_CHARACTERS} characters of a document, the first ${EXPLORER_NEIGHBOURS} neighbours with ${NEIGHBOUR_EXCERPT_CHARACTERS} characters each, ` +
+      `curves at ${EXPLORER_CURVE_POINTS} evenly spaced points and training losses at ${EXPLORER_LOSS_COLUMNS} at most. ` +
+      'Duplicate: a neighbour at distance 0 or with the whole text of the document (the scored part alone, which the run also counted, needs the tokenizer: see its count per document). ' +
+      `${texts.documents ? '' : 'Texts: pass tttnn report --data (the test file). '}${texts.neighbours ? '' : "Neighbours' texts: pass --neighbour-data (the indexed file)."}</p>`,
     '<div class="explorer-sort">',
     '<input type="radio" name="explorer-sort" id="explorer-by-gain" checked><label for="explorer-by-gain">largest gain first</label>',
     '<input type="radio" name="explorer-sort" id="explorer-by-loss"><label for="explorer-by-loss">largest loss first</label>',
     '<input type="radio" name="explorer-sort" id="explorer-by-id"><label for="explorer-by-id">by document id</label>',
     '<ol class="explorer-index">',
-    ...shown.map((id) => {
-      const task = [...byDocument.get(id)!.values()][0]!.task;
-      return `<li style="--by-gain: ${gainRank.get(id)}; --by-loss: ${lossRank.get(id)}; --by-id: ${idRank.get(id)}" data-gain="${gainOf(id)}"><a href="#doc-${id}">document ${id}</a> ${escapeHtml(task)}: gain ${gainOf(id).toFixed(4)} bits per byte</li>`;
-    }),
+    ...shown.map((id) =>
+      `<li style="--by-gain: ${gainRank.get(id)}; --by-loss: ${lossRank.get(id)}; --by-id: ${idRank.get(id)}" data-gain="${gainOf(id)}"><a href="#doc-${id}">document ${id}</a> ${escapeHtml(taskOf(id))}: gain ${gainOf(id).toFixed(4)} bits per byte</li>`),
     '</ol></div>',
   ];
-  for (const id of shown) {
-    const lines = byDocument.get(id)!;
-    const first = lines.get(headline.method) ?? [...lines.values()][0]!;
-    const doc = texts.documents?.get(id);
-    const neighbourRows = first.neighbor_ids.map((n, i) => {
-      const text = texts.neighbours?.get(n);
-      const distance = first.neighbor_distances[i]!;
-      const duplicate = distance === 0 || (text !== undefined && doc !== undefined && text === doc.text);
-      return `<tr class="neighbour"><td>${i + 1}</td><td>${n}</td><td class="distance">${distance.toFixed(4)}</td><td class="${duplicate ? 'duplicate' : ''}">${duplicate ? 'duplicate' : 'no'}</td><td class="excerpt">${excerpt(text, NEIGHBOUR_EXCERPT_CHARACTERS, 'text not available (--neighbour-data)')}</td></tr>`;
-    });
-    const losses = [...lines].filter(([, d]) => d.train_losses && d.train_losses.length > 0);
-    const lossRows = losses.map(([method, d]) => {
-      const means = d.train_losses!.map((steps) => (steps.some((v) => v === null) || steps.length === 0 ? NaN : (steps as number[]).reduce((s, v) => s + v, 0) / steps.length));
-      return `<tr><td>${escapeHtml(method)}</td>${means.map((v) => `<td>${Number.isFinite(v) ? v.toFixed(4) : 'n/a'}</td>`).join('')}</tr>`;
-    });
-    const longest = Math.max(0, ...losses.map(([, d]) => d.train_losses!.length));
-    parts.push(
-      `<section class="doc" id="doc-${id}"><h3>Document ${id} — ${escapeHtml(first.task)}</h3>`,
-      `<p class="note">Gain under ${escapeHtml(headline.label)}: ${gainOf(id).toFixed(4)} bits per byte; ${first.bytes} bytes, ${first.words} words, ${first.tokens} tokens.</p>`,
-      `<div class="excerpt doc-text">${excerpt(doc?.text, EXCERPT_CHARACTERS, 'text not available (tttnn report --data)')}</div>`,
-      curveSvg([...lines].map(([method, d]) => ({ label: method, bits: bitsOf(d) }))),
-      `<table class="neighbours"><thead><tr><th>#</th><th>id</th><th>distance</th><th>duplicate</th><th>excerpt</th></tr></thead><tbody>${neighbourRows.join('')}</tbody></table>`,
-      ...(lossRows.length > 0 ? [`<table class="training-losses"><thead><tr><th>mean training loss after neighbour</th>${Array.from({ length: longest }, (_, i) => `<th>${i + 1}</th>`).join('')}</tr></thead><tbody>${lossRows.join('')}</tbody></table>`] : []),
-      '<p><a href="#explorer">back to the index</a></p></section>',
-    );
-  }
+  for (const id of shown) parts.push(documentHtml(id, byDocument.get(id)!, headline, gainOf(id), texts));
   parts.push('</section>');
-  return parts.join('\n');
+  const top = byGain[0]!;
+  return { html: parts.join('\n'), largestGain: { id: top, task: taskOf(top), gain: gainOf(top) } };
+}
+
+/** One document's entry: heading, excerpt, curves, neighbours, training losses. */
+function documentHtml(id: number, lines: Map<string, DocumentResult>, headline: { method: string; label: string }, gain: number, texts: ExplorerTexts): string {
+  const first = lines.get(headline.method) ?? [...lines.values()][0]!;
+  const documentText = texts.documents?.get(id)?.text;
+  const listed = first.neighbor_ids.slice(0, EXPLORER_NEIGHBOURS);
+  const neighbourRows = listed.map((n, i) => {
+    const text = texts.neighbours?.get(n);
+    const distance = first.neighbor_distances[i]!;
+    return `<tr class="neighbour"><td>${i + 1}</td><td>${n}</td><td class="distance">${distance.toFixed(4)}</td>${duplicateCell(distance, text, documentText)}<td class="excerpt">${excerpt(text, NEIGHBOUR_EXCERPT_CHARACTERS, 'text not available (--neighbour-data)')}</td></tr>`;
+  });
+  const counted = first.duplicate_neighbors !== undefined ? ` The run counted ${first.duplicate_neighbors} duplicate${first.duplicate_neighbors === 1 ? '' : 's'} among the neighbours it retrieved${first.excluded_duplicates ? ` and dropped ${first.excluded_duplicates}` : ''}.` : '';
+  const more = first.neighbor_ids.length > listed.length ? ` (the first ${listed.length} of ${first.neighbor_ids.length})` : '';
+  return [
+    `<section class="doc" id="doc-${id}"><h3>Document ${id} — ${escapeHtml(first.task)}</h3>`,
+    `<p class="note">Gain under ${escapeHtml(headline.label)}: ${gain.toFixed(4)} bits per byte; ${first.bytes} bytes, ${first.words} words, ${first.tokens} tokens.${counted}</p>`,
+    `<div class="excerpt doc-text">${excerpt(documentText, EXCERPT_CHARACTERS, 'text not available (tttnn report --data)')}</div>`,
+    documentCurveSvg([...lines].map(([method, d]) => ({ label: method, bits: bitsOf(d) }))),
+    `<table class="neighbours"><caption>neighbours${more}</caption><thead><tr><th>#</th><th>id</th><th>distance</th><th>duplicate</th><th>excerpt</th></tr></thead><tbody>${neighbourRows.join('')}</tbody></table>`,
+    lossTable(lines),
+    '<p><a href="#explorer">back to the index</a></p></section>',
+  ].filter((part) => part !== '').join('\n');
 }

@@ -4,7 +4,7 @@
 import type { RenderedPlot } from './plots.js';
 import type { ReportSummary } from './summary.js';
 import { escapeHtml, toHtml, type Table } from './tables.js';
-import { EXPLORER_STYLE } from './explorer.js';
+import { EXPLORER_STYLE, type Explorer } from './explorer.js';
 
 const STYLE = `
 body { font-family: "DejaVu Sans", Verdana, sans-serif; margin: 2em auto; max-width: 1200px; color: #222; padding: 0 1em; }
@@ -26,8 +26,8 @@ export interface HtmlSections {
   tables: { heading: string; tables: Table[] }[];
   plots: readonly RenderedPlot[];
   generated: Date;
-  /** The per-document explorer (explorer.ts), after the tables. */
-  explorer?: string;
+  /** The per-document explorer (explorer.ts), after the tables; every section of tables links to it. */
+  explorer?: Explorer;
 }
 
 export function reportHtml({ summary, tables, plots, generated, explorer }: HtmlSections): string {
@@ -55,13 +55,13 @@ export function reportHtml({ summary, tables, plots, generated, explorer }: Html
   }
   for (const section of tables) {
     parts.push(`<h2>${escapeHtml(section.heading)}</h2>`, ...section.tables.map(toHtml));
-    if (explorer) parts.push('<p class="note explorer-link"><a href="#explorer">Per document (sortable by gain): the document explorer</a></p>');
+    if (explorer?.html) parts.push(explorerLink(explorer));
     if (section === tables[0] && plots.length > 0) {
       parts.push('<h2>Plots</h2>');
       for (const p of plots) parts.push(`<figure id="plot-${escapeHtml(p.name)}">${stripXmlDeclaration(p.svg)}<figcaption>${escapeHtml(p.title)} (${escapeHtml(p.name)}.svg, ${escapeHtml(p.name)}.png)</figcaption></figure>`);
     }
   }
-  if (explorer) parts.push(explorer);
+  if (explorer?.html) parts.push(explorer.html);
   parts.push('</body></html>', '');
   return parts.join('\n');
 }
@@ -69,4 +69,10 @@ export function reportHtml({ summary, tables, plots, generated, explorer }: Html
 /** An SVG document inlined into HTML must not carry an XML declaration. */
 function stripXmlDeclaration(svg: string): string {
   return svg.replace(/^<\?xml[^>]*>\s*/, '');
+}
+
+/** Under each section of tables: the explorer, and straight to the document that gained most. */
+function explorerLink({ largestGain }: Explorer): string {
+  const top = largestGain ? `; largest gain: <a class="largest-gain" href="#doc-${largestGain.id}">document ${largestGain.id} (${escapeHtml(largestGain.task)}, ${largestGain.gain.toFixed(4)} bits per byte)</a>` : '';
+  return `<p class="note explorer-link">Per document: <a href="#explorer">the document explorer</a> (sortable by gain)${top}</p>`;
 }

@@ -12,8 +12,12 @@ import { after, test } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { countBytes, countWords } from '../../src/eval/metrics.js';
 import type { DocumentResult } from '../../src/eval/results.js';
+import { loadResults } from '../../src/report/aggregate.js';
+import { EXPLORER_CURVE_POINTS } from '../../src/report/explorer-curve.js';
+import { EXPLORER_DOCUMENTS, EXPLORER_LOSS_COLUMNS, EXPLORER_NEIGHBOURS, explorerHtml } from '../../src/report/explorer.js';
 import { writeReport } from '../../src/report/report.js';
-import { writeLines } from './fixtures.js';
+import { summarize } from '../../src/report/summary.js';
+import { scored, writeLines } from './fixtures.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tttnn-explorer-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -75,10 +79,16 @@ test('the explorer: from the tables to the document that gained most, its neighb
     const byId = await page.evaluate<{ href: string }[]>(visualOrder);
     assert.deepEqual(byId.map((e) => e.href), ['#doc-0', '#doc-1', '#doc-2', '#doc-3', '#doc-4', '#doc-5'], 'by document id, by CSS alone');
     await page.click('label[for="explorer-by-gain"]');
-    // Follow the link to the document that gained most.
+    assert.equal((await page.evaluate<{ href: string }[]>(visualOrder))[0]!.href, '#doc-4', 'back to largest gain first');
+    // The index's entry at the top goes to the document that gained most...
     await page.click(`.explorer-index a[href="${byGain[0]!.href}"]`);
     assert.match(page.url(), /#doc-4$/);
-    const shown = await page.evaluate<{ heading: string; text: string; neighbours: string[][]; curves: string[]; losses: number; visible: boolean }>(`(() => {
+    // ...and so does the tables' own link, followed from the top of the report.
+    await page.goto(pathToFileURL(join(dir, 'report', 'report.html')).href, { waitUntil: 'load' });
+    assert.equal(await page.textContent('.explorer-link a.largest-gain >> nth=0'), 'document 4 (pile_arxiv, 1.4000 bits per byte)');
+    await page.click('.explorer-link a.largest-gain >> nth=0');
+    assert.match(page.url(), /#doc-4$/);
+    const shown = await page.evaluate<{ heading: string; text: string; neighbours: string[][]; curves: string[]; curveBox: number; neighboursVisible: boolean; losses: number; visible: boolean }>(`(() => {
       const doc = document.querySelector('#doc-4');
       const box = doc.getBoundingClientRect();
       return {
@@ -86,6 +96,8 @@ test('the explorer: from the tables to the document that gained most, its neighb
         text: doc.querySelector('.doc-text').textContent,
         neighbours: [...doc.querySelectorAll('tr.neighbour')].map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent)),
         curves: [...doc.querySelectorAll('svg.doc-curve polyline.curve')].map((p) => p.getAttribute('data-method') + ':' + p.getAttribute('points').split(' ').length),
+        curveBox: (() => { const b = doc.querySelector('svg.doc-curve').getBoundingClientRect(); return b.width * b.height; })(),
+        neighboursVisible: doc.querySelector('table.neighbours').getBoundingClientRect().height > 0,
         losses: doc.querySelectorAll('table.training-losses tbody tr').length,
         visible: box.top >= 0 && box.top < window.innerHeight,
       };
@@ -97,6 +109,7 @@ test('the explorer: from the tables to the document that gained most, its neighb
     assert.ok(shown.neighbours[0]![4]!.startsWith('Training document 20:'), 'the neighbour\'s excerpt');
     assert.ok(shown.neighbours[2]![4]!.startsWith('Test document 4 (ArXiv)'), 'the duplicate is the document itself');
     assert.deepEqual(shown.curves.sort(), ['random:4', 'ttt:4'], 'a curve per method, a point per neighbour count');
+    assert.ok(shown.curveBox > 10_000 && shown.neighboursVisible, 'the curve and the neighbours are laid out on screen');
     assert.equal(shown.losses, 2, 'training losses of both methods');
     assert.deepEqual(errors, []);
     assert.deepEqual(requests, [], 'the report fetches nothing');
@@ -106,4 +119,33 @@ test('the explorer: from the tables to the document that gained most, its neighb
   } finally {
     await browser.close();
   }
+});
+
+test('the explorer stays small for many documents with long curves: capped documents, neighbours, points and loss columns, said on the page', () => {
+  // 700 documents with 2000 neighbours each: whole, this would be a page of hundreds of MB.
+  const results = join(dir, 'many');
+  const steps = 2001;
+  const docs = Array.from({ length: 700 }, (_, id) => {
+    const bits = Array.from({ length: steps }, (_, k) => 2 - (k / steps) * (id / 700));
+    return scored('ttt', 'pile_github', id, bits, { neighbor_distances: bits.slice(1).map((_, k) => (k === 0 ? 0 : 1)), train_losses: bits.slice(1).map(() => [1.5]) });
+  });
+  writeLines(results, 'ttt', 'pile_github.rank0.jsonl', docs);
+  const run = { label: 'many', loaded: loadResults(results) };
+  const summary = summarize([run], { pile_github: 1 }, { resamples: 10 });
+  const { html, largestGain } = explorerHtml(summary, run, {});
+  assert.ok(html.length < 6_000_000, `explorer of ${html.length} characters`);
+  assert.equal(largestGain?.id, 699);
+  assert.equal(html.match(/<section class="doc"/g)?.length, EXPLORER_DOCUMENTS);
+  assert.ok(html.includes('id="doc-699"') && html.includes('id="doc-0"') && !html.includes('id="doc-350"'), 'the largest gains and the largest losses');
+  assert.match(html, new RegExp(`The ${EXPLORER_DOCUMENTS / 2} largest gains and the ${EXPLORER_DOCUMENTS / 2} largest losses of 700 documents`));
+  const entry = html.slice(html.indexOf('id="doc-699"'), html.indexOf('</section>', html.indexOf('id="doc-699"')));
+  assert.equal(entry.match(/<tr class="neighbour">/g)?.length, EXPLORER_NEIGHBOURS);
+  assert.match(entry, /the first 20 of 2000/);
+  assert.equal(/points="([^"]*)"/.exec(entry)![1]!.split(' ').length, EXPLORER_CURVE_POINTS);
+  assert.equal(entry.match(/<th>\d+<\/th>/g)?.length, EXPLORER_LOSS_COLUMNS);
+  // Without texts only distance 0 tells a duplicate; the rest is unknown, not "no".
+  assert.match(entry, /<td class="distance">0\.0000<\/td><td class="duplicate">duplicate<\/td>/);
+  assert.match(entry, /<td class="distance">1\.0000<\/td><td class="duplicate-unknown">unknown \(no text\)<\/td>/);
+  assert.match(html, /pass tttnn report --data/);
+  assert.match(html, /--neighbour-data/);
 });
