@@ -301,7 +301,7 @@ async function evaluateAndReport(
   stages.begin(8, 'report');
   const { writeReport } = await import('../report/report.js');
   const reportDir = join(paths.run, 'report', basename(resultsDir));
-  const report = await writeReport({ resultsDir, out: reportDir, weights: join(paths.corpus, 'manifest.json'), interpolationValidation: validationDir, warn: (line) => console.warn(`warning: ${line}`) });
+  const report = await writeReport({ resultsDir, out: reportDir, weights: join(paths.corpus, 'manifest.json'), interpolationValidation: validationDir, explorerData: { documents: paths.testData, neighbours: paths.trainData }, warn: (line) => console.warn(`warning: ${line}`) });
   console.log(report.markdown);
   const failed = report.gates.filter((g) => !g.passed);
   console.log(`\n${failed.length === 0 ? 'All quality gates passed.' : `QUALITY GATES FAILED: ${failed.map((g) => g.name).join('; ')} — read the numbers above with that in mind.`}`);

@@ -28,7 +28,7 @@ async function gitHash(): Promise<string | null> {
 export function registerReportCommand(program: Command): void {
   program
     .command('report')
-    .description('aggregate result files (all ranks merged) per task and for pile_all, with bootstrap intervals, comparison tables, plots (SVG and PNG) and an HTML report')
+    .description('aggregate result files (all ranks merged) per task and for pile_all, with bootstrap intervals, comparison tables, plots (SVG and PNG) and an HTML report with a per-document explorer (sortable by gain)')
     .requiredOption('--results-dir <dir>', 'results directory of an evaluation (<method>/<task>.rank<R>.jsonl files)')
     .addOption(new Option('--compare <dir...>', 'further results directories to compare with the first (e.g. another learning rate or model)').default([]))
     .requiredOption('--out <dir>', "directory for report.html, summary.md, comparison.txt, aggregates.json, plots/ and lm-eval/<method>/results_<date>.json (lm-evaluation-harness's results format)")
@@ -39,8 +39,8 @@ export function registerReportCommand(program: Command): void {
     .option('--interpolation-validation <dir>', 'results directory of an interpolation run on validation documents: its best alpha (pile_all) is reported on the test documents, beside the oracle choices')
     .addOption(new Option('--published <dir...>', "the original's published results directory (<run>/aggregate_stats.pth, baseline_<method>/comparison.txt): overlaid as \"published\" rows and curves").default([]))
     .option('--log-samples', "also write lm-evaluation-harness's samples_<task>_<date>.jsonl (doc_id, doc, arguments, resps, filtered_resps, metrics, hashes, plus the neighbours and curve) beside results_<date>.json in lm-eval/<method>/; needs --data")
-    .option('--data <file>', "the test data file the evaluation read (--log-samples and the explorer's excerpts take each document from it; checked against run.json)")
-    .option('--neighbour-data <file>', "the data file the index was built from: the explorer shows each neighbour's excerpt and flags duplicates by text")
+    .option('--data <file>', "the test data file the evaluation read: report.html's document explorer shows an excerpt of each document from it, --log-samples takes each document from it (checked against run.json)")
+    .option('--neighbour-data <file>', "the data file the index was built from (what tttnn serve --data read): report.html's document explorer shows each neighbour's excerpt from it and flags a neighbour with the document's text as a duplicate; without it, only distance 0 flags one")
     .action(async (o: ReportCommandOptions) => {
       if (o.logSamples && !o.data) throw new Error('--log-samples needs --data <the test file the evaluation read>');
       const { writeReport } = await import('../report/report.js');

@@ -24,7 +24,7 @@ const highest = (values: readonly number[]): number => values.reduce((a, b) => M
 export function documentCurveSvg(curves: readonly DocumentCurve[]): string {
   const width = 420;
   const height = 180;
-  const pad = { left: 48, right: 10, top: 10, bottom: 24 };
+  const pad = { left: 48, right: 10, top: 22, bottom: 24 };
   const drawn = curves.map((c) => ({ label: c.label, whole: c.bits.length <= EXPLORER_CURVE_POINTS, points: plotted(c.bits, EXPLORER_CURVE_POINTS).filter((p) => Number.isFinite(p.value)) }));
   const values = drawn.flatMap((c) => c.points.map((p) => p.value));
   if (values.length === 0) return '<p class="note">no curve (no finite bits per byte)</p>';
@@ -40,7 +40,13 @@ export function documentCurveSvg(curves: readonly DocumentCurve[]): string {
     const title = c.whole ? c.points.map((p) => p.value.toFixed(4)).join(', ') : `${c.points.length} of ${curves[i]!.bits.length} steps drawn`;
     return `<polyline class="curve" data-method="${escapeHtml(c.label)}" fill="none" stroke="${color(i)}" stroke-width="2" points="${points}"><title>${escapeHtml(c.label)}: ${title}</title></polyline>`;
   });
-  const legend = drawn.map((c, i) => `<text x="${width - pad.right}" y="${pad.top + 12 * (i + 1)}" text-anchor="end" font-size="10" fill="${color(i)}">${escapeHtml(c.label)}</text>`);
+  // The legend is a row above the plot area, where no line can hide it.
+  let legendX = pad.left;
+  const legend = drawn.map((c, i) => {
+    const text = `<text x="${legendX}" y="12" font-size="10" fill="${color(i)}">${escapeHtml(c.label)}</text>`;
+    legendX += 6 * c.label.length + 14;
+    return text;
+  });
   const axes = [
     `<line x1="${pad.left}" y1="${height - pad.bottom}" x2="${width - pad.right}" y2="${height - pad.bottom}" stroke="#888"/>`,
     `<line x1="${pad.left}" y1="${pad.top}" x2="${pad.left}" y2="${height - pad.bottom}" stroke="#888"/>`,
