@@ -94,12 +94,22 @@ function lossTable(lines: Map<string, DocumentResult>): string {
   return `<table class="training-losses"><thead><tr><th>mean training loss, neighbour${thinned}</th>${columns.map((i) => `<th>${i + 1}</th>`).join('')}</tr></thead><tbody>${rows.join('')}</tbody></table>`;
 }
 
-/** The explorer section of report.html for the first run's methods (with --compare, the others are in the tables only). */
-export function explorerHtml(summary: ReportSummary, run: RunInput, texts: ExplorerTexts): Explorer {
+interface Selection {
+  headline: { method: string; label: string };
+  /** doc_id -> method -> its line */
+  byDocument: Map<number, Map<string, DocumentResult>>;
+  gains: Map<number, number>;
+  /** Every document with a gain, the largest first. */
+  byGain: number[];
+  /** The documents shown, in order of gain. */
+  shown: number[];
+}
+
+/** The first run's documents with their gains, and those the explorer shows; undefined when there is none. */
+function select(summary: ReportSummary, run: RunInput): Selection | undefined {
   const methods = summary.methods.filter((m) => m.run === run.label);
-  if (methods.length === 0) return { html: '' };
+  if (methods.length === 0) return undefined;
   const headline = methods.find((m) => m.declared?.report.verdict === 'subject') ?? methods[0]!;
-  // doc_id -> method -> its line
   const byDocument = new Map<number, Map<string, DocumentResult>>();
   for (const m of methods) {
     for (const docs of run.loaded.byMethod.get(m.method)?.values() ?? []) {
@@ -112,16 +122,35 @@ export function explorerHtml(summary: ReportSummary, run: RunInput, texts: Explo
     const bits = line ? bitsOf(line) : [];
     if (bits.length > 0 && Number.isFinite(bits[0]! - bits.at(-1)!)) gains.set(id, bits[0]! - bits.at(-1)!);
   }
-  const gainOf = (id: number): number => gains.get(id)!;
-  const byGain = [...gains.keys()].sort((a, b) => gainOf(b) - gainOf(a) || a - b);
-  if (byGain.length === 0) return { html: '' };
+  const byGain = [...gains.keys()].sort((a, b) => gains.get(b)! - gains.get(a)! || a - b);
+  if (byGain.length === 0) return undefined;
   // Too many: the largest gains and the largest losses, the documents one opens the explorer for.
   const shown = byGain.length <= EXPLORER_DOCUMENTS ? byGain : [...byGain.slice(0, EXPLORER_DOCUMENTS / 2), ...byGain.slice(-EXPLORER_DOCUMENTS / 2)];
+  return { headline, byDocument, gains, byGain, shown };
+}
+
+/** The line whose neighbours a document's entry lists: the headline method's, else any. */
+const listedLine = (lines: Map<string, DocumentResult>, headline: { method: string }): DocumentResult => lines.get(headline.method) ?? [...lines.values()][0]!;
+
+/** The texts the explorer shows, so that report.ts reads only those: the documents shown and the neighbours they list. */
+export function explorerWants(summary: ReportSummary, run: RunInput): { documents: Set<number>; neighbours: Set<number> } {
+  const selection = select(summary, run);
+  if (!selection) return { documents: new Set(), neighbours: new Set() };
+  const neighbours = selection.shown.flatMap((id) => listedLine(selection.byDocument.get(id)!, selection.headline).neighbor_ids.slice(0, EXPLORER_NEIGHBOURS));
+  return { documents: new Set(selection.shown), neighbours: new Set(neighbours) };
+}
+
+/** The explorer section of report.html for the first run's methods (with --compare, the others are in the tables only). */
+export function explorerHtml(summary: ReportSummary, run: RunInput, texts: ExplorerTexts): Explorer {
+  const selection = select(summary, run);
+  if (!selection) return { html: '' };
+  const { headline, byDocument, gains, byGain, shown } = selection;
+  const gainOf = (id: number): number => gains.get(id)!;
   const rank = (order: number[]): Map<number, number> => new Map(order.map((id, i) => [id, i]));
   const gainRank = rank(shown);
   const lossRank = rank([...shown].reverse());
   const idRank = rank([...shown].sort((a, b) => a - b));
-  const taskOf = (id: number): string => (byDocument.get(id)!.get(headline.method) ?? [...byDocument.get(id)!.values()][0]!).task;
+  const taskOf = (id: number): string => listedLine(byDocument.get(id)!, headline).task;
   const parts = [
     '<section id="explorer"><h2>Document explorer</h2>',
     `<p class="note">${shown.length < byGain.length ? `The ${EXPLORER_DOCUMENTS / 2} largest gains and the ${EXPLORER_DOCUMENTS / 2} largest losses of ${byGain.length} documents` : `All ${byGain.length} documents`} of ${escapeHtml(run.label)}, ` +
@@ -148,7 +177,7 @@ export function explorerHtml(summary: ReportSummary, run: RunInput, texts: Explo
 
 /** One document's entry: heading, excerpt, curves, neighbours, training losses. */
 function documentHtml(id: number, lines: Map<string, DocumentResult>, headline: { method: string; label: string }, gain: number, texts: ExplorerTexts): string {
-  const first = lines.get(headline.method) ?? [...lines.values()][0]!;
+  const first = listedLine(lines, headline);
   const documentText = texts.documents?.get(id)?.text;
   const listed = first.neighbor_ids.slice(0, EXPLORER_NEIGHBOURS);
   const neighbourRows = listed.map((n, i) => {

@@ -24,12 +24,12 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { readDocuments, type PileDocument } from '../data/jsonl.js';
-import { dataFingerprint } from '../eval/fingerprints.js';
+import type { PileDocument } from '../data/jsonl.js';
 import { perplexityMetrics, type PerplexityMetrics } from '../eval/metrics.js';
 import type { DocumentResult } from '../eval/results.js';
 import { RUN_RECORD_FILE, type RunRecord } from '../eval/run-record.js';
 import { bootstrapReplicates, curveOf, weightedMean, type LoadedResults } from './aggregate.js';
+import { documentsById } from './document-texts.js';
 import { filterCurves, type MethodSummary, type ReportSummary, type RunInput } from './summary.js';
 
 const METRICS = ['word_perplexity', 'byte_perplexity', 'bits_per_byte'] as const;
@@ -301,26 +301,4 @@ function harnessSample(d: DocumentResult, doc: PileDocument | undefined, step: n
       ...(d.train_losses ? { train_losses: d.train_losses } : {}),
     },
   };
-}
-
-/** The documents of the test file that the results name, by id; the file must be the one every method's run.json recorded. */
-export async function documentsById(data: string, runs: readonly RunInput[]): Promise<Map<number, PileDocument>> {
-  const fingerprint = dataFingerprint(data);
-  for (const { loaded } of runs) {
-    for (const [method, record] of loaded.records) {
-      if (record.data !== fingerprint) throw new Error(`--data ${data} is not the file ${join(loaded.dir, method)} was evaluated on (its run.json records data ${record.data}, this file is ${fingerprint}); pass the test file the evaluation read`);
-    }
-  }
-  const wanted = new Set(runs.flatMap(({ loaded }) => [...loaded.byMethod.values()].flatMap((byTask) => [...byTask.values()].flat().map((d) => d.doc_id))));
-  const out = new Map<number, PileDocument>();
-  for await (const record of readDocuments(data, { onBadLine: 'skip', warn: () => undefined })) if (wanted.has(record.id)) out.set(record.id, record.document);
-  return out;
-}
-
-/** The texts of the neighbours the results name, from the file the index was built from. */
-export async function neighbourTexts(data: string, runs: readonly RunInput[]): Promise<Map<number, string>> {
-  const wanted = new Set(runs.flatMap(({ loaded }) => [...loaded.byMethod.values()].flatMap((byTask) => [...byTask.values()].flat().flatMap((d) => d.neighbor_ids))));
-  const out = new Map<number, string>();
-  for await (const record of readDocuments(data, { onBadLine: 'skip', warn: () => undefined })) if (wanted.has(record.id)) out.set(record.id, record.document.text);
-  return out;
 }

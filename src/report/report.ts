@@ -10,8 +10,9 @@ import { basename, join, resolve } from 'node:path';
 import { taskWeights } from '../data/tasks.js';
 import { loadResults, type BootstrapOptions } from './aggregate.js';
 import { reportHtml } from './html.js';
-import { explorerHtml } from './explorer.js';
-import { documentsById, neighbourTexts, writeHarnessResults } from './lm-eval-results.js';
+import { documentsById, neighbourTexts } from './document-texts.js';
+import { explorerHtml, explorerWants } from './explorer.js';
+import { writeHarnessResults } from './lm-eval-results.js';
 import { chooseValidationAlpha } from './interpolation-alpha.js';
 import { renderPlots, reportPlots } from './plots.js';
 import { readPublished, type PublishedSource } from './published.js';
@@ -184,9 +185,11 @@ export async function writeReport(options: ReportOptions): Promise<ReportResult>
   }));
   const sections = [{ heading: 'Summary', tables: overview }, ...perMethod];
   const plots = await renderPlots(reportPlots(summary));
+  // Only the texts the explorer shows are read: a Pile shard's texts would not fit in memory.
+  const wanted = explorerWants(summary, runs[0]!);
   const explorer = explorerHtml(summary, runs[0]!, {
-    documents: options.explorerData?.documents ? await documentsById(options.explorerData.documents, runs) : undefined,
-    neighbours: options.explorerData?.neighbours ? await neighbourTexts(options.explorerData.neighbours, runs) : undefined,
+    documents: options.explorerData?.documents ? await documentsById(options.explorerData.documents, runs, wanted.documents) : undefined,
+    neighbours: options.explorerData?.neighbours ? await neighbourTexts(options.explorerData.neighbours, wanted.neighbours) : undefined,
   });
   const html = reportHtml({ summary, tables: sections, plots, generated: new Date(), explorer });
 

@@ -14,7 +14,7 @@ import { countBytes, countWords } from '../../src/eval/metrics.js';
 import type { DocumentResult } from '../../src/eval/results.js';
 import { loadResults } from '../../src/report/aggregate.js';
 import { EXPLORER_CURVE_POINTS } from '../../src/report/explorer-curve.js';
-import { EXPLORER_DOCUMENTS, EXPLORER_LOSS_COLUMNS, EXPLORER_NEIGHBOURS, explorerHtml } from '../../src/report/explorer.js';
+import { EXPLORER_DOCUMENTS, EXPLORER_LOSS_COLUMNS, EXPLORER_NEIGHBOURS, explorerHtml, explorerWants } from '../../src/report/explorer.js';
 import { writeReport } from '../../src/report/report.js';
 import { summarize } from '../../src/report/summary.js';
 import { scored, writeLines } from './fixtures.js';
@@ -133,6 +133,10 @@ test('the explorer stays small for many documents with long curves: capped docum
   const run = { label: 'many', loaded: loadResults(results) };
   const summary = summarize([run], { pile_github: 1 }, { resamples: 10 });
   const { html, largestGain } = explorerHtml(summary, run, {});
+  // report.ts reads from --data and --neighbour-data only the texts shown.
+  const wanted = explorerWants(summary, run);
+  assert.equal(wanted.documents.size, EXPLORER_DOCUMENTS);
+  assert.deepEqual([...wanted.neighbours].sort((a, b) => a - b), Array.from({ length: EXPLORER_NEIGHBOURS }, (_, i) => i));
   assert.ok(html.length < 6_000_000, `explorer of ${html.length} characters`);
   assert.equal(largestGain?.id, 699);
   assert.equal(html.match(/<section class="doc"/g)?.length, EXPLORER_DOCUMENTS);
