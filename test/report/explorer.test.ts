@@ -4,10 +4,13 @@
 // neighbours (distances, the duplicate flagged, excerpts) and a curve per
 // method are shown; re-sorting by document id reorders the index with CSS
 // alone. Nothing is fetched. The screenshot is kept in test-artifacts/.
+// Also: the command line's --data and --neighbour-data reach it, and a run
+// of 700 documents with 2000 neighbours each gives a bounded page.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { after, test } from 'node:test';
 import { pathToFileURL } from 'node:url';
 import { countBytes, countWords } from '../../src/eval/metrics.js';
@@ -43,14 +46,27 @@ function line(method: string, id: number, bits: number[], extra: Partial<Documen
   };
 }
 
+// Two methods' results on the six documents, the test file and the indexed file.
+const results = join(dir, 'results');
+writeLines(results, 'ttt', 'all.rank0.jsonl', TASKS.map((_, id) => line('ttt', id, tttBits(id))));
+writeLines(results, 'random', 'all.rank0.jsonl', TASKS.map((_, id) => line('random', id, [2 + id / 10, 2.01 + id / 10, 1.99 + id / 10, 2 + id / 10])));
+const data = join(dir, 'test.jsonl');
+writeFileSync(data, TASKS.map((name, i) => JSON.stringify({ text: texts[i], meta: { pile_set_name: name } })).join('\n') + '\n');
+const train = join(dir, 'train.jsonl');
+writeFileSync(train, neighbours.map((text) => JSON.stringify({ text })).join('\n') + '\n');
+
+test('tttnn report --data --neighbour-data: the explorer gets both texts from the command line', () => {
+  const out = join(dir, 'cli-report');
+  const r = spawnSync(process.execPath, [resolve('bin/tttnn.js'), 'report', '--results-dir', results, '--out', out, '--resamples', '5', '--data', data, '--neighbour-data', train], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  const html = readFileSync(join(out, 'report.html'), 'utf8');
+  const entry = html.slice(html.indexOf('id="doc-4"'));
+  assert.ok(entry.includes('Test document 4 (ArXiv)') && entry.includes('Training document 20:'));
+  assert.match(entry, /<td class="distance">0\.0000<\/td><td class="duplicate">duplicate<\/td>/);
+  assert.doesNotMatch(html, /<script/i, 'still no script');
+});
+
 test('the explorer: from the tables to the document that gained most, its neighbours and a curve per method, sorted by CSS; no network', async () => {
-  const results = join(dir, 'results');
-  writeLines(results, 'ttt', 'all.rank0.jsonl', TASKS.map((_, id) => line('ttt', id, tttBits(id))));
-  writeLines(results, 'random', 'all.rank0.jsonl', TASKS.map((_, id) => line('random', id, [2 + id / 10, 2.01 + id / 10, 1.99 + id / 10, 2 + id / 10])));
-  const data = join(dir, 'test.jsonl');
-  writeFileSync(data, TASKS.map((name, i) => JSON.stringify({ text: texts[i], meta: { pile_set_name: name } })).join('\n') + '\n');
-  const train = join(dir, 'train.jsonl');
-  writeFileSync(train, neighbours.map((text) => JSON.stringify({ text })).join('\n') + '\n');
   await writeReport({ resultsDir: results, out: join(dir, 'report'), resamples: 20, explorerData: { documents: data, neighbours: train } });
 
   const executablePath = process.env['TTTNN_CHROMIUM'] ?? '/usr/bin/chromium';
