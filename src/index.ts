@@ -14,7 +14,9 @@ export { loadModel, loadCausalLM, loadEncoder, createModel, saveModel, type Caus
 export { loadTokenizer, saveTokenizer, trainTokenizers, BpeTokenizer } from './tokenizers/index.js';
 // Corpora.
 export { readDocuments, type PileDocument, type DocumentRecord } from './data/jsonl.js';
-export { DocumentStore } from './data/document-store.js';
+export { DocumentStore, type DocumentSource } from './data/document-store.js';
+export { openDocumentStore } from './data/open-store.js';
+export { ParquetDocumentStore } from './data/parquet-store.js';
 // Training.
 export { train, type TrainOptions, type TrainResult } from './train/trainer.js';
 // Indexes and the shard servers' client.

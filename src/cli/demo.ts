@@ -148,6 +148,9 @@ function stopOnSignals(current: DemoChildren): () => void {
 async function runDemo(o: DemoOptions): Promise<void> {
   const stages = new Stages();
   const precision = await applyPrecision(o.precision, 'demo');
+  const { resolveModelDirectory } = await import('./model-directory.js');
+  if (o.model !== undefined) o.model = resolveModelDirectory(o.model, '--model', 'model');
+  if (o.embedder !== undefined) o.embedder = resolveModelDirectory(o.embedder, '--embedder', 'model');
   const paths = demoPaths(o);
   mkdirSync(paths.run, { recursive: true });
   const current: DemoChildren = {};
@@ -298,7 +301,7 @@ async function evaluateAndReport(
   stages.begin(8, 'report');
   const { writeReport } = await import('../report/report.js');
   const reportDir = join(paths.run, 'report', basename(resultsDir));
-  const report = await writeReport({ resultsDir, out: reportDir, weights: join(paths.corpus, 'manifest.json'), interpolationValidation: validationDir, warn: (line) => console.warn(`warning: ${line}`) });
+  const report = await writeReport({ resultsDir, out: reportDir, weights: join(paths.corpus, 'manifest.json'), interpolationValidation: validationDir, explorerData: { documents: paths.testData, neighbours: paths.trainData }, warn: (line) => console.warn(`warning: ${line}`) });
   console.log(report.markdown);
   const failed = report.gates.filter((g) => !g.passed);
   console.log(`\n${failed.length === 0 ? 'All quality gates passed.' : `QUALITY GATES FAILED: ${failed.map((g) => g.name).join('; ')} — read the numbers above with that in mind.`}`);

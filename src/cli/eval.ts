@@ -92,6 +92,7 @@ interface EvalCommandOptions {
   forceMix?: boolean;
   maxLineBytes: number;
   device: string;
+  logdir?: string;
 }
 
 /** The retriever of every method that retrieves: the fleet's client and the embedder the index was built with. */
@@ -110,13 +111,13 @@ export function registerEvalCommand(program: Command): Command {
     .description('evaluate TTT-NN (ttt) or a baseline (context, interpolation, dynamic) or the random-documents control; results go to RESULTS/<label>/<task>.rank<R>.jsonl (label: the method, or <method>+<selection>[@<S>s] with --selection / --budget-seconds), one line per document, and a rerun resumes')
     .addOption(new Option('--method <method>', METHOD_REGISTRY.map((m) => `${m.name}: ${m.summary}`).join('; ')).choices([...METHODS]).default('ttt'))
     .addOption(new Option('--preset <name>', "paper: every setting as the paper's runs (condor/*.sub) for this method and model type; a flag that would change one is an error. (No `sift` preset: jonhue/activeft publishes only SIFT's lambda = 0.01, activeft/sift.py:56, already --sift-lambda's default; the LoRA rank, alpha, targets, learning rate and neighbours of the SIFT paper's runs were not found in its code.)").choices(['paper']))
-    .requiredOption('--model <dir>', `causal LM checkpoint directory (${describeModelTypes('causal')})`)
+    .requiredOption('--model <dir>', `causal LM checkpoint directory (${describeModelTypes('causal')}), or a tttnn train output directory (its newest complete checkpoint)`)
     .option('--tokenizer <dir>', 'tokenizer directory (default: the model directory)')
-    .option('--embedder <dir>', 'encoder checkpoint the index was built with (not needed for dynamic)')
+    .option('--embedder <dir>', 'encoder checkpoint the index was built with, or the tttnn train output directory it came from (not needed for dynamic)')
     .option('--addresses <file|list>', `${ADDRESSES_HELP}; not needed for dynamic`)
     .option('--token-file <file>', 'token file of the shard servers')
     .option('--ca <file>', CA_HELP)
-    .option('--data <file>', 'test JSONL file (the Pile\'s tasks)')
+    .option('--data <file>', 'test file of the Pile\'s tasks: JSONL (.jsonl, .jsonl.zst) or Parquet (.parquet: "text" and "meta" or "pile_set_name" columns)')
     .addOption(new Option('--tasks <tasks>', 'pile_all, or comma-separated task names (pile_github, ...); or downstream tasks in lm-evaluation-harness\'s YAML format: shipped names (boolq, cb, copa, rte, wic, wsc, multirc, lambada_openai, lambada_standard, hellaswag; super_glue for the original\'s set) or YAML paths — the task\'s metric (accuracy, ...) after 0..k neighbours, in RESULTS/tasks/<label>/').default('pile_all'))
     .option('--num-fewshot <n>', 'downstream tasks: few-shot examples before each question, drawn by the harness\'s seeded sampler (default: the YAML\'s num_fewshot, else 0, as lm_eval)', integerArg('--num-fewshot'))
     .option('--task-data <dir>', 'downstream tasks: the directory the YAMLs\' relative data paths are in (shipped YAMLs: <dir>/<task>/<split>.jsonl in the Hugging Face dataset\'s columns; default: the YAML\'s directory)')
@@ -129,6 +130,7 @@ export function registerEvalCommand(program: Command): Command {
     .addOption(new Option('--on-missing-shard <policy>', 'fail, or retrieve from the shards that answer and flag the document').choices(['fail', 'partial']).default('fail'))
     .addOption(new Option('--max-line-bytes <n>', MAX_LINE_BYTES_HELP).default(DEFAULT_MAX_LINE_BYTES).argParser(integerArg('--max-line-bytes')))
     .option('--force-mix', "add to a results directory whose run.json records other settings, model, tokenizer, data, embedder or index (refused otherwise: the report would average the two runs); the record keeps what differed and the report warns")
+    .option('--logdir <dir>', 'TensorBoard event files: each document\'s bits per byte over its curve (documents/<task>/<id>) and the running pile_all and per-task values (default RESULTS/<label>/tensorboard)')
     .addHelpText('after', `\n${describeDefaults()}`)
     .action(async (o: EvalCommandOptions, command: Command) => {
       const { loadCausalLM } = await import('../models/index.js');
@@ -140,6 +142,9 @@ export function registerEvalCommand(program: Command): Command {
       const { rank, worldSize } = resolveRank(overrides.rank, overrides.worldSize, process.env);
       await applyPrecision(o.precision, 'eval');
       await applyDevice(o.device, 'eval');
+      const { resolveModelDirectory } = await import('./model-directory.js');
+      o.model = resolveModelDirectory(o.model, '--model', 'model');
+      if (o.embedder !== undefined) o.embedder = resolveModelDirectory(o.embedder, '--embedder', 'model');
       const model = loadCausalLM(o.model, { device: o.device });
       let stop = false;
       const onSignal = (): void => {
@@ -172,7 +177,7 @@ export function registerEvalCommand(program: Command): Command {
         if (!o.data) throw new Error('--data <file> is required for the Pile\'s tasks');
         const result = await runEvaluation({
           ...overrides, method: o.method, model, tokenizer: loadTokenizer(o.tokenizer ?? o.model), retriever,
-          data: o.data, tasks, resultsDir: o.resultsDir, rank, worldSize, forceMix: o.forceMix, maxLineBytes: o.maxLineBytes, shouldStop: () => stop,
+          data: o.data, tasks, resultsDir: o.resultsDir, rank, worldSize, forceMix: o.forceMix, maxLineBytes: o.maxLineBytes, shouldStop: () => stop, logdir: o.logdir,
           progress: (text) => line.log(text),
           onDocument: (done, total, detail) => line.update(done, detail, total),
         });

@@ -14,9 +14,9 @@ export function registerIndexCommand(program: Command): void {
 
   index
     .command('build')
-    .description('embed every document of a JSONL file (mean-pooled encoder states, or as a sentence-transformers directory pools them) and write <datafile>.index beside embedding_model.txt and embedding.json (how the vectors were made); an interrupted build resumes where it stopped')
-    .requiredOption('--data <file>', 'JSONL data file (one document per line; the line number is the vector id)')
-    .requiredOption('--embedder <dir>', 'the embedder: an encoder checkpoint directory (roberta, bert) with its tokenizer, mean-pooled as the original; or a sentence-transformers directory (modules.json: its Transformer, 1_Pooling, 2_Normalize and max_seq_length)')
+    .description('embed every document of a JSONL or Parquet file (mean-pooled encoder states, or as a sentence-transformers directory pools them) and write <datafile>.index beside embedding_model.txt and embedding.json (how the vectors were made); an interrupted build resumes where it stopped')
+    .requiredOption('--data <file>', 'data file: JSONL (one document per line; the line number is the vector id) or Parquet (a "text" column and "meta" or "pile_set_name"; the row number is the vector id)')
+    .requiredOption('--embedder <dir>', 'the embedder: an encoder checkpoint directory (roberta, bert) with its tokenizer, mean-pooled as the original; a sentence-transformers directory (modules.json: its Transformer, 1_Pooling, 2_Normalize and max_seq_length); or a tttnn train output directory (its newest complete checkpoint)')
     .requiredOption('--out <dir>', 'output directory for the index and embedding_model.txt')
     .addOption(new Option('--factory <string>', 'FAISS index factory string: Flat (exact, the original), IVF4096,PQ64, HNSW32, SQ8, ...').default('Flat'))
     .option('--begin <n>', 'first line to index (a slice)', integerArg('--begin'))
@@ -31,6 +31,8 @@ export function registerIndexCommand(program: Command): void {
     .action(async (o: { data: string; embedder: string; out: string; factory: string; begin?: number; end?: number; batchSize: number; maxLength?: number; trainSample: number; onBadLine: 'skip' | 'fail'; maxLineBytes: number; precision: Precision; device: string }) => {
       await applyPrecision(o.precision, 'index build');
       await applyDevice(o.device, 'index build');
+      const { resolveModelDirectory } = await import('./model-directory.js');
+      o.embedder = resolveModelDirectory(o.embedder, '--embedder', 'model');
       const { buildIndex, loadEmbedder } = await import('../index/index.js');
       const { ProgressLine } = await import('./progress-line.js');
       const embedder = loadEmbedder(o.embedder, { device: o.device });

@@ -13,22 +13,36 @@ interface ReportCommandOptions {
   medianFilter: boolean;
   interpolationValidation?: string;
   published: string[];
+  logSamples?: boolean;
+  data?: string;
+  neighbourData?: string;
+}
+
+/** This checkout's commit (the harness's git_hash), or null outside a git checkout. */
+async function gitHash(): Promise<string | null> {
+  const { spawnSync } = await import('node:child_process');
+  const r = spawnSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: new URL('../../..', import.meta.url).pathname, encoding: 'utf8' });
+  return r.status === 0 ? r.stdout.trim() : null;
 }
 
 export function registerReportCommand(program: Command): void {
   program
     .command('report')
-    .description('aggregate result files (all ranks merged) per task and for pile_all, with bootstrap intervals, comparison tables, plots (SVG and PNG) and an HTML report')
+    .description('aggregate result files (all ranks merged) per task and for pile_all, with bootstrap intervals, comparison tables, plots (SVG and PNG) and an HTML report with a per-document explorer (sortable by gain)')
     .requiredOption('--results-dir <dir>', 'results directory of an evaluation (<method>/<task>.rank<R>.jsonl files)')
     .addOption(new Option('--compare <dir...>', 'further results directories to compare with the first (e.g. another learning rate or model)').default([]))
-    .requiredOption('--out <dir>', 'directory for report.html, summary.md, comparison.txt, aggregates.json and plots/ (and tasks.md, tasks.json for downstream tasks)')
+    .requiredOption('--out <dir>', "directory for report.html, summary.md, comparison.txt, aggregates.json, plots/, lm-eval/<method>/results_<date>.json (lm-evaluation-harness's results format) and, for downstream tasks, tasks.md and tasks.json")
     .option('--weights <file>', 'task weights for pile_all: a corpus manifest.json or {"task": weight} (default: the Pile\'s weights when every task is a Pile task, else proportional to bytes)')
     .addOption(new Option('--resamples <n>', 'bootstrap resamples of documents').default(1000).argParser(integerArg('--resamples')))
     .addOption(new Option('--seed <n>', 'bootstrap seed').default(1216).argParser(integerArg('--seed')))
     .option('--no-median-filter', "keep every document, a shorter curve (fewer neighbours under the distance threshold) keeping its last value; by default, as the original's process_results.py:345-346, the documents whose curve length differs from their task's median are dropped")
     .option('--interpolation-validation <dir>', 'results directory of an interpolation run on validation documents: its best alpha (pile_all) is reported on the test documents, beside the oracle choices')
     .addOption(new Option('--published <dir...>', "the original's published results directory (<run>/aggregate_stats.pth, baseline_<method>/comparison.txt): overlaid as \"published\" rows and curves").default([]))
+    .option('--log-samples', "also write lm-evaluation-harness's samples_<task>_<date>.jsonl (doc_id, doc, arguments, resps, filtered_resps, metrics, hashes, plus the neighbours and curve) beside results_<date>.json in lm-eval/<method>/; needs --data")
+    .option('--data <file>', "the test data file the evaluation read: report.html's document explorer shows an excerpt of each document from it, --log-samples takes each document from it (checked against run.json)")
+    .option('--neighbour-data <file>', "the data file the index was built from (what tttnn serve --data read): report.html's document explorer shows each neighbour's excerpt from it and flags a neighbour with the document's text as a duplicate; without it, only distance 0 flags one")
     .action(async (o: ReportCommandOptions) => {
+      if (o.logSamples && !o.data) throw new Error('--log-samples needs --data <the test file the evaluation read>');
       const { writeReport } = await import('../report/report.js');
       const { writeTaskReport } = await import('../report/task-report.js');
       const { loadResults } = await import('../report/aggregate.js');
@@ -40,6 +54,9 @@ export function registerReportCommand(program: Command): void {
         resultsDir: o.resultsDir, compare: o.compare, out: o.out, weights: o.weights, resamples: o.resamples, seed: o.seed,
         medianFilter: o.medianFilter, interpolationValidation: o.interpolationValidation, published: o.published,
         warn: (line) => console.warn(`warning: ${line}`),
+        gitHash: await gitHash(),
+        ...(o.logSamples ? { logSamples: { data: o.data! } } : {}),
+        explorerData: { documents: o.data, neighbours: o.neighbourData },
       });
       console.log(result.markdown);
       console.log(`\nreport: ${result.files.find((f) => f.endsWith('report.html'))}`);

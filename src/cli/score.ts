@@ -41,12 +41,12 @@ export function registerScoreCommand(program: Command): void {
     .description(
       "score a text file with a causal LM: log-likelihood, tokens, bytes and bits per byte, in lm-evaluation-harness rolling windows of the model's context (the text tokenized without special tokens, the first window prefixed with the tokenizer's BOS, else its end-of-text token, as HFLM does); prints the architecture recognised",
     )
-    .requiredOption('--model <dir>', `Hugging Face checkpoint directory of a causal LM (${describeModelTypes('causal')})`)
+    .requiredOption('--model <dir>', `Hugging Face checkpoint directory of a causal LM (${describeModelTypes('causal')}), or a tttnn train output directory (its newest complete checkpoint)`)
     .option('--tokenizer <dir>', 'tokenizer directory (default: the model directory)')
     .requiredOption('--text-file <file>', 'UTF-8 text to score (the whole file is one document)')
     .option('--max-length <n>', "window length in tokens (default: the model's context length)")
     .addOption(deviceOption())
-    .option('--adapter <dir>', "score with this PEFT LoRA adapter (adapter_config.json + adapter_model.safetensors, as tttnn train --lora or PEFT's save_pretrained writes) on the model")
+    .option('--adapter <dir>', "score with this PEFT LoRA adapter (adapter_config.json + adapter_model.safetensors, as tttnn train --lora or PEFT's save_pretrained writes, or a tttnn train --lora output directory: its newest complete checkpoint) on the model")
     .option('--json', 'print one JSON object')
     .addOption(precisionOption('fp32'))
     .action(async (options: ScoreOptions) => {
@@ -60,6 +60,9 @@ export function registerScoreCommand(program: Command): void {
       const { readUtf8Text } = await import('../data/utf8.js');
       const { withPath } = await import('../io/path-errors.js');
       const text = readUtf8Text(options.textFile, withPath(options.textFile, 'read', () => readFileSync(options.textFile)));
+      const { resolveModelDirectory } = await import('./model-directory.js');
+      options.model = resolveModelDirectory(options.model, '--model', 'model');
+      if (options.adapter !== undefined) options.adapter = resolveModelDirectory(options.adapter, '--adapter', 'adapter');
       const tokenizer = loadTokenizer(options.tokenizer ?? options.model);
       const model = loadCausalLM(options.model, { device: options.device });
       try {

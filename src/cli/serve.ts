@@ -84,7 +84,7 @@ function registerQuery(program: Command): void {
     .description('embed a text with the embedder and print its nearest neighbours from the fleet, as JSON')
     .requiredOption('--addresses <file|list>', ADDRESSES_HELP)
     .requiredOption('--token-file <file>', 'token file')
-    .requiredOption('--embedder <dir>', 'the embedder the index was built with: an encoder checkpoint (mean pooling) or a sentence-transformers directory')
+    .requiredOption('--embedder <dir>', 'the embedder the index was built with: an encoder checkpoint (mean pooling), a sentence-transformers directory, or the tttnn train output directory it came from')
     .option('--ca <file>', CA_HELP)
     .addOption(new Option('-k <k>', 'neighbours').default(10).argParser(integerArg('-k')))
     .addOption(new Option('--on-missing-shard <policy>', 'fail, or search the shards that answer and flag the result partial').choices(['fail', 'partial']).default('fail'))
@@ -92,6 +92,8 @@ function registerQuery(program: Command): void {
     .action(async (text: string, o: { addresses: string; tokenFile: string; embedder: string; k: number; onMissingShard: 'fail' | 'partial'; ca?: string }) => {
       const { checkEmbedderDimension, embeddingDimension, embedTexts, loadEmbedder } = await import('../index/index.js');
       const { checkFleetRecipes } = await import('../eval/retriever.js');
+      const { resolveModelDirectory } = await import('./model-directory.js');
+      o.embedder = resolveModelDirectory(o.embedder, '--embedder', 'model');
       const client = await connectFleet(o);
       const embedder = loadEmbedder(o.embedder);
       let query: Float32Array;

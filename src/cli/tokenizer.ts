@@ -25,7 +25,7 @@ export function registerTokenizerCommand(program: Command): void {
         'Style gpt2 writes OUT/ with <|endoftext|> (for causal models); roberta writes OUT/ with <s> <pad> </s> <unk> <mask> ' +
         '(for masked-LM encoders; 4 more ids than --vocab-size); both (default) writes OUT/causal and OUT/encoder from one run',
     )
-    .requiredOption('--data <files...>', 'JSONL files (.jsonl or .jsonl.zst) to train on')
+    .requiredOption('--data <files...>', 'JSONL (.jsonl, .jsonl.zst) or Parquet (.parquet) files to train on')
     .requiredOption('--out <dir>', 'output directory')
     .addOption(new Option('--vocab-size <n>', 'tokens in the GPT-2-style vocabulary: 1 special + 256 bytes + merges').default(4096).argParser(integerArg('--vocab-size')))
     .addOption(new Option('--style <style>', 'which tokenizer(s) to write').choices(['gpt2', 'roberta', 'both']).default('both'))

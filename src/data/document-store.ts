@@ -81,7 +81,22 @@ function fingerprintFromSidecar(raw: Buffer): FileFingerprint {
   return { size: Number(raw.readBigUInt64LE(8)), mtimeNs: raw.readBigUInt64LE(16).toString(), headSha256: raw.toString('hex', 24, 56) };
 }
 
-export class DocumentStore {
+/**
+ * What a shard server reads texts from by document id: this JSONL store, or
+ * a Parquet file's (parquet-store.ts), opened by open-store.ts.
+ */
+export interface DocumentSource {
+  readonly path: string;
+  /** Documents (lines, rows): ids are 0 .. size - 1. */
+  readonly size: number;
+  /** indexedText of each id, in order (a Parquet store reads the row groups holding them, once each). */
+  indexedTexts(ids: readonly number[]): Promise<string[]>;
+  /** Throws DataFileChangedError when the file is no longer the one opened. */
+  checkUnchanged(): void;
+  close(): void;
+}
+
+export class DocumentStore implements DocumentSource {
   private constructor(
     readonly path: string,
     private readonly fd: number,
@@ -185,6 +200,10 @@ export class DocumentStore {
     if (line.length === 0) return '';
     const parsed = parseDocumentLine(line);
     return typeof parsed === 'string' ? '' : parsed.text;
+  }
+
+  indexedTexts(ids: readonly number[]): Promise<string[]> {
+    return new Promise((resolve) => resolve(ids.map((id) => this.indexedText(id)))); // an out-of-range id rejects
   }
 
   close(): void {

@@ -1,7 +1,9 @@
 // Pile-format JSONL documents: one {"text": ..., "meta": {"pile_set_name": ...}}
 // per line, plain or .jsonl.zst. A line that is not such an object is
 // reported with its file and line number and, by policy, skipped or fatal.
+// A .parquet file is read as its rows (parquet.ts), with the same ids and policy.
 import { readLines, type LineStart } from './lines.js';
+import { isParquetPath, readParquetRows } from './parquet.js';
 import { invalidUtf8Offset } from './utf8.js';
 
 export interface PileDocument {
@@ -10,11 +12,11 @@ export interface PileDocument {
 }
 
 export interface DocumentRecord {
-  /** 0-based line index in the file: the document's id (and its vector id in the index). */
+  /** 0-based line index in the file (a Parquet file's row index): the document's id (and its vector id in the index). */
   id: number;
-  /** Byte offset of the line in the uncompressed file. */
+  /** Byte offset of the line in the uncompressed file (a Parquet file's: the row index). */
   offset: number;
-  /** Byte offset of the next line (where a reader resumes after this document). */
+  /** Byte offset of the next line (where a reader resumes after this document; a Parquet file's: the next row index). */
   nextOffset: number;
   document: PileDocument;
 }
@@ -52,6 +54,18 @@ export function parseDocumentLine(bytes: Buffer): PileDocument | string {
 export async function* readDocuments(path: string, options: ReadOptions = {}): AsyncGenerator<DocumentRecord> {
   const policy = options.onBadLine ?? 'fail';
   const warn = options.warn ?? ((message: string) => process.stderr.write(`warning: ${message}\n`));
+  if (isParquetPath(path)) {
+    for await (const row of readParquetRows(path, options.from?.index ?? 0)) {
+      if (typeof row.document === 'string') {
+        const message = `${path}: row ${row.index}: ${row.document}`;
+        if (policy === 'fail') throw new Error(`${message} (use --on-bad-line skip to skip such rows)`);
+        warn(`${message}; row skipped`);
+        continue;
+      }
+      yield { id: row.index, offset: row.index, nextOffset: row.index + 1, document: row.document };
+    }
+    return;
+  }
   for await (const line of readLines(path, options.from, options.maxLineBytes)) {
     if (line.bytes.length === 0) continue;
     const parsed = parseDocumentLine(line.bytes);

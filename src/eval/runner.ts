@@ -26,6 +26,7 @@ import { selectNeighbors } from './selection.js';
 import { splitDocument, type SplitDocument } from './split-document.js';
 import { trainableWeights, type TrainableWeights } from './trainable.js';
 import { EvaluationInterrupted } from './ttt.js';
+import { EvalEventLog } from './tensorboard-log.js';
 
 export type { Method } from './settings.js';
 
@@ -45,6 +46,8 @@ export interface EvalOptions extends EvalOverrides {
   shouldStop?: () => boolean;
   /** Add to a results directory made with other settings or inputs (run-record.ts), instead of refusing. */
   forceMix?: boolean;
+  /** TensorBoard event files of the per-document curves and the running pile_all (tensorboard-log.ts); default RESULTS/<label>/tensorboard; null: none. */
+  logdir?: string | null;
   /** The longest line of the data file (data/lines.ts); it changes no number, so it is no setting. */
   maxLineBytes?: number;
 }
@@ -87,6 +90,7 @@ export async function runEvaluation(o: EvalOptions): Promise<{ evaluated: number
   model.training = false;
   const total = plan.reduce((n, p) => n + p.docs.length, 0);
   const state: EvaluationState = { scorer, model, tokenizer, retriever, eos, shouldStop };
+  const events = o.logdir === null ? undefined : new EvalEventLog(o.logdir ?? join(o.resultsDir, resultsLabel(s), 'tensorboard'));
   try {
     if (optimizer && s.optimizerScope === 'run') optimizer.begin('run', plan.flatMap((p) => p.finished), o.resultsDir);
     for (const { task, docs, path, done, finished } of plan) {
@@ -108,12 +112,14 @@ export async function runEvaluation(o: EvalOptions): Promise<{ evaluated: number
         if (optimizer) optimizer.finish(task, documentKey(task, doc.id), commit);
         else commit();
         evaluated++;
+        events?.add(result);
         const detail = `${task} ${position}/${docs.length} doc ${doc.id}: ${describe(result)} (${((performance.now() - started) / 1000).toFixed(1)} s)`;
         if (o.onDocument) o.onDocument(evaluated + skipped, total, detail);
         else progress(`eval ${s.method} ${detail}`);
       }
     }
   } finally {
+    events?.close();
     if (scorer.trains) {
       scorer.weights.dispose();
       scorer.optimizer.dispose();

@@ -14,9 +14,9 @@ import { yieldToEventLoop } from '../io/event-loop.js';
 import { closeSync, existsSync, fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, rmSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { fileFingerprint, fingerprintChanges, type FileFingerprint } from '../data/file-fingerprint.js';
-import { parseDocumentLine } from '../data/jsonl.js';
+import { readDocumentRows } from '../data/document-rows.js';
 import { writeAll, writeFileDurably } from '../io/durable.js';
-import { readLines } from '../data/lines.js';
+import { DEFAULT_MAX_LINE_BYTES } from '../data/lines.js';
 import { embeddingDimension, embedTexts, type Embedder } from './embed.js';
 import { recipeOf, writeRecipe } from './embedding-recipe.js';
 import { FaissIndex } from './faiss-index.js';
@@ -161,19 +161,18 @@ async function embedLines(options: IndexBuildOptions, partial: PartialVectors, b
       labels = [];
       onBatch(embedded);
     };
-    for await (const line of readLines(options.data, undefined, options.maxLineBytes)) {
-      if (line.index < begin + done) continue;
-      if (line.index >= end) break;
-      const parsed = line.bytes.length === 0 ? { text: '' } : parseDocumentLine(line.bytes);
+    for await (const row of readDocumentRows(options.data, begin + done, options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES)) {
+      if (row.index >= end) break;
+      const parsed = row.document;
       let text: string;
       if (typeof parsed === 'string') {
-        if (options.onBadLine !== 'skip') throw new Error(`${options.data}:${line.index + 1}: ${parsed} (use --on-bad-line skip to embed it as ' ')`);
+        if (options.onBadLine !== 'skip') throw new Error(`${row.label}: ${parsed} (use --on-bad-line skip to embed it as ' ')`);
         text = ''; // keeps vector ids equal to line numbers
       } else {
         text = parsed.text;
       }
       texts.push(text);
-      labels.push(`${options.data}:${line.index + 1}`);
+      labels.push(row.label);
       if (texts.length === batchSize) {
         flush();
         await yieldToEventLoop(); // a Ctrl-C handler runs between batches

@@ -1,10 +1,10 @@
 // Checks that an index, the data file it indexes and the embedder that will
 // query it belong together, naming both files when they do not.
-import type { DocumentStore } from '../data/document-store.js';
+import type { DocumentSource } from '../data/document-store.js';
 import type { FaissIndex } from './faiss-index.js';
 
 /** The index's vectors must not outnumber the data file's lines (offset by the slice's first line). */
-export function checkIndexMatchesData(index: FaissIndex, indexPath: string, store: DocumentStore, begin = 0): void {
+export function checkIndexMatchesData(index: FaissIndex, indexPath: string, store: DocumentSource, begin = 0): void {
   const vectors = index.size;
   if (begin + vectors > store.size) {
     throw new Error(`${indexPath} has ${vectors} vectors from line ${begin} but ${store.path} has only ${store.size} lines: the index was built from another file`);

@@ -204,10 +204,18 @@ export interface BootstrapOptions {
  * weighted mean). With one task this is the plain document bootstrap.
  */
 export function bootstrapInterval(byTask: Map<string, DocumentResult[]>, statistic: (sample: Map<string, DocumentResult[]>) => number, options: BootstrapOptions = {}): [number, number] {
+  const values = bootstrapReplicates(byTask, statistic, options);
+  if (values.length === 0) return [NaN, NaN];
+  values.sort((a, b) => a - b);
+  return [quantile(values, 0.1), quantile(values, 0.9)];
+}
+
+/** The statistic on each resample bootstrapInterval draws (same seed, same resamples); none without documents. */
+export function bootstrapReplicates(byTask: Map<string, DocumentResult[]>, statistic: (sample: Map<string, DocumentResult[]>) => number, options: BootstrapOptions = {}): number[] {
   const random = seededRandom(options.seed ?? 1216);
   const pooled = [...byTask.values()].flat();
-  if (pooled.length === 0) return [NaN, NaN];
   const values: number[] = [];
+  if (pooled.length === 0) return values;
   for (let r = 0; r < (options.resamples ?? 1000); r++) {
     const sample = new Map<string, DocumentResult[]>();
     for (let i = 0; i < pooled.length; i++) {
@@ -216,6 +224,5 @@ export function bootstrapInterval(byTask: Map<string, DocumentResult[]>, statist
     }
     values.push(statistic(sample));
   }
-  values.sort((a, b) => a - b);
-  return [quantile(values, 0.1), quantile(values, 0.9)];
+  return values;
 }

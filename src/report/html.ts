@@ -1,9 +1,10 @@
 // The HTML report: one self-contained file (inline CSS, every plot inlined
 // as SVG, no script, nothing fetched), so it opens offline and can be mailed
-// or archived as it is.
+// or archived as it is. The tables link to the per-document explorer at its end.
 import type { RenderedPlot } from './plots.js';
 import type { ReportSummary } from './summary.js';
 import { escapeHtml, toHtml, type Table } from './tables.js';
+import { EXPLORER_STYLE, type Explorer } from './explorer.js';
 
 const STYLE = `
 body { font-family: "DejaVu Sans", Verdana, sans-serif; margin: 2em auto; max-width: 1200px; color: #222; padding: 0 1em; }
@@ -25,9 +26,11 @@ export interface HtmlSections {
   tables: { heading: string; tables: Table[] }[];
   plots: readonly RenderedPlot[];
   generated: Date;
+  /** The per-document explorer (explorer.ts), after the tables; every section of tables links to it. */
+  explorer?: Explorer;
 }
 
-export function reportHtml({ summary, tables, plots, generated }: HtmlSections): string {
+export function reportHtml({ summary, tables, plots, generated, explorer }: HtmlSections): string {
   const warnings = summary.runs.flatMap((r) => r.warnings);
   const skipped = summary.runs.reduce((n, r) => n + r.skippedLines, 0);
   const used = summary.runs.reduce((n, r) => n + r.documents, 0);
@@ -38,7 +41,7 @@ export function reportHtml({ summary, tables, plots, generated }: HtmlSections):
     '<html lang="en"><head><meta charset="utf-8">',
     '<meta name="viewport" content="width=device-width, initial-scale=1">',
     '<title>TTT-NN report</title>',
-    `<style>${STYLE}</style>`,
+    `<style>${STYLE}${EXPLORER_STYLE}</style>`,
     '</head><body>',
     '<h1>TTT-NN report</h1>',
     `<p class="note">Generated ${escapeHtml(generated.toISOString())}. ${used} documents used, ${failed} failed retrievals left out, ` +
@@ -52,11 +55,13 @@ export function reportHtml({ summary, tables, plots, generated }: HtmlSections):
   }
   for (const section of tables) {
     parts.push(`<h2>${escapeHtml(section.heading)}</h2>`, ...section.tables.map(toHtml));
+    if (explorer?.html) parts.push(explorerLink(explorer));
     if (section === tables[0] && plots.length > 0) {
       parts.push('<h2>Plots</h2>');
       for (const p of plots) parts.push(`<figure id="plot-${escapeHtml(p.name)}">${stripXmlDeclaration(p.svg)}<figcaption>${escapeHtml(p.title)} (${escapeHtml(p.name)}.svg, ${escapeHtml(p.name)}.png)</figcaption></figure>`);
     }
   }
+  if (explorer?.html) parts.push(explorer.html);
   parts.push('</body></html>', '');
   return parts.join('\n');
 }
@@ -64,4 +69,10 @@ export function reportHtml({ summary, tables, plots, generated }: HtmlSections):
 /** An SVG document inlined into HTML must not carry an XML declaration. */
 function stripXmlDeclaration(svg: string): string {
   return svg.replace(/^<\?xml[^>]*>\s*/, '');
+}
+
+/** Under each section of tables: the explorer, and straight to the document that gained most. */
+function explorerLink({ largestGain }: Explorer): string {
+  const top = largestGain ? `; largest gain: <a class="largest-gain" href="#doc-${largestGain.id}">document ${largestGain.id} (${escapeHtml(largestGain.task)}, ${largestGain.gain.toFixed(4)} bits per byte)</a>` : '';
+  return `<p class="note explorer-link">Per document: <a href="#explorer">the document explorer</a> (sortable by gain)${top}</p>`;
 }

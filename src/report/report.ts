@@ -3,12 +3,16 @@
 //   summary.md        every table in Markdown (its head is printed to the terminal)
 //   comparison.txt    before/after per task per method, as the original's comparison.txt
 //   aggregates.json   every number in the tables, for other tools
+//   lm-eval/<method>/results_<date>.json (+ samples_<task>_<date>.jsonl)  lm-evaluation-harness's format
 //   plots/<name>.svg and plots/<name>.png
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { taskWeights } from '../data/tasks.js';
 import { loadResults, type BootstrapOptions } from './aggregate.js';
 import { reportHtml } from './html.js';
+import { documentsById, neighbourTexts } from './document-texts.js';
+import { explorerHtml, explorerWants } from './explorer.js';
+import { writeHarnessResults } from './lm-eval-results.js';
 import { chooseValidationAlpha } from './interpolation-alpha.js';
 import { renderPlots, reportPlots } from './plots.js';
 import { readPublished, type PublishedSource } from './published.js';
@@ -53,6 +57,12 @@ export interface ReportOptions extends BootstrapOptions {
   published?: string[];
   /** Called with each bad result line's warning as it is found. */
   warn?: (line: string) => void;
+  /** tttnn's git commit, recorded as the harness's git_hash in lm-eval/ (null: unknown). */
+  gitHash?: string | null;
+  /** The test data file the evaluation read: lm-eval/ then also gets the harness's samples_<task>_<date>.jsonl. */
+  logSamples?: { data: string };
+  /** Texts for the per-document explorer: the test file the evaluation read, and the file its index was built from. */
+  explorerData?: { documents?: string; neighbours?: string };
 }
 
 export interface ReportResult {
@@ -175,7 +185,13 @@ export async function writeReport(options: ReportOptions): Promise<ReportResult>
   }));
   const sections = [{ heading: 'Summary', tables: overview }, ...perMethod];
   const plots = await renderPlots(reportPlots(summary));
-  const html = reportHtml({ summary, tables: sections, plots, generated: new Date() });
+  // Only the texts the explorer shows are read: a Pile shard's texts would not fit in memory.
+  const wanted = explorerWants(summary, runs[0]!);
+  const explorer = explorerHtml(summary, runs[0]!, {
+    documents: options.explorerData?.documents ? await documentsById(options.explorerData.documents, runs, wanted.documents) : undefined,
+    neighbours: options.explorerData?.neighbours ? await neighbourTexts(options.explorerData.neighbours, wanted.neighbours) : undefined,
+  });
+  const html = reportHtml({ summary, tables: sections, plots, generated: new Date(), explorer });
 
   const out = resolve(options.out);
   mkdirSync(join(out, 'plots'), { recursive: true });
@@ -194,6 +210,7 @@ export async function writeReport(options: ReportOptions): Promise<ReportResult>
     write(join('plots', `${p.name}.png`), p.png);
   }
   write('report.html', html);
+  files.push(...(await writeHarnessResults(summary, runs, { out, date: new Date(), gitHash: options.gitHash ?? null, logSamples: options.logSamples })));
   const first = summary.methods.find((m) => m.declared?.report.verdict === 'subject') ?? summary.methods[0];
   const markdown = [...overview, ...(first ? [curveTable(first, summary)] : [])].map(toMarkdown).join('\n\n');
   return { summary, markdown, html, files, gates, comparisons: baselines, verdict };

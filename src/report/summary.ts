@@ -183,7 +183,7 @@ type SummarizeOptions = SummaryOptions & { bootstrap: Required<BootstrapOptions>
  * beyond the distance threshold); a budget or adaptive SIFT shortens curves
  * on purpose, so there it is not applied.
  */
-function filterCurves(r: MethodResults, medianFilterOn: boolean): { byTask: Map<string, DocumentResult[]>; dropped: Map<string, number>; cutOnPurpose: boolean } {
+export function filterCurves(r: Pick<MethodResults, 'loaded' | 'failed'>, medianFilterOn: boolean): { byTask: Map<string, DocumentResult[]>; dropped: Map<string, number>; cutOnPurpose: boolean } {
   const cutOnPurpose = [...r.loaded.values()].some((docs) => docs.some((d) => d.budget_seconds !== undefined || d.selection_stop === 'alpha'));
   const filter = medianFilterOn && !cutOnPurpose;
   const dropped = new Map<string, number>();

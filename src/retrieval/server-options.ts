@@ -51,7 +51,7 @@ export type AnyServerOption = { [K in keyof ServerOptions]-?: ServerOptionDeclar
 const option = <K extends keyof ServerOptions>(d: ServerOptionDeclaration<K>): ServerOptionDeclaration<K> => d;
 
 const DECLARED = [
-  option({ key: 'data', type: { kind: 'text', metavar: '<file>', required: true }, help: 'the JSONL data file the index was built from' }),
+  option({ key: 'data', type: { kind: 'text', metavar: '<file>', required: true }, help: 'the data file the index was built from (JSONL, or Parquet: read by row group, a few decoded row groups cached per server)' }),
   option({ key: 'addresses', type: { kind: 'text', metavar: '<file>', required: true }, help: 'addresses file each server appends its host:port line to once ready' }),
   option({ key: 'tokenFile', type: { kind: 'text', metavar: '<file>', required: true }, help: 'file holding the shared secret (at least 16 characters)' }),
   option({ key: 'host', type: { kind: 'text', metavar: '<host>' }, default: '127.0.0.1', help: 'interface to listen on (0.0.0.0: all)' }),

@@ -9,7 +9,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DocumentStore } from '../data/document-store.js';
+import { openDocumentStore } from '../data/open-store.js';
 import { FaissIndex, checkIndexMatchesData, readRecipe } from '../index/index.js';
 import { appendAddress } from './addresses.js';
 import { readToken } from './auth.js';
@@ -58,7 +58,7 @@ export async function runShardProcess(o: ShardProcessOptions): Promise<void> {
       throw new Error(`${o.index}: --nprobe ${o.nprobe}: ${(error as Error).message} (nprobe applies to IVF indexes; this one is ${index.info.type})`);
     }
   }
-  const store = await DocumentStore.open(o.data, { maxLineBytes: o.maxLineBytes });
+  const store = await openDocumentStore(o.data, { maxLineBytes: o.maxLineBytes });
   checkIndexMatchesData(index, o.index, store, o.begin);
   const modelFile = join(dirname(o.index), 'embedding_model.txt');
   const embeddingModel = existsSync(modelFile) ? readFileSync(modelFile, 'utf8').trim() : 'unknown';

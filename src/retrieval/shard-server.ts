@@ -8,7 +8,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { basename } from 'node:path';
-import { DataFileChangedError, type DocumentStore } from '../data/document-store.js';
+import { DataFileChangedError, type DocumentSource } from '../data/document-store.js';
 import { IndexFileChangedError } from '../index/index-file-check.js';
 import type { FaissIndex } from '../index/index.js';
 import { advertisedHost } from './addresses.js';
@@ -19,7 +19,7 @@ import { LIMITS, SERVER_LIMITS, base64Length, decodeVectors, encodeVectors, maxR
 
 export interface ShardServerOptions {
   index: FaissIndex;
-  store: DocumentStore;
+  store: DocumentSource;
   /** Global id of the slice's first vector. */
   begin: number;
   replica: number;
@@ -52,7 +52,7 @@ export interface RunningShardServer {
 /** What the request handlers read: the slice's index and data file, and where the slice starts. */
 interface Shard {
   index: FaissIndex;
-  store: DocumentStore;
+  store: DocumentSource;
   begin: number;
   d: number;
   ntotal: number;
@@ -110,6 +110,10 @@ async function search(shard: Shard, body: Record<string, unknown>): Promise<Sear
   const reply = { shard: shard.health.shard, replica: shard.health.replica };
   if (kk === 0) return { ...reply, results: Array.from({ length: n }, () => ({ ids: [], distances: [], vectors: '', texts: [] })) };
   const found = await shard.index.search(queries, kk, { reconstruct: true });
+  // The texts of every hit, read first: a Parquet store reads them by row group, asynchronously.
+  const hitIds = [...new Set(Array.from(found.ids, Number).filter((local) => local >= 0))].map((local) => begin + local);
+  const hitTexts = await shard.store.indexedTexts(hitIds);
+  const textOf = new Map(hitIds.map((id, i) => [id, hitTexts[i]!]));
   const results = Array.from({ length: n }, (_, q) => {
     const ids: number[] = [];
     const distances: number[] = [];
@@ -121,7 +125,7 @@ async function search(shard: Shard, body: Record<string, unknown>): Promise<Sear
       keep.push(j);
       ids.push(begin + local);
       distances.push(found.distances[q * kk + j] as number);
-      const text = shard.store.indexedText(begin + local);
+      const text = textOf.get(begin + local)!;
       bytes = addText(bytes, text, shard.maxResponseBytes);
       texts.push(text);
     }
@@ -138,7 +142,7 @@ async function search(shard: Shard, body: Record<string, unknown>): Promise<Sear
  * index (exact for Flat; decoded, as search returns them, for compressed
  * indexes).
  */
-function documents(shard: Shard, body: Record<string, unknown>): DocumentsResponse {
+async function documents(shard: Shard, body: Record<string, unknown>): Promise<DocumentsResponse> {
   const { ids } = body;
   const { begin, store } = shard;
   if (!Array.isArray(ids) || ids.length === 0) throw new HttpError(400, '"ids" must be a non-empty array of document ids');
@@ -149,11 +153,12 @@ function documents(shard: Shard, body: Record<string, unknown>): DocumentsRespon
     if (id < begin || id >= end) throw new HttpError(400, `document id ${id} is outside this shard's slice [${begin}, ${end}) of ${basename(store.path)}`);
   });
   let bytes = checkResponseBudget(ids.length, shard.d, shard.maxResponseBytes, `${ids.length} documents`);
+  const texts = await store.indexedTexts(ids as number[]);
   const answer = {
     shard: shard.health.shard,
     replica: shard.health.replica,
-    documents: (ids as number[]).map((id) => {
-      const text = store.indexedText(id);
+    documents: (ids as number[]).map((id, i) => {
+      const text = texts[i]!;
       bytes = addText(bytes, text, shard.maxResponseBytes);
       return { id, text, vector: encodeVectors(shard.index.reconstruct(id - begin, 1)) };
     }),
@@ -197,7 +202,7 @@ async function route(shard: Shard, token: string, request: IncomingMessage): Pro
       return { body: await search(shard, await readJsonObject(request, shard.maxRequestBytes, '{"k": ..., "vectors": ...}')) };
     case '/v1/documents':
       endpoint('POST');
-      return { body: documents(shard, await readJsonObject(request, shard.maxRequestBytes, '{"ids": [...]}')) };
+      return { body: await documents(shard, await readJsonObject(request, shard.maxRequestBytes, '{"ids": [...]}')) };
     case '/v1/shutdown':
       endpoint('POST');
       return { body: { status: 'shutting down' }, shutdown: true };

@@ -10,6 +10,7 @@
 import { appendFileSync, existsSync, mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { readJsonFile } from '../io/checkpoint.js';
+import { EventFileWriter } from '../io/tensorboard-events.js';
 import { withPath } from '../io/path-errors.js';
 import { yieldToEventLoop } from '../io/event-loop.js';
 import { AdamW, clipGradNorm, currentPrecision, inference, manualSeed, tidy, type EffectivePrecision, type Tensor } from '../engine/index.js';
@@ -33,6 +34,8 @@ export interface TrainOptions {
   data: string[];
   val?: string;
   out: string;
+  /** TensorBoard event files of what log.jsonl records (default OUT/tensorboard; null: none). */
+  logdir?: string | null;
   batchSize?: number;
   seqLen?: number;
   lr?: number;
@@ -296,7 +299,13 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   const evalEvery = options.evalEvery ?? 0;
   const saveEvery = options.saveEvery ?? 0;
   const logPath = join(options.out, 'log.jsonl');
-  const log = (entry: Record<string, unknown>): void => withPath(logPath, 'write', () => appendFileSync(logPath, `${JSON.stringify(entry)}\n`));
+  const events = options.logdir === null ? undefined : new EventFileWriter(options.logdir ?? join(options.out, 'tensorboard'));
+  const log = (entry: Record<string, unknown>): void => {
+    withPath(logPath, 'write', () => appendFileSync(logPath, `${JSON.stringify(entry)}\n`));
+    const step = entry['step'] as number;
+    if (entry['type'] === 'train') events?.scalars(step, { 'train/loss': entry['loss'] as number, 'train/learning_rate': entry['lr'] as number, 'train/tokens_per_second': entry['tokensPerSecond'] as number, 'train/grad_norm': entry['gradNorm'] as number });
+    if (entry['type'] === 'val') events?.scalars(step, { 'val/loss': entry['loss'] as number, 'val/perplexity': entry['perplexity'] as number });
+  };
   const schedule = { kind: r.schedule, peak: r.lr, warmup: r.warmup, maxSteps: options.maxSteps, batchSize: r.batchSize, everySequences: options.stepEverySequences, factor: options.stepFactor };
   const toSequences = (text: string): number[][] => documentSequences(text, r.tokenizer, r.objective, packing, r.seqLen);
   const stream = sequenceStream(options.data, toSequences, state.position);
@@ -351,6 +360,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     if (lastVal === null && options.val) lastVal = await validate();
   } finally {
     await stream.return(undefined);
+    events?.close();
     adapter?.detach();
     model.dispose();
   }

@@ -138,7 +138,8 @@ test('tttnn report: clear errors for a missing directory, bad weights, and no us
   writeFileSync(join(root, 'bad-weights.json'), '{"pile_a": "heavy"}');
   assert.match(run('--results-dir', root, '--out', join(dir, 'o'), '--weights', join(root, 'bad-weights.json')).stderr, /bad-weights\.json: weight of "pile_a" is not a non-negative number/);
   const help = spawnSync(process.execPath, [cli, 'report', '--help'], { encoding: 'utf8' }).stdout;
-  for (const flag of ['--results-dir', '--compare', '--out', '--weights', '--resamples', '--seed', '--no-median-filter', '--interpolation-validation', '--published']) assert.ok(help.includes(flag), flag);
+  for (const flag of ['--results-dir', '--compare', '--out', '--weights', '--resamples', '--seed', '--no-median-filter', '--interpolation-validation', '--published', '--log-samples', '--data', '--neighbour-data']) assert.ok(help.includes(flag), flag);
+  assert.match(help, /document explorer/);
 });
 
 test('the HTML report renders offline in headless Chromium: every plot visible, no console error', async () => {

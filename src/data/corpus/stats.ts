@@ -11,9 +11,9 @@ export function splitFiles(dir: string): Record<string, string[]> {
   const out: Record<string, string[]> = {};
   for (const split of ['train', 'val', 'test']) {
     const sub = join(dir, split);
-    if (existsSync(sub)) out[split] = readdirSync(sub).filter((f) => /\.jsonl(\.zst)?$/.test(f)).sort().map((f) => join(sub, f));
+    if (existsSync(sub)) out[split] = readdirSync(sub).filter((f) => /\.(jsonl(\.zst)?|parquet)$/.test(f)).sort().map((f) => join(sub, f));
   }
-  if (Object.keys(out).length === 0) throw new Error(`${dir}: no train/, val/ or test/ directory with .jsonl files`);
+  if (Object.keys(out).length === 0) throw new Error(`${dir}: no train/, val/ or test/ directory with .jsonl, .jsonl.zst or .parquet files`);
   return out;
 }
 
