@@ -12,6 +12,7 @@ import { registerServeCommands } from './serve.js';
 import { registerEvalCommand } from './eval.js';
 import { registerDemoCommand } from './demo.js';
 import { registerReportCommand } from './report.js';
+import { registerGenerateCommand } from './generate.js';
 import { namingPath } from '../io/path-errors.js';
 
 function packageVersion(): string {
@@ -35,6 +36,7 @@ export function buildProgram(): Command {
   registerServeCommands(program);
   registerEvalCommand(program);
   registerReportCommand(program);
+  registerGenerateCommand(program);
   registerDemoCommand(program);
   return program;
 }
