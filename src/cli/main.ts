@@ -13,6 +13,7 @@ import { registerEvalCommand } from './eval.js';
 import { registerDemoCommand } from './demo.js';
 import { registerReportCommand } from './report.js';
 import { registerGenerateCommand } from './generate.js';
+import { registerServeLmCommand } from './serve-lm.js';
 import { namingPath } from '../io/path-errors.js';
 
 function packageVersion(): string {
@@ -37,6 +38,7 @@ export function buildProgram(): Command {
   registerEvalCommand(program);
   registerReportCommand(program);
   registerGenerateCommand(program);
+  registerServeLmCommand(program);
   registerDemoCommand(program);
   return program;
 }

@@ -33,6 +33,10 @@ export interface TttGenerateRequest {
   before?: boolean;
   /** Decode with the key/value cache (default true). */
   cache?: boolean;
+  /** Tokenize the prompt with the tokenizer's special tokens, as the original (default true; a rendered chat template already has them). */
+  addSpecialTokens?: boolean;
+  /** The text neighbours are retrieved for (default: the prompt). */
+  query?: string;
 }
 
 export type Phase = 'before' | 'after';
@@ -66,7 +70,7 @@ const aborted = (signal: AbortSignal | undefined): boolean => signal?.aborted ??
 export async function generateWithTtt(model: CausalLM, tokenizer: BpeTokenizer, retriever: Retriever | undefined, r: TttGenerateRequest, hooks: TttGenerateHooks = {}): Promise<TttGeneration> {
   const s = r.settings;
   // The original tokenizes the prompt with the tokenizer's special tokens (tokenizer(prompt), :323).
-  const promptTokens = tokenizer.encode(r.prompt, { addSpecialTokens: true });
+  const promptTokens = tokenizer.encode(r.prompt, { addSpecialTokens: r.addSpecialTokens ?? true });
   if (promptTokens.length === 0) throw new RangeError('the prompt is empty: it has no tokens to continue');
   const stops = [tokenizer.eosTokenId].filter((id): id is number => id !== undefined);
   const result: TttGeneration = { promptTokens, after: [], neighbors: [], partial: false, trainLosses: [], seconds: { retrieval: 0, training: 0, generationBefore: 0, generationAfter: 0 }, aborted: false };
@@ -90,7 +94,7 @@ export async function generateWithTtt(model: CausalLM, tokenizer: BpeTokenizer, 
   if (aborted(hooks.signal)) return { ...result, aborted: true };
   if (!retriever) throw new Error('generation with neighbours needs a retriever (--embedder, --addresses, --token-file)');
 
-  const retrieval = await retriever.retrieve(r.prompt, k);
+  const retrieval = await retriever.retrieve(r.query ?? r.prompt, k);
   result.neighbors = retrieval.neighbors;
   result.partial = retrieval.partial;
   result.seconds.retrieval = retrieval.seconds;

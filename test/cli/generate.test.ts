@@ -5,62 +5,32 @@
 // adapter) are gone afterwards, and the streamed text is the JSON's.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { manualSeed, tidy } from '../../src/engine/index.js';
+import { tidy } from '../../src/engine/index.js';
 import { generateWithTtt } from '../../src/eval/ttt-generate.js';
-import { FleetRetriever } from '../../src/eval/retriever.js';
 import { resolveSettings } from '../../src/eval/settings.js';
-import { buildIndex } from '../../src/index/index.js';
-import { Gpt2LMHeadModel, RobertaModel, generate, saveModel, type CausalLM } from '../../src/models/index.js';
-import { readToken, writeNewToken } from '../../src/retrieval/auth.js';
-import { RetrievalClient } from '../../src/retrieval/client.js';
-import { gpt2Tokenizer, robertaTokenizerFromGpt2, saveTokenizer } from '../../src/tokenizers/index.js';
+import { generate } from '../../src/models/index.js';
+import { gpt2Tokenizer } from '../../src/tokenizers/index.js';
 import type { GenerateResult } from '../../src/cli/generate.js';
-import { startFleetProcess, type FleetProcess } from '../helpers/fleet.js';
+import { DOCS, startTinyTtt, type TinyTtt } from '../helpers/tiny-ttt.js';
 
 const CLI = new URL('../../../bin/tttnn.js', import.meta.url).pathname;
-const dir = mkdtempSync(join(tmpdir(), 'tttnn-generate-'));
 const tokenizer = gpt2Tokenizer();
-const TOPICS = ['The lighthouse keeper counted ships in the fog every night', 'def parse(tokens): return [t.strip() for t in tokens if t]', 'Solve 3*x + 7 = 22 for x. The answer is 5', 'The licence grants permission to copy and modify the software'];
-const DOCS = [...TOPICS.map((t, i) => `${t}. ${t.split(' ').reverse().join(' ')} ${i}.`), ...Array.from({ length: 20 }, (_, i) => `${TOPICS[i % 4]} variant ${i} with more words ${i * 7}`)];
-const trainData = join(dir, 'train.jsonl');
-writeFileSync(trainData, DOCS.map((text) => JSON.stringify({ text, meta: { pile_set_name: 'Github' } })).join('\n') + '\n');
-const modelDir = join(dir, 'gpt');
-const embedderDir = join(dir, 'enc');
-const tokenFile = join(dir, 'token');
-const addresses = join(dir, 'addresses');
 const PROMPT = DOCS[0]!;
-let fleet: FleetProcess;
-let encoder: RobertaModel;
-
-function tinyGpt(): CausalLM {
-  manualSeed(21);
-  return Gpt2LMHeadModel.random({ model_type: 'gpt2', vocab_size: 50257, n_positions: 64, n_embd: 32, n_layer: 2, n_head: 2, embd_pdrop: 0, attn_pdrop: 0, resid_pdrop: 0 });
-}
+let tiny: TinyTtt;
+let modelDir = '';
+let FLEET: string[] = [];
 
 before(async () => {
-  manualSeed(4);
-  encoder = RobertaModel.random({ model_type: 'roberta', vocab_size: 50261, hidden_size: 16, num_hidden_layers: 1, num_attention_heads: 2, intermediate_size: 32, max_position_embeddings: 66 }, false);
-  saveModel(encoder, embedderDir);
-  saveTokenizer(robertaTokenizerFromGpt2(), embedderDir);
-  await buildIndex({ data: trainData, embedder: { model: encoder, tokenizer: robertaTokenizerFromGpt2() }, embedderDir, out: dir, progress: () => undefined });
-  writeNewToken(tokenFile);
-  fleet = await startFleetProcess({ data: trainData, index: join(dir, 'train.jsonl.index'), slices: 2, replicas: 1, addresses, tokenFile });
-  const model = tinyGpt();
-  saveModel(model, modelDir);
-  saveTokenizer(tokenizer, modelDir);
-  model.dispose();
+  tiny = await startTinyTtt('generate');
+  modelDir = tiny.modelDir;
+  FLEET = ['--embedder', tiny.embedderDir, '--addresses', tiny.addresses, '--token-file', tiny.tokenFile];
 });
 
 after(async () => {
-  await fleet?.stop();
-  encoder?.dispose();
+  await tiny?.stop();
 });
 
-const FLEET = ['--embedder', embedderDir, '--addresses', addresses, '--token-file', tokenFile];
 const run = (args: string[]): string => execFileSync(process.execPath, [CLI, 'generate', '--model', modelDir, '--prompt', PROMPT, '--max-new-tokens', '12', ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 const runJson = (args: string[]): GenerateResult => JSON.parse(run([...args, '--json'])) as GenerateResult;
 
@@ -71,8 +41,7 @@ test('tttnn generate: the fleet\'s nearest neighbours, reproducible under a seed
   const without = (r: GenerateResult): unknown => ({ ...r, seconds: undefined });
   assert.deepEqual(without(second), without(first), 'the same seed gives the same output');
   // The neighbours are the fleet's three nearest to the prompt, nearest first, with plain L2 distances.
-  const client = await RetrievalClient.connect({ addresses: fleet.addresses, token: readToken(tokenFile) });
-  const nearest = await new FleetRetriever(client, { model: encoder, tokenizer: robertaTokenizerFromGpt2() }).retrieve(PROMPT, 3);
+  const nearest = await (await tiny.retriever()).retrieve(PROMPT, 3);
   assert.deepEqual(first.neighbors.map((n) => n.id), nearest.neighbors.map((n) => n.id));
   first.neighbors.forEach((n, i) => assert.ok(Math.abs(n.distance - nearest.neighbors[i]!.distance) < 1e-5));
   assert.equal(first.neighbors[0]!.id, 0, 'the prompt is training document 0');
@@ -105,9 +74,8 @@ test('tttnn generate: the fleet\'s nearest neighbours, reproducible under a seed
 
 for (const trainable of ['full', 'lora'] as const) {
   test(`generateWithTtt (--trainable ${trainable}) leaves the model as it found it`, async () => {
-    const client = await RetrievalClient.connect({ addresses: fleet.addresses, token: readToken(tokenFile) });
-    const retriever = new FleetRetriever(client, { model: encoder, tokenizer: robertaTokenizerFromGpt2() });
-    const model = tinyGpt();
+    const retriever = await tiny.retriever();
+    const model = tiny.tinyGpt();
     try {
       const sums = (): number[] => tidy(() => model.parameters.list().map((t) => t.sum().item()));
       const start = sums();
