@@ -182,6 +182,20 @@ test('bad requests get 4xx naming the field: types, max_tokens over the cap, unk
   }
 });
 
+test('a request past its deadline stops with 504 and frees the model', async () => {
+  const hurried = await startLmServer({ model, tokenizer, modelName: 'tiny', token, host: '127.0.0.1', port: 0, limits: { ...DEFAULT_LM_LIMITS, maxTokensCap: 1000, deadlineSeconds: 0.2 }, defaults: { neighbors: 0, trainable: 'full' } });
+  try {
+    const started = performance.now();
+    const r = await rawRequest(hurried.url.replace('http://', ''), 'POST', '/v1/completions', { 'content-type': 'application/json', authorization: `Bearer ${token}` }, JSON.stringify({ prompt: DOCS[0], max_tokens: 1000 }));
+    assert.equal(r.status, 504, r.body);
+    assert.match(r.body, /deadline of 0.2 s/);
+    assert.ok(performance.now() - started < 5000, 'stopped soon after the deadline, not after 1000 tokens');
+    assert.deepEqual([hurried.stats().active, hurried.stats().cancelled, hurried.stats().completed], [0, 1, 0]);
+  } finally {
+    await hurried.close();
+  }
+});
+
 test('tttnn serve-lm starts from the command line and answers the openai client', async () => {
   const child = spawn(process.execPath, [CLI, 'serve-lm', '--model', tiny.modelDir, '--api-token-file', join(tiny.dir, 'api-token'), '--embedder', tiny.embedderDir, '--addresses', tiny.addresses, '--token-file', tiny.tokenFile, '--port', '0', '--learning-rate', '1e-2', '--num-neighbors', '2'], { stdio: ['ignore', 'pipe', 'pipe'] });
   try {
