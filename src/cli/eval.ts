@@ -8,6 +8,7 @@ import { METHOD_REGISTRY, METHODS, methodNamed, type Method } from '../eval/meth
 import { flagOf, SETTINGS, usesSetting, type AnySetting, type EvalOverrides } from '../eval/settings.js';
 import { describeDefault, describeDefaults, describeUsage, flagsOf } from '../eval/settings-help.js';
 import { describeModelTypes } from '../models/model-types.js';
+import { DEFAULT_MAX_LINE_BYTES, MAX_LINE_BYTES_HELP } from '../data/lines.js';
 import { integerArg, listArg, numberArg, numberOrInfinityArg } from './parse.js';
 import type { Precision } from '../engine/precision.js';
 import type { FleetRetriever } from '../eval/retriever.js';
@@ -87,6 +88,7 @@ interface EvalCommandOptions {
   precision: Precision;
   onMissingShard: 'fail' | 'partial';
   forceMix?: boolean;
+  maxLineBytes: number;
   device: string;
 }
 
@@ -95,10 +97,9 @@ async function fleetRetriever(o: EvalCommandOptions): Promise<FleetRetriever> {
   const { embedder, addresses, tokenFile } = o;
   if (!embedder || !addresses || !tokenFile) throw new Error(`--method ${o.method} needs --embedder, --addresses and --token-file`);
   const { FleetRetriever } = await import('../eval/retriever.js');
-  const { loadEncoder } = await import('../models/index.js');
-  const { loadTokenizer } = await import('../tokenizers/index.js');
+  const { loadEmbedder } = await import('../index/index.js');
   const client = await connectFleet({ addresses, tokenFile, onMissingShard: o.onMissingShard, ca: o.ca, embedder });
-  return new FleetRetriever(client, { model: loadEncoder(embedder, { device: o.device }), tokenizer: loadTokenizer(embedder) });
+  return new FleetRetriever(client, loadEmbedder(embedder, { device: o.device })); // refuses an index pooled or normalised otherwise
 }
 
 export function registerEvalCommand(program: Command): Command {
@@ -122,6 +123,7 @@ export function registerEvalCommand(program: Command): Command {
     .addOption(precisionOption('fp32'))
     .addOption(deviceOption())
     .addOption(new Option('--on-missing-shard <policy>', 'fail, or retrieve from the shards that answer and flag the document').choices(['fail', 'partial']).default('fail'))
+    .addOption(new Option('--max-line-bytes <n>', MAX_LINE_BYTES_HELP).default(DEFAULT_MAX_LINE_BYTES).argParser(integerArg('--max-line-bytes')))
     .option('--force-mix', "add to a results directory whose run.json records other settings, model, tokenizer, data, embedder or index (refused otherwise: the report would average the two runs); the record keeps what differed and the report warns")
     .addHelpText('after', `\n${describeDefaults()}`)
     .action(async (o: EvalCommandOptions, command: Command) => {
@@ -149,7 +151,7 @@ export function registerEvalCommand(program: Command): Command {
         const line = new ProgressLine(`eval ${o.method}`, { unit: 'documents' });
         const result = await runEvaluation({
           ...overrides, method: o.method, model, tokenizer: loadTokenizer(o.tokenizer ?? o.model), retriever,
-          data: o.data, tasks, resultsDir: o.resultsDir, rank, worldSize, forceMix: o.forceMix, shouldStop: () => stop,
+          data: o.data, tasks, resultsDir: o.resultsDir, rank, worldSize, forceMix: o.forceMix, maxLineBytes: o.maxLineBytes, shouldStop: () => stop,
           progress: (text) => line.log(text),
           onDocument: (done, total, detail) => line.update(done, detail, total),
         });

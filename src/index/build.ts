@@ -1,7 +1,8 @@
 // Building the index of one data file (or a slice of its lines): embed every
 // document in batches, then put the vectors into a FAISS index written as
 // <datafile>.index (or <datafile>-<begin>-<end>.index) beside
-// embedding_model.txt, the embedder that made them.
+// embedding_model.txt, the embedder that made them, and embedding.json, how
+// (model_type, pooling, normalisation: embedding-recipe.ts).
 //
 // Resumable: embeddings are appended to <index>.vectors.partial (and flushed)
 // after every batch, so an interrupted build continues after its last
@@ -17,7 +18,8 @@ import { parseDocumentLine } from '../data/jsonl.js';
 import { writeAll, writeFileDurably } from '../io/durable.js';
 import { readLines } from '../data/lines.js';
 import { seededRandom } from '../data/seeded-random.js';
-import { embedTexts, type Embedder } from './embed.js';
+import { embeddingDimension, embedTexts, type Embedder } from './embed.js';
+import { recipeOf, writeRecipe } from './embedding-recipe.js';
 import { FaissIndex } from './faiss-index.js';
 
 export interface IndexBuildOptions {
@@ -61,14 +63,15 @@ export async function buildIndex(options: IndexBuildOptions): Promise<{ path: st
   const end = options.end ?? Infinity;
   if (!existsSync(options.data)) throw new Error(`${options.data}: no such data file`);
   if (begin < 0 || end <= begin) throw new Error(`empty line range [${begin}, ${end})`);
-  const d = options.embedder.model.hiddenSize;
+  const d = embeddingDimension(options.embedder);
+  const recipe = recipeOf(options.embedder, options.embedderDir);
   FaissIndex.create(d, factory).dispose(); // a bad factory string fails now, not after the embedding
   mkdirSync(options.out, { recursive: true });
   const path = join(options.out, indexFileName(options.data, options.begin, options.end));
   const partial: PartialVectors = {
     path: `${path}.vectors.partial`,
     info: `${path}.partial.json`,
-    identity: JSON.stringify({ data: options.data, begin, end: Number.isFinite(end) ? end : null, dimension: d, embedder: options.embedderDir, fingerprint: fileFingerprint(options.data) }),
+    identity: JSON.stringify({ data: options.data, begin, end: Number.isFinite(end) ? end : null, dimension: d, embedder: options.embedderDir, fingerprint: fileFingerprint(options.data), pooling: recipe.pooling, maxLength: recipe.maxLength }),
     d,
   };
 
@@ -87,6 +90,7 @@ export async function buildIndex(options: IndexBuildOptions): Promise<{ path: st
 
   writeIndex(partial, embedded, factory, path, options.trainSample ?? 100_000, progress);
   writeFileDurably(join(options.out, 'embedding_model.txt'), `${options.embedderDir}\n`);
+  writeRecipe(options.out, recipe);
   rmSync(partial.path, { force: true });
   rmSync(partial.info, { force: true });
   return { path, vectors: embedded, seconds: (Date.now() - started) / 1000 };
