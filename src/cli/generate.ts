@@ -68,12 +68,6 @@ const number = (flag: string) => (value: string): number => {
   return n;
 };
 
-/** The first `n` words of a text, on one line. */
-export function firstWords(text: string, n = 12): string {
-  const words = text.trim().split(/\s+/);
-  return words.slice(0, n).join(' ') + (words.length > n ? ' …' : '');
-}
-
 export function registerGenerateCommand(program: Command): void {
   program
     .command('generate')
@@ -113,7 +107,7 @@ export function registerGenerateCommand(program: Command): void {
       const { checkTokenizerFits, loadCausalLM, loadEncoder } = await import('../models/index.js');
       const { loadTokenizer, TextStream } = await import('../tokenizers/index.js');
       const { resolveSettings } = await import('../eval/settings.js');
-      const { generateWithTtt, ORIGINAL_MAX_LENGTH } = await import('../eval/ttt-generate.js');
+      const { firstWords, generateWithTtt, ORIGINAL_MAX_LENGTH } = await import('../eval/ttt-generate.js');
       const { FleetRetriever } = await import('../eval/retriever.js');
 
       const tokenizer = loadTokenizer(o.tokenizer ?? o.model);

@@ -18,7 +18,7 @@ interface ReportCommandOptions {
 export function registerReportCommand(program: Command): void {
   program
     .command('report')
-    .description('aggregate result files (all ranks merged) per task and for pile_all, with bootstrap intervals, comparison tables, plots (SVG and PNG) and an HTML report')
+    .description('aggregate result files (all ranks merged) per task and for pile_all, with bootstrap intervals, comparison tables, plots (SVG and PNG) and an HTML report (with the generation before and after TTT-NN where the results directory holds generation-example.json, as the demo writes)')
     .requiredOption('--results-dir <dir>', 'results directory of an evaluation (<method>/<task>.rank<R>.jsonl files)')
     .addOption(new Option('--compare <dir...>', 'further results directories to compare with the first (e.g. another learning rate or model)').default([]))
     .requiredOption('--out <dir>', 'directory for report.html, summary.md, comparison.txt, aggregates.json and plots/')
@@ -36,6 +36,10 @@ export function registerReportCommand(program: Command): void {
         warn: (line) => console.warn(`warning: ${line}`),
       });
       console.log(result.markdown);
+      if (result.generationExample) {
+        const { generationExampleMarkdown } = await import('../report/generation-example.js');
+        console.log(`\n${generationExampleMarkdown(result.generationExample)}`);
+      }
       console.log(`\nreport: ${result.files.find((f) => f.endsWith('report.html'))}`);
     });
 }

@@ -65,6 +65,12 @@ export interface TttGeneration {
   aborted: boolean;
 }
 
+/** The first `n` words of a text, on one line: how a neighbour is shown beside a generation. */
+export function firstWords(text: string, n = 12): string {
+  const words = text.trim().split(/\s+/);
+  return words.slice(0, n).join(' ') + (words.length > n ? ' …' : '');
+}
+
 const aborted = (signal: AbortSignal | undefined): boolean => signal?.aborted ?? false;
 
 export async function generateWithTtt(model: CausalLM, tokenizer: BpeTokenizer, retriever: Retriever | undefined, r: TttGenerateRequest, hooks: TttGenerateHooks = {}): Promise<TttGeneration> {

@@ -1,6 +1,8 @@
 // The HTML report: one self-contained file (inline CSS, every plot inlined
 // as SVG, no script, nothing fetched), so it opens offline and can be mailed
 // or archived as it is.
+import type { GenerationExample } from '../eval/generation-example.js';
+import { generationExampleHtml } from './generation-example.js';
 import type { RenderedPlot } from './plots.js';
 import type { ReportSummary } from './summary.js';
 import { escapeHtml, toHtml, type Table } from './tables.js';
@@ -14,6 +16,7 @@ th:first-child, td:first-child { text-align: left; }
 thead { background: #f3f3f3; }
 .note { color: #555; font-size: 0.85em; max-width: 900px; }
 figure { margin: 1em 0 2em; overflow-x: auto; } figcaption { color: #555; font-size: 0.9em; }
+pre.generation { white-space: pre-wrap; background: #f7f7f7; border: 1px solid #ddd; padding: 0.6em; max-width: 900px; font-size: 0.85em; }
 .warnings { font-family: monospace; font-size: 0.8em; color: #8a4b00; white-space: pre-wrap; }
 `;
 
@@ -25,9 +28,11 @@ export interface HtmlSections {
   tables: { heading: string; tables: Table[] }[];
   plots: readonly RenderedPlot[];
   generated: Date;
+  /** The worked example (generation-example.json), shown last. */
+  generationExample?: GenerationExample;
 }
 
-export function reportHtml({ summary, tables, plots, generated }: HtmlSections): string {
+export function reportHtml({ summary, tables, plots, generated, generationExample }: HtmlSections): string {
   const warnings = summary.runs.flatMap((r) => r.warnings);
   const skipped = summary.runs.reduce((n, r) => n + r.skippedLines, 0);
   const used = summary.runs.reduce((n, r) => n + r.documents, 0);
@@ -57,6 +62,7 @@ export function reportHtml({ summary, tables, plots, generated }: HtmlSections):
       for (const p of plots) parts.push(`<figure id="plot-${escapeHtml(p.name)}">${stripXmlDeclaration(p.svg)}<figcaption>${escapeHtml(p.title)} (${escapeHtml(p.name)}.svg, ${escapeHtml(p.name)}.png)</figcaption></figure>`);
     }
   }
+  if (generationExample) parts.push(generationExampleHtml(generationExample));
   parts.push('</body></html>', '');
   return parts.join('\n');
 }
