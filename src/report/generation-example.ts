@@ -15,6 +15,15 @@ function description(e: GenerationExample): string {
   );
 }
 
+/**
+ * A small or briefly trained model often continues with dozens of line
+ * breaks; shown as they are, they push everything else off the screen. Runs
+ * of three or more are shown as "[n line breaks]" (the JSON keeps the text).
+ */
+export function compactLineBreaks(text: string): string {
+  return text.replace(/\n{3,}/g, (run) => `\n[${run.length} line breaks]\n`);
+}
+
 function neighborsTable(e: GenerationExample): Table {
   return {
     title: 'Neighbours trained on',
@@ -28,10 +37,10 @@ const seconds = (e: GenerationExample): string =>
 
 export function generationExampleHtml(e: GenerationExample): string {
   const block = (label: string, continuation: string): string =>
-    `<h3>${escapeHtml(label)}</h3>\n<pre class="generation"><b>${escapeHtml(e.prompt)}</b>${escapeHtml(continuation)}</pre>`;
+    `<h3>${escapeHtml(label)}</h3>\n<pre class="generation"><b>${escapeHtml(e.prompt)}</b>${escapeHtml(compactLineBreaks(continuation))}</pre>`;
   return [
     `<h2 id="generation-example">${escapeHtml(GENERATION_EXAMPLE_HEADING)}</h2>`,
-    `<p class="note">${escapeHtml(description(e))} The prompt is in bold.</p>`,
+    `<p class="note">${escapeHtml(description(e))} The prompt is in bold; runs of line breaks are counted, as [n line breaks].</p>`,
     block('Before TTT-NN', e.before),
     block('After TTT-NN', e.after),
     toHtml(neighborsTable(e)),
@@ -42,14 +51,14 @@ export function generationExampleHtml(e: GenerationExample): string {
 /** A continuation as a Markdown code block (a fence longer than any run of backticks in the text). */
 function fenced(prompt: string, continuation: string): string {
   const fence = '`'.repeat(Math.max(3, ...[...`${prompt}${continuation}`.matchAll(/`+/g)].map((m) => m[0].length + 1)));
-  return `${fence}\n${prompt}⟨${continuation}⟩\n${fence}`;
+  return `${fence}\n${prompt}⟨${compactLineBreaks(continuation)}⟩\n${fence}`;
 }
 
 export function generationExampleMarkdown(e: GenerationExample): string {
   return [
     `### ${GENERATION_EXAMPLE_HEADING}`,
     '',
-    `${description(e)} The continuation is between ⟨ ⟩.`,
+    `${description(e)} The continuation is between ⟨ ⟩; runs of line breaks are counted, as [n line breaks].`,
     '',
     '**Before TTT-NN**',
     '',

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { firstSentence, type GenerationExample } from '../../src/eval/generation-example.js';
-import { generationExampleHtml, generationExampleMarkdown } from '../../src/report/generation-example.js';
+import { compactLineBreaks, generationExampleHtml, generationExampleMarkdown } from '../../src/report/generation-example.js';
 
 test('firstSentence: up to the first sentence end or line break, skipping short headings, cut at a word', () => {
   assert.equal(firstSentence('\n  The parser reads JSON. It then writes YAML.'), 'The parser reads JSON.');
@@ -28,4 +28,8 @@ test('the report section shows the prompt, both continuations and the neighbours
   const md = generationExampleMarkdown(example);
   assert.ok(md.includes('```\nif (a < b)⟨ return `x`;⟩\n```'), md);
   assert.match(md, /test document 7 \(npm\)/);
+});
+
+test('runs of three or more line breaks are counted, shorter ones kept', () => {
+  assert.equal(compactLineBreaks('a\n\nb\n\n\n\nc\n'), 'a\n\nb\n[4 line breaks]\nc\n');
 });
