@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { readDocuments } from '../data/jsonl.js';
 import { taskName } from '../data/tasks.js';
 import { manualSeed } from '../engine/index.js';
+import type { GenerationExample } from '../eval/generation-example.js';
 import type { QualityGates, RetrievalQuery } from '../eval/quality-gates.js';
 import type { Retriever } from '../eval/retriever.js';
 import { fixedDefault, type Method } from '../eval/settings.js';
@@ -163,11 +164,10 @@ export async function retrievalGateStage(
   k: number,
   docsPerTask: number,
 ): Promise<NonNullable<QualityGates['retrieval']>> {
-  const { selectDocuments } = await import('../eval/documents.js');
   const { isDuplicate } = await import('../eval/duplicates.js');
   const { retrievalGate } = await import('../eval/quality-gates.js');
-  // The evaluation's own selection (its default seed), so the gates measure the documents it scores.
-  const documents = [...(await selectDocuments(testData, { tasks: 'pile_all', valPortion: 1, seed: fixedDefault('seed'), rank: 0, worldSize: 1, limit: docsPerTask })).values()].flat();
+  // The evaluation's own selection, so the gates measure the documents it scores.
+  const documents = await evaluatedDocuments(testData, docsPerTask);
   const queries: RetrievalQuery[] = [];
   for (const doc of documents) {
     const { neighbors } = await retriever.retrieve(doc.text, k);
@@ -176,6 +176,46 @@ export async function retrievalGateStage(
   const shares = new Map<string, number>();
   for (const t of trainTasks) shares.set(t, (shares.get(t) ?? 0) + 1 / trainTasks.length);
   return retrievalGate(queries, shares);
+}
+
+/** The test documents the evaluation scores: its own selection (its default seed), in its order (domains sorted by name). */
+async function evaluatedDocuments(testData: string, docsPerTask: number) {
+  const { selectDocuments } = await import('../eval/documents.js');
+  return [...(await selectDocuments(testData, { tasks: 'pile_all', valPortion: 1, seed: fixedDefault('seed'), rank: 0, worldSize: 1, limit: docsPerTask })).values()].flat();
+}
+
+export interface ExampleStageOptions {
+  modelDir: string;
+  retriever: Retriever;
+  data: string;
+  /** Where the example is kept: the results it illustrates (a new learning rate or k makes a new one). */
+  resultsDir: string;
+  neighbors: number;
+  learningRate: number;
+  docsPerTask: number;
+  maxNewTokens: number;
+}
+
+/**
+ * The end of stage 7: the first document the evaluation scored (the first
+ * domain by name, its first selected document), its first sentence continued
+ * before and after TTT-NN on its neighbours, by the code of `tttnn generate`.
+ * A few seconds; kept as generation-example.json and reused by a rerun.
+ */
+export async function exampleStage(o: ExampleStageOptions): Promise<{ example: GenerationExample; reused: boolean }> {
+  const { generationExample, readGenerationExample, writeGenerationExample } = await import('../eval/generation-example.js');
+  const stored = readGenerationExample(o.resultsDir);
+  if (stored) return { example: stored, reused: true };
+  const [document] = await evaluatedDocuments(o.data, o.docsPerTask);
+  if (!document) throw new Error(`${o.data}: no test document to continue`);
+  const lm = loadCausalLM(o.modelDir);
+  try {
+    const example = await generationExample(lm, loadTokenizer(o.modelDir), o.retriever, document, { neighbors: o.neighbors, learningRate: o.learningRate, maxNewTokens: o.maxNewTokens });
+    writeGenerationExample(o.resultsDir, example);
+    return { example, reused: false };
+  } finally {
+    lm.dispose();
+  }
 }
 
 export interface EvaluationStageOptions {

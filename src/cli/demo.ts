@@ -7,8 +7,10 @@
 //   5. index: the training split's embeddings in a FAISS Flat index
 //   6. shard servers: 2 slices x 2 replicas on 127.0.0.1; retrieval quality gates
 //   7. evaluation: TTT-NN, TTT on random documents (the control), in-context,
-//      interpolation (and its alpha chosen on validation documents), dynamic evaluation
-//   8. report: quality gates first, then the tables, and whether TTT-NN won
+//      interpolation (and its alpha chosen on validation documents), dynamic evaluation;
+//      then one example: the first scored test document's first sentence,
+//      continued before and after TTT-NN on its neighbours (as `tttnn generate`)
+//   8. report: quality gates first, then the tables, whether TTT-NN won, and the example
 // Every stage keeps its output under --artifacts and is reused by a rerun;
 // Ctrl-C stops within seconds at any stage (exit 130) and a rerun resumes.
 import type { ChildProcess } from 'node:child_process';
@@ -65,6 +67,9 @@ export function registerDemoCommand(program: Command): void {
     .addOption(precisionOption('auto'))
     .action(async (o: DemoOptions) => runDemo(o));
 }
+
+/** Tokens of the worked example's continuations: a few seconds of the tiny GPT, enough to see what the training changed. */
+const EXAMPLE_NEW_TOKENS = 40;
 
 /** A stage's banner, and its wall time when it ends. */
 class Stages {
@@ -296,6 +301,9 @@ async function evaluateAndReport(
   const overAlphas = METHOD_REGISTRY.filter((m) => m.report.kind === 'alphas').map((m) => m.name);
   console.log(`  ${overAlphas.join(', ')} on validation documents (to choose its alpha without the test documents):`);
   await s.evaluationStage({ ...common, data: paths.valData, resultsDir: validationDir, methods: overAlphas });
+  // The worked example, while the servers still run: one test document's first sentence continued before and after TTT-NN.
+  const example = await s.exampleStage({ ...common, data: paths.testData, resultsDir, maxNewTokens: EXAMPLE_NEW_TOKENS });
+  console.log(`  generation example: test document ${example.example.document.id} (${example.example.document.task}), ${example.reused ? 'reused' : `made in ${formatDuration(Object.values(example.example.seconds).reduce((a, b) => a + b, 0))}`}`);
   encoder.dispose();
 
   stages.begin(8, 'report');
@@ -306,5 +314,8 @@ async function evaluateAndReport(
   const failed = report.gates.filter((g) => !g.passed);
   console.log(`\n${failed.length === 0 ? 'All quality gates passed.' : `QUALITY GATES FAILED: ${failed.map((g) => g.name).join('; ')} — read the numbers above with that in mind.`}`);
   console.log(`Verdict: ${report.verdict}`);
+  // The demo ends with what the numbers mean for the text.
+  const { generationExampleMarkdown } = await import('../report/generation-example.js');
+  console.log(`\n${generationExampleMarkdown(example.example)}`);
   console.log(`\nresults: ${resultsDir}\nreport:  ${join(reportDir, 'report.html')}`);
 }

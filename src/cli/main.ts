@@ -12,6 +12,8 @@ import { registerServeCommands } from './serve.js';
 import { registerEvalCommand } from './eval.js';
 import { registerDemoCommand } from './demo.js';
 import { registerReportCommand } from './report.js';
+import { registerGenerateCommand } from './generate.js';
+import { registerServeLmCommand } from './serve-lm.js';
 import { namingPath } from '../io/path-errors.js';
 
 function packageVersion(): string {
@@ -35,6 +37,8 @@ export function buildProgram(): Command {
   registerServeCommands(program);
   registerEvalCommand(program);
   registerReportCommand(program);
+  registerGenerateCommand(program);
+  registerServeLmCommand(program);
   registerDemoCommand(program);
   return program;
 }

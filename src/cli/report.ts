@@ -28,7 +28,7 @@ async function gitHash(): Promise<string | null> {
 export function registerReportCommand(program: Command): void {
   program
     .command('report')
-    .description('aggregate result files (all ranks merged) per task and for pile_all, with bootstrap intervals, comparison tables, plots (SVG and PNG) and an HTML report with a per-document explorer (sortable by gain)')
+    .description('aggregate result files (all ranks merged) per task and for pile_all, with bootstrap intervals, comparison tables, plots (SVG and PNG) and an HTML report with a per-document explorer (sortable by gain) and, where the results directory holds generation-example.json (the demo writes it), the generation before and after TTT-NN')
     .requiredOption('--results-dir <dir>', 'results directory of an evaluation (<method>/<task>.rank<R>.jsonl files)')
     .addOption(new Option('--compare <dir...>', 'further results directories to compare with the first (e.g. another learning rate or model)').default([]))
     .requiredOption('--out <dir>', "directory for report.html, summary.md, comparison.txt, aggregates.json, plots/, lm-eval/<method>/results_<date>.json (lm-evaluation-harness's results format) and, for downstream tasks, tasks.md and tasks.json")
@@ -59,6 +59,10 @@ export function registerReportCommand(program: Command): void {
         explorerData: { documents: o.data, neighbours: o.neighbourData },
       });
       console.log(result.markdown);
+      if (result.generationExample) {
+        const { generationExampleMarkdown } = await import('../report/generation-example.js');
+        console.log(`\n${generationExampleMarkdown(result.generationExample)}`);
+      }
       console.log(`\nreport: ${result.files.find((f) => f.endsWith('report.html'))}`);
     });
 }

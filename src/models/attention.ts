@@ -1,6 +1,6 @@
 // Multi-head attention pieces shared by GPT-2, GPT-Neo and RoBERTa.
 // Shapes: B batch, T tokens, C channels, H heads, D = C / H head size.
-import { dropout, maskedSoftmax, ones, softmax, type Tensor } from '../engine/index.js';
+import { arange, dropout, maskedSoftmax, ones, softmax, type Tensor } from '../engine/index.js';
 
 /** [B, T, C] -> [B, H, T, D] */
 export function splitHeads(x: Tensor, heads: number): Tensor {
@@ -50,4 +50,19 @@ export function localCausalMask(t: number, window: number, device: string): Tens
 export function paddingBlocked(attentionMask: Tensor): Tensor {
   const [b, t] = attentionMask.shape as [number, number];
   return attentionMask.eq(0).view([b, 1, 1, t]);
+}
+
+/**
+ * The causal mask of `t` queries at positions past..past+t-1 over keys
+ * 0..past+t-1 (decoding with a key/value cache): [T, past + T] bool, true
+ * where the key is in the query's future or, with `window`, `window` or more
+ * positions back (as localCausalMask). Undefined when nothing is blocked
+ * (one new token with every cached key in reach), so attention needs no mask.
+ */
+export function offsetCausalMask(past: number, t: number, window: number | undefined, device: string): Tensor | undefined {
+  if (t === 1 && (window === undefined || past < window)) return undefined;
+  const queries = arange(past, past + t, 1, { dtype: 'int64', device }).unsqueeze(1); // [T, 1]
+  const keys = arange(0, past + t, 1, { dtype: 'int64', device }).unsqueeze(0); // [1, past + T]
+  const future = keys.gt(queries);
+  return window === undefined ? future : future.logicalOr(keys.le(queries.sub(window)));
 }

@@ -26,11 +26,14 @@ export interface DecoderShape {
   training: boolean;
 }
 
-/** ids [B, T] -> logits [B, T, V]; `block(L, x)` is one layer: [B, T, C] -> [B, T, C]. */
-export function decoderLogits<L>(trunk: DecoderTrunk, ids: Tensor, shape: DecoderShape, layers: readonly L[], block: (layer: L, x: Tensor) => Tensor): Tensor {
+/**
+ * ids [B, T] at positions past..past+T-1 -> logits [B, T, V]; `block(L, x, i)`
+ * is layer i: [B, T, C] -> [B, T, C]. `past` is a key/value cache's length (0 without one).
+ */
+export function decoderLogits<L>(trunk: DecoderTrunk, ids: Tensor, shape: DecoderShape, layers: readonly L[], block: (layer: L, x: Tensor, index: number) => Tensor, past = 0): Tensor {
   const [, T] = ids.shape as [number, number];
-  if (T > shape.contextLength) throw new RangeError(`input of ${T} tokens is longer than the model's context (${shape.contextLength})`);
-  const positions = arange(0, T, 1, { device: ids.device });
+  if (past + T > shape.contextLength) throw new RangeError(`input of ${past + T} tokens is longer than the model's context (${shape.contextLength})`);
+  const positions = arange(past, past + T, 1, { device: ids.device });
   const x = dropout(embedding(trunk.wte, ids).add(embedding(trunk.wpe, positions)), shape.embeddingDropout, shape.training); // [B, T, C]
   const h = applyNorm(runLayers(x, layers, block), trunk.lnF, shape.layerNormEpsilon);
   // The output layer stays fp32 under bf16 mixed precision (unlike plain

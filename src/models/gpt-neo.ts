@@ -7,7 +7,8 @@
 // (config.attention_types, e.g. [[["global", "local"], 12]]).
 // Shapes: B batch, T tokens, C = hidden_size, H = num_heads, V = vocab_size.
 import { dropout, gelu, ones, randn, tidy, zeros, type Tensor } from '../engine/index.js';
-import { attend, causalMask, localCausalMask, mergeHeads, paddingBlocked, splitHeads } from './attention.js';
+import { attend, causalMask, localCausalMask, mergeHeads, offsetCausalMask, paddingBlocked, splitHeads } from './attention.js';
+import type { KvCache } from './kv-cache.js';
 import { ConfigReader, MAX_LAYERS, checkModelFits, geluVariant, type RawConfig } from './config.js';
 import { MaskCache, canonicalDecoderName, decoderLogits, decoderTrunk, type DecoderTrunk } from './decoder.js';
 import { applyLinear, applyNorm, denseParams, normParams, type Dense, type Norm } from './layers.js';
@@ -164,21 +165,30 @@ export class GptNeoForCausalLM implements CausalLM {
     return new GptNeoForCausalLM(rawConfig, parameters, origin);
   }
 
-  logits(ids: Tensor, attentionMask?: Tensor): Tensor {
+  logits(ids: Tensor, attentionMask?: Tensor, cache?: KvCache): Tensor {
     const c = this.config;
+    if (cache && attentionMask) throw new Error('logits: an attention mask with a key/value cache is not supported');
+    const past = cache?.length ?? 0;
     const padding = attentionMask ? paddingBlocked(attentionMask) : undefined; // [B, 1, 1, T]
     const shape = { contextLength: c.maxPositions, layerNormEpsilon: c.layerNormEpsilon, embeddingDropout: c.embedDropout, training: this.training };
-    return decoderLogits(this.trunk, ids, shape, this.blocks, (L, x) => this.block(L, x, padding));
+    const out = decoderLogits(this.trunk, ids, shape, this.blocks, (L, x, i) => this.block(L, x, padding, past, cache, i), past);
+    cache?.advance(ids.size(1));
+    return out;
   }
 
-  /** One transformer block (pre-LN): x [B, T, C] -> [B, T, C]; padding [B, 1, 1, T] or undefined. */
-  private block(L: GptNeoBlock, x: Tensor, padding: Tensor | undefined): Tensor {
+  /**
+   * One transformer block (pre-LN): x [B, T, C] at positions past.. -> [B, T, C];
+   * padding [B, 1, 1, T] or undefined; with a cache, layer `index`'s keys and values join it.
+   */
+  private block(L: GptNeoBlock, x: Tensor, padding: Tensor | undefined, past: number, cache: KvCache | undefined, index: number): Tensor {
     const c = this.config;
     const drop = (t: Tensor, rate: number): Tensor => dropout(t, rate, this.training);
     const a = applyNorm(x, L.ln1, c.layerNormEpsilon);
-    const [q, k, v] = [L.attn.q, L.attn.k, L.attn.v].map((proj) => splitHeads(applyLinear(a, proj), c.numHeads)) as [Tensor, Tensor, Tensor]; // [B, H, T, D]
-    let blocked = this.mask(L.attention, x.size(1), x.device); // [T, T]
-    if (padding) blocked = blocked.logicalOr(padding);
+    const [q, kNew, vNew] = [L.attn.q, L.attn.k, L.attn.v].map((proj) => splitHeads(applyLinear(a, proj), c.numHeads)) as [Tensor, Tensor, Tensor]; // [B, H, T, D]
+    const { k, v } = cache ? cache.extend(index, kNew, vNew) : { k: kNew, v: vNew }; // [B, H, past + T, D]
+    const T = x.size(1);
+    let blocked = past === 0 ? this.mask(L.attention, T, x.device) : offsetCausalMask(past, T, L.attention === 'local' ? c.windowSize : undefined, x.device); // [T, past + T]
+    if (padding) blocked = blocked!.logicalOr(padding);
     const y = attend(q, k, v, { scale: 1, blocked, dropoutP: c.attentionDropout, training: this.training }); // no 1/sqrt(D)
     const x1 = x.add(drop(applyLinear(mergeHeads(y), L.attn.out), c.residDropout));
     const m = applyNorm(x1, L.ln2, c.layerNormEpsilon);

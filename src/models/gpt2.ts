@@ -5,7 +5,8 @@
 // [in, out] (the transpose of nn.Linear), and lm_head shares wte's weight.
 // Shapes: B batch, T tokens, C = n_embd, H = n_head, V = vocab_size.
 import { dropout, gelu, randn, zeros, ones, tidy, type Tensor } from '../engine/index.js';
-import { attend, causalMask, mergeHeads, paddingBlocked, splitHeads } from './attention.js';
+import { attend, causalMask, mergeHeads, offsetCausalMask, paddingBlocked, splitHeads } from './attention.js';
+import type { KvCache } from './kv-cache.js';
 import { ConfigReader, MAX_LAYERS, checkModelFits, geluVariant, type RawConfig } from './config.js';
 import { MaskCache, canonicalDecoderName, decoderLogits, decoderTrunk, type DecoderTrunk } from './decoder.js';
 import { applyConv1D, applyNorm, conv1DParams, normParams, type Dense, type Norm } from './layers.js';
@@ -140,23 +141,28 @@ export class Gpt2LMHeadModel implements CausalLM {
     return new Gpt2LMHeadModel(rawConfig, parameters, origin);
   }
 
-  logits(ids: Tensor, attentionMask?: Tensor): Tensor {
+  logits(ids: Tensor, attentionMask?: Tensor, cache?: KvCache): Tensor {
     const c = this.config;
     const T = ids.size(1);
-    let blocked = this.masks.get(`${T}@${ids.device}`, () => causalMask(T, ids.device)); // [T, T]
-    if (attentionMask) blocked = blocked.logicalOr(paddingBlocked(attentionMask)); // [B, 1, T, T]
+    const past = cache?.length ?? 0;
+    if (cache && attentionMask) throw new Error('logits: an attention mask with a key/value cache is not supported');
+    let blocked = past === 0 ? this.masks.get(`${T}@${ids.device}`, () => causalMask(T, ids.device)) : offsetCausalMask(past, T, undefined, ids.device); // [T, past + T]
+    if (attentionMask) blocked = blocked!.logicalOr(paddingBlocked(attentionMask)); // [B, 1, T, T]
     const shape = { contextLength: c.nPositions, layerNormEpsilon: c.layerNormEpsilon, embeddingDropout: c.embdPdrop, training: this.training };
-    return decoderLogits(this.trunk, ids, shape, this.blocks, (L, x) => this.block(L, x, blocked));
+    const out = decoderLogits(this.trunk, ids, shape, this.blocks, (L, x, i) => this.block(L, x, blocked, cache, i), past);
+    cache?.advance(T);
+    return out;
   }
 
-  /** One transformer block (pre-LN): x [B, T, C] -> [B, T, C]. */
-  private block(L: Gpt2Block, x: Tensor, blocked: Tensor): Tensor {
+  /** One transformer block (pre-LN): x [B, T, C] -> [B, T, C]; with a cache, layer `index`'s keys and values join it. */
+  private block(L: Gpt2Block, x: Tensor, blocked: Tensor | undefined, cache: KvCache | undefined, index: number): Tensor {
     const c = this.config;
     const drop = (t: Tensor, rate: number): Tensor => dropout(t, rate, this.training);
     // attention
     const a = applyNorm(x, L.ln1, c.layerNormEpsilon);
     const qkv = applyConv1D(a, L.attn.qkv); // [B, T, 3C]
-    const [q, k, v] = qkv.split(c.nEmbd, 2).map((t) => splitHeads(t, c.nHead)) as [Tensor, Tensor, Tensor]; // [B, H, T, D]
+    const [q, kNew, vNew] = qkv.split(c.nEmbd, 2).map((t) => splitHeads(t, c.nHead)) as [Tensor, Tensor, Tensor]; // [B, H, T, D]
+    const { k, v } = cache ? cache.extend(index, kNew, vNew) : { k: kNew, v: vNew }; // [B, H, past + T, D]
     const y = attend(q, k, v, { scale: 1 / Math.sqrt(c.nEmbd / c.nHead), blocked, dropoutP: c.attnPdrop, training: this.training });
     const x1 = x.add(drop(applyConv1D(mergeHeads(y), L.attn.proj), c.residPdrop));
     // MLP

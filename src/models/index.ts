@@ -11,7 +11,9 @@ export { loadModel, loadCausalLM, loadEncoder, createModel, saveModel, architect
 export { RopeDecoderForCausalLM, type RopeDecoderConfig, type RopeDecoderFamily } from './rope-decoder.js';
 export type { Architecture } from './architecture.js';
 export { causalLmLoss, maskedLmLoss } from './losses.js';
-export { generate, type GenerateOptions } from './generate.js';
+export { generate, generateAsync, type GenerateOptions } from './generate.js';
+export { KvCache } from './kv-cache.js';
+export { TokenSampler, SeededRandom, checkSamplingOptions, type SamplingOptions } from './sampling.js';
 export { checkTokenIds, checkTokenizerFits } from './tokenizer-pairing.js';
 export { LoraAdapter, type LoraInit } from './lora.js';
 export { readAdapterConfig, matchesTarget, ADAPTER_CONFIG, ADAPTER_WEIGHTS, type LoraConfig } from './lora-config.js';

@@ -1,6 +1,7 @@
 // What every model offers the rest of tttnn, whatever its architecture.
 import type { Tensor } from '../engine/index.js';
 import type { RawConfig } from './config.js';
+import type { KvCache } from './kv-cache.js';
 import type { ParameterSet } from './parameter-set.js';
 
 export interface Model {
@@ -22,8 +23,12 @@ export interface CausalLM extends Model {
   /** Longest input the positional embeddings allow. */
   readonly contextLength: number;
   readonly vocabSize: number;
-  /** ids [B, T] int64 -> next-token logits [B, T, V]. attentionMask [B, T]: 1 token, 0 padding. */
-  logits(ids: Tensor, attentionMask?: Tensor): Tensor;
+  /**
+   * ids [B, T] int64 -> next-token logits [B, T, V]. attentionMask [B, T]: 1 token, 0 padding.
+   * With `cache` (incremental decoding, no attentionMask): ids are the tokens
+   * after the cache's `length` positions; their keys and values join the cache.
+   */
+  logits(ids: Tensor, attentionMask?: Tensor, cache?: KvCache): Tensor;
 }
 
 /** An encoder (RoBERTa): hidden states, masked-LM logits, sentence embeddings. */

@@ -93,11 +93,11 @@ export function applyNorm(x: Tensor, norm: Norm, epsilon: number): Tensor {
  * its own scope, so its intermediates are freed as soon as it returns
  * (autograd keeps what backward needs) and memory does not grow with depth.
  */
-export function runLayers<L>(x: Tensor, layers: readonly L[], layer: (params: L, x: Tensor) => Tensor): Tensor {
+export function runLayers<L>(x: Tensor, layers: readonly L[], layer: (params: L, x: Tensor, index: number) => Tensor): Tensor {
   let out = x;
-  for (const params of layers) {
+  for (const [index, params] of layers.entries()) {
     const input = out;
-    out = tidy(() => layer(params, input));
+    out = tidy(() => layer(params, input, index));
   }
   return out;
 }

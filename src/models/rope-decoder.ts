@@ -12,10 +12,11 @@
 // Shapes: B batch, T tokens, C = hidden_size, H = num_attention_heads,
 // K = num_key_value_heads, D = head_dim, I = intermediate_size, V = vocab_size.
 import { dropout, embedding, linear, ones, randn, tidy, withPrecision, zeros, type Tensor } from '../engine/index.js';
-import { attend, causalMask, localCausalMask, paddingBlocked } from './attention.js';
+import { attend, causalMask, localCausalMask, offsetCausalMask, paddingBlocked } from './attention.js';
 import type { Architecture } from './architecture.js';
 import { ConfigReader, type RawConfig } from './config.js';
 import { MaskCache } from './decoder.js';
+import type { KvCache } from './kv-cache.js';
 import { applyLinear, denseParams, runLayers, type Dense } from './layers.js';
 import type { CausalLM } from './language-model.js';
 import { ParameterSet, type ParameterSpec, type PlacementOptions } from './parameter-set.js';
@@ -226,32 +227,41 @@ export class RopeDecoderForCausalLM implements CausalLM {
     return new RopeDecoderForCausalLM(family, rawConfig, parameters, origin);
   }
 
-  logits(ids: Tensor, attentionMask?: Tensor): Tensor {
+  logits(ids: Tensor, attentionMask?: Tensor, cache?: KvCache): Tensor {
     const c = this.config;
     const T = ids.size(1);
-    if (T > c.maxPositions) throw new RangeError(`input of ${T} tokens is longer than the model's context (${c.maxPositions})`);
+    const past = cache?.length ?? 0;
+    if (cache && attentionMask) throw new Error('logits: an attention mask with a key/value cache is not supported');
+    if (past + T > c.maxPositions) throw new RangeError(`input of ${past + T} tokens is longer than the model's context (${c.maxPositions})`);
     const device = ids.device;
     const invFreq = this.masks.get(`rope@${device}`, () => inverseFrequencies(c.rope, device));
-    // cos and sin [T, rotaryDim], made together once per length.
-    const cos = this.masks.get(`cos${T}@${device}`, () => {
-      const tables = rotaryTables(invFreq, T);
-      this.masks.get(`sin${T}@${device}`, () => tables.sin);
-      return tables.cos;
-    });
-    const sin = this.masks.get(`sin${T}@${device}`, () => rotaryTables(invFreq, T).sin);
+    // cos and sin [T, rotaryDim], made together once per length (from position
+    // 0); a cached step's positions past..past+T-1 are made for that step.
+    let cos: Tensor, sin: Tensor;
+    if (past === 0) {
+      cos = this.masks.get(`cos${T}@${device}`, () => {
+        const tables = rotaryTables(invFreq, T);
+        this.masks.get(`sin${T}@${device}`, () => tables.sin);
+        return tables.cos;
+      });
+      sin = this.masks.get(`sin${T}@${device}`, () => rotaryTables(invFreq, T).sin);
+    } else {
+      ({ cos, sin } = rotaryTables(invFreq, T, past));
+    }
     const padding = attentionMask ? paddingBlocked(attentionMask) : undefined; // [B, 1, 1, T]
     const x = embedding(this.embed, ids, c.padTokenId); // [B, T, C]
     const h = applyRmsNorm(
-      runLayers(x, this.blocks, (L, xi) => this.block(L, xi, cos, sin, padding)),
+      runLayers(x, this.blocks, (L, xi, i) => this.block(L, xi, cos, sin, padding, past, cache, i)),
       this.finalNorm,
       c.rmsNormEps,
     );
+    cache?.advance(T);
     // fp32 output layer under bf16 mixed precision: see decoder.ts.
     return withPrecision('fp32', () => linear(h, this.lmHead)); // [B, T, V]
   }
 
-  /** One block: x [B, T, C] -> [B, T, C]. */
-  private block(L: RopeDecoderBlock, x: Tensor, cos: Tensor, sin: Tensor, padding: Tensor | undefined): Tensor {
+  /** One block: x [B, T, C] at positions past.. -> [B, T, C]; with a cache, layer `index`'s keys and values join it. */
+  private block(L: RopeDecoderBlock, x: Tensor, cos: Tensor, sin: Tensor, padding: Tensor | undefined, past: number, cache: KvCache | undefined, index: number): Tensor {
     const c = this.config;
     const { numHeads: H, numKvHeads: K, headDim: D } = c;
     const a = applyRmsNorm(x, L.inputNorm, c.rmsNormEps);
@@ -263,9 +273,12 @@ export class RopeDecoderForCausalLM implements CausalLM {
     }
     q = applyRotary(heads(q, H, D), cos, sin); // [B, H, T, D]
     k = applyRotary(heads(k, K, D), cos, sin); // [B, K, T, D]
-    let blocked = this.mask(L.window, x.size(1), x.device); // [T, T]
-    if (padding) blocked = blocked.logicalOr(padding);
-    const y = attend(q, repeatKv(k, H / K), repeatKv(heads(v, K, D), H / K), { scale: 1 / Math.sqrt(D), blocked, dropoutP: c.attentionDropout, training: this.training });
+    v = heads(v, K, D); // [B, K, T, D]
+    if (cache) ({ k, v } = cache.extend(index, k, v)); // [B, K, past + T, D]
+    const T = x.size(1);
+    let blocked = past === 0 ? this.mask(L.window, T, x.device) : offsetCausalMask(past, T, L.window, x.device); // [T, past + T]
+    if (padding) blocked = blocked!.logicalOr(padding);
+    const y = attend(q, repeatKv(k, H / K), repeatKv(v, H / K), { scale: 1 / Math.sqrt(D), blocked, dropoutP: c.attentionDropout, training: this.training });
     const [b, , t] = y.shape as [number, number, number, number];
     const x1 = x.add(dropout(applyLinear(y.transpose(1, 2).reshape([b, t, H * D]), L.attn.o), c.residDropout, this.training));
     const m = applyRmsNorm(x1, L.postNorm, c.rmsNormEps);

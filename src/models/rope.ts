@@ -79,9 +79,9 @@ export function inverseFrequencies(rope: RopeConfig, device: string): Tensor {
   return where(medium, smoothed, scaled);
 }
 
-/** cos and sin [T, rotaryDim] for positions 0..T-1 (float32). */
-export function rotaryTables(invFreq: Tensor, t: number): { cos: Tensor; sin: Tensor } {
-  const positions = arange(0, t, 1, { dtype: 'int64', device: invFreq.device }).to({ dtype: 'float32' }).unsqueeze(1); // [T, 1]
+/** cos and sin [T, rotaryDim] for positions start..start+T-1 (float32). */
+export function rotaryTables(invFreq: Tensor, t: number, start = 0): { cos: Tensor; sin: Tensor } {
+  const positions = arange(start, start + t, 1, { dtype: 'int64', device: invFreq.device }).to({ dtype: 'float32' }).unsqueeze(1); // [T, 1]
   const freqs = positions.mul(invFreq.unsqueeze(0)); // [T, rotaryDim / 2]
   const angles = cat([freqs, freqs], -1);
   return { cos: angles.cos(), sin: angles.sin() };

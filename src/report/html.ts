@@ -1,6 +1,8 @@
 // The HTML report: one self-contained file (inline CSS, every plot inlined
 // as SVG, no script, nothing fetched), so it opens offline and can be mailed
 // or archived as it is. The tables link to the per-document explorer at its end.
+import type { GenerationExample } from '../eval/generation-example.js';
+import { generationExampleHtml } from './generation-example.js';
 import type { RenderedPlot } from './plots.js';
 import type { ReportSummary } from './summary.js';
 import { escapeHtml, toHtml, type Table } from './tables.js';
@@ -15,6 +17,7 @@ th:first-child, td:first-child { text-align: left; }
 thead { background: #f3f3f3; }
 .note { color: #555; font-size: 0.85em; max-width: 900px; }
 figure { margin: 1em 0 2em; overflow-x: auto; } figcaption { color: #555; font-size: 0.9em; }
+pre.generation { white-space: pre-wrap; background: #f7f7f7; border: 1px solid #ddd; padding: 0.6em; max-width: 900px; font-size: 0.85em; }
 .warnings { font-family: monospace; font-size: 0.8em; color: #8a4b00; white-space: pre-wrap; }
 `;
 
@@ -28,9 +31,11 @@ export interface HtmlSections {
   generated: Date;
   /** The per-document explorer (explorer.ts), after the tables; every section of tables links to it. */
   explorer?: Explorer;
+  /** The worked example (generation-example.json), shown last. */
+  generationExample?: GenerationExample;
 }
 
-export function reportHtml({ summary, tables, plots, generated, explorer }: HtmlSections): string {
+export function reportHtml({ summary, tables, plots, generated, explorer, generationExample }: HtmlSections): string {
   const warnings = summary.runs.flatMap((r) => r.warnings);
   const skipped = summary.runs.reduce((n, r) => n + r.skippedLines, 0);
   const used = summary.runs.reduce((n, r) => n + r.documents, 0);
@@ -62,6 +67,7 @@ export function reportHtml({ summary, tables, plots, generated, explorer }: Html
     }
   }
   if (explorer?.html) parts.push(explorer.html);
+  if (generationExample) parts.push(generationExampleHtml(generationExample));
   parts.push('</body></html>', '');
   return parts.join('\n');
 }

@@ -1,6 +1,8 @@
 // `tttnn report`: result directories in, a report directory out:
 //   report.html       self-contained, every table and plot
 //   summary.md        every table in Markdown (its head is printed to the terminal)
+//                     and, where the results hold generation-example.json (the demo
+//                     writes it), the generation before and after TTT-NN, as report.html
 //   comparison.txt    before/after per task per method, as the original's comparison.txt
 //   aggregates.json   every number in the tables, for other tools
 //   lm-eval/<method>/results_<date>.json (+ samples_<task>_<date>.jsonl)  lm-evaluation-harness's format
@@ -18,6 +20,8 @@ import { renderPlots, reportPlots } from './plots.js';
 import { readPublished, type PublishedSource } from './published.js';
 import { bytesPerTask, summarize, type ReportSummary, type RunInput } from './summary.js';
 import { checkGates, readGates, type GateCheck } from '../eval/quality-gates.js';
+import { readGenerationExample, type GenerationExample } from '../eval/generation-example.js';
+import { generationExampleMarkdown } from './generation-example.js';
 import { compareSelections, compareWithBaselines, selectionVerdictTable, verdictSentence, verdictTable, type BaselineComparison } from './verdict.js';
 import {
   comparisonTable,
@@ -76,6 +80,8 @@ export interface ReportResult {
   /** TTT-NN against each baseline, and that in one sentence. */
   comparisons: BaselineComparison[];
   verdict: string;
+  /** The worked example stored with the results (generation-example.json, written by the demo), if any. */
+  generationExample?: GenerationExample;
 }
 
 /** Task weights from a file: a corpus manifest ({"weights": {...}}) or a plain {task: weight} object. */
@@ -191,7 +197,8 @@ export async function writeReport(options: ReportOptions): Promise<ReportResult>
     documents: options.explorerData?.documents ? await documentsById(options.explorerData.documents, runs, wanted.documents) : undefined,
     neighbours: options.explorerData?.neighbours ? await neighbourTexts(options.explorerData.neighbours, wanted.neighbours) : undefined,
   });
-  const html = reportHtml({ summary, tables: sections, plots, generated: new Date(), explorer });
+  const generationExample = readGenerationExample(options.resultsDir);
+  const html = reportHtml({ summary, tables: sections, plots, generated: new Date(), explorer, generationExample });
 
   const out = resolve(options.out);
   mkdirSync(join(out, 'plots'), { recursive: true });
@@ -201,7 +208,8 @@ export async function writeReport(options: ReportOptions): Promise<ReportResult>
     files.push(join(out, name));
   };
   const allTables: Table[] = sections.flatMap((s) => s.tables);
-  write('summary.md', `# TTT-NN report\n\n${allTables.map(toMarkdown).join('\n\n')}\n`);
+  const exampleMarkdown = generationExample ? [generationExampleMarkdown(generationExample)] : [];
+  write('summary.md', `# TTT-NN report\n\n${[...allTables.map(toMarkdown), ...exampleMarkdown].join('\n\n')}\n`);
   const alphaChoices = summary.methods.flatMap((m) => optional(interpolationTable(m, summary)));
   write('comparison.txt', `${[methods, ...comparisons, ...alphaChoices].map(toText).join('\n\n')}\n`);
   write('aggregates.json', aggregatesJson(summary));
@@ -213,5 +221,5 @@ export async function writeReport(options: ReportOptions): Promise<ReportResult>
   files.push(...(await writeHarnessResults(summary, runs, { out, date: new Date(), gitHash: options.gitHash ?? null, logSamples: options.logSamples })));
   const first = summary.methods.find((m) => m.declared?.report.verdict === 'subject') ?? summary.methods[0];
   const markdown = [...overview, ...(first ? [curveTable(first, summary)] : [])].map(toMarkdown).join('\n\n');
-  return { summary, markdown, html, files, gates, comparisons: baselines, verdict };
+  return { summary, markdown, html, files, gates, comparisons: baselines, verdict, generationExample };
 }

@@ -17,8 +17,11 @@ export class HttpError extends Error {
   }
 }
 
-function tooLarge(size: number | string, maxBytes: number): HttpError {
-  return new HttpError(413, `request body of ${size} bytes exceeds this server's limit of ${maxBytes} bytes (the largest legal request: ${LIMITS.maxQueries} query vectors of its dimension, or ${LIMITS.maxK} ids)`);
+/** What a shard server's 413 says the limit is made of (another server says its own). */
+const SHARD_LIMIT_NOTE = `the largest legal request: ${LIMITS.maxQueries} query vectors of its dimension, or ${LIMITS.maxK} ids`;
+
+function tooLarge(size: number | string, maxBytes: number, note: string): HttpError {
+  return new HttpError(413, `request body of ${size} bytes exceeds this server's limit of ${maxBytes} bytes (${note})`);
 }
 
 /**
@@ -29,9 +32,9 @@ function tooLarge(size: number | string, maxBytes: number): HttpError {
  * closes the connection: shard-server.ts). Only requests that passed the
  * token get here.
  */
-export function readBody(request: IncomingMessage, maxBytes: number): Promise<Buffer> {
+export function readBody(request: IncomingMessage, maxBytes: number, limitNote = SHARD_LIMIT_NOTE): Promise<Buffer> {
   const declared = Number(request.headers['content-length'] ?? Number.NaN);
-  if (declared > LIMITS.maxBodyBytes) return Promise.reject(tooLarge(declared, maxBytes));
+  if (declared > LIMITS.maxBodyBytes) return Promise.reject(tooLarge(declared, maxBytes, limitNote));
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -40,10 +43,10 @@ export function readBody(request: IncomingMessage, maxBytes: number): Promise<Bu
       if (size <= maxBytes) chunks.push(chunk);
       else if (size > LIMITS.maxBodyBytes) {
         request.pause();
-        reject(tooLarge(`more than ${LIMITS.maxBodyBytes}`, maxBytes));
+        reject(tooLarge(`more than ${LIMITS.maxBodyBytes}`, maxBytes, limitNote));
       }
     });
-    request.on('end', () => (size > maxBytes ? reject(tooLarge(size, maxBytes)) : resolve(Buffer.concat(chunks))));
+    request.on('end', () => (size > maxBytes ? reject(tooLarge(size, maxBytes, limitNote)) : resolve(Buffer.concat(chunks))));
     request.on('error', reject);
   });
 }
@@ -70,8 +73,8 @@ export function jsonDepthExceeds(body: Buffer, limit: number): boolean {
 }
 
 /** The body as a JSON object (`shape` names its fields in the message), read within `maxBytes`. */
-export async function readJsonObject(request: IncomingMessage, maxBytes: number, shape: string): Promise<Record<string, unknown>> {
-  const body = await readBody(request, maxBytes);
+export async function readJsonObject(request: IncomingMessage, maxBytes: number, shape: string, limitNote = SHARD_LIMIT_NOTE): Promise<Record<string, unknown>> {
+  const body = await readBody(request, maxBytes, limitNote);
   if (jsonDepthExceeds(body, LIMITS.maxJsonDepth)) throw new HttpError(400, `the body nests arrays or objects more than ${LIMITS.maxJsonDepth} deep; a request is a JSON object ${shape}`);
   let parsed: unknown;
   try {

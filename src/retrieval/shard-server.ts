@@ -225,7 +225,8 @@ function sendJson(response: ServerResponse, status: number, body: unknown, maxRe
 
 // Node checks headersTimeout and requestTimeout every connectionsCheckingInterval
 // (30 s by default): check often enough that the timeouts mean what they say.
-function createHttpServer(tls: ShardServerOptions['tls'], limits: ServerLimits, listener: (request: IncomingMessage, response: ServerResponse) => void): Server {
+// (serve-lm's server is made here too: the same limits on the same terms.)
+export function createHttpServer(tls: ShardServerOptions['tls'], limits: ServerLimits, listener: (request: IncomingMessage, response: ServerResponse) => void): Server {
   const settings = {
     keepAliveTimeout: 30_000,
     headersTimeout: limits.headersTimeoutMs,

@@ -25,7 +25,7 @@ test('--help of every command works before the native addon is built: no command
   const hook = join(dir, 'refuse-native.mjs');
   writeFileSync(hook, "export async function resolve(specifier, context, next) {\n  const resolved = await next(specifier, context);\n  if (resolved.url.endsWith('/engine/native.js')) throw new Error('the native addon was imported by ' + context.parentURL);\n  return resolved;\n}\n");
   const register = `data:text/javascript,import { register } from 'node:module'; register(${JSON.stringify(pathToFileURL(hook).href)});`;
-  for (const command of [[], ['serve'], ['eval'], ['probe'], ['query'], ['shutdown'], ['index', 'build'], ['train'], ['demo'], ['report'], ['score']]) {
+  for (const command of [[], ['serve'], ['eval'], ['probe'], ['query'], ['shutdown'], ['index', 'build'], ['train'], ['demo'], ['report'], ['score'], ['generate'], ['serve-lm']]) {
     const help = spawnSync(process.execPath, ['--import', register, CLI, ...command, '--help'], { encoding: 'utf8' });
     assert.equal(help.status, 0, `${command.join(' ')} --help: ${help.stderr}`);
   }

@@ -1,8 +1,9 @@
 // A reduced demo end to end (tiny corpus, a small tokenizer, a few training
 // steps, one test document per domain, 2 neighbours): every stage runs for
 // real, the quality gates and the verdict are printed before and after the
-// tables, the report is written, the servers are gone afterwards; a rerun
-// reuses every artifact; Ctrl-C during training or evaluation stops within
+// tables, the report is written, one generation before and after TTT-NN is
+// kept, printed last and shown in the report, the servers are gone
+// afterwards; a rerun reuses every artifact (the example too); Ctrl-C during training or evaluation stops within
 // seconds with exit 130, stops the servers, and a rerun resumes.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
@@ -67,7 +68,25 @@ test('the reduced demo runs every stage, prints its quality gates and verdict, w
   const results = join(run, 'results');
   const [runDir, validationDir] = readdirSync(results).sort();
   assert.equal(validationDir, `${runDir}.validation`);
-  assert.deepEqual(readdirSync(join(results, runDir!)).sort(), ['context', 'dynamic', 'interpolation', 'quality-gates.json', 'random', 'ttt']);
+  assert.deepEqual(readdirSync(join(results, runDir!)).sort(), ['context', 'dynamic', 'generation-example.json', 'interpolation', 'quality-gates.json', 'random', 'ttt']);
+  // The worked example: the first scored document's first sentence, continued before and after TTT on its 2 neighbours.
+  const exampleFile = join(results, runDir!, 'generation-example.json');
+  const example = JSON.parse(readFileSync(exampleFile, 'utf8')) as { document: { task: string; id: number }; prompt: string; before: string; after: string; neighbors: { id: number; distance: number }[]; train_losses: number[]; max_new_tokens: number; learning_rate: number };
+  assert.ok(example.prompt.length > 0 && example.prompt.length <= 160, example.prompt);
+  assert.equal(example.max_new_tokens, 40);
+  assert.equal(example.learning_rate, 3e-4);
+  assert.equal(example.neighbors.length, 2);
+  assert.equal(example.train_losses.length, 2);
+  assert.equal(typeof example.before, 'string');
+  assert.equal(typeof example.after, 'string');
+  const testLines = readFileSync(join(artifacts, 'corpus-2mb-2000b', 'test', '00.jsonl'), 'utf8').split('\n');
+  assert.ok((JSON.parse(testLines[example.document.id]!) as { text: string }).text.includes(example.prompt), 'the prompt is taken from the test document named');
+  // Printed last, after the verdict, and in the report.
+  assert.ok(first.stdout.indexOf('### Generation before and after TTT-NN') > first.stdout.indexOf('\nVerdict: '), 'the example comes after the verdict');
+  assert.ok(first.stdout.includes(`test document ${example.document.id} (${example.document.task})`));
+  const page = readFileSync(html, 'utf8');
+  assert.match(page, /<h2 id="generation-example">Generation before and after TTT-NN<\/h2>/);
+  for (const n of example.neighbors) assert.ok(page.includes(`<td>${n.id}</td><td>${n.distance.toFixed(4)}</td>`), `neighbour ${n.id} in report.html`);
   assert.deepEqual(readdirSync(join(results, validationDir)), ['interpolation']);
   // One test document of every domain was evaluated by TTT-NN.
   const domains = Object.keys((JSON.parse(readFileSync(join(artifacts, 'corpus-2mb-2000b', 'manifest.json'), 'utf8')) as { weights: Record<string, number> }).weights);
@@ -80,6 +99,9 @@ test('the reduced demo runs every stage, prints its quality gates and verdict, w
   for (const reused of ['corpus reused', 'tokenizer reused', 'reusing']) assert.ok(second.stdout.includes(reused), reused);
   assert.match(second.stderr, /ttt: 0 documents evaluated, 18 reused/);
   assert.doesNotMatch(second.stderr, /tiny-gpt: \d+ steps/, 'no training on a rerun');
+  assert.match(second.stdout, /generation example: test document \d+ \(\S+\), reused/);
+  assert.deepEqual(JSON.parse(readFileSync(exampleFile, 'utf8')), example, 'the rerun keeps the example');
+  assert.ok(second.stdout.includes('### Generation before and after TTT-NN'), 'the rerun prints it too');
   await serversDown();
 });
 

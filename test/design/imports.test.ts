@@ -10,7 +10,7 @@ import ts from 'typescript';
 
 const SRC = resolve(new URL('../../../src', import.meta.url).pathname);
 /** docs/DESIGN.md's layers, top to bottom; src/index.ts (the public API) sits above them all. */
-const LAYERS = ['cli', 'report', 'eval', 'retrieval', 'index', 'train', 'models', 'tokenizers', 'data', 'io', 'engine'];
+const LAYERS = ['cli', 'serving', 'report', 'eval', 'retrieval', 'index', 'train', 'models', 'tokenizers', 'data', 'io', 'engine'];
 
 interface Edge {
   from: string;
