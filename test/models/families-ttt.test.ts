@@ -39,7 +39,14 @@ test('TTT curves on a tiny Llama (GQA, tied, llama3 RoPE) equal the original loo
   const tokenizer = loadTokenizer(dir);
   const docs = [texts[3]!.slice(0, 300), texts[5]!.slice(0, 200)].map((t) => tokenizer.encode(t));
   // Training windows are the neighbour's tokens without special tokens (train_single: add_special_tokens=False).
-  const neighbours = [[texts[4]!.slice(0, 250), texts[6]!.slice(0, 120), texts[3]!.slice(0, 300)], [texts[7]!.slice(0, 200), texts[8]!.slice(0, 90)]].map((n) => n.map((t) => tokenizer.encode(t)));
+  // The tokenizer trained in the reference venv is not the same from run to run (a clean-clone CI saw a
+  // neighbour of 49 tokens where other runs had another count), so a last window of a single token (no
+  // target to train on) is trimmed here rather than left to the slice lengths.
+  const encodeNeighbour = (text: string): number[] => {
+    const ids = tokenizer.encode(text);
+    return ids.length % MAX_LENGTH === 1 ? ids.slice(0, -1) : ids;
+  };
+  const neighbours = [[texts[4]!.slice(0, 250), texts[6]!.slice(0, 120), texts[3]!.slice(0, 300)], [texts[7]!.slice(0, 200), texts[8]!.slice(0, 90)]].map((n) => n.map(encodeNeighbour));
   assert.ok(neighbours.flat().every((n) => n.length > MAX_LENGTH && n.length % MAX_LENGTH !== 1), 'several windows per neighbour, none of one token');
   assert.ok(docs[0]!.length > 32, 'the first document spans several scoring windows');
   const prefix = tokenizer.scoringPrefixTokenId!;
