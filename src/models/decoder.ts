@@ -4,6 +4,7 @@
 // embeddings.
 import { arange, dropout, embedding, keep, linear, withPrecision, type Tensor } from '../engine/index.js';
 import { applyNorm, normParams, runLayers, type Norm } from './layers.js';
+import type { OutputLayerInput } from './language-model.js';
 import type { ParameterSet } from './parameter-set.js';
 
 /** The parameters outside the blocks. */
@@ -28,6 +29,11 @@ export interface DecoderShape {
 
 /** ids [B, T] -> logits [B, T, V]; `block(L, x)` is one layer: [B, T, C] -> [B, T, C]. */
 export function decoderLogits<L>(trunk: DecoderTrunk, ids: Tensor, shape: DecoderShape, layers: readonly L[], block: (layer: L, x: Tensor) => Tensor): Tensor {
+  return outputLogits(decoderOutputLayerInput(trunk, ids, shape, layers, block));
+}
+
+/** ids [B, T] -> the final hidden states [B, T, C] and the output layer's weight (wte, tied). */
+export function decoderOutputLayerInput<L>(trunk: DecoderTrunk, ids: Tensor, shape: DecoderShape, layers: readonly L[], block: (layer: L, x: Tensor) => Tensor): OutputLayerInput {
   const [, T] = ids.shape as [number, number];
   if (T > shape.contextLength) throw new RangeError(`input of ${T} tokens is longer than the model's context (${shape.contextLength})`);
   const positions = arange(0, T, 1, { device: ids.device });
@@ -41,7 +47,12 @@ export function decoderLogits<L>(trunk: DecoderTrunk, ids: Tensor, shape: Decode
   // on three neighbours lowered bits per byte 3.23 -> 3.10 in fp32 and not at
   // all with a bf16 head; with an fp32 head, and backward passes outside
   // autocast (native/src/autocast.h), bf16 tracks fp32 step for step.
-  return withPrecision('fp32', () => linear(h, trunk.wte)); // tied lm_head: [B, T, V]
+  return { hidden: h, weight: trunk.wte }; // tied lm_head
+}
+
+/** The output layer, fp32 under mixed precision (see above): [B, T, C] -> [B, T, V]. */
+export function outputLogits(input: OutputLayerInput): Tensor {
+  return withPrecision('fp32', () => linear(input.hidden, input.weight));
 }
 
 /** Attention masks by key, made once and kept until the model is disposed. */

@@ -9,10 +9,10 @@
 import { dropout, gelu, ones, randn, tidy, zeros, type Tensor } from '../engine/index.js';
 import { attend, causalMask, localCausalMask, mergeHeads, paddingBlocked, splitHeads } from './attention.js';
 import { ConfigReader, MAX_LAYERS, checkModelFits, geluVariant, type RawConfig } from './config.js';
-import { MaskCache, canonicalDecoderName, decoderLogits, decoderTrunk, type DecoderTrunk } from './decoder.js';
+import { MaskCache, canonicalDecoderName, decoderOutputLayerInput, decoderTrunk, outputLogits, type DecoderTrunk } from './decoder.js';
 import { applyLinear, applyNorm, denseParams, normParams, type Dense, type Norm } from './layers.js';
 import type { Architecture } from './architecture.js';
-import type { CausalLM } from './language-model.js';
+import type { CausalLM, OutputLayerInput } from './language-model.js';
 import { ParameterSet, type ParameterSpec, type PlacementOptions } from './parameter-set.js';
 
 export interface GptNeoConfig {
@@ -165,10 +165,14 @@ export class GptNeoForCausalLM implements CausalLM {
   }
 
   logits(ids: Tensor, attentionMask?: Tensor): Tensor {
+    return outputLogits(this.outputLayerInput(ids, attentionMask));
+  }
+
+  outputLayerInput(ids: Tensor, attentionMask?: Tensor): OutputLayerInput {
     const c = this.config;
     const padding = attentionMask ? paddingBlocked(attentionMask) : undefined; // [B, 1, 1, T]
     const shape = { contextLength: c.maxPositions, layerNormEpsilon: c.layerNormEpsilon, embeddingDropout: c.embedDropout, training: this.training };
-    return decoderLogits(this.trunk, ids, shape, this.blocks, (L, x) => this.block(L, x, padding));
+    return decoderOutputLayerInput(this.trunk, ids, shape, this.blocks, (L, x) => this.block(L, x, padding));
   }
 
   /** One transformer block (pre-LN): x [B, T, C] -> [B, T, C]; padding [B, 1, 1, T] or undefined. */
@@ -179,7 +183,7 @@ export class GptNeoForCausalLM implements CausalLM {
     const [q, k, v] = [L.attn.q, L.attn.k, L.attn.v].map((proj) => splitHeads(applyLinear(a, proj), c.numHeads)) as [Tensor, Tensor, Tensor]; // [B, H, T, D]
     let blocked = this.mask(L.attention, x.size(1), x.device); // [T, T]
     if (padding) blocked = blocked.logicalOr(padding);
-    const y = attend(q, k, v, { scale: 1, blocked, dropoutP: c.attentionDropout, training: this.training }); // no 1/sqrt(D)
+    const y = attend(q, k, v, { scale: 1, blocked, ...(padding ? {} : { causal: { window: L.attention === 'global' ? undefined : c.windowSize } }), dropoutP: c.attentionDropout, training: this.training }); // no 1/sqrt(D)
     const x1 = x.add(drop(applyLinear(mergeHeads(y), L.attn.out), c.residDropout));
     const m = applyNorm(x1, L.ln2, c.layerNormEpsilon);
     const hidden = gelu(applyLinear(m, L.mlp.fc), c.activation); // [B, T, I]

@@ -7,10 +7,10 @@
 import { dropout, gelu, randn, zeros, ones, tidy, type Tensor } from '../engine/index.js';
 import { attend, causalMask, mergeHeads, paddingBlocked, splitHeads } from './attention.js';
 import { ConfigReader, MAX_LAYERS, checkModelFits, geluVariant, type RawConfig } from './config.js';
-import { MaskCache, canonicalDecoderName, decoderLogits, decoderTrunk, type DecoderTrunk } from './decoder.js';
+import { MaskCache, canonicalDecoderName, decoderOutputLayerInput, decoderTrunk, outputLogits, type DecoderTrunk } from './decoder.js';
 import { applyConv1D, applyNorm, conv1DParams, normParams, type Dense, type Norm } from './layers.js';
 import type { Architecture } from './architecture.js';
-import type { CausalLM } from './language-model.js';
+import type { CausalLM, OutputLayerInput } from './language-model.js';
 import { ParameterSet, type ParameterSpec, type PlacementOptions } from './parameter-set.js';
 
 export interface Gpt2Config {
@@ -141,23 +141,27 @@ export class Gpt2LMHeadModel implements CausalLM {
   }
 
   logits(ids: Tensor, attentionMask?: Tensor): Tensor {
+    return outputLogits(this.outputLayerInput(ids, attentionMask));
+  }
+
+  outputLayerInput(ids: Tensor, attentionMask?: Tensor): OutputLayerInput {
     const c = this.config;
     const T = ids.size(1);
     let blocked = this.masks.get(`${T}@${ids.device}`, () => causalMask(T, ids.device)); // [T, T]
     if (attentionMask) blocked = blocked.logicalOr(paddingBlocked(attentionMask)); // [B, 1, T, T]
     const shape = { contextLength: c.nPositions, layerNormEpsilon: c.layerNormEpsilon, embeddingDropout: c.embdPdrop, training: this.training };
-    return decoderLogits(this.trunk, ids, shape, this.blocks, (L, x) => this.block(L, x, blocked));
+    return decoderOutputLayerInput(this.trunk, ids, shape, this.blocks, (L, x) => this.block(L, x, blocked, attentionMask !== undefined));
   }
 
   /** One transformer block (pre-LN): x [B, T, C] -> [B, T, C]. */
-  private block(L: Gpt2Block, x: Tensor, blocked: Tensor): Tensor {
+  private block(L: Gpt2Block, x: Tensor, blocked: Tensor, padded: boolean): Tensor {
     const c = this.config;
     const drop = (t: Tensor, rate: number): Tensor => dropout(t, rate, this.training);
     // attention
     const a = applyNorm(x, L.ln1, c.layerNormEpsilon);
     const qkv = applyConv1D(a, L.attn.qkv); // [B, T, 3C]
     const [q, k, v] = qkv.split(c.nEmbd, 2).map((t) => splitHeads(t, c.nHead)) as [Tensor, Tensor, Tensor]; // [B, H, T, D]
-    const y = attend(q, k, v, { scale: 1 / Math.sqrt(c.nEmbd / c.nHead), blocked, dropoutP: c.attnPdrop, training: this.training });
+    const y = attend(q, k, v, { scale: 1 / Math.sqrt(c.nEmbd / c.nHead), blocked, ...(padded ? {} : { causal: {} }), dropoutP: c.attnPdrop, training: this.training });
     const x1 = x.add(drop(applyConv1D(mergeHeads(y), L.attn.proj), c.residPdrop));
     // MLP
     const m = applyNorm(x1, L.ln2, c.layerNormEpsilon);

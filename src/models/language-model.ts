@@ -24,6 +24,18 @@ export interface CausalLM extends Model {
   readonly vocabSize: number;
   /** ids [B, T] int64 -> next-token logits [B, T, V]. attentionMask [B, T]: 1 token, 0 padding. */
   logits(ids: Tensor, attentionMask?: Tensor): Tensor;
+  /**
+   * What the output layer gets: the final hidden states [B, T, C] and the
+   * output weight [V, C] (logits = hidden W^T, in fp32). For losses that fuse
+   * the output layer with the cross entropy (models/losses.ts) instead of
+   * making the [B, T, V] logits.
+   */
+  outputLayerInput(ids: Tensor, attentionMask?: Tensor): OutputLayerInput;
+}
+
+export interface OutputLayerInput {
+  hidden: Tensor;
+  weight: Tensor;
 }
 
 /** An encoder (RoBERTa): hidden states, masked-LM logits, sentence embeddings. */

@@ -11,13 +11,13 @@
 // layouts are Hugging Face's, so the directories load as the Hub ships them.
 // Shapes: B batch, T tokens, C = hidden_size, H = num_attention_heads,
 // K = num_key_value_heads, D = head_dim, I = intermediate_size, V = vocab_size.
-import { dropout, embedding, linear, ones, randn, tidy, withPrecision, zeros, type Tensor } from '../engine/index.js';
+import { dropout, embedding, ones, randn, tidy, zeros, type Tensor } from '../engine/index.js';
 import { attend, causalMask, localCausalMask, paddingBlocked } from './attention.js';
 import type { Architecture } from './architecture.js';
 import { ConfigReader, type RawConfig } from './config.js';
-import { MaskCache } from './decoder.js';
+import { MaskCache, outputLogits } from './decoder.js';
 import { applyLinear, denseParams, runLayers, type Dense } from './layers.js';
-import type { CausalLM } from './language-model.js';
+import type { CausalLM, OutputLayerInput } from './language-model.js';
 import { ParameterSet, type ParameterSpec, type PlacementOptions } from './parameter-set.js';
 import { applyRotary, inverseFrequencies, parseRope, rotaryTables, type RopeConfig } from './rope.js';
 
@@ -227,6 +227,10 @@ export class RopeDecoderForCausalLM implements CausalLM {
   }
 
   logits(ids: Tensor, attentionMask?: Tensor): Tensor {
+    return outputLogits(this.outputLayerInput(ids, attentionMask));
+  }
+
+  outputLayerInput(ids: Tensor, attentionMask?: Tensor): OutputLayerInput {
     const c = this.config;
     const T = ids.size(1);
     if (T > c.maxPositions) throw new RangeError(`input of ${T} tokens is longer than the model's context (${c.maxPositions})`);
@@ -246,8 +250,7 @@ export class RopeDecoderForCausalLM implements CausalLM {
       this.finalNorm,
       c.rmsNormEps,
     );
-    // fp32 output layer under bf16 mixed precision: see decoder.ts.
-    return withPrecision('fp32', () => linear(h, this.lmHead)); // [B, T, V]
+    return { hidden: h, weight: this.lmHead };
   }
 
   /** One block: x [B, T, C] -> [B, T, C]. */
@@ -265,7 +268,7 @@ export class RopeDecoderForCausalLM implements CausalLM {
     k = applyRotary(heads(k, K, D), cos, sin); // [B, K, T, D]
     let blocked = this.mask(L.window, x.size(1), x.device); // [T, T]
     if (padding) blocked = blocked.logicalOr(padding);
-    const y = attend(q, repeatKv(k, H / K), repeatKv(heads(v, K, D), H / K), { scale: 1 / Math.sqrt(D), blocked, dropoutP: c.attentionDropout, training: this.training });
+    const y = attend(q, repeatKv(k, H / K), repeatKv(heads(v, K, D), H / K), { scale: 1 / Math.sqrt(D), blocked, ...(padding ? {} : { causal: { window: L.window } }), dropoutP: c.attentionDropout, training: this.training });
     const [b, , t] = y.shape as [number, number, number, number];
     const x1 = x.add(dropout(applyLinear(y.transpose(1, 2).reshape([b, t, H * D]), L.attn.o), c.residDropout, this.training));
     const m = applyRmsNorm(x1, L.postNorm, c.rmsNormEps);
