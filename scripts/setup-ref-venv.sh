@@ -23,7 +23,8 @@ resolved=('torch==2.13.*' numpy transformers peft sentence-transformers tokenize
   datasets more-itertools sacrebleu requests dill)
 # lm-eval's full dependency list reaches packages the store does not hold
 # (evaluate, sqlitedict, word2number, pytablewriter, rouge-score); without
-# them `import lm_eval.evaluator` and lm_eval.models.huggingface still work.
+# them `import lm_eval.evaluator`, lm_eval.models.huggingface and simple_evaluate
+# on local JSON task data (test/eval/tasks-parity.test.ts) still work.
 unresolved=(lm-eval)
 python=/usr/bin/python3
 

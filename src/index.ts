@@ -1,9 +1,9 @@
 // tttnn as a library: what a program needs to run TTT-NN without the CLI.
 // Every name here is also what the CLI uses; the layers are in docs/DESIGN.md.
 //
-//   import { loadCausalLM, loadEncoder, loadTokenizer, RetrievalClient, FleetRetriever, runEvaluation } from 'tttnn';
+//   import { loadCausalLM, loadEmbedder, loadTokenizer, RetrievalClient, FleetRetriever, runEvaluation } from 'tttnn';
 //   const client = await RetrievalClient.connect({ addresses: readAddresses('addresses.txt'), token: readToken('token') });
-//   const retriever = new FleetRetriever(client, { model: loadEncoder(embedderDir), tokenizer: loadTokenizer(embedderDir) });
+//   const retriever = new FleetRetriever(client, loadEmbedder(embedderDir)); // an encoder or a sentence-transformers directory
 //   await runEvaluation({ method: 'ttt', model: loadCausalLM(modelDir), tokenizer: loadTokenizer(modelDir), retriever,
 //                         data: 'test.jsonl', tasks: 'pile_all', resultsDir: 'results' });
 
@@ -18,7 +18,7 @@ export { DocumentStore } from './data/document-store.js';
 // Training.
 export { train, type TrainOptions, type TrainResult } from './train/trainer.js';
 // Indexes and the shard servers' client.
-export { buildIndex, embedTexts, FaissIndex, type Embedder, type IndexBuildOptions } from './index/index.js';
+export { buildIndex, embedTexts, loadEmbedder, readRecipe, FaissIndex, type Embedder, type EmbeddingRecipe, type IndexBuildOptions } from './index/index.js';
 export { RetrievalClient, type ClientOptions, type QueryResult, type Neighbor } from './retrieval/client.js';
 export { readAddresses } from './retrieval/addresses.js';
 export { readToken } from './retrieval/auth.js';

@@ -29,6 +29,17 @@
 : "${TTTNN_SKIP_INDEX:=0}"
 # Extra flags of `tttnn index build` (e.g. --factory IVF4096,PQ64 for a compressed index).
 : "${TTTNN_INDEX_ARGS:=}"
+# The compressed-Pile variant: a directory of Flat <file>.index files (the
+# original's published Pile indexes) to convert with `tttnn index convert`, as
+# an array over the data files, into TTTNN_INDEX_DIR instead of building
+# indexes from text. Empty: build (index.sbatch). With it, give the servers
+# less memory and --nprobe (README, "Compressed indexes"), e.g.
+#   TTTNN_SERVE_SBATCH="--cpus-per-task=4 --mem=4G --time=3-00:00:00"
+#   TTTNN_SERVE_NODES=2 TTTNN_SERVE_ARGS="--nprobe 64"
+: "${TTTNN_CONVERT_FROM:=}"
+# The compressed index's FAISS factory string, and further `index convert` flags.
+: "${TTTNN_CONVERT_FACTORY:=PCAR128,IVF16384,PQ64np}"
+: "${TTTNN_CONVERT_ARGS:=--train-sample 655360}"
 # Shard servers per data file: slices of its index x replicas of each slice.
 : "${TTTNN_SLICES:=1}"
 : "${TTTNN_REPLICAS:=1}"
@@ -60,6 +71,8 @@
 # The original: 256 GB of RAM for the servers of one data file (a Flat index
 # of its ~7M documents); a compressed index needs a fraction (README).
 : "${TTTNN_INDEX_SBATCH:=--cpus-per-task=16 --mem=64G --time=1-00:00:00}"
+# A conversion holds its training sample (--train-sample x 4 KiB at d = 1024), one chunk and the compressed codes.
+: "${TTTNN_CONVERT_SBATCH:=--cpus-per-task=16 --mem=16G --time=1-00:00:00}"
 : "${TTTNN_SERVE_SBATCH:=--cpus-per-task=8 --mem=256G --time=3-00:00:00}"
 : "${TTTNN_EVAL_SBATCH:=--cpus-per-task=16 --mem=32G --time=3-00:00:00}"
 : "${TTTNN_REPORT_SBATCH:=--cpus-per-task=2 --mem=8G --time=02:00:00}"

@@ -3,6 +3,8 @@
 # the one before it:
 #
 #   index   array over the data files: tttnn index build   (skipped with TTTNN_SKIP_INDEX=1)
+#           or, with TTTNN_CONVERT_FROM, "convert": tttnn index convert of the Flat
+#           indexes there (the original's), the compressed-Pile variant
 #   serve   one job, a task per data file: tttnn serve      (afterok: index)
 #   eval    array of TTTNN_EVAL_TASKS: tttnn probe --wait, then tttnn eval --rank auto
 #                                                           (after: serve has started)
@@ -53,7 +55,17 @@ submit() { # submit NAME FLAGS... SCRIPT: prints the job id
 }
 
 after_index=()
-if [ "$TTTNN_SKIP_INDEX" != 1 ]; then
+if [ -n "$TTTNN_CONVERT_FROM" ]; then
+  # The compressed-Pile variant: convert the Flat indexes instead of building from text.
+  [ "$TTTNN_SKIP_INDEX" != 1 ] || die "TTTNN_SKIP_INDEX=1 and TTTNN_CONVERT_FROM=$TTTNN_CONVERT_FROM: the conversion is the index stage; unset one"
+  while read -r data; do
+    [ -f "$TTTNN_CONVERT_FROM/$(basename "$data").index" ] || die "TTTNN_CONVERT_FROM=$TTTNN_CONVERT_FROM has no $(basename "$data").index to convert (for $data)"
+  done <"$list"
+  # shellcheck disable=SC2086
+  convert=$(submit convert --array="0-$((files - 1))" $TTTNN_CONVERT_SBATCH "$here/convert.sbatch")
+  echo "convert $convert"
+  after_index=(--dependency="afterok:$convert")
+elif [ "$TTTNN_SKIP_INDEX" != 1 ]; then
   # shellcheck disable=SC2086
   index=$(submit index --array="0-$((files - 1))" $TTTNN_INDEX_SBATCH "$here/index.sbatch")
   echo "index $index"

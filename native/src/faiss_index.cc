@@ -4,7 +4,11 @@
 // and written back. One small interface over every index FAISS builds.
 #include <faiss/AutoTune.h>
 #include <faiss/Index.h>
+#include <faiss/IVFlib.h>
 #include <faiss/IndexFlat.h>
+#include <faiss/IndexHNSW.h>
+#include <faiss/IndexIVF.h>
+#include <faiss/IndexPreTransform.h>
 #include <faiss/impl/FaissException.h>
 #include <faiss/index_factory.h>
 #include <faiss/index_io.h>
@@ -197,6 +201,15 @@ Napi::Value IndexInfo(const Napi::CallbackInfo& info) {
     std::string type = status == 0 && demangled != nullptr ? demangled : typeid(*index).name();
     std::free(demangled);
     out.Set("type", type.rfind("::") == std::string::npos ? type : type.substr(type.rfind("::") + 2));
+    // The search parameters in use (what `index info` and `index recall` report): an IVF's
+    // lists and nprobe, an HNSW's efSearch, found through pre-transforms (PCA, OPQ).
+    if (const faiss::IndexIVF* ivf = faiss::ivflib::try_extract_index_ivf(index.get())) {
+      out.Set("nlist", double(ivf->nlist));
+      out.Set("nprobe", double(ivf->nprobe));
+    }
+    const faiss::Index* inner = index.get();
+    while (auto* pre = dynamic_cast<const faiss::IndexPreTransform*>(inner)) inner = pre->index;
+    if (auto* hnsw = dynamic_cast<const faiss::IndexHNSW*>(inner)) out.Set("efSearch", double(hnsw->hnsw.efSearch));
     return out;
   });
 }

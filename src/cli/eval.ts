@@ -8,6 +8,7 @@ import { METHOD_REGISTRY, METHODS, methodNamed, type Method } from '../eval/meth
 import { flagOf, SETTINGS, usesSetting, type AnySetting, type EvalOverrides } from '../eval/settings.js';
 import { describeDefault, describeDefaults, describeUsage, flagsOf } from '../eval/settings-help.js';
 import { describeModelTypes } from '../models/model-types.js';
+import { DEFAULT_MAX_LINE_BYTES, MAX_LINE_BYTES_HELP } from '../data/lines.js';
 import { integerArg, listArg, numberArg, numberOrInfinityArg } from './parse.js';
 import type { Precision } from '../engine/precision.js';
 import type { FleetRetriever } from '../eval/retriever.js';
@@ -81,12 +82,15 @@ interface EvalCommandOptions {
   addresses?: string;
   tokenFile?: string;
   ca?: string;
-  data: string;
+  data?: string;
   tasks: string;
+  numFewshot?: number;
+  taskData?: string;
   resultsDir: string;
   precision: Precision;
   onMissingShard: 'fail' | 'partial';
   forceMix?: boolean;
+  maxLineBytes: number;
   device: string;
 }
 
@@ -95,10 +99,9 @@ async function fleetRetriever(o: EvalCommandOptions): Promise<FleetRetriever> {
   const { embedder, addresses, tokenFile } = o;
   if (!embedder || !addresses || !tokenFile) throw new Error(`--method ${o.method} needs --embedder, --addresses and --token-file`);
   const { FleetRetriever } = await import('../eval/retriever.js');
-  const { loadEncoder } = await import('../models/index.js');
-  const { loadTokenizer } = await import('../tokenizers/index.js');
+  const { loadEmbedder } = await import('../index/index.js');
   const client = await connectFleet({ addresses, tokenFile, onMissingShard: o.onMissingShard, ca: o.ca, embedder });
-  return new FleetRetriever(client, { model: loadEncoder(embedder, { device: o.device }), tokenizer: loadTokenizer(embedder) });
+  return new FleetRetriever(client, loadEmbedder(embedder, { device: o.device })); // refuses an index pooled or normalised otherwise
 }
 
 export function registerEvalCommand(program: Command): Command {
@@ -113,8 +116,10 @@ export function registerEvalCommand(program: Command): Command {
     .option('--addresses <file|list>', `${ADDRESSES_HELP}; not needed for dynamic`)
     .option('--token-file <file>', 'token file of the shard servers')
     .option('--ca <file>', CA_HELP)
-    .requiredOption('--data <file>', 'test JSONL file')
-    .addOption(new Option('--tasks <tasks>', 'pile_all, or comma-separated task names (pile_github, ...)').default('pile_all'))
+    .option('--data <file>', 'test JSONL file (the Pile\'s tasks)')
+    .addOption(new Option('--tasks <tasks>', 'pile_all, or comma-separated task names (pile_github, ...); or downstream tasks in lm-evaluation-harness\'s YAML format: shipped names (boolq, cb, copa, rte, wic, wsc, multirc, lambada_openai, lambada_standard, hellaswag; super_glue for the original\'s set) or YAML paths — the task\'s metric (accuracy, ...) after 0..k neighbours, in RESULTS/tasks/<label>/').default('pile_all'))
+    .option('--num-fewshot <n>', 'downstream tasks: few-shot examples before each question, drawn by the harness\'s seeded sampler (default: the YAML\'s num_fewshot, else 0, as lm_eval)', integerArg('--num-fewshot'))
+    .option('--task-data <dir>', 'downstream tasks: the directory the YAMLs\' relative data paths are in (shipped YAMLs: <dir>/<task>/<split>.jsonl in the Hugging Face dataset\'s columns; default: the YAML\'s directory)')
     .requiredOption('--results-dir <dir>', 'where result files go');
   // Every evaluation setting, from its declaration.
   for (const d of SETTINGS) for (const option of settingOptions(d)) command.addOption(option);
@@ -122,6 +127,7 @@ export function registerEvalCommand(program: Command): Command {
     .addOption(precisionOption('fp32'))
     .addOption(deviceOption())
     .addOption(new Option('--on-missing-shard <policy>', 'fail, or retrieve from the shards that answer and flag the document').choices(['fail', 'partial']).default('fail'))
+    .addOption(new Option('--max-line-bytes <n>', MAX_LINE_BYTES_HELP).default(DEFAULT_MAX_LINE_BYTES).argParser(integerArg('--max-line-bytes')))
     .option('--force-mix', "add to a results directory whose run.json records other settings, model, tokenizer, data, embedder or index (refused otherwise: the report would average the two runs); the record keeps what differed and the report warns")
     .addHelpText('after', `\n${describeDefaults()}`)
     .action(async (o: EvalCommandOptions, command: Command) => {
@@ -143,13 +149,30 @@ export function registerEvalCommand(program: Command): Command {
       };
       process.once('SIGINT', onSignal);
       try {
-        const retriever = method.retrieval === 'none' ? undefined : await fleetRetriever(o);
         const tasks = o.tasks === 'pile_all' ? 'pile_all' : o.tasks.split(',').map((t) => t.trim());
+        const downstream = tasks === 'pile_all' ? [] : tasks.filter((t) => !t.startsWith('pile_'));
+        const { runTaskEvaluation, SUPER_GLUE, checkTaskMethod } = await import('../eval/tasks/task-runner.js');
+        if (downstream.length > 0) checkTaskMethod(o.method); // before connecting to the servers
+        const retriever = method.retrieval === 'none' ? undefined : await fleetRetriever(o);
         const { ProgressLine } = await import('./progress-line.js');
         const line = new ProgressLine(`eval ${o.method}`, { unit: 'documents' });
+        if (downstream.length > 0) {
+          // Downstream tasks (lm-evaluation-harness YAMLs): src/eval/tasks/.
+          if (downstream.length < tasks.length) throw new Error('--tasks: give the Pile\'s tasks and downstream tasks in separate runs');
+          const result = await runTaskEvaluation({
+            ...overrides, method: o.method, model, tokenizer: loadTokenizer(o.tokenizer ?? o.model), retriever, rank, worldSize,
+            tasks: downstream.flatMap((t) => (t === 'super_glue' ? SUPER_GLUE : [t])), numFewshot: o.numFewshot, taskData: o.taskData, forceMix: o.forceMix,
+            resultsDir: o.resultsDir, shouldStop: () => stop, progress: (text) => line.log(text), onDocument: (done, total, detail) => line.update(done, detail, total),
+          });
+          line.finish(`${result.evaluated} documents evaluated, ${result.skipped} reused`);
+          console.log(JSON.stringify(result));
+          return;
+        }
+        if (o.numFewshot !== undefined || o.taskData !== undefined) throw new Error('--num-fewshot and --task-data apply to downstream tasks (--tasks boolq, ...), not the Pile\'s');
+        if (!o.data) throw new Error('--data <file> is required for the Pile\'s tasks');
         const result = await runEvaluation({
           ...overrides, method: o.method, model, tokenizer: loadTokenizer(o.tokenizer ?? o.model), retriever,
-          data: o.data, tasks, resultsDir: o.resultsDir, rank, worldSize, forceMix: o.forceMix, shouldStop: () => stop,
+          data: o.data, tasks, resultsDir: o.resultsDir, rank, worldSize, forceMix: o.forceMix, maxLineBytes: o.maxLineBytes, shouldStop: () => stop,
           progress: (text) => line.log(text),
           onDocument: (done, total, detail) => line.update(done, detail, total),
         });

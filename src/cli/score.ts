@@ -54,7 +54,7 @@ export function registerScoreCommand(program: Command): void {
       await applyDevice(options.device, 'score');
       const { checkTokenizerFits, loadCausalLM } = await import('../models/index.js');
       const { loadTokenizer } = await import('../tokenizers/index.js');
-      const { rollingLoglikelihood } = await import('../eval/loglikelihood.js');
+      const { streamedRollingLoglikelihood } = await import('../eval/loglikelihood.js');
       const { countBytes, countWords, perplexityMetrics } = await import('../eval/metrics.js');
 
       const { readUtf8Text } = await import('../data/utf8.js');
@@ -72,13 +72,14 @@ export function registerScoreCommand(program: Command): void {
         if (!Number.isInteger(maxLength) || maxLength < 1) throw new Error(`--max-length must be a positive integer, got ${options.maxLength}`);
         const prefix = tokenizer.scoringPrefixTokenId;
         if (prefix === undefined) throw new Error('the tokenizer has no beginning- or end-of-text token to prefix the first window with');
-        const tokens = tokenizer.encode(text);
-        const loglikelihood = rollingLoglikelihood(model, tokens, prefix, maxLength);
+        // Tokenized piece by piece and scored window by window as the pieces come (issue 35: a text of
+        // megabytes is never one tokenizer call nor one token array).
+        const { loglikelihood, tokens } = streamedRollingLoglikelihood(model, tokenizer.encodePieces(text), prefix, maxLength);
         if (!Number.isFinite(loglikelihood)) {
           throw new Error(`${options.model}: the model's log-likelihood of ${options.textFile} is ${loglikelihood}, not a number to report; its weights or config.json (e.g. layer_norm_epsilon) are broken`);
         }
         const counts = { loglikelihood, bytes: countBytes(text), words: countWords(text) };
-        const result: ScoreResult = { ...counts, tokens: tokens.length, max_length: maxLength, ...perplexityMetrics(counts), precision, model_type: model.modelType, prefix_token_id: prefix };
+        const result: ScoreResult = { ...counts, tokens, max_length: maxLength, ...perplexityMetrics(counts), precision, model_type: model.modelType, prefix_token_id: prefix };
         if (options.json) {
           console.log(JSON.stringify(result));
         } else {

@@ -84,20 +84,24 @@ function registerQuery(program: Command): void {
     .description('embed a text with the embedder and print its nearest neighbours from the fleet, as JSON')
     .requiredOption('--addresses <file|list>', ADDRESSES_HELP)
     .requiredOption('--token-file <file>', 'token file')
-    .requiredOption('--embedder <dir>', 'the encoder the index was built with')
+    .requiredOption('--embedder <dir>', 'the embedder the index was built with: an encoder checkpoint (mean pooling) or a sentence-transformers directory')
     .option('--ca <file>', CA_HELP)
     .addOption(new Option('-k <k>', 'neighbours').default(10).argParser(integerArg('-k')))
     .addOption(new Option('--on-missing-shard <policy>', 'fail, or search the shards that answer and flag the result partial').choices(['fail', 'partial']).default('fail'))
     .argument('<text>', 'query text')
     .action(async (text: string, o: { addresses: string; tokenFile: string; embedder: string; k: number; onMissingShard: 'fail' | 'partial'; ca?: string }) => {
-      const { loadEncoder } = await import('../models/index.js');
-      const { loadTokenizer } = await import('../tokenizers/index.js');
-      const { checkEmbedderDimension, embedTexts } = await import('../index/index.js');
+      const { checkEmbedderDimension, embeddingDimension, embedTexts, loadEmbedder } = await import('../index/index.js');
+      const { checkFleetRecipes } = await import('../eval/retriever.js');
       const client = await connectFleet(o);
-      const model = loadEncoder(o.embedder);
-      checkEmbedderDimension(`the embedder ${o.embedder}`, model.hiddenSize, 'the servers', client.dimension);
-      const query = embedTexts({ model, tokenizer: loadTokenizer(o.embedder) }, [text]);
-      model.dispose();
+      const embedder = loadEmbedder(o.embedder);
+      let query: Float32Array;
+      try {
+        checkEmbedderDimension(`the embedder ${o.embedder}`, embeddingDimension(embedder), 'the servers', client.dimension);
+        checkFleetRecipes(client, embedder);
+        query = embedTexts(embedder, [text]);
+      } finally {
+        embedder.model.dispose();
+      }
       const [result] = await client.search(query, o.k);
       console.log(JSON.stringify({ ...result, neighbors: result!.neighbors.map(({ vector: _vector, ...rest }) => rest) }, null, 2));
     });

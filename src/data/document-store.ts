@@ -16,7 +16,7 @@ import { closeSync, existsSync, fstatSync, openSync, readFileSync, readSync } fr
 import { writeFileDurably } from '../io/durable.js';
 import { fileFingerprint, fingerprintChanges, openFileFingerprint, type FileFingerprint } from './file-fingerprint.js';
 import { parseDocumentLine, type PileDocument } from './jsonl.js';
-import { readLines } from './lines.js';
+import { DEFAULT_MAX_LINE_BYTES, lineTooLong, readLines } from './lines.js';
 import { requireRegularFile } from './regular-file.js';
 
 const MAGIC = 'TTTNNOF2';
@@ -43,14 +43,14 @@ const UNWRITABLE = new Set(['EROFS', 'EACCES', 'EPERM']);
  * bytes. Where the data's directory cannot be written (a read-only volume, as
  * Kubernetes mounts data), the offsets are kept in memory only, with a warning.
  */
-export async function buildOffsets(jsonlPath: string): Promise<Buffer> {
+export async function buildOffsets(jsonlPath: string, maxLineBytes = DEFAULT_MAX_LINE_BYTES): Promise<Buffer> {
   if (jsonlPath.endsWith('.zst')) {
     throw new Error(`${jsonlPath}: a document store needs random access; decompress it first (zstd -d ${jsonlPath})`);
   }
   const fingerprint = fileFingerprint(jsonlPath); // before the scan: a change during it makes the sidecar stale
   const offsets: number[] = [];
   let end = 0;
-  for await (const line of readLines(jsonlPath)) {
+  for await (const line of readLines(jsonlPath, undefined, maxLineBytes)) {
     offsets.push(line.offset);
     end = line.offset + line.bytes.length;
   }
@@ -90,16 +90,26 @@ export class DocumentStore {
     private readonly fingerprint: FileFingerprint,
   ) {}
 
-  /** Opens `jsonlPath`, building or rebuilding its sidecar when missing or stale. */
-  static async open(jsonlPath: string): Promise<DocumentStore> {
+  /**
+   * Opens `jsonlPath`, building or rebuilding its sidecar when missing or
+   * stale. A line longer than `maxLineBytes` is an error naming it, whether
+   * found by the scan or in a sidecar built earlier under a higher limit.
+   */
+  static async open(jsonlPath: string, options: { maxLineBytes?: number } = {}): Promise<DocumentStore> {
+    const maxLineBytes = options.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
     if (!existsSync(jsonlPath)) throw new Error(`${jsonlPath}: no such data file`);
     requireRegularFile(jsonlPath, 'the data file');
     const fd = openSync(jsonlPath, 'r');
     try {
       const sidecar = offsetsPath(jsonlPath);
-      const raw = existsSync(sidecar) && DocumentStore.sidecarMatches(jsonlPath) ? readFileSync(sidecar) : await buildOffsets(jsonlPath);
+      const raw = existsSync(sidecar) && DocumentStore.sidecarMatches(jsonlPath) ? readFileSync(sidecar) : await buildOffsets(jsonlPath, maxLineBytes);
       const count = Number(raw.readBigUInt64LE(HEADER_BYTES - 8));
       const offsets = new BigUint64Array(raw.buffer.slice(raw.byteOffset + HEADER_BYTES, raw.byteOffset + HEADER_BYTES + 8 * (count + 1)));
+      // A sidecar built earlier under a higher limit: its lines are checked against this one (8 bytes a line).
+      for (let i = 0; i < count; i++) {
+        const bytes = Number(offsets[i + 1]! - offsets[i]!) - (i + 1 < count ? 1 : 0); // less the newline
+        if (bytes > maxLineBytes) throw lineTooLong(jsonlPath, i, Number(offsets[i]!), maxLineBytes);
+      }
       const store = new DocumentStore(jsonlPath, fd, offsets, fingerprintFromSidecar(raw));
       store.checkUnchanged(); // the file the descriptor reads is the one the offsets were taken of
       return store;

@@ -62,9 +62,12 @@ export interface LineStart {
  */
 export const DEFAULT_MAX_LINE_BYTES = 256 * 2 ** 20;
 
+/** The help of --max-line-bytes, on every command that reads data files (index build, serve, eval). */
+export const MAX_LINE_BYTES_HELP = 'the longest line (document) of a data file read; a longer one is an error naming its file and line';
+
 /** A line longer than the limit: named, with the fix. */
-function lineTooLong(path: string, index: number, offset: number, maxLineBytes: number): Error {
-  return new Error(`${path}:${index + 1}: the line starting at byte ${offset} is longer than the limit of ${maxLineBytes} bytes; split the document, or raise the limit if it is meant to be this long (tttnn index build --max-line-bytes)`);
+export function lineTooLong(path: string, index: number, offset: number, maxLineBytes: number): Error {
+  return new Error(`${path}:${index + 1}: the line starting at byte ${offset} is longer than the limit of ${maxLineBytes} bytes; split the document, or raise the limit if it is meant to be this long (--max-line-bytes of tttnn index build, serve and eval)`);
 }
 
 /**

@@ -191,7 +191,7 @@ export interface NativeAddon {
   indexFactory(d: number, description: string, metric?: 'l2' | 'ip'): number;
   indexRead(path: string, mmap?: boolean): number;
   indexWrite(index: number, path: string): void;
-  indexInfo(index: number): { d: number; ntotal: number; isTrained: boolean; metric: string; type: string };
+  indexInfo(index: number): { d: number; ntotal: number; isTrained: boolean; metric: string; type: string; nlist?: number; nprobe?: number; efSearch?: number };
   indexTrain(index: number, vectors: Float32Array): void;
   indexAdd(index: number, vectors: Float32Array): void;
   indexSearch(

@@ -25,6 +25,8 @@ export interface SelectOptions {
   worldSize: number;
   /** At most this many documents per task (after the portion and the rank split). */
   limit?: number;
+  /** The longest line read (data/lines.ts DEFAULT_MAX_LINE_BYTES by default); longer is an error naming it. */
+  maxLineBytes?: number;
 }
 
 /** `rnd = random.Random(); rnd.seed(seed); rnd.shuffle(items)` on a copy. */
@@ -45,7 +47,7 @@ export async function selectDocuments(path: string, options: SelectOptions): Pro
   }
   const byTask = new Map<string, EvalDocument[]>();
   const present = new Set<string>(); // every task of the file, for the message when one asked for is not there
-  for await (const record of readDocuments(path, { onBadLine: 'skip' })) {
+  for await (const record of readDocuments(path, { onBadLine: 'skip', maxLineBytes: options.maxLineBytes })) {
     const task = taskName(record.document.meta?.pile_set_name);
     present.add(task);
     if (options.tasks !== 'pile_all' && !options.tasks.includes(task)) continue;

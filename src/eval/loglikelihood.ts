@@ -2,7 +2,7 @@
 // windows (see rolling-windows.ts). Evaluation mode, no gradients.
 import { inference, logSoftmax, tensor, type Tensor } from '../engine/index.js';
 import { checkTokenIds, fusedOutputLoss, fusedOutputLossApplies, outputLogits, type CausalLM } from '../models/index.js';
-import { rollingWindows, type ScoringWindow } from './rolling-windows.js';
+import { streamRollingWindows, type ScoringWindow } from './rolling-windows.js';
 
 /**
  * log p(token | everything before it) for each continuation token of one
@@ -39,15 +39,29 @@ export function windowLoglikelihood(model: CausalLM, window: ScoringWindow): num
  * window conditioned on `prefixToken` (the end-of-text token).
  */
 export function rollingLoglikelihood(model: CausalLM, tokens: readonly number[], prefixToken: number, maxLength = model.contextLength): number {
+  return streamedRollingLoglikelihood(model, [tokens], prefixToken, maxLength).loglikelihood;
+}
+
+/**
+ * rollingLoglikelihood over a document given as consecutive pieces of its
+ * tokens (BpeTokenizer.encodePieces): each window is scored as soon as its
+ * tokens have come, so a long text is never held as one token array.
+ * Returns the log-likelihood and the number of tokens scored.
+ */
+export function streamedRollingLoglikelihood(model: CausalLM, pieces: Iterable<readonly number[]>, prefixToken: number, maxLength = model.contextLength): { loglikelihood: number; tokens: number } {
   if (maxLength > model.contextLength) {
     throw new RangeError(`max length ${maxLength} is longer than the model's context (${model.contextLength})`);
   }
   const wasTraining = model.training;
   model.training = false;
   try {
-    let total = 0;
-    for (const window of rollingWindows(tokens, prefixToken, maxLength)) total += windowLoglikelihood(model, window);
-    return total;
+    let loglikelihood = 0;
+    let tokens = 0;
+    for (const window of streamRollingWindows(pieces, prefixToken, maxLength)) {
+      loglikelihood += windowLoglikelihood(model, window);
+      tokens += window.continuation.length;
+    }
+    return { loglikelihood, tokens };
   } finally {
     model.training = wasTraining;
   }

@@ -105,6 +105,36 @@ export class PythonRandom {
     return r;
   }
 
+  /**
+   * random.sample(population, k) (Lib/random.py, CPython 3.11): a pool
+   * draw for small populations, a set of drawn indices for large ones; the
+   * harness's few-shot sampler draws with it (lm_eval/api/samplers.py).
+   */
+  sample<T>(population: readonly T[], k: number): T[] {
+    const n = population.length;
+    if (!Number.isInteger(k) || k < 0 || k > n) throw new RangeError(`sample of ${k} from ${n}: larger than the population or negative`);
+    const result: T[] = [];
+    let setsize = 21; // size of a small set minus size of an empty list
+    if (k > 5) setsize += 4 ** Math.ceil(Math.log(k * 3) / Math.log(4));
+    if (n <= setsize) {
+      const pool = [...population];
+      for (let i = 0; i < k; i++) {
+        const j = this.randbelow(n - i);
+        result.push(pool[j] as T);
+        pool[j] = pool[n - i - 1] as T;
+      }
+    } else {
+      const selected = new Set<number>();
+      for (let i = 0; i < k; i++) {
+        let j = this.randbelow(n);
+        while (selected.has(j)) j = this.randbelow(n);
+        selected.add(j);
+        result.push(population[j] as T);
+      }
+    }
+    return result;
+  }
+
   /** random.shuffle(x) in place: for i from len-1 down to 1, swap x[i] with x[randbelow(i + 1)]. */
   shuffle<T>(items: T[]): T[] {
     for (let i = items.length - 1; i > 0; i--) {

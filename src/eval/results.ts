@@ -69,6 +69,13 @@ export interface DocumentResult {
   budget_stop?: boolean;
 }
 
+/** A downstream task's result line (tasks/task-runner.ts): read for resume by the same doc_id and precision fields. */
+export interface TaskResultLine {
+  task: string;
+  doc_id: number;
+  precision?: 'bf16';
+}
+
 export function resultPath(dir: string, method: string, task: string, rank: number): string {
   return join(dir, method, `${task}.rank${rank}.jsonl`);
 }
@@ -91,7 +98,7 @@ export function finishedDocuments(path: string): { ids: Set<number>; precisions:
   return { ids, precisions };
 }
 
-export function appendResult(path: string, result: DocumentResult): void {
+export function appendResult(path: string, result: DocumentResult | TaskResultLine): void {
   mkdirSync(dirname(path), { recursive: true });
   const fd = openSync(path, 'a+');
   try {

@@ -5,7 +5,8 @@
 // vectors, eval_tttlm.py:180-186, where FAISS's IndexFlatL2 reports squared
 // L2). Failures are retried with exponential backoff; the caller records a
 // final failure and goes on.
-import { checkEmbedderDimension, embedTexts, type Embedder } from '../index/index.js';
+import { checkEmbedderDimension, checkRecipesMatch, embeddingDimension, embedTexts, recipeOf, type Embedder } from '../index/index.js';
+import { describePooling, ORIGINAL_POOLING } from '../models/index.js';
 import { squaredL2 } from '../index/distance.js';
 import type { RetrievalClient } from '../retrieval/client.js';
 import { canonicalJson, modelFingerprint, sha256Of, tokenizerFingerprint } from './fingerprints.js';
@@ -43,7 +44,8 @@ export class FleetRetriever implements Retriever {
     private readonly retries = 3,
     private readonly backoffMs = 500,
   ) {
-    checkEmbedderDimension('the embedder', embedder.model.hiddenSize, 'the servers', client.dimension);
+    checkEmbedderDimension('the embedder', embeddingDimension(embedder), 'the servers', client.dimension);
+    checkFleetRecipes(client, embedder);
   }
 
   private async withRetries<T>(attemptOnce: () => Promise<T>): Promise<T> {
@@ -59,10 +61,12 @@ export class FleetRetriever implements Retriever {
 
   /** The embedder by its parameters, tokenizer and window; the index by the fleet's slices (name, vectors, embedding model) and dimension. */
   identity(): { embedder: string; index: string } {
-    const { model, tokenizer, maxLength } = this.embedder;
+    const { model, tokenizer, maxLength, pooling, lowercase } = this.embedder;
+    // Pooling and lower-casing enter only when they are not the original's, so that results directories of the original's embedder keep their fingerprint.
+    const how = { ...(pooling && describePooling(pooling) !== describePooling(ORIGINAL_POOLING) ? { pooling: describePooling(pooling) } : {}), ...(lowercase ? { lowercase } : {}) };
     const slices = [...this.client.shards].map(([shard, replicas]) => [shard, replicas[0]?.health.vectors, replicas[0]?.health.embeddingModel]).sort();
     return {
-      embedder: sha256Of(canonicalJson({ model: modelFingerprint(model), tokenizer: tokenizerFingerprint(tokenizer), maxLength: maxLength ?? null })),
+      embedder: sha256Of(canonicalJson({ model: modelFingerprint(model), tokenizer: tokenizerFingerprint(tokenizer), maxLength: maxLength ?? null, ...how })),
       index: sha256Of(canonicalJson({ dimension: this.client.dimension, slices })),
     };
   }
@@ -92,5 +96,13 @@ export class FleetRetriever implements Retriever {
       partial: false,
       seconds: (performance.now() - start) / 1000,
     };
+  }
+}
+
+/** Every server that states how its index was made (embedding.json) must have been built as `embedder` embeds (embedding-recipe.ts). */
+export function checkFleetRecipes(client: RetrievalClient, embedder: Embedder): void {
+  const query = recipeOf(embedder, embedder.source ?? 'the embedder');
+  for (const replicas of client.shards.values()) {
+    for (const { address, health } of replicas) if (health.embedding) checkRecipesMatch(health.embedding, address, query);
   }
 }

@@ -45,6 +45,8 @@ export interface EvalOptions extends EvalOverrides {
   shouldStop?: () => boolean;
   /** Add to a results directory made with other settings or inputs (run-record.ts), instead of refusing. */
   forceMix?: boolean;
+  /** The longest line of the data file (data/lines.ts); it changes no number, so it is no setting. */
+  maxLineBytes?: number;
 }
 
 export async function runEvaluation(o: EvalOptions): Promise<{ evaluated: number; skipped: number }> {
@@ -60,7 +62,7 @@ export async function runEvaluation(o: EvalOptions): Promise<{ evaluated: number
   // The first scoring window's prefix: BOS, else EOS, as HFLM.prefix_token_id (GPT-2's both are <|endoftext|>).
   const eos = tokenizer.scoringPrefixTokenId;
   if (eos === undefined) throw new Error('the tokenizer has no beginning- or end-of-text token');
-  const documents = await selectDocuments(o.data, { tasks: o.tasks, valPortion: s.valPortion, seed: s.seed, rank: s.rank, worldSize: s.worldSize, limit: s.docsPerTask });
+  const documents = await selectDocuments(o.data, { tasks: o.tasks, valPortion: s.valPortion, seed: s.seed, rank: s.rank, worldSize: s.worldSize, limit: s.docsPerTask, maxLineBytes: o.maxLineBytes });
 
   let evaluated = 0;
   let skipped = 0;

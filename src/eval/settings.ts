@@ -190,14 +190,20 @@ const DECLARED = [
       from: 'derived',
       describe: Object.entries(LEARNING_RATES).map(([type, lr]) => `${type} ${lr.value.toExponential()}`).join(', '),
       source: Object.entries(LEARNING_RATES).map(([type, lr]) => `${type}: ${lr.source}`).join('; '),
-      resolve: (_s, model) => {
+      resolve: (s, model) => {
         const lr = LEARNING_RATES[model.modelType]?.value;
-        if (lr === undefined) throw new Error(`no default learning rate for model type ${model.modelType}: pass --learning-rate`);
+        // A method that does not train (context, interpolation) uses no learning rate: 0 records that, and nothing is asked for.
+        if (lr === undefined && !methodNamed(s.method).trains) return 0;
+        if (lr === undefined) {
+          // No source publishes a TTT-NN learning rate for the newer families; choosing one would be ours, not the original's.
+          const known = Object.entries(LEARNING_RATES).map(([type, rate]) => `${type} ${rate.value.toExponential()} (${rate.source})`).join(', ');
+          throw new Error(`no default learning rate for model type ${model.modelType}: pass --learning-rate <lr> (the original's, for its models: ${known}; none is published for ${model.modelType})`);
+        }
         return lr;
       },
     },
     paper: 'pinned', usedBy: 'training',
-    check: (v) => positive('--learning-rate', v),
+    check: (v, _s, _model, method) => (method.trains ? positive('--learning-rate', v) : undefined),
   }),
   setting({
     key: 'adamEpsilon', title: 'AdamW epsilon', type: { kind: 'number', metavar: '<eps>' }, help: 'AdamW epsilon',

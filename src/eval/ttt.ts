@@ -105,12 +105,31 @@ export async function testTimeTrain(
   shouldStop: () => boolean = () => false,
   deadline = Infinity,
 ): Promise<TttCurve> {
-  const curve: TttCurve = { loglikelihoods: [], initialEvalSeconds: 0, budgetStop: false, trainLosses: [], trainSeconds: [], evalSeconds: [] };
   const score = (): number => rollingLoglikelihood(model, scored, prefixToken, s.scoreLength);
+  const { evaluations, ...rest } = await testTimeTrainWith(model, optimizer, snapshot, score, trainTexts, s, shouldStop, deadline);
+  return { loglikelihoods: evaluations, ...rest };
+}
+
+/**
+ * The same loop with any evaluation after 0..n training texts: a
+ * downstream task's requests and metrics instead of a document's
+ * log-likelihood (eval_tttlm.py:_evaluate, :91-112, after every neighbour).
+ */
+export async function testTimeTrainWith<R>(
+  model: CausalLM,
+  optimizer: AdamW,
+  snapshot: readonly Tensor[],
+  score: () => R,
+  trainTexts: readonly (readonly number[])[],
+  s: Omit<TttSettings, 'scoreLength'>,
+  shouldStop: () => boolean = () => false,
+  deadline = Infinity,
+): Promise<Omit<TttCurve, 'loglikelihoods'> & { evaluations: R[] }> {
+  const curve: Omit<TttCurve, 'loglikelihoods'> & { evaluations: R[] } = { evaluations: [], initialEvalSeconds: 0, budgetStop: false, trainLosses: [], trainSeconds: [], evalSeconds: [] };
   try {
     manualSeed(s.seed); // dropout during the training steps
     const scoring = performance.now();
-    curve.loglikelihoods.push(score());
+    curve.evaluations.push(score());
     curve.initialEvalSeconds = (performance.now() - scoring) / 1000;
     for (const [i, tokens] of trainTexts.entries()) {
       await yieldToEventLoop();
@@ -127,7 +146,7 @@ export async function testTimeTrain(
         break;
       }
       curve.trainLosses.push(losses);
-      curve.loglikelihoods.push(score());
+      curve.evaluations.push(score());
       curve.trainSeconds.push((trained - start) / 1000);
       curve.evalSeconds.push((performance.now() - trained) / 1000);
       const partlyTrained = losses.length < Math.ceil(tokens.length / s.stride);

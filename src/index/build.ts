@@ -1,7 +1,8 @@
 // Building the index of one data file (or a slice of its lines): embed every
 // document in batches, then put the vectors into a FAISS index written as
 // <datafile>.index (or <datafile>-<begin>-<end>.index) beside
-// embedding_model.txt, the embedder that made them.
+// embedding_model.txt, the embedder that made them, and embedding.json, how
+// (model_type, pooling, normalisation: embedding-recipe.ts).
 //
 // Resumable: embeddings are appended to <index>.vectors.partial (and flushed)
 // after every batch, so an interrupted build continues after its last
@@ -10,15 +11,16 @@
 // or range start afresh. Compressed factories (IVF, PQ,
 // HNSW, SQ) are trained on a sample of the vectors first.
 import { yieldToEventLoop } from '../io/event-loop.js';
-import { closeSync, existsSync, fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readSync, rmSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, rmSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { fileFingerprint, fingerprintChanges, type FileFingerprint } from '../data/file-fingerprint.js';
 import { parseDocumentLine } from '../data/jsonl.js';
 import { writeAll, writeFileDurably } from '../io/durable.js';
 import { readLines } from '../data/lines.js';
-import { seededRandom } from '../data/seeded-random.js';
-import { embedTexts, type Embedder } from './embed.js';
+import { embeddingDimension, embedTexts, type Embedder } from './embed.js';
+import { recipeOf, writeRecipe } from './embedding-recipe.js';
 import { FaissIndex } from './faiss-index.js';
+import { forEachChunk, sampleVectors } from './vector-file.js';
 
 export interface IndexBuildOptions {
   data: string;
@@ -61,14 +63,15 @@ export async function buildIndex(options: IndexBuildOptions): Promise<{ path: st
   const end = options.end ?? Infinity;
   if (!existsSync(options.data)) throw new Error(`${options.data}: no such data file`);
   if (begin < 0 || end <= begin) throw new Error(`empty line range [${begin}, ${end})`);
-  const d = options.embedder.model.hiddenSize;
+  const d = embeddingDimension(options.embedder);
+  const recipe = recipeOf(options.embedder, options.embedderDir);
   FaissIndex.create(d, factory).dispose(); // a bad factory string fails now, not after the embedding
   mkdirSync(options.out, { recursive: true });
   const path = join(options.out, indexFileName(options.data, options.begin, options.end));
   const partial: PartialVectors = {
     path: `${path}.vectors.partial`,
     info: `${path}.partial.json`,
-    identity: JSON.stringify({ data: options.data, begin, end: Number.isFinite(end) ? end : null, dimension: d, embedder: options.embedderDir, fingerprint: fileFingerprint(options.data) }),
+    identity: JSON.stringify({ data: options.data, begin, end: Number.isFinite(end) ? end : null, dimension: d, embedder: options.embedderDir, fingerprint: fileFingerprint(options.data), pooling: recipe.pooling, maxLength: recipe.maxLength }),
     d,
   };
 
@@ -85,8 +88,9 @@ export async function buildIndex(options: IndexBuildOptions): Promise<{ path: st
     throw new Error(`${options.data} has ${begin + embedded} lines, fewer than --end ${end}`);
   }
 
-  writeIndex(partial, embedded, factory, path, options.trainSample ?? 100_000, progress);
+  await writeIndex(partial, embedded, factory, path, options.trainSample ?? 100_000, progress);
   writeFileDurably(join(options.out, 'embedding_model.txt'), `${options.embedderDir}\n`);
+  writeRecipe(options.out, recipe);
   rmSync(partial.path, { force: true });
   rmSync(partial.info, { force: true });
   return { path, vectors: embedded, seconds: (Date.now() - started) / 1000 };
@@ -183,58 +187,18 @@ async function embedLines(options: IndexBuildOptions, partial: PartialVectors, b
 }
 
 /** Trains the index on a sample where its type needs it, adds every vector, writes it to `path`. */
-function writeIndex(partial: PartialVectors, count: number, factory: string, path: string, trainSample: number, progress: (line: string) => void): void {
+async function writeIndex(partial: PartialVectors, count: number, factory: string, path: string, trainSample: number, progress: (line: string) => void): Promise<void> {
   const index = FaissIndex.create(partial.d, factory);
+  const file = { path: partial.path, offset: 0, d: partial.d };
   try {
     if (!index.info.isTrained) {
-      const sample = sampleVectors(partial.path, partial.d, count, trainSample);
+      const sample = sampleVectors(file, count, trainSample, 1216).vectors;
       progress(`index: training ${factory} on ${sample.length / partial.d} vectors`);
       index.train(sample);
     }
-    forEachChunk(partial.path, partial.d, count, (vectors) => index.add(vectors));
+    await forEachChunk(file, 0, count, 65_536, (vectors) => index.add(vectors));
     index.write(path);
   } finally {
     index.dispose();
   }
-}
-
-/** Calls `fn` with consecutive chunks of the raw float32 vector file. */
-function forEachChunk(path: string, d: number, count: number, fn: (vectors: Float32Array) => void, chunk = 65_536): void {
-  const fd = openSync(path, 'r');
-  try {
-    for (let start = 0; start < count; start += chunk) {
-      const n = Math.min(chunk, count - start);
-      const bytes = new Uint8Array(n * d * 4);
-      readSync(fd, bytes, 0, bytes.length, start * d * 4);
-      fn(new Float32Array(bytes.buffer));
-    }
-  } finally {
-    closeSync(fd);
-  }
-}
-
-/** A uniform random sample (seeded) of up to `max` vectors. */
-function sampleVectors(path: string, d: number, count: number, max: number): Float32Array {
-  if (count <= max) {
-    const all = new Float32Array(count * d);
-    let offset = 0;
-    forEachChunk(path, d, count, (v) => {
-      all.set(v, offset);
-      offset += v.length;
-    });
-    return all;
-  }
-  const random = seededRandom(1216);
-  const picks = new Set<number>();
-  while (picks.size < max) picks.add(Math.floor(random() * count));
-  const out = new Float32Array(max * d);
-  const fd = openSync(path, 'r');
-  try {
-    [...picks].sort((a, b) => a - b).forEach((row, i) => {
-      readSync(fd, new Uint8Array(out.buffer, i * d * 4, d * 4), 0, d * 4, row * d * 4);
-    });
-  } finally {
-    closeSync(fd);
-  }
-  return out;
 }

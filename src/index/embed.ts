@@ -1,9 +1,13 @@
-// Document embeddings as the original computes them: the encoder's last
-// hidden states, mean-pooled over non-padding tokens, texts truncated to the
-// encoder's context. An empty text is embedded as ' '; a NaN embedding is
-// replaced by zeros, with a warning naming the document.
+// Document embeddings: the encoder's last hidden states, pooled — by default
+// as the original computes them, mean-pooled over non-padding tokens
+// (tttlm code/text_embedding.py:67-73), or as a sentence-transformers
+// directory says (sentence-transformers.ts) —, texts truncated to the
+// encoder's context. An empty text is embedded as ' ' (the original's
+// build_database.py:142; a sentence-transformers directory embeds it as
+// sentence-transformers does, as ''); a NaN embedding is replaced by zeros,
+// with a warning naming the document.
 import { inference, tensor } from '../engine/index.js';
-import { checkTokenizerFits, meanPooledEmbedding, type EncoderModel } from '../models/index.js';
+import { checkTokenizerFits, ORIGINAL_POOLING, poolHiddenStates, type EncoderModel, type Pooling } from '../models/index.js';
 import type { BpeTokenizer } from '../tokenizers/index.js';
 
 export interface Embedder {
@@ -11,6 +15,19 @@ export interface Embedder {
   tokenizer: BpeTokenizer;
   /** Tokens per text, special tokens included (default: the encoder's context). */
   maxLength?: number;
+  /** Default: the original's (mean, not normalised). */
+  pooling?: Pooling;
+  /** Lower-case texts first (sentence_bert_config.json's do_lower_case). */
+  lowercase?: boolean;
+  /** What an empty text is embedded as (default ' ', the original's). */
+  emptyText?: string;
+  /** The directory it was loaded from, for messages (loadEmbedder sets it). */
+  source?: string;
+}
+
+/** The length of the vectors `embedder` makes: the hidden size per pooling mode. */
+export function embeddingDimension(embedder: Pick<Embedder, 'model' | 'pooling'>): number {
+  return embedder.model.hiddenSize * (embedder.pooling ?? ORIGINAL_POOLING).modes.length;
 }
 
 /** [n x hidden] float32 embeddings of `texts`; `labels` name them in warnings. */
@@ -19,7 +36,7 @@ export function embedTexts(embedder: Embedder, texts: readonly string[], labels?
   checkTokenizerFits(tokenizer, model, "the embedder's tokenizer", 'the embedder');
   const maxLength = Math.min(embedder.maxLength ?? model.contextLength, model.contextLength);
   const batch = tokenizer.encodeBatch(
-    texts.map((t) => (t.length === 0 ? ' ' : t)),
+    texts.map((t) => (t.length === 0 ? (embedder.emptyText ?? ' ') : embedder.lowercase ? t.toLowerCase() : t)),
     { addSpecialTokens: true, maxLength },
   );
   const width = batch.ids[0]?.length ?? 0;
@@ -27,9 +44,9 @@ export function embedTexts(embedder: Embedder, texts: readonly string[], labels?
   const out = inference(() => {
     const ids = tensor(batch.ids.flat(), { dtype: 'int64', shape: [texts.length, width], device });
     const mask = tensor(batch.attentionMask.flat(), { dtype: 'int64', shape: [texts.length, width], device });
-    return meanPooledEmbedding(model, ids, mask).toTypedArray() as Float32Array;
+    return poolHiddenStates(model.hiddenStates(ids, mask), mask, embedder.pooling ?? ORIGINAL_POOLING).toTypedArray() as Float32Array;
   });
-  const d = model.hiddenSize;
+  const d = embeddingDimension(embedder);
   for (let i = 0; i < texts.length; i++) {
     const row = out.subarray(i * d, (i + 1) * d);
     if (row.some((v) => Number.isNaN(v))) {

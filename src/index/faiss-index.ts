@@ -85,7 +85,8 @@ export class FaissIndex {
     return this.id;
   }
 
-  get info(): { d: number; ntotal: number; isTrained: boolean; metric: string; type: string } {
+  /** What FAISS says of it; nlist and nprobe for an IVF (also behind PCA/OPQ), efSearch for an HNSW: the search parameters in use. */
+  get info(): { d: number; ntotal: number; isTrained: boolean; metric: string; type: string; nlist?: number; nprobe?: number; efSearch?: number } {
     return native.indexInfo(this.handle);
   }
   get dimension(): number {

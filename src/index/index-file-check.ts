@@ -87,7 +87,7 @@ class FileReader {
   }
 }
 
-function readHeader(r: FileReader): IndexFileSummary {
+function readHeader(r: FileReader): IndexFileSummary & { metric: number } {
   const kind = r.bytes(4, 'the fourcc').toString('latin1');
   if (!/^[\x20-\x7e]{4}$/.test(kind)) r.fail('the first four bytes are not a FAISS fourcc');
   const d = r.int32('d');
@@ -98,7 +98,7 @@ function readHeader(r: FileReader): IndexFileSummary {
   if (d < 1 || d > MAX_DIMENSION) r.fail(`d = ${d} is not a dimension from 1 to ${MAX_DIMENSION}`);
   if (ntotal < 0 || ntotal > MAX_VECTORS) r.fail(`ntotal = ${ntotal} is not a count of vectors`);
   if (metric < 0 || metric > 23) r.fail(`metric_type = ${metric} is not a FAISS metric`);
-  return { kind, d, ntotal, checked: 'header' };
+  return { kind, d, ntotal, metric, checked: 'header' };
 }
 
 // IndexFlat: the header, then ntotal x d float32 codes (their count in floats, as FAISS writes it).
@@ -182,7 +182,7 @@ function checkAt(r: FileReader): IndexFileSummary {
   const header = readHeader(r);
   if (FLAT_KINDS.has(header.kind)) {
     checkFlat(r, header);
-    return { ...header, checked: 'structure' };
+    return { kind: header.kind, d: header.d, ntotal: header.ntotal, checked: 'structure' };
   }
   if (HNSW_KINDS.has(header.kind)) {
     checkHnsw(r, header.ntotal);
@@ -203,6 +203,48 @@ export function checkIndexFile(path: string): IndexFileSummary {
     const summary = checkAt(r);
     if (summary.checked === 'structure' && r.offset !== r.size) r.fail(`${r.size - r.offset} bytes follow the index`);
     return summary;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Where a Flat index file's vectors lie, for reading them in chunks without FAISS reading the whole file. */
+export interface FlatFileLayout {
+  kind: string;
+  d: number;
+  ntotal: number;
+  metric: 'l2' | 'ip';
+  /** Byte offset of vector 0; vector i is the d float32s at dataOffset + 4 * d * i. */
+  dataOffset: number;
+  /** Size of the file in bytes. */
+  bytes: number;
+}
+
+/**
+ * Reads a Flat index file's header (FAISS write_index: IndexFlatL2 "IxF2" or
+ * IndexFlatIP "IxFI", as the original's build_database.py:129,156 writes
+ * them) and checks that the file holds exactly ntotal x d float32s after it:
+ * another kind, or a truncated or padded file, is an error naming the file.
+ * The vectors themselves are not read here (they can be tens of gigabytes).
+ */
+export function readFlatLayout(path: string): FlatFileLayout {
+  requireRegularFile(path, 'the index file');
+  const fd = openSync(path, 'r');
+  try {
+    const r = new FileReader(fd, path);
+    const header = readHeader(r);
+    if (header.kind !== 'IxF2' && header.kind !== 'IxFI') {
+      const what = HNSW_KINDS.has(header.kind) ? 'an HNSW index' : header.kind === 'IxFl' ? 'a Flat index with a metric other than L2 or inner product' : `a "${header.kind}" index`;
+      throw new Error(`${path}: not a Flat (IndexFlatL2 / IndexFlatIP) index but ${what}; only Flat indexes hold the exact vectors a conversion or an exact search reads (\`tttnn index info ${path}\` shows its type)`);
+    }
+    const floats = r.int64('the vectors size');
+    if (floats !== header.ntotal * header.d) r.fail(`the vectors hold ${floats} floats, not ntotal x d = ${header.ntotal} x ${header.d}`);
+    const expected = r.offset + 4 * floats;
+    if (r.size < expected) {
+      throw new Error(`${path}: truncated: its header says ${header.ntotal} vectors of ${header.d} float32s (${expected} bytes), the file has ${r.size} bytes (${Math.floor((r.size - r.offset) / (4 * header.d))} whole vectors); copy or download it again`);
+    }
+    if (r.size > expected) throw new Error(`${path}: ${r.size - expected} bytes follow the ${header.ntotal} vectors its header announces; not a file FAISS wrote, or two files joined`);
+    return { kind: header.kind, d: header.d, ntotal: header.ntotal, metric: header.kind === 'IxFI' ? 'ip' : 'l2', dataOffset: r.offset, bytes: r.size };
   } finally {
     closeSync(fd);
   }

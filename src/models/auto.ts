@@ -6,6 +6,7 @@ import type { Tensor } from '../engine/index.js';
 import { readModelConfig, readWeights, saveCheckpoint } from '../io/checkpoint.js';
 import type { Architecture } from './architecture.js';
 import type { RawConfig } from './config.js';
+import { BERT_ARCHITECTURE } from './bert.js';
 import { GPT_NEO_ARCHITECTURE } from './gpt-neo.js';
 import { GPT2_ARCHITECTURE } from './gpt2.js';
 import type { AnyModel, CausalLM, EncoderModel } from './language-model.js';
@@ -26,6 +27,7 @@ export const ARCHITECTURES: readonly Architecture[] = [
   MISTRAL_ARCHITECTURE,
   QWEN2_ARCHITECTURE,
   PHI3_ARCHITECTURE,
+  BERT_ARCHITECTURE,
 ];
 
 export const SUPPORTED_MODEL_TYPES: readonly string[] = ARCHITECTURES.map((a) => a.modelType);

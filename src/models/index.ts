@@ -1,10 +1,12 @@
-// Models with Hugging Face weight names: GPT-2, GPT-Neo, RoBERTa, Llama, Mistral, Qwen2, Phi-3.
+// Models with Hugging Face weight names: GPT-2, GPT-Neo, RoBERTa, BERT, Llama, Mistral, Qwen2, Phi-3.
 export type { Model, CausalLM, EncoderModel, AnyModel, OutputLayerInput } from './language-model.js';
 export type { RawConfig } from './config.js';
 export type { PlacementOptions } from './parameter-set.js';
 export { Gpt2LMHeadModel, parseGpt2Config, type Gpt2Config } from './gpt2.js';
 export { GptNeoForCausalLM, parseGptNeoConfig, type GptNeoConfig } from './gpt-neo.js';
-export { RobertaModel, meanPooledEmbedding, parseRobertaConfig, type RobertaConfig } from './roberta.js';
+export { RobertaModel, meanPooledEmbedding, parseRobertaConfig, ROBERTA_FLAVOR, type RobertaConfig, type EncoderFlavor } from './roberta.js';
+export { BERT_FLAVOR } from './bert.js';
+export { poolHiddenStates, describePooling, ORIGINAL_POOLING, POOLING_MODES, type Pooling, type PoolingMode } from './pooling.js';
 export { loadModel, loadCausalLM, loadEncoder, createModel, saveModel, architectureOf, ARCHITECTURES, SUPPORTED_MODEL_TYPES } from './auto.js';
 export { RopeDecoderForCausalLM, type RopeDecoderConfig, type RopeDecoderFamily } from './rope-decoder.js';
 export type { Architecture } from './architecture.js';
@@ -15,3 +17,4 @@ export { checkTokenIds, checkTokenizerFits } from './tokenizer-pairing.js';
 export { LoraAdapter, type LoraInit } from './lora.js';
 export { readAdapterConfig, matchesTarget, ADAPTER_CONFIG, ADAPTER_WEIGHTS, type LoraConfig } from './lora-config.js';
 export { LORA_TARGET_MODULES, defaultLoraTargets } from './lora-targets.js';
+export { summarizeModel } from './summary.js';

@@ -1,16 +1,19 @@
 // RoBERTa (Hugging Face RobertaModel / RobertaForMaskedLM), readable top to
-// bottom, plus the mean-pooled sentence embedding TTT-NN indexes with.
+// bottom, plus the mean-pooled sentence embedding TTT-NN indexes with. BERT
+// (bert.ts) is the same encoder with positions counted from 0: one class
+// runs both, told apart by an EncoderFlavor.
 //
 // Parity details: position ids count only non-padding tokens and start
 // after padding_idx; LayerNorm comes after each residual (post-LN); GELU is
 // exact; the MLM decoder shares the word embedding matrix and has its own
 // bias (lm_head.bias).
 // Shapes: B batch, T tokens, C = hidden_size, H = heads, V = vocab_size.
-import { dropout, embedding, gelu, linear, ones, randn, tidy, withPrecision, zeros, type Tensor } from '../engine/index.js';
+import { arange, dropout, embedding, gelu, linear, ones, randn, tidy, withPrecision, zeros, type Tensor } from '../engine/index.js';
 import { attend, mergeHeads, paddingBlocked, splitHeads } from './attention.js';
 import { ConfigReader, MAX_LAYERS, checkModelFits, geluVariant, type RawConfig } from './config.js';
 import { applyLinear, applyNorm, denseParams, normParams, runLayers, type Dense, type Norm } from './layers.js';
 import type { Architecture } from './architecture.js';
+import { ORIGINAL_POOLING, poolHiddenStates } from './pooling.js';
 import type { EncoderModel } from './language-model.js';
 import { ParameterSet, type ParameterSpec, type PlacementOptions } from './parameter-set.js';
 
@@ -30,7 +33,18 @@ export interface RobertaConfig {
   initializerRange: number;
 }
 
-export function parseRobertaConfig(raw: RawConfig, origin: string): RobertaConfig {
+/** What tells BERT and RoBERTa apart (the layers are the same, with the same names). */
+export interface EncoderFlavor {
+  readonly modelType: 'roberta' | 'bert';
+  /** The prefix of ForMaskedLM checkpoints' encoder weights (bare *Model checkpoints have none). */
+  readonly prefix: 'roberta.' | 'bert.';
+  /** RoBERTa's position ids count non-padding tokens from pad_token_id + 1; BERT's are 0, 1, 2, … */
+  readonly positions: 'after-padding' | 'from-zero';
+}
+
+export const ROBERTA_FLAVOR: EncoderFlavor = { modelType: 'roberta', prefix: 'roberta.', positions: 'after-padding' };
+
+export function parseRobertaConfig(raw: RawConfig, origin: string, flavor: EncoderFlavor = ROBERTA_FLAVOR): RobertaConfig {
   const r = new ConfigReader(raw, origin);
   const config: RobertaConfig = {
     vocabSize: r.size('vocab_size', 50265),
@@ -41,26 +55,26 @@ export function parseRobertaConfig(raw: RawConfig, origin: string): RobertaConfi
     maxPositions: r.size('max_position_embeddings', 514),
     typeVocabSize: r.size('type_vocab_size', 1),
     layerNormEps: r.epsilon('layer_norm_eps', 1e-5),
-    padTokenId: r.int('pad_token_id', 1),
+    padTokenId: r.int('pad_token_id', flavor.positions === 'after-padding' ? 1 : 0),
     activation: geluVariant(r, 'hidden_act', 'gelu'),
     hiddenDropout: r.probability('hidden_dropout_prob', 0.1),
     attentionDropout: r.probability('attention_probs_dropout_prob', 0.1),
     initializerRange: r.nonNegative('initializer_range', 0.02),
   };
   r.divisible('hidden_size', config.hiddenSize, config.numHeads, 'num_attention_heads');
-  if (config.padTokenId >= config.vocabSize || config.padTokenId + 1 >= config.maxPositions) {
+  if (config.padTokenId >= config.vocabSize || (flavor.positions === 'after-padding' && config.padTokenId + 1 >= config.maxPositions)) {
     throw new Error(`${origin}: pad_token_id (${config.padTokenId}) must be below vocab_size (${config.vocabSize}) and below max_position_embeddings - 1 (${config.maxPositions - 1}): RoBERTa's positions start after it`);
   }
   const positionType = r.string('position_embedding_type', 'absolute');
   if (positionType !== 'absolute') throw new Error(`${origin}: position_embedding_type "${positionType}" is not supported (supported: absolute)`);
-  checkModelFits(robertaSpec(config, true), origin, 'vocab_size, max_position_embeddings, hidden_size, intermediate_size and num_hidden_layers');
+  checkModelFits(robertaSpec(config, true, flavor), origin, 'vocab_size, max_position_embeddings, hidden_size, intermediate_size and num_hidden_layers');
   return config;
 }
 
-function robertaSpec(c: RobertaConfig, withMlmHead: boolean): ParameterSpec {
+function robertaSpec(c: RobertaConfig, withMlmHead: boolean, flavor: EncoderFlavor): ParameterSpec {
   const C = c.hiddenSize;
   const I = c.intermediateSize;
-  const e = 'roberta.embeddings.';
+  const e = `${flavor.prefix}embeddings.`;
   const spec: ParameterSpec = new Map([
     [`${e}word_embeddings.weight`, [c.vocabSize, C]],
     [`${e}position_embeddings.weight`, [c.maxPositions, C]],
@@ -69,7 +83,7 @@ function robertaSpec(c: RobertaConfig, withMlmHead: boolean): ParameterSpec {
     [`${e}LayerNorm.bias`, [C]],
   ]);
   for (let i = 0; i < c.numLayers; i++) {
-    const p = `roberta.encoder.layer.${i}.`;
+    const p = `${flavor.prefix}encoder.layer.${i}.`;
     for (const proj of ['query', 'key', 'value']) spec.set(`${p}attention.self.${proj}.weight`, [C, C]).set(`${p}attention.self.${proj}.bias`, [C]);
     spec.set(`${p}attention.output.dense.weight`, [C, C]).set(`${p}attention.output.dense.bias`, [C]);
     spec.set(`${p}attention.output.LayerNorm.weight`, [C]).set(`${p}attention.output.LayerNorm.bias`, [C]);
@@ -106,8 +120,8 @@ interface RobertaMlmHead {
   bias: Tensor;
 }
 
-function robertaLayer(p: ParameterSet, i: number): RobertaLayer {
-  const l = `roberta.encoder.layer.${i}.`;
+function robertaLayer(p: ParameterSet, i: number, flavor: EncoderFlavor): RobertaLayer {
+  const l = `${flavor.prefix}encoder.layer.${i}.`;
   return {
     attn: {
       q: denseParams(p, `${l}attention.self.query`),
@@ -120,17 +134,21 @@ function robertaLayer(p: ParameterSet, i: number): RobertaLayer {
   };
 }
 
-/** Checkpoint name -> ours; null for the tied decoder, the pooler and buffers. */
-function canonicalRobertaName(name: string): string | null {
+/**
+ * Checkpoint name -> ours; null for the tied decoder, the pooler and buffers,
+ * and for BERT's pre-training heads (cls.*: tttnn reads BERT as an embedder
+ * only).
+ */
+function canonicalEncoderName(name: string, flavor: EncoderFlavor): string | null {
   if (name === 'lm_head.decoder.weight' || name === 'lm_head.decoder.bias') return null;
-  if (name.endsWith('position_ids') || name.includes('pooler.')) return null;
-  if (name.startsWith('lm_head.') || name.startsWith('roberta.')) return name;
-  return `roberta.${name}`; // RobertaModel checkpoints have no prefix
+  if (name.endsWith('position_ids') || name.includes('pooler.') || name.startsWith('cls.')) return null;
+  if (name.startsWith('lm_head.') || name.startsWith(flavor.prefix)) return name;
+  return `${flavor.prefix}${name}`; // RobertaModel / BertModel checkpoints have no prefix
 }
 
 export class RobertaModel implements EncoderModel {
   readonly kind = 'encoder';
-  readonly modelType = 'roberta';
+  readonly modelType: EncoderFlavor['modelType'];
   readonly config: RobertaConfig;
   training = false;
   private readonly embeddings: RobertaEmbeddings;
@@ -142,22 +160,24 @@ export class RobertaModel implements EncoderModel {
     readonly parameters: ParameterSet,
     readonly hasMlmHead: boolean,
     origin: string,
+    readonly flavor: EncoderFlavor,
   ) {
-    this.config = parseRobertaConfig(rawConfig, origin);
-    const e = 'roberta.embeddings.';
+    this.modelType = flavor.modelType;
+    this.config = parseRobertaConfig(rawConfig, origin, flavor);
+    const e = `${flavor.prefix}embeddings.`;
     this.embeddings = {
       word: parameters.get(`${e}word_embeddings.weight`),
       position: parameters.get(`${e}position_embeddings.weight`),
       tokenType: parameters.get(`${e}token_type_embeddings.weight`),
       ln: normParams(parameters, `${e}LayerNorm`),
     };
-    this.layers = Array.from({ length: this.config.numLayers }, (_, i) => robertaLayer(parameters, i));
+    this.layers = Array.from({ length: this.config.numLayers }, (_, i) => robertaLayer(parameters, i, flavor));
     this.mlmHead = hasMlmHead ? { dense: denseParams(parameters, 'lm_head.dense'), ln: normParams(parameters, 'lm_head.layer_norm'), bias: parameters.get('lm_head.bias') } : undefined;
   }
 
   get contextLength(): number {
-    // Positions start after padding_idx: 514 embeddings hold 512 tokens.
-    return this.config.maxPositions - this.config.padTokenId - 1;
+    // RoBERTa's positions start after padding_idx: 514 embeddings hold 512 tokens.
+    return this.flavor.positions === 'after-padding' ? this.config.maxPositions - this.config.padTokenId - 1 : this.config.maxPositions;
   }
   get vocabSize(): number {
     return this.config.vocabSize;
@@ -166,31 +186,36 @@ export class RobertaModel implements EncoderModel {
     return this.config.hiddenSize;
   }
 
-  static random(rawConfig: RawConfig, withMlmHead = true, placement: PlacementOptions = {}): RobertaModel {
-    const c = parseRobertaConfig(rawConfig, 'config');
+  static random(rawConfig: RawConfig, withMlmHead = true, placement: PlacementOptions = {}, flavor: EncoderFlavor = ROBERTA_FLAVOR): RobertaModel {
+    const c = parseRobertaConfig(rawConfig, 'config', flavor);
     const init = (name: string, shape: number[]): Tensor => {
       if (/LayerNorm\.weight$|layer_norm\.weight$/.test(name)) return ones(shape);
       if (name.endsWith('.bias') || name === 'lm_head.bias') return zeros(shape);
       return tidy(() => {
         const w = randn(shape).mul(c.initializerRange);
-        // nn.Embedding(padding_idx): the padding row starts at zero.
-        if (name.endsWith('word_embeddings.weight') || name.endsWith('position_embeddings.weight')) w.narrow(0, c.padTokenId, 1).fill_(0);
+        // nn.Embedding(padding_idx): the padding row starts at zero (BERT's positions have none).
+        const padded = name.endsWith('word_embeddings.weight') || (flavor.positions === 'after-padding' && name.endsWith('position_embeddings.weight'));
+        if (padded) w.narrow(0, c.padTokenId, 1).fill_(0);
         return w;
       });
     };
-    return new RobertaModel(rawConfig, ParameterSet.initialized(robertaSpec(c, withMlmHead), init, placement), withMlmHead, 'config');
+    return new RobertaModel(rawConfig, ParameterSet.initialized(robertaSpec(c, withMlmHead, flavor), init, placement), withMlmHead, 'config', flavor);
   }
 
-  static fromWeights(rawConfig: RawConfig, weights: Iterable<[string, Tensor]>, origin: string, placement: PlacementOptions = {}): RobertaModel {
-    const c = parseRobertaConfig(rawConfig, origin);
+  static fromWeights(rawConfig: RawConfig, weights: Iterable<[string, Tensor]>, origin: string, placement: PlacementOptions = {}, flavor: EncoderFlavor = ROBERTA_FLAVOR): RobertaModel {
+    const c = parseRobertaConfig(rawConfig, origin, flavor);
     const all = [...weights];
-    const withMlmHead = all.some(([name]) => name.startsWith('lm_head.'));
-    const parameters = ParameterSet.fromCheckpoint(robertaSpec(c, withMlmHead), all, canonicalRobertaName, origin, placement);
-    return new RobertaModel(rawConfig, parameters, withMlmHead, origin);
+    const withMlmHead = flavor.modelType === 'roberta' && all.some(([name]) => name.startsWith('lm_head.'));
+    const parameters = ParameterSet.fromCheckpoint(robertaSpec(c, withMlmHead, flavor), all, (name) => canonicalEncoderName(name, flavor), origin, placement);
+    return new RobertaModel(rawConfig, parameters, withMlmHead, origin, flavor);
   }
 
-  /** Position ids as Hugging Face's create_position_ids_from_input_ids: [B, T]. */
+  /** Position ids: RoBERTa's as Hugging Face's create_position_ids_from_input_ids, BERT's 0..T-1: [B, T]. */
   positionIds(ids: Tensor): Tensor {
+    if (this.flavor.positions === 'from-zero') {
+      const [B, T] = ids.shape as [number, number];
+      return arange(0, T, 1, { dtype: 'int64', device: ids.device }).unsqueeze(0).expand([B, T]);
+    }
     const notPad = ids.ne(this.config.padTokenId).to({ dtype: 'int64' });
     return notPad.cumsum(1).mul(notPad).add(this.config.padTokenId);
   }
@@ -222,7 +247,7 @@ export class RobertaModel implements EncoderModel {
 
   mlmLogits(ids: Tensor, attentionMask?: Tensor): Tensor {
     const head = this.mlmHead;
-    if (!head) throw new Error('this RoBERTa checkpoint has no masked-LM head (lm_head.*)');
+    if (!head) throw new Error(`this ${this.modelType} checkpoint has no masked-LM head tttnn reads (RoBERTa's lm_head.*)`);
     const hidden = this.hiddenStates(ids, attentionMask); // [B, T, C]
     // The head runs in fp32 under bf16 mixed precision, as the causal LMs' output layer (see decoder.ts).
     return withPrecision('fp32', () => {
@@ -242,12 +267,10 @@ export class RobertaModel implements EncoderModel {
 
 /**
  * The original's sentence embedding: the mean of the last hidden states over
- * non-padding tokens. ids, attentionMask [B, T] -> [B, C].
+ * non-padding tokens (tttlm code/text_embedding.py:67-73). ids, attentionMask [B, T] -> [B, C].
  */
 export function meanPooledEmbedding(model: EncoderModel, ids: Tensor, attentionMask: Tensor): Tensor {
-  const hidden = model.hiddenStates(ids, attentionMask); // [B, T, C]
-  const mask = attentionMask.to({ dtype: hidden.dtype }).unsqueeze(-1); // [B, T, 1]
-  return hidden.mul(mask).sum([1]).div(mask.sum([1]).clamp(1e-9)); // [B, C]
+  return poolHiddenStates(model.hiddenStates(ids, attentionMask), attentionMask, ORIGINAL_POOLING);
 }
 
 export const ROBERTA_ARCHITECTURE: Architecture = {

@@ -4,6 +4,7 @@
 //   POST /v1/documents DocumentsRequest -> DocumentsResponse (Authorization: Bearer <token>)
 //   POST /v1/shutdown  -> {"status": "shutting down"}         (Authorization: Bearer <token>)
 // Vectors travel as base64 of little-endian float32 arrays.
+import type { EmbeddingRecipe } from '../index/embedding-recipe.js';
 
 /**
  * GET /v1/health without a token: whether the server answers, and, when the
@@ -42,6 +43,8 @@ export interface HealthResponse {
   fileVectors?: number;
   dimension: number;
   embeddingModel: string;
+  /** How the vectors were made (the index's embedding.json); absent for an index built before tttnn recorded it. */
+  embedding?: EmbeddingRecipe;
 }
 
 export interface SearchRequest {

@@ -3,6 +3,7 @@
 // its slice, vectors of the wrong length) is treated like one that did not
 // answer: the client fails over to another replica of the shard. The checks
 // throw with what was wrong; nothing here trusts a field it has not checked.
+import { checkRecipe } from '../index/embedding-recipe.js';
 import { decodeVectors, type HealthResponse, type OpenHealthResponse } from './protocol.js';
 
 /** One query's hits from one shard, checked and decoded. */
@@ -64,6 +65,13 @@ export function checkHealth(value: unknown): HealthResponse {
   if (fileVectors !== undefined && !isCount(fileVectors)) fail(`health "fileVectors" = ${JSON.stringify(fileVectors)} is not a count`);
   if (!isCount(dimension) || dimension < 1) fail(`health "dimension" = ${JSON.stringify(dimension)} is not a positive integer`);
   if (typeof embeddingModel !== 'string') fail('health "embeddingModel" is not a string');
+  if (value['embedding'] !== undefined) {
+    try {
+      checkRecipe(value['embedding'], 'health "embedding"');
+    } catch (error) {
+      fail((error as Error).message);
+    }
+  }
   return value as unknown as HealthResponse;
 }
 

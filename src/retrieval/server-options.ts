@@ -3,6 +3,7 @@
 // `tttnn serve-shard` make their flags from SERVER_OPTIONS (cli/serve.ts),
 // and the fleet hands a server all of them as they are (fleet.ts): a new
 // server option is a field of ServerOptions and one entry here.
+import { DEFAULT_MAX_LINE_BYTES, MAX_LINE_BYTES_HELP } from '../data/lines.js';
 import { SERVER_LIMITS, type ServerLimits } from './protocol.js';
 
 /** What every server of a fleet shares. */
@@ -20,9 +21,13 @@ export interface ServerOptions {
   mmap?: boolean;
   /** FAISS search parameters set on every server's index (nprobe, efSearch, ...). */
   searchParam: Record<string, number>;
+  /** IVF indexes: inverted lists searched per query (default: the value stored in the index file). */
+  nprobe?: number;
   /** PEM certificate and private key: serve HTTPS instead of HTTP (both or neither). */
   tlsCert?: string;
   tlsKey?: string;
+  /** The longest line of the data file (data/lines.ts). */
+  maxLineBytes: number;
   /** The limits of protocol.ts ServerLimits, each a flag. */
   maxConnections: number;
   maxResponseBytes: number;
@@ -53,8 +58,10 @@ const DECLARED = [
   option({ key: 'advertiseHost', type: { kind: 'text', metavar: '<host>' }, help: "the name or address other machines reach this one by, written to the addresses file (default: --host; for 0.0.0.0 or ::, this machine's first non-loopback IPv4 address)" }),
   option({ key: 'mmap', type: { kind: 'switch' }, help: 'memory-map the index where FAISS supports it (IVF)' }),
   option({ key: 'searchParam', type: { kind: 'params', metavar: '<name=value>' }, default: {}, help: 'a FAISS search parameter for every server, repeatable: nprobe=32 (IVF), efSearch=128 (HNSW)' }),
+  option({ key: 'nprobe', type: { kind: 'integer', metavar: '<n>', min: 1 }, help: "IVF indexes (index convert's IVF factories): inverted lists searched per query, more is slower and finds more of the exact neighbours (`tttnn index recall` measures both); default: the value stored in the file (`tttnn index info` shows it; FAISS's default is 1)" }),
   option({ key: 'tlsCert', type: { kind: 'text', metavar: '<file>' }, help: 'PEM certificate: serve HTTPS, so the token and the texts never cross the network in the clear (with --tls-key; its names must include the --advertise-host clients reach). Clients then pass --ca' }),
   option({ key: 'tlsKey', type: { kind: 'text', metavar: '<file>' }, help: 'PEM private key of --tls-cert' }),
+  option({ key: 'maxLineBytes', type: { kind: 'integer', metavar: '<bytes>', min: 1 }, default: DEFAULT_MAX_LINE_BYTES, help: MAX_LINE_BYTES_HELP }),
   option({ key: 'maxConnections', type: { kind: 'integer', metavar: '<n>', min: 1 }, default: SERVER_LIMITS.maxConnections, help: 'open connections each server accepts at once; more are closed as they arrive' }),
   option({ key: 'maxResponseBytes', type: { kind: 'integer', metavar: '<bytes>', min: 1 }, default: SERVER_LIMITS.maxResponseBytes, help: 'largest answer a server sends; a request that would need more is refused up front with HTTP 400 naming it (clients read at most their own budget, protocol.ts LIMITS)' }),
   option({ key: 'headersTimeoutMs', type: { kind: 'integer', metavar: '<ms>', min: 1 }, default: SERVER_LIMITS.headersTimeoutMs, help: "time a connection has to send a request's headers; a slow-loris connection is closed after it (HTTP 408)" }),

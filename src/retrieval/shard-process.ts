@@ -10,7 +10,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DocumentStore } from '../data/document-store.js';
-import { FaissIndex, checkIndexMatchesData } from '../index/index.js';
+import { FaissIndex, checkIndexMatchesData, readRecipe } from '../index/index.js';
 import { appendAddress } from './addresses.js';
 import { readToken } from './auth.js';
 import { startShardServer } from './shard-server.js';
@@ -49,11 +49,21 @@ export async function runShardProcess(o: ShardProcessOptions): Promise<void> {
       throw new Error(`${o.index}: --search-param ${name}=${value}: ${(error as Error).message}`);
     }
   }
-  const store = await DocumentStore.open(o.data);
+  if (o.nprobe !== undefined) {
+    const given = o.searchParam['nprobe'];
+    if (given !== undefined && given !== o.nprobe) throw new Error(`--nprobe ${o.nprobe} and --search-param nprobe=${given} disagree: give one`);
+    try {
+      index.setParameter('nprobe', o.nprobe);
+    } catch (error) {
+      throw new Error(`${o.index}: --nprobe ${o.nprobe}: ${(error as Error).message} (nprobe applies to IVF indexes; this one is ${index.info.type})`);
+    }
+  }
+  const store = await DocumentStore.open(o.data, { maxLineBytes: o.maxLineBytes });
   checkIndexMatchesData(index, o.index, store, o.begin);
   const modelFile = join(dirname(o.index), 'embedding_model.txt');
   const embeddingModel = existsSync(modelFile) ? readFileSync(modelFile, 'utf8').trim() : 'unknown';
-  const server = await startShardServer({ index, store, begin: o.begin, replica: o.replica, token, embeddingModel, host: o.host, port: o.port, advertiseHost: o.advertiseHost, fileVectors: o.fileVectors, tls, limits: serverLimitsOf(o) });
+  const embedding = readRecipe(o.index); // embedding.json beside it, when the index build recorded one
+  const server = await startShardServer({ index, store, begin: o.begin, replica: o.replica, token, embeddingModel, embedding, host: o.host, port: o.port, advertiseHost: o.advertiseHost, fileVectors: o.fileVectors, tls, limits: serverLimitsOf(o) });
   try {
     appendAddress(o.addresses, server.address);
   } catch (error) {

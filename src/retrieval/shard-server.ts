@@ -3,6 +3,7 @@
 // threads, so requests are served concurrently; every bad request gets a 4xx
 // with a message and the server stays healthy; shutdown lets in-flight
 // requests finish.
+import type { EmbeddingRecipe } from '../index/embedding-recipe.js';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -24,6 +25,8 @@ export interface ShardServerOptions {
   replica: number;
   token: string;
   embeddingModel: string;
+  /** How the index's vectors were made (its embedding.json), served in the health answer. */
+  embedding?: EmbeddingRecipe;
   host?: string;
   port?: number;
   /** The host put in the address clients are given (default: see advertisedHost). */
@@ -242,6 +245,7 @@ export async function startShardServer(options: ShardServerOptions): Promise<Run
     ...(options.fileVectors === undefined ? {} : { fileVectors: options.fileVectors }),
     dimension: info.d,
     embeddingModel: options.embeddingModel,
+    ...(options.embedding === undefined ? {} : { embedding: options.embedding }),
   };
   const limits = { ...SERVER_LIMITS, ...options.limits };
   const shard: Shard = { index, store, begin, d: info.d, ntotal: info.ntotal, health, maxResponseBytes: limits.maxResponseBytes, maxRequestBytes: maxRequestBytes(info.d) };

@@ -4,7 +4,7 @@
 // class adds the parts a training and evaluation pipeline needs: special
 // token ids, truncation that keeps the special tokens, padding and batches.
 import { Tokenizer } from '@huggingface/tokenizers';
-import { cutPoint, cutsAreExact } from './prefix-cut.js';
+import { cutPoint, cutsAreExact, exactPieces } from './exact-cuts.js';
 import { tokenizerKind, type TokenizerKind } from './tokenizer-kind.js';
 
 // The part of tokenizers.js used here. Its published .d.ts files use
@@ -17,6 +17,9 @@ interface HfTokenizer {
   id_to_token(id: number): string | undefined;
 }
 const HfTokenizer = Tokenizer as unknown as new (tokenizerJson: object, config: object) => HfTokenizer;
+
+/** Characters per call to the tokenizer when a text is encoded in pieces. */
+const PIECE_CHARS = 1 << 14;
 
 /** A text every vocabulary encodes to at least one token. */
 const SPECIALS_PROBE = 'a';
@@ -58,8 +61,8 @@ export class BpeTokenizer {
   readonly kindDescribed: string;
   /** The model's context length as the tokenizer config states it, if any. */
   readonly modelMaxLength: number | undefined;
-  /** Whether truncation may tokenize a prefix only (prefix-cut.ts). */
-  private readonly prefixTokenization: boolean;
+  /** Whether a text may be tokenized in parts (exact-cuts.ts): a prefix for truncation, pieces for whole texts. */
+  private readonly exactCuts: boolean;
 
   /**
    * @param tokenizerJson the parsed tokenizer.json
@@ -82,7 +85,7 @@ export class BpeTokenizer {
     for (const id of Object.values(vocab)) largest = Math.max(largest, id);
     for (const t of (tokenizerJson['added_tokens'] as { id: number }[] | undefined) ?? []) largest = Math.max(largest, t.id);
     this.vocabSize = largest + 1;
-    this.prefixTokenization = cutsAreExact(tokenizerJson);
+    this.exactCuts = cutsAreExact(tokenizerJson);
     const maxLength = Number(config['model_max_length']);
     this.modelMaxLength = Number.isFinite(maxLength) && maxLength < 1e9 ? maxLength : undefined;
     // What add_special_tokens adds before and after a text (RoBERTa's <s> … </s>,
@@ -105,12 +108,31 @@ export class BpeTokenizer {
     return special ? [...this.prefix, ...ids, ...this.suffix] : ids;
   }
 
+  /**
+   * The ids of `text` without special tokens, part by part: each array the
+   * ids of about `pieceChars` characters, their concatenation encode(text)'s
+   * (exact-cuts.ts). A tokenizer whose cuts are not exact gives one array.
+   * Scoring streams its windows from these (eval/rolling-windows.ts).
+   */
+  *encodePieces(text: string, pieceChars = PIECE_CHARS): Generator<number[]> {
+    if (!this.exactCuts) {
+      yield this.hf.encode(text, { add_special_tokens: false }).ids;
+      return;
+    }
+    for (const piece of exactPieces(text, pieceChars)) yield this.hf.encode(piece, { add_special_tokens: false }).ids;
+  }
+
   // At least the first `budget` ids of `text` (all of them when it has fewer):
   // a prefix cut where the pieces before the cut are the whole text's
-  // (prefix-cut.ts), doubled until it holds enough, so truncation costs what
-  // it keeps, not the length of the text.
+  // (exact-cuts.ts), doubled until it holds enough, so truncation costs what
+  // it keeps, not the length of the text. Without a budget, the whole text
+  // in pieces.
   private encodeFirst(text: string, budget: number): number[] {
-    if (!Number.isFinite(budget) || !this.prefixTokenization) return this.hf.encode(text, { add_special_tokens: false }).ids;
+    if (!Number.isFinite(budget) || !this.exactCuts) {
+      const ids: number[] = [];
+      for (const piece of this.encodePieces(text)) for (const id of piece) ids.push(id); // no spread: a piece may hold more ids than a call takes arguments
+      return ids;
+    }
     for (let want = Math.max(256, 8 * budget); ; want *= 2) {
       const cut = want >= text.length ? text.length : cutPoint(text, want);
       const ids = this.hf.encode(cut === text.length ? text : text.slice(0, cut), { add_special_tokens: false }).ids;

@@ -9,6 +9,8 @@ import { logSoftmax, manualSeed, noGrad, tensor, tidy } from '../../src/engine/i
 import { createModel, saveModel, type CausalLM } from '../../src/models/index.js';
 import type { ScoreResult } from '../../src/cli/score.js';
 import { gpt2Tokenizer, saveTokenizer } from '../../src/tokenizers/index.js';
+import { rollingLoglikelihood } from '../../src/eval/loglikelihood.js';
+import { getEncoding } from 'js-tiktoken';
 
 const CLI = new URL('../../../bin/tttnn.js', import.meta.url).pathname;
 
@@ -53,4 +55,22 @@ test('score prints log-likelihood, counts and bits per byte that match a direct 
   assert.match(bad.stderr, /max length 65 is longer than the model's context \(64\)/);
   const missing = spawnSync(process.execPath, [CLI, 'score', '--model', join(dir, 'nope'), '--text-file', file], { encoding: 'utf8' });
   assert.match(missing.stderr, /nope.*(no tokenizer|config\.json: missing)/);
+});
+
+test('score streams a long text: tokenized in pieces and scored window by window, the same tokens and log-likelihood as tiktoken\'s ids of the whole text scored in rolling windows', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tttnn-score-long-'));
+  manualSeed(6);
+  const model = createModel({ model_type: 'gpt2', vocab_size: 50257, n_positions: 64, n_embd: 16, n_layer: 1, n_head: 2 }) as CausalLM;
+  saveModel(model, dir);
+  saveTokenizer(gpt2Tokenizer(), dir);
+  const sentence = 'It was the best of times, it was the worst of times.\n  Numbers 12345 and café 東京 🤖! ';
+  const text = sentence.repeat(Math.ceil(60_000 / sentence.length)); // several 16 K-character pieces
+  const file = join(dir, 'long.txt');
+  writeFileSync(file, text);
+  const result = JSON.parse(execFileSync(process.execPath, [CLI, 'score', '--model', dir, '--text-file', file, '--json'], { encoding: 'utf8' })) as ScoreResult;
+  const ids = getEncoding('r50k_base').encode(text, 'all');
+  assert.equal(result.tokens, ids.length);
+  const expected = rollingLoglikelihood(model, ids, 50256, 64);
+  assert.ok(Math.abs(result.loglikelihood - expected) < 1e-6 * Math.abs(expected), `${result.loglikelihood} vs ${expected}`);
+  model.dispose();
 });

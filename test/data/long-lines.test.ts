@@ -3,15 +3,21 @@
 // naming the file, the line and the limit; truncation for an embedder
 // tokenizes only a prefix, with the same ids as tokenizing the whole text.
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { test } from 'node:test';
+import { DocumentStore } from '../../src/data/document-store.js';
+import { createModel, saveModel } from '../../src/models/index.js';
+import { saveTokenizer } from '../../src/tokenizers/index.js';
 import { readDocuments } from '../../src/data/jsonl.js';
 import { DEFAULT_MAX_LINE_BYTES, readLines } from '../../src/data/lines.js';
 import { seededRandom } from '../../src/data/seeded-random.js';
-import { LONG_WORD_CHARS } from '../../src/tokenizers/prefix-cut.js';
+import { LONG_WORD_CHARS } from '../../src/tokenizers/exact-cuts.js';
 import { gpt2Tokenizer, robertaTokenizerFromGpt2 } from '../../src/tokenizers/index.js';
+
+const CLI = new URL('../../../bin/tttnn.js', import.meta.url).pathname;
 import { runPython } from '../helpers/python.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'tttnn-long-lines-'));
@@ -83,4 +89,36 @@ test('truncation to an embedder\'s window tokenizes a prefix: the same ids as th
       }
     }
   }
+});
+
+test('serve and eval take --max-line-bytes too: a longer line is an error naming the file and line, also where an offsets sidecar was built under a higher limit', async () => {
+  const data = join(dir, 'served.jsonl');
+  runPython(`import json, sys\nopen(json.load(sys.stdin), 'w').write('{"text": "a"}\\n' + '{"text": "' + 'b' * 3000000 + '"}\\n{"text": "c"}\\n')\nprint('null')`, data);
+  const tooLong = new RegExp(`${data}:2: the line starting at byte 14 is longer than the limit of 1048576 bytes`);
+  // The document store of a shard server: the scan, then a sidecar made under the default limit.
+  await assert.rejects(DocumentStore.open(data, { maxLineBytes: 2 ** 20 }), tooLong);
+  (await DocumentStore.open(data)).close();
+  await assert.rejects(DocumentStore.open(data, { maxLineBytes: 2 ** 20 }), tooLong);
+  (await DocumentStore.open(data, { maxLineBytes: 4 * 2 ** 20 })).close();
+
+  // tttnn serve: a Flat index of the file's three lines, written by FAISS itself.
+  const index = join(dir, 'served.index');
+  runPython(`import json, sys, faiss, numpy as np\nindex = faiss.IndexFlatL2(4)\nindex.add(np.eye(3, 4, dtype='float32'))\nfaiss.write_index(index, json.load(sys.stdin))\nprint('null')`, index);
+  const token = join(dir, 'token');
+  writeFileSync(token, 'a-token-of-enough-length', { mode: 0o600 });
+  const serve = spawnSync(process.execPath, [CLI, 'serve', '--data', data, '--index', index, '--addresses', join(dir, 'addresses'), '--token-file', token, '--max-line-bytes', String(2 ** 20)], { encoding: 'utf8', timeout: 120_000 });
+  assert.notEqual(serve.status, 0);
+  assert.match(serve.stderr, tooLong);
+
+  // tttnn eval reading its documents (dynamic evaluation: no fleet needed).
+  const modelDir = join(dir, 'model');
+  const model = createModel({ model_type: 'gpt2', vocab_size: 50257, n_positions: 32, n_embd: 8, n_layer: 1, n_head: 2 });
+  saveModel(model, modelDir);
+  model.dispose();
+  saveTokenizer(gpt2Tokenizer(), modelDir);
+  const evaluate = (max: number): ReturnType<typeof spawnSync> =>
+    spawnSync(process.execPath, [CLI, 'eval', '--method', 'dynamic', '--model', modelDir, '--data', data, '--results-dir', join(dir, `results-${max}`), '--max-line-bytes', String(max), '--docs-per-task', '0'], { encoding: 'utf8', timeout: 120_000 });
+  const refused = evaluate(2 ** 20);
+  assert.equal(refused.status, 1, String(refused.stderr));
+  assert.match(String(refused.stderr), tooLong);
 });

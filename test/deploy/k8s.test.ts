@@ -113,7 +113,7 @@ test('the schema check is real: a malformed object is refused', () => {
   assert.throws(() => new Job({ metadata: { name: 'x' }, spec: { completions: '3' as never, template: { spec: { containers: [] } } } }).validate(), /completions must be integer/);
 });
 
-for (const [overlay, files, worldSize] of [['demo', 2, 3], ['pile', 30, 30]] as const) {
+for (const [overlay, files, worldSize] of [['demo', 2, 3], ['pile', 30, 30], ['pile-compressed', 30, 30]] as const) {
   test(`overlays/${overlay}: renders, validates, ${files} data files behind headless Services, an Indexed Job of ${worldSize} ranks`, { skip: kubectlMissing }, () => {
     const objects = render(`overlays/${overlay}`);
     for (const o of objects) validate(o);
@@ -131,6 +131,36 @@ for (const [overlay, files, worldSize] of [['demo', 2, 3], ['pile', 30, 30]] as 
     checkVolumes(podSpec(ofKind<IJob>(report, 'Job')[0]!), 'tttnn-report', ['tttnn-results']);
   });
 }
+
+test('overlays/pile-compressed: an Indexed Job converts the 30 Flat files into the volume each file\'s servers read with --nprobe, in a fraction of the memory', { skip: kubectlMissing }, () => {
+  const convert = render('overlays/pile-compressed/convert');
+  for (const o of convert) validate(o);
+  const [job] = ofKind<IJob>(convert, 'Job');
+  assert.equal(job!.spec!.completionMode, 'Indexed');
+  assert.deepEqual([job!.spec!.completions, job!.spec!.parallelism], [30, 30]);
+  const container = podSpec(job!).containers[0]!;
+  assert.match(container.args!.join(' '), /index convert --input "\/data\/indexes\/\$file\.index" --out \/indexes\s+--factory "\$TTTNN_CONVERT_FACTORY"/);
+  const mount = (c: IContainer, name: string) => c.volumeMounts!.find((m) => m.name === name);
+  assert.equal(mount(container, 'indexes')?.readOnly, undefined, 'the conversion writes the indexes volume');
+  const claim = (spec: IPodSpec, name: string) => spec.volumes!.find((v) => v.name === name)?.persistentVolumeClaim?.claimName;
+  assert.equal(claim(podSpec(job!), 'indexes'), 'tttnn-indexes');
+  assert.ok(ofKind<Rendered>(convert, 'PersistentVolumeClaim').some((c) => c.metadata.name === 'tttnn-indexes'));
+  // Pod i converts printf(TTTNN_CONVERT_NAME, i): exactly the files the servers serve, from where they read them.
+  const pattern = env(container, 'TTTNN_CONVERT_NAME')!;
+  const converted = Array.from({ length: 30 }, (_, i) => pattern.replace('%02d', String(i).padStart(2, '0')));
+  const objects = render('overlays/pile-compressed');
+  const sets = ofKind<IStatefulSet>(objects, 'StatefulSet');
+  assert.deepEqual(sets.map((s) => env(podSpec(s).containers[0]!, 'TTTNN_DATA_FILE')).sort(), converted);
+  for (const set of sets) {
+    const serve = podSpec(set).containers[0]!;
+    assert.match(serve.args!.join(' '), /--index "\/indexes\/\$TTTNN_DATA_FILE\.index"/);
+    assert.equal(mount(serve, 'indexes')?.mountPath, '/indexes');
+    assert.equal(claim(podSpec(set), 'indexes'), 'tttnn-indexes');
+    assert.equal(serve.resources!.limits!['memory'], '4Gi', 'a compressed index: 4 GiB, not the Flat index\'s 256');
+  }
+  const [config] = ofKind<IConfigMap>(objects, 'ConfigMap');
+  assert.match(config!.data!['TTTNN_SERVE_ARGS']!, /--nprobe \d+/);
+});
 
 test('every knob of deploy/ is documented in README', () => {
   const slurm = [...readFileSync(resolve('deploy/slurm/config.sh'), 'utf8').matchAll(/\b(TTTNN_[A-Z_]+)\b/g)].map((m) => m[1]!);

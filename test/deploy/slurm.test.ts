@@ -5,6 +5,8 @@
 // (afterok) and the stop job (afterany), on tiny checkpoints built here. Every
 // job must complete; the 3 ranks' merged results must equal one local
 // process's over the same documents and indexes, and so must the report.
+// Then the compressed variant (TTTNN_CONVERT_FROM): a convert array over the
+// Flat indexes the first run built, and the same pipeline on its output.
 // Skipped, saying why, only where Slurm cannot run: not root, or not installed.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -145,6 +147,36 @@ test('the Slurm pipeline on a real single-node cluster: index array, servers, ev
   }
   const table = (out: string): string => readFileSync(join(out, 'comparison.txt'), 'utf8');
   assert.equal(table(join(knobs['TTTNN_WORK']!, 'report')), table(join(dir, 'local-report')), 'the report of the merged ranks is the local one');
+  firstRun = { knobs, env };
+});
+
+let firstRun: { knobs: Record<string, string>; env: Record<string, string | undefined> } | undefined;
+
+test('the compressed-Pile variant on the same cluster: a convert array over the Flat indexes the first run built, then servers, evaluation and report on the converted ones', { skip: missing, timeout: 600_000 }, async () => {
+  assert.ok(firstRun && cluster, 'the first pipeline ran (its Flat indexes are the input)');
+  const work = join(dir, 'work-compressed');
+  const env = {
+    ...firstRun.env, TTTNN_WORK: work, TTTNN_INDEX_DIR: join(work, 'indexes'), TTTNN_ADDRESSES: join(work, 'addresses.txt'), TTTNN_RESULTS: join(work, 'results'), TTTNN_REPORT: join(work, 'report'),
+    TTTNN_CONVERT_FROM: join(firstRun.knobs['TTTNN_WORK']!, 'indexes'), TTTNN_CONVERT_FACTORY: 'SQ8', TTTNN_CONVERT_ARGS: '--chunk-vectors 4', TTTNN_CONVERT_SBATCH: '--cpus-per-task=1 --mem=400M --time=10',
+    TTTNN_EVAL_TASKS: '2',
+  };
+  const submitted = spawnSync('bash', [SUBMIT], { env, encoding: 'utf8', timeout: 60_000 });
+  assert.equal(submitted.status, 0, submitted.stderr);
+  const jobs = Object.fromEntries(submitted.stdout.trim().split('\n').map((l) => l.split(' ') as [string, string]));
+  assert.deepEqual(Object.keys(jobs), ['convert', 'serve', 'eval', 'report', 'stop']);
+  const states = await waitForJobs(cluster.env, jobs, 300_000);
+  const summary = `${JSON.stringify(states)}\n${logsOf(work)}`;
+  assert.deepEqual(states['convert'], ['COMPLETED', 'COMPLETED'], `convert array of 2: ${summary}`);
+  assert.deepEqual(states['eval'], ['COMPLETED', 'COMPLETED'], `evaluation array of 2: ${summary}`);
+  for (const stage of ['serve', 'report', 'stop']) assert.deepEqual(states[stage], ['COMPLETED'], `${stage}: ${summary}`);
+  for (const name of ['00.jsonl.index', '01.jsonl.index']) {
+    const record = JSON.parse(readFileSync(join(work, 'indexes', `${name}.source.json`), 'utf8')) as { factory: string; vectors: number; convertedFrom: { path: string } };
+    assert.deepEqual([record.factory, record.vectors, record.convertedFrom.path], ['SQ8', 10, join(firstRun.knobs['TTTNN_WORK']!, 'indexes', name)]);
+  }
+  assert.ok(existsSync(join(work, 'indexes', 'embedding_model.txt')), 'the embedder\'s name came along');
+  const lines = readResultLines(join(work, 'results'), 'ttt');
+  assert.equal(new Set(lines.map((l) => l.doc_id)).size, 6, 'every document evaluated against the converted indexes');
+  assert.ok(lines.every((l) => l.loglikelihoods!.length === 3), 'each trained on 2 neighbours');
 });
 
 test('submit.sh refuses to submit without a required knob, a data list or a token file, naming it', () => {
@@ -163,6 +195,18 @@ test('submit.sh refuses to submit without a required knob, a data list or a toke
   run = submit(knobs);
   assert.match(run.stderr, /names .*absent\.jsonl, which does not exist/);
   assert.equal(run.status, 2);
+});
+
+test('convert.sbatch converts the array task\'s data file from TTTNN_CONVERT_FROM into TTTNN_INDEX_DIR, with the factory and flags given', () => {
+  const log = join(dir, 'convert-argv.log');
+  const stub = join(dir, 'tttnn-convert-stub');
+  writeFileSync(stub, `#!/bin/sh\nprintf '%s|' "$@" >> ${log}; echo >> ${log}\n`, { mode: 0o755 });
+  const list = join(dir, 'convert-list.txt');
+  writeFileSync(list, '/d/00.jsonl\n/d/01.jsonl\n');
+  const env = { PATH: process.env['PATH'] ?? '', TTTNN: stub, TTTNN_DATA_LIST: list, TTTNN_CONVERT_FROM: '/flat dir', TTTNN_INDEX_DIR: '/w/indexes', TTTNN_CONVERT_FACTORY: 'PCAR128,IVF16384,PQ64np', TTTNN_CONVERT_ARGS: '--train-sample 655360 --chunk-vectors 1000' };
+  const run = spawnSync('bash', [resolve('deploy/slurm/convert.sbatch')], { env: { ...env, SLURM_ARRAY_TASK_ID: '1' }, encoding: 'utf8' });
+  assert.equal(run.status, 0, run.stderr);
+  assert.deepEqual(readFileSync(log, 'utf8').trim().replace(/\|$/, '').split('|'), ['index', 'convert', '--input', '/flat dir/01.jsonl.index', '--out', '/w/indexes', '--factory', 'PCAR128,IVF16384,PQ64np', '--train-sample', '655360', '--chunk-vectors', '1000']);
 });
 
 test('the job scripts pass the knobs through: --rank auto, the CA with HTTPS, several flags in one knob', () => {

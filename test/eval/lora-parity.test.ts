@@ -16,14 +16,11 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { manualSeed, noGrad, randn, tidy } from '../../src/engine/index.js';
 import { runEvaluation } from '../../src/eval/runner.js';
-import { FleetRetriever } from '../../src/eval/retriever.js';
-import { buildIndex } from '../../src/index/index.js';
-import { createModel, loadCausalLM, LoraAdapter, LORA_TARGET_MODULES, RobertaModel, saveModel, type CausalLM, type RawConfig } from '../../src/models/index.js';
-import { readToken, writeNewToken } from '../../src/retrieval/auth.js';
-import { RetrievalClient } from '../../src/retrieval/client.js';
-import { gpt2Tokenizer, robertaTokenizerFromGpt2, saveTokenizer } from '../../src/tokenizers/index.js';
+import type { FleetRetriever } from '../../src/eval/retriever.js';
+import { createModel, loadCausalLM, LoraAdapter, LORA_TARGET_MODULES, saveModel, type CausalLM, type RawConfig } from '../../src/models/index.js';
+import { gpt2Tokenizer, saveTokenizer } from '../../src/tokenizers/index.js';
 import { assertClose } from '../helpers/assert-close.js';
-import { startFleetProcess, type FleetProcess } from '../helpers/fleet.js';
+import { startTinyFleet, type TinyFleet } from '../helpers/tiny-fleet.js';
 import { runPython } from '../helpers/python.js';
 import { refVenvPython } from '../helpers/ref-venv.js';
 import { readResultLines } from '../helpers/results.js';
@@ -45,31 +42,18 @@ const CONFIGS: Record<string, RawConfig> = {
   gpt_neo: { model_type: 'gpt_neo', vocab_size: 50257, max_position_embeddings: N_CTX, hidden_size: 16, num_layers: 2, num_heads: 2, attention_types: [[['global', 'local'], 1]], window_size: 8 },
 };
 
-let fleet: FleetProcess;
+let fleet: TinyFleet;
 let retriever: FleetRetriever;
-let encoder: RobertaModel;
-let addresses = '';
-const tokenFile = join(dir, 'token');
-const encoderDir = join(dir, 'enc');
 
 before(async () => {
   writeFileSync(trainData, trainTexts.map((text) => JSON.stringify({ text, meta: { pile_set_name: 'Github' } })).join('\n') + '\n');
   writeFileSync(testData, testDocs.map((text) => JSON.stringify({ text, meta: { pile_set_name: 'Github' } })).join('\n') + '\n');
-  manualSeed(4);
-  encoder = RobertaModel.random({ model_type: 'roberta', vocab_size: 50261, hidden_size: 16, num_hidden_layers: 1, num_attention_heads: 2, intermediate_size: 32, max_position_embeddings: 130 }, false);
-  saveModel(encoder, encoderDir);
-  saveTokenizer(robertaTokenizerFromGpt2(), encoderDir);
-  const embedder = { model: encoder, tokenizer: robertaTokenizerFromGpt2() };
-  await buildIndex({ data: trainData, embedder, embedderDir: encoderDir, out: dir, progress: () => undefined });
-  writeNewToken(tokenFile);
-  addresses = join(dir, 'addresses');
-  fleet = await startFleetProcess({ data: trainData, index: join(dir, 'train.jsonl.index'), slices: 2, replicas: 1, addresses, tokenFile });
-  retriever = new FleetRetriever(await RetrievalClient.connect({ addresses: fleet.addresses, token: readToken(tokenFile) }), embedder);
+  fleet = await startTinyFleet(dir, trainData);
+  ({ retriever } = fleet);
 });
 
 after(async () => {
   await fleet?.stop();
-  encoder?.dispose();
 });
 
 /** A tiny model of `type` and a PEFT adapter for it with B random (PEFT's own init has B zero), both saved. */
@@ -138,7 +122,7 @@ test('tttnn eval --trainable lora with PEFT\'s default initialisation: a rerun g
   const modelDir = join(dir, 'gpt2-model');
   if (!existsSync(modelDir)) modelAndAdapter('gpt2');
   const run = (resultsDir: string, extra: string[] = []): ReturnType<typeof spawnSync> =>
-    spawnSync(process.execPath, [CLI, 'eval', '--method', 'ttt', '--model', modelDir, '--embedder', encoderDir, '--addresses', addresses, '--token-file', tokenFile,
+    spawnSync(process.execPath, [CLI, 'eval', '--method', 'ttt', '--model', modelDir, '--embedder', fleet.encoderDir, '--addresses', fleet.addresses, '--token-file', fleet.tokenFile,
       '--data', testData, '--results-dir', resultsDir, '--num-neighbors', '2', '--distance-threshold', 'inf', '--learning-rate', String(LEARNING_RATE), '--val-portion', '1',
       '--trainable', 'lora', ...extra], { encoding: 'utf8' });
   const curves = (resultsDir: string): number[][] => readResultLines(resultsDir, 'ttt+lora').map((l) => l.loglikelihoods!);

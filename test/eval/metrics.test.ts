@@ -5,7 +5,8 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import { countBytes, countWords, perplexityMetrics, sumCounts } from '../../src/eval/metrics.js';
-import { rollingWindows } from '../../src/eval/rolling-windows.js';
+import { rollingWindows, streamRollingWindows } from '../../src/eval/rolling-windows.js';
+import { seededRandom } from '../../src/data/seeded-random.js';
 import { runPython } from '../helpers/python.js';
 
 test('word and byte counts follow Python re.split(r"\\s+") and UTF-8', () => {
@@ -83,4 +84,23 @@ test('rolling windows equal lm-evaluation-harness at lengths 0, 1, max, max+1, 3
     [[4, 5, 6], [7]], // input [4, 5, 6]: a full window of 3
   ]);
   assert.throws(() => rollingWindows([1], 0, 0), /maxLength must be a positive integer/);
+});
+
+test('rolling windows cut from a stream of token pieces equal those of the whole token array, whatever the pieces', () => {
+  const random = seededRandom(35);
+  for (let trial = 0; trial < 300; trial++) {
+    const max = 1 + Math.floor(random() * 9);
+    const tokens = Array.from({ length: Math.floor(random() * 60) }, (_, k) => 100 + k);
+    const pieces: number[][] = [];
+    for (let at = 0; at < tokens.length; ) {
+      const size = Math.floor(random() * 2 * max); // empty pieces too
+      pieces.push(tokens.slice(at, at + size));
+      at += size;
+    }
+    assert.deepEqual([...streamRollingWindows(pieces, 7, max)], rollingWindows(tokens, 7, max), `${tokens.length} tokens, max ${max}, pieces ${pieces.map((p) => p.length).join(',')}`);
+  }
+  // Long enough that the stream drops tokens it no longer needs (it holds the last max + 1 and those not yet predicted).
+  const long = Array.from({ length: 50_000 }, (_, k) => k);
+  const pieces = Array.from({ length: 500 }, (_, i) => long.slice(i * 100, (i + 1) * 100));
+  assert.deepEqual([...streamRollingWindows(pieces, 7, 64)], rollingWindows(long, 7, 64));
 });

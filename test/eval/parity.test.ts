@@ -18,14 +18,12 @@ import { after, before, test } from 'node:test';
 import { manualSeed } from '../../src/engine/index.js';
 import type { DocumentResult } from '../../src/eval/results.js';
 import { runEvaluation, type Method } from '../../src/eval/runner.js';
-import { FleetRetriever } from '../../src/eval/retriever.js';
-import { buildIndex, embedTexts } from '../../src/index/index.js';
-import { Gpt2LMHeadModel, loadCausalLM, RobertaModel, saveModel } from '../../src/models/index.js';
-import { readToken, writeNewToken } from '../../src/retrieval/auth.js';
-import { RetrievalClient } from '../../src/retrieval/client.js';
-import { gpt2Tokenizer, robertaTokenizerFromGpt2, saveTokenizer } from '../../src/tokenizers/index.js';
+import type { FleetRetriever } from '../../src/eval/retriever.js';
+import { embedTexts } from '../../src/index/index.js';
+import { Gpt2LMHeadModel, loadCausalLM, saveModel } from '../../src/models/index.js';
+import { gpt2Tokenizer, saveTokenizer } from '../../src/tokenizers/index.js';
 import { assertClose } from '../helpers/assert-close.js';
-import { startFleetProcess, type FleetProcess } from '../helpers/fleet.js';
+import { startTinyFleet, type TinyFleet } from '../helpers/tiny-fleet.js';
 import { runPython } from '../helpers/python.js';
 import { readResultLines } from '../helpers/results.js';
 
@@ -61,15 +59,11 @@ const testDocs = Array.from({ length: 10 }, (_, i) => {
   return i % 2 === 0 ? `${topic} Document ${i}.` : `${topic} ${topic.split(' ').reverse().join(' ')} Document ${i}. ${topic}`;
 });
 
-let fleet: FleetProcess;
+let fleet: TinyFleet;
 let retriever: FleetRetriever;
-let encoder: RobertaModel;
 const modelDir = join(dir, 'gpt');
-const encoderDir = join(dir, 'enc');
 const trainData = join(dir, 'train.jsonl');
 const testData = join(dir, 'test.jsonl');
-const tokenFile = join(dir, 'token');
-const addresses = join(dir, 'addresses');
 
 interface PythonCurves {
   [method: string]: Record<string, { curve: number[]; neighbors: number }>;
@@ -91,15 +85,9 @@ before(async () => {
   saveModel(gpt, modelDir);
   saveTokenizer(tokenizer, modelDir);
   gpt.dispose();
-  manualSeed(4);
-  encoder = RobertaModel.random({ model_type: 'roberta', vocab_size: 50261, hidden_size: 16, num_hidden_layers: 1, num_attention_heads: 2, intermediate_size: 32, max_position_embeddings: 130 }, false);
-  saveModel(encoder, encoderDir);
-  saveTokenizer(robertaTokenizerFromGpt2(), encoderDir);
-  const embedder = { model: encoder, tokenizer: robertaTokenizerFromGpt2() };
-  await buildIndex({ data: trainData, embedder, embedderDir: encoderDir, out: dir, progress: () => undefined });
-  writeNewToken(tokenFile);
-  fleet = await startFleetProcess({ data: trainData, index: join(dir, 'train.jsonl.index'), slices: 2, replicas: 1, addresses, tokenFile });
-  retriever = new FleetRetriever(await RetrievalClient.connect({ addresses: fleet.addresses, token: readToken(tokenFile) }), embedder);
+  fleet = await startTinyFleet(dir, trainData);
+  ({ retriever } = fleet);
+  const { embedder } = fleet;
 
   // A threshold between two retrieved plain distances, where squared L2 would keep another set.
   const plain = (await Promise.all(testDocs.map((d) => retriever.retrieve(d, K.ttt)))).flatMap((r) => r.neighbors.map((n) => n.distance)).sort((a, b) => a - b);
@@ -133,7 +121,6 @@ before(async () => {
 
 after(async () => {
   await fleet?.stop();
-  encoder?.dispose();
 });
 
 function compare(method: Method, ours: Map<number, DocumentResult>): void {
@@ -147,7 +134,7 @@ function compare(method: Method, ours: Map<number, DocumentResult>): void {
 
 test('ttt (through the CLI, default settings): the original\'s curves to 1e-4, one AdamW per task, plain-L2 threshold', () => {
   const resultsDir = join(dir, 'results-ttt');
-  const run = spawnSync(process.execPath, [CLI, 'eval', '--method', 'ttt', '--model', modelDir, '--embedder', encoderDir, '--addresses', addresses, '--token-file', tokenFile,
+  const run = spawnSync(process.execPath, [CLI, 'eval', '--method', 'ttt', '--model', modelDir, '--embedder', fleet.encoderDir, '--addresses', fleet.addresses, '--token-file', fleet.tokenFile,
     '--data', testData, '--results-dir', resultsDir, '--num-neighbors', String(K.ttt), '--distance-threshold', String(threshold), '--learning-rate', String(LEARNING_RATE),
     '--val-portion', String(VAL_PORTION)], { encoding: 'utf8' });
   assert.equal(run.status, 0, run.stderr);

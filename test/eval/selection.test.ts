@@ -75,3 +75,20 @@ print(json.dumps({'order': docs[:int(0.2 * len(docs))]}))`, github);
   const ranks = await Promise.all([0, 1, 2].map((rank) => selectDocuments(data, { tasks: ['pile_github'], valPortion: 0.2, seed: 1216, rank, worldSize: 3 })));
   assert.deepEqual(ranks.map((m) => m.get('pile_github')!.map((d) => d.id)), [0, 1, 2].map((r) => py.order.filter((_, i) => i % 3 === r)));
 });
+
+test('random.Random(seed).sample matches CPython: the pool draw (small populations) and the set draw (large ones), drawn in sequence', () => {
+  const cases = [[1234, 5, 0], [1234, 5, 5], [1234, 21, 3], [1234, 22, 3], [1234, 24, 4], [0, 100, 6], [7, 30, 6], [7, 200, 30], [42, 1000, 60]] as const;
+  const py = runPython<number[][]>(String.raw`
+import json, random, sys
+out = []
+for seed, n, k in json.load(sys.stdin):
+    rnd = random.Random(seed)
+    out.append(rnd.sample(range(n), k) + rnd.sample(range(n), k))
+print(json.dumps(out))`, cases);
+  cases.forEach(([seed, n, k], i) => {
+    const rnd = new PythonRandom(seed);
+    const population = Array.from({ length: n }, (_, j) => j);
+    assert.deepEqual([...rnd.sample(population, k), ...rnd.sample(population, k)], py[i], `seed ${seed}, sample ${k} of ${n}, twice`);
+  });
+  assert.throws(() => new PythonRandom(1).sample([1, 2], 3), /larger than the population/);
+});

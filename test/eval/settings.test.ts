@@ -15,7 +15,7 @@ import { settingsMarkdownTable } from '../../src/eval/settings-help.js';
 const CLI = new URL('../../../bin/tttnn.js', import.meta.url).pathname;
 const REQUIRED = ['--model', 'm', '--data', 'd.jsonl', '--results-dir', 'r'];
 /** The options of `tttnn eval` that are not evaluation settings (adding one is a choice this list records). */
-const COMMAND_OPTIONS = ['method', 'preset', 'model', 'tokenizer', 'embedder', 'addresses', 'tokenFile', 'ca', 'data', 'tasks', 'resultsDir', 'precision', 'onMissingShard', 'forceMix', 'device'];
+const COMMAND_OPTIONS = ['method', 'preset', 'model', 'tokenizer', 'embedder', 'addresses', 'tokenFile', 'ca', 'data', 'tasks', 'numFewshot', 'taskData', 'resultsDir', 'precision', 'onMissingShard', 'forceMix', 'maxLineBytes', 'device'];
 
 /** Parses `tttnn eval ARGS` with the real command, its action replaced by one that reads the overrides. */
 function parse(args: string[]): { overrides: Record<string, unknown>; warnings: string[] } {

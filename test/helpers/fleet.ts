@@ -12,10 +12,10 @@ export interface FleetProcess {
   stop(): Promise<void>;
 }
 
-export async function startFleetProcess(options: { data: string; index: string; slices: number; replicas: number; addresses: string; tokenFile: string }): Promise<FleetProcess> {
+export async function startFleetProcess(options: { data: string; index: string; slices: number; replicas: number; addresses: string; tokenFile: string; extraArgs?: string[] }): Promise<FleetProcess> {
   const child = spawn(
     process.execPath,
-    [CLI, 'serve', '--data', options.data, '--index', options.index, '--slices', String(options.slices), '--replicas', String(options.replicas), '--addresses', options.addresses, '--token-file', options.tokenFile],
+    [CLI, 'serve', '--data', options.data, '--index', options.index, '--slices', String(options.slices), '--replicas', String(options.replicas), '--addresses', options.addresses, '--token-file', options.tokenFile, ...(options.extraArgs ?? [])],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let stderr = '';

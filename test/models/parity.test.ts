@@ -110,7 +110,7 @@ test('bad checkpoints: wrong shape names the parameter and both shapes; unsuppor
   writeFileSync(join(dir, 'config.json'), JSON.stringify({ ...config, n_layer: 2 }));
   assert.throws(() => loadModel(dir), /missing parameters: transformer\.h\.1\.ln_1\.weight/);
   writeFileSync(join(dir, 'config.json'), JSON.stringify({ ...config, model_type: 'gemma' }));
-  assert.throws(() => loadModel(dir), /model_type "gemma" is not supported \(supported: gpt2, gpt_neo, roberta, llama, mistral, qwen2, phi3\)/);
+  assert.throws(() => loadModel(dir), /model_type "gemma" is not supported \(supported: gpt2, gpt_neo, roberta, llama, mistral, qwen2, phi3, bert\)/);
   writeFileSync(join(dir, 'config.json'), JSON.stringify({ ...config, n_head: 5 }));
   assert.throws(() => loadModel(dir), /n_embd \(32\) must be divisible by n_head \(5\)/);
 });
