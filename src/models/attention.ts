@@ -37,10 +37,13 @@ export function attend(
   options: { scale: number; blocked?: Tensor; causal?: CausalStructure; dropoutP: number; training: boolean },
 ): Tensor {
   if (options.causal && fusedCausalApplies(q, k)) {
-    // bf16 (autocast) projections: the kernel computes in fp32, as the masked softmax does.
+    // bf16 projections (autocast, or bf16 weights): the kernel computes in
+    // fp32, as the masked softmax does, and the result goes back to q's dtype
+    // so that the output projection sees what the T x T path gives it.
     const [q32, k32, v32] = [q, k, v].map((t) => (t.dtype === 'float32' ? t : t.to({ dtype: 'float32' }))) as [Tensor, Tensor, Tensor];
     const dropoutP = options.training ? options.dropoutP : 0;
-    return causalAttention(q32, k32, v32, { scale: options.scale, window: options.causal.window ?? 0, dropoutP });
+    const y = causalAttention(q32, k32, v32, { scale: options.scale, window: options.causal.window ?? 0, dropoutP }); // [B, H, T, D] fp32
+    return q.dtype === 'float32' ? y : y.to({ dtype: q.dtype });
   }
   // Scaling q [B, H, T, D] costs T/D times less than scaling the scores.
   const scaled = options.scale === 1 ? q : q.mul(options.scale);

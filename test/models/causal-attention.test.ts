@@ -5,7 +5,9 @@
 // (2) python3-torch's masked_fill + softmax attention and (3) PyTorch 2.x's
 // F.scaled_dot_product_attention (.venv-ref), for full causal attention and
 // windows (GPT-Neo's local layers, sliding windows) shorter and longer than a
-// block; the kernel itself and, on a libtorch 2.x addon, sdpa. With dropout:
+// block; the kernel itself and, on a libtorch 2.x addon, sdpa. bf16 inputs
+// (autocast's projections) through attend: computed in fp32, returned in bf16,
+// against both references on the same bf16-rounded inputs. With dropout:
 // the same seed gives the same output, another seed another, and the
 // gradients match finite differences of the same dropout mask.
 import assert from 'node:assert/strict';
@@ -98,6 +100,34 @@ test('fused causal attention matches the T x T form, python3-torch and PyTorch 2
     // attend() takes the fused path when told the mask is causal: same numbers as the kernel (or sdpa) itself.
     const viaAttend = tidy(() => attend(q, k, v, { scale: SCALE, blocked: causalMask(T, 'cpu'), causal: {}, dropoutP: 0.5, training: false }).toNumbers());
     assertClose(viaAttend, full[0]!.y, 2e-5, 'attend with causal (evaluation: no dropout)', 1e-4);
+  });
+});
+
+test('fused causal attention through attend with bf16 inputs: fp32 compute, bf16 result, gradients match both references on the rounded inputs', () => {
+  tidy(() => {
+    manualSeed(6);
+    const cases = CASES.slice(0, 2); // causal and GPT-Neo's local window
+    const [q, k, v] = Array.from({ length: 3 }, () => randn([B, H, T, D]).to({ dtype: 'bfloat16' })) as [Tensor, Tensor, Tensor];
+    const g = randn([B, H, T, D]);
+    const fp32 = (t: Tensor): number[] => t.to({ dtype: 'float32' }).toNumbers();
+    const input = { shape: [B, H, T, D], scale: SCALE, cases, q: fp32(q), k: fp32(k), v: fp32(v), g: g.toNumbers() };
+    const torch = runPython<Result[]>(REFERENCE, { ...input, sdpa: false });
+    const torch2 = runRefVenvPython<Result[]>(REFERENCE, { ...input, sdpa: true });
+    cases.forEach((c, i) => {
+      const ours = tidy((): Result => {
+        const [qq, kk, vv] = [q, k, v].map((t) => t.detach().requiresGrad_()) as [Tensor, Tensor, Tensor];
+        const mask = c.window === undefined ? causalMask(T, 'cpu') : localCausalMask(T, c.window, 'cpu');
+        const y = attend(qq, kk, vv, { scale: SCALE, blocked: mask, causal: { window: c.window }, dropoutP: 0, training: false });
+        assert.equal(y.dtype, 'bfloat16', `${c.name}: the result keeps the inputs' dtype`);
+        y.mul(g).sum().backward();
+        return { y: fp32(y), dq: fp32(qq.grad!), dk: fp32(kk.grad!), dv: fp32(vv.grad!) };
+      });
+      // bf16 rounding of the result and of the gradients: 2^-8 relative.
+      for (const key of ['y', 'dq', 'dk', 'dv'] as const) {
+        assertClose(ours[key], torch[i]![key], 1e-2, `${c.name}, bf16: ${key} vs python3-torch`, 1e-2);
+        assertClose(ours[key], torch2[i]![key], 1e-2, `${c.name}, bf16: ${key} vs PyTorch 2.x sdpa`, 1e-2);
+      }
+    });
   });
 });
 
