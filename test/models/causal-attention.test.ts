@@ -150,6 +150,11 @@ test('fused causal attention with dropout: reproducible by seed, and its gradien
     assert.notEqual(f(8, 0).value, base.value, 'another seed another mask');
     const noDropout = tidy(() => causalAttention(q, k, v, { scale: SCALE, window, dropoutP: 0, useSdpa: false }).mul(g).sum().item());
     assert.notEqual(base.value, noDropout, 'dropout changes the output');
+    // The drop rate is p and kept probabilities are scaled by 1 / (1 - p): with
+    // v all ones every output is sum_j P_ij m_ij / (1 - p), whose mean over
+    // 2 x 100 rows x D is 1 (within ~6 standard errors at window 40).
+    const ones = tidy(() => causalAttention(q, k, v.mul(0).add(1), { scale: SCALE, window, dropoutP: p, useSdpa: false }).mean().item());
+    assert.ok(Math.abs(ones - 1) < 0.05, `mean of dropped-out rows over ones is ${ones}, expected about 1`);
     const eps = 1e-2;
     const numeric = (f(7, eps).value - f(7, -eps).value) / (2 * eps);
     const directions = [dq, dk, dv].map((d) => d.toNumbers());
