@@ -122,6 +122,11 @@ export function matmulSeconds([m, k, n]: [number, number, number], precision: 'f
   }
 }
 
+/** Matmul FLOPs of one forward pass per token: projections, MLP, attention scores and mixing, output layer. */
+export function forwardFlopsPerToken(layers: number, d: number, seq: number, vocab: number): number {
+  return 2 * 12 * layers * d * d + 4 * layers * seq * d + 2 * d * vocab;
+}
+
 /** Our bf16 matmul (autocast) on GPT-2's MLP shape in GFLOPS: the bf16 ceiling MFU is measured against. */
 export function bf16CeilingGflops(iterations = 10): number {
   return (2 * 1024 * 768 * 3072) / matmulSeconds([1024, 768, 3072], 'bf16', iterations) / 1e9;

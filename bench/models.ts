@@ -19,6 +19,7 @@ import {
   bf16CeilingGflops,
   causalTrainStepSeconds,
   formatTable,
+  forwardFlopsPerToken,
   fp32CeilingGflops,
   measureBf16,
   precisionsToMeasure,
@@ -33,11 +34,6 @@ const GPT = QUICK ? { layers: 4, d: 512, heads: 8, seq: 512 } : { layers: 12, d:
 const ENC = QUICK ? { layers: 6, d: 512, heads: 8, seq: 256, batch: 4 } : { layers: 24, d: 1024, heads: 16, seq: 512, batch: 8 };
 const VOCAB = 50257;
 const STEPS = Number(process.env['BENCH_STEPS'] ?? 3);
-
-/** Matmul FLOPs of one forward pass per token: projections, MLP, attention scores and mixing, output layer. */
-function forwardFlopsPerToken(layers: number, d: number, seq: number, vocab: number): number {
-  return 2 * 12 * layers * d * d + 4 * layers * seq * d + 2 * d * vocab;
-}
 
 function ourGptStep(): number {
   manualSeed(0);

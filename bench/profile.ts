@@ -3,11 +3,16 @@
 // evaluation of a 1024-token document, with libtorch's RecordFunction hooks
 // on (native/src/op_profiler.cc): calls, self time and share per ATen op.
 // GEMMs (mm, addmm, bmm) are the work; the rest is what fusion can win.
+// Then the same for PyTorch 2.x (.venv-ref) with transformers'
+// GPT2LMHeadModel (sdpa) through torch.profiler
+// (bench/reference/profile_torch2.py), for a side-by-side reading.
 //
 //   npm run bench:profile          (BENCH_QUICK=1: 4 layers, d 512, 512 tokens; BENCH_PRECISION=bf16)
-import { AdamW, clipGradNorm, manualSeed, noGrad, profileOps, tensor, tidy, withPrecision } from '../src/engine/index.js';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { AdamW, clipGradNorm, getNumThreads, manualSeed, noGrad, profileOps, tensor, tidy, withPrecision } from '../src/engine/index.js';
 import { causalLmLoss, createModel, type CausalLM } from '../src/models/index.js';
-import { formatTable, printEngineHeader } from './helpers.js';
+import { TORCH2_PYTHON, formatTable, printEngineHeader } from './helpers.js';
 
 const QUICK = process.env['BENCH_QUICK'] === '1';
 const SHAPE = QUICK ? { layers: 4, d: 512, heads: 8, seq: 512 } : { layers: 12, d: 768, heads: 12, seq: 1024 };
@@ -44,3 +49,20 @@ const gemm = ops.filter((op) => ['aten::mm', 'aten::addmm', 'aten::bmm'].include
 console.log(`GEMMs (mm, addmm, bmm): ${((100 * gemm) / total).toFixed(1)} % of op time`);
 ids.dispose();
 model.dispose();
+
+interface Torch2Profile {
+  torch: string;
+  wall: number;
+  ops: { name: string; calls: number; selfUs: number }[];
+}
+if (TORCH2_PYTHON === null) {
+  console.log('PyTorch 2.x: .venv-ref not built (scripts/setup.sh --bench)');
+} else {
+  const script = fileURLToPath(new URL('../../bench/reference/profile_torch2.py', import.meta.url));
+  const child = spawnSync(TORCH2_PYTHON, [script, '--json', '--threads', String(getNumThreads()), ...(QUICK ? ['--quick'] : [])], { encoding: 'utf8', maxBuffer: 1 << 26 });
+  if (child.status !== 0) throw new Error(`${script} failed: ${child.stderr}`);
+  const torch2 = JSON.parse(child.stdout.trim().split('\n').at(-1)!) as Torch2Profile;
+  const total2 = torch2.ops.reduce((sum, op) => sum + op.selfUs, 0);
+  console.log(`\nPyTorch ${torch2.torch} + transformers GPT2LMHeadModel (sdpa), the same step and evaluation: ${torch2.wall.toFixed(2)} s wall (profiler on), ${(total2 / 1e6).toFixed(2)} s in ATen ops`);
+  console.log(formatTable(['op (self time)', 'calls', 'ms', '% of ops'], torch2.ops.slice(0, TOP).map((op) => [op.name, String(op.calls), op.selfUs / 1000, (100 * op.selfUs) / total2])));
+}

@@ -22,7 +22,7 @@ import { resolveSettings } from '../src/eval/settings.js';
 import { trainableWeights } from '../src/eval/trainable.js';
 import { testTimeTrain } from '../src/eval/ttt.js';
 import { createModel, type CausalLM } from '../src/models/index.js';
-import { BENCH_DEVICE, REFERENCE_DIR, formatTable, measureBf16, printEngineHeader, runTorch2, timeEachPrecision } from './helpers.js';
+import { BENCH_DEVICE, REFERENCE_DIR, bf16CeilingGflops, formatTable, forwardFlopsPerToken, fp32CeilingGflops, measureBf16, printEngineHeader, runTorch2, timeEachPrecision } from './helpers.js';
 
 const QUICK = process.env['BENCH_QUICK'] === '1';
 const SHAPE = QUICK ? { layers: 4, d: 512, heads: 8, seq: 512 } : { layers: 12, d: 768, heads: 12, seq: 1024 };
@@ -59,7 +59,7 @@ s = d['shape']
 bf16 = d['bf16']
 dev = d['device']
 kind = 'cuda' if dev.startswith('cuda') else 'cpu'
-m = torch_models.Model(d['vocab'], s['seq'], s['d'], s['layers'], s['heads'], False).to(dev)
+m = torch_models.Model(d['vocab'], s['seq'], s['d'], s['layers'], s['heads'], False, 0.1).to(dev)  # GPT-2's dropout 0.1, as ours trains with
 opt = torch.optim.AdamW(m.parameters(), lr=2e-5, eps=1e-8, weight_decay=0)
 saved = [p.detach().clone() for p in m.parameters()]
 doc = torch.tensor([[(i * 7919) % d['vocab'] for i in range(s['seq'])]], device=dev)
@@ -190,8 +190,16 @@ console.log(`CPU: ${cpuModelName()}`);
 console.log(`TTT seconds per neighbour (one ${SHAPE.seq}-token training step + one ${SHAPE.seq}-token evaluation), ${SHAPE.layers} layers, d ${SHAPE.d}${QUICK ? ' (BENCH_QUICK)' : ''}; bf16: ${measureBf16().why}`);
 const input = { reference: REFERENCE_DIR, vocab: VOCAB, shape: SHAPE, neighbors: NEIGHBORS, threads: getNumThreads(), device: BENCH_DEVICE };
 if (BENCH_DEVICE !== 'cpu') console.log(`device: ${BENCH_DEVICE} (tttnn and torch2 on the same GPU; python3-torch 1.13 is CPU-only: NaN)`);
-const rows = (await timeEachPrecision(ours, PYTORCH, input)).map((t) => [t.precision, t.ours, t.torch, t.torch / t.ours, t.torch2, t.torch2 / t.ours, t.speedupVsOurFp32, QUICK ? NaN : t.ours / ORIGINAL_A100_SECONDS]);
-console.log(formatTable(['precision', 'tttnn s', 'torch s', 'speedup vs torch', 'torch2 s', 'speedup vs torch2', 'speedup vs our fp32', `tttnn / original on an A100 (${ORIGINAL_A100_SECONDS} s)`], rows));
+const timings = await timeEachPrecision(ours, PYTORCH, input);
+// MFU: a neighbour's matmul FLOPs (training step = 3 forward passes, evaluation = 1; the attention counted over the
+// full T x T, as the usual 6N + attention formula) over seconds, against the GEMM ceiling measured now.
+const ceiling = BENCH_DEVICE === 'cpu' ? fp32CeilingGflops() : { gflops: NaN, perBackend: {} };
+const bf16Ceiling = BENCH_DEVICE === 'cpu' && timings.some((t) => t.precision === 'bf16') ? bf16CeilingGflops() : NaN;
+const neighbourGflop = (4 * forwardFlopsPerToken(SHAPE.layers, SHAPE.d, SHAPE.seq, VOCAB) * SHAPE.seq) / 1e9;
+console.log(`GEMM ceiling (raw sgemm 1024x768x3072, measured now): ${Object.entries(ceiling.perBackend).map(([k, v]) => `${k} ${v.toFixed(0)}`).join(', ')} GFLOPS${Number.isNaN(bf16Ceiling) ? '' : `; bf16 matmul ${bf16Ceiling.toFixed(0)} GFLOPS`}; a neighbour is ${neighbourGflop.toFixed(0)} GFLOP, so the floor is ${(neighbourGflop / ceiling.gflops).toFixed(2)} s in fp32`);
+const mfu = (precision: string, seconds: number): number => neighbourGflop / seconds / (precision === 'bf16' ? bf16Ceiling : ceiling.gflops);
+const rows = timings.map((t) => [t.precision, t.ours, t.torch, t.torch / t.ours, t.torch2, t.torch2 / t.ours, mfu(t.precision, t.ours), mfu(t.precision, t.torch2), t.speedupVsOurFp32, QUICK ? NaN : t.ours / ORIGINAL_A100_SECONDS]);
+console.log(formatTable(['precision', 'tttnn s', 'torch s', 'speedup vs torch', 'torch2 s', 'speedup vs torch2', 'tttnn MFU', 'torch2 MFU', 'speedup vs our fp32', `tttnn / original on an A100 (${ORIGINAL_A100_SECONDS} s)`], rows));
 console.log('targets: speedup vs torch and vs torch2 >= 1.00 in each precision; on AMX hardware bf16 >= 3x our fp32');
 
 /** lscpu's model name (the CPU named in every result). */

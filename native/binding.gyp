@@ -14,7 +14,9 @@
         "src/gemm_dispatch.cc",
         "src/autocast.cc",
         "src/op_profiler.cc",
-        "src/masked_softmax.cc"
+        "src/masked_softmax.cc",
+        "src/causal_attention.cc",
+        "src/linear_cross_entropy.cc"
       ],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",

@@ -232,3 +232,26 @@ extern "C" __attribute__((visibility("default"))) void sgemm_(const char* transa
   openblas_calls.fetch_add(1, std::memory_order_relaxed);
   libs.openblas_sgemm(transa, transb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 }
+
+namespace tttnn {
+
+bool ThreadLocalSgemm(char transa, char transb, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,
+                      const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
+  const Libraries& libs = Libs();
+  if (libs.dnnl_sgemm == nullptr) return false;
+  if (libs.dnnl_sgemm(transa, transb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc) != 0) {
+    throw std::runtime_error("dnnl_sgemm failed");
+  }
+  return true;
+}
+
+void BlasSgemmRowMajor(char transa, char transb, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
+                       int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc) {
+  const Libraries& libs = Libs();
+  if (libs.openblas_sgemm == nullptr) throw std::runtime_error("no BLAS sgemm_ is loaded");
+  const int M = int(m), N = int(n), K = int(k), LDA = int(lda), LDB = int(ldb), LDC = int(ldc);
+  // Row-major C = op(A) op(B) is column-major C^T = op(B)^T op(A)^T.
+  libs.openblas_sgemm(&transb, &transa, &N, &M, &K, &alpha, b, &LDB, a, &LDA, &beta, c, &LDC);
+}
+
+}  // namespace tttnn

@@ -51,4 +51,16 @@ void* BlasSymbol(const char* name);
 // framework around it: the ceiling the benchmarks compare to.
 void RawSgemm(GemmBackend backend, int m, int n, int k, const float* a, const float* b, float* c);
 
+// Row-major C[m,n] = alpha op(A) op(B) + beta C, op 'N' or 'T', with leading
+// dimensions: oneDNN's dnnl_sgemm, which inside at::parallel_for runs on the
+// calling thread alone, so that a kernel can run many small GEMMs side by side
+// (causal_attention.cc). false when oneDNN is not loaded.
+bool ThreadLocalSgemm(char transa, char transb, int64_t m, int64_t n, int64_t k, float alpha, const float* a, int64_t lda,
+                      const float* b, int64_t ldb, float beta, float* c, int64_t ldc);
+
+// The same through libblas.so.3 (OpenBLAS, with its own threads): for callers
+// outside a parallel region, where ThreadLocalSgemm is unavailable.
+void BlasSgemmRowMajor(char transa, char transb, int64_t m, int64_t n, int64_t k, float alpha, const float* a,
+                       int64_t lda, const float* b, int64_t ldb, float beta, float* c, int64_t ldc);
+
 }  // namespace tttnn

@@ -15,6 +15,10 @@
 namespace tttnn {
 
 at::Tensor MaskedSoftmaxLastDim(const at::Tensor& x, const at::Tensor& blocked);  // masked_softmax.cc
+at::Tensor FusedCausalAttention(const at::Tensor& q, const at::Tensor& k, const at::Tensor& v, double scale, int64_t window,
+                                double dropout, bool use_sdpa);  // causal_attention.cc
+at::Tensor LinearCrossEntropyLoss(const at::Tensor& h, const at::Tensor& w, const at::Tensor& b, const at::Tensor& targets,
+                                  int64_t ignore_index, const std::string& reduction);  // linear_cross_entropy.cc
 
 using Args = Napi::CallbackInfo;
 using TensorOp = at::Tensor (*)(const Args&);
@@ -195,6 +199,18 @@ void RegisterTensorOps(Napi::Env env, Napi::Object exports) {
     int64_t dim = at::maybe_wrap_dim(ArgInt(a, 2), x.dim());
     if (dim == x.dim() - 1) return MaskedSoftmaxLastDim(x, ArgTensor(a, 1));
     return at::_masked_softmax(x, ArgTensor(a, 1).expand_as(x), dim, 2);
+  });
+  // causalAttention(q, k, v, scale, window, dropout, useSdpa): fused causal
+  // (window > 0: also local) attention, fp32 CPU (causal_attention.cc).
+  DefTensorOp(env, exports, "causalAttention", [](const Args& a) {
+    return FusedCausalAttention(ArgTensor(a, 0), ArgTensor(a, 1), ArgTensor(a, 2), ArgDouble(a, 3), ArgInt(a, 4),
+                                ArgDouble(a, 5), ArgBool(a, 6));
+  });
+  // linearCrossEntropy(h, w, b?, targets, ignoreIndex, reduction): the output
+  // layer and its cross entropy by chunks of rows (linear_cross_entropy.cc).
+  DefTensorOp(env, exports, "linearCrossEntropy", [](const Args& a) {
+    return LinearCrossEntropyLoss(ArgTensor(a, 0), ArgTensor(a, 1), ArgOptTensor(a, 2), ArgTensor(a, 3), ArgInt(a, 4),
+                                  ArgString(a, 5));
   });
   DefTensorOp(env, exports, "logSoftmax",
               [](const Args& a) { return at::log_softmax(ArgTensor(a, 0), ArgInt(a, 1)); });

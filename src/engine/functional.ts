@@ -63,6 +63,17 @@ export function maskedSoftmax(x: Tensor, blocked: Tensor, dim: number): Tensor {
   return new Tensor(native.maskedSoftmax(x.handle, blocked.handle, dim));
 }
 
+/**
+ * softmax(q k^T * scale, causal) v, dropout `dropoutP` on the probabilities:
+ * one fused kernel (native/src/causal_attention.cc), or PyTorch's
+ * scaled_dot_product_attention on libtorch >= 2.1 when there is no dropout
+ * and `useSdpa`. Query i sees keys [i - window + 1, i] (window 0: [0, i]).
+ * q, k, v: [B, H, T, D] fp32 on the CPU -> [B, H, T, D].
+ */
+export function causalAttention(q: Tensor, k: Tensor, v: Tensor, options: { scale: number; window: number; dropoutP: number; useSdpa?: boolean }): Tensor {
+  return new Tensor(native.causalAttention(q.handle, k.handle, v.handle, options.scale, options.window, options.dropoutP, options.useSdpa ?? true));
+}
+
 export function logSoftmax(x: Tensor, dim: number): Tensor {
   return new Tensor(native.logSoftmax(x.handle, dim));
 }
@@ -78,6 +89,17 @@ export interface CrossEntropyOptions {
   ignoreIndex?: number;
   reduction?: 'mean' | 'sum' | 'none';
   labelSmoothing?: number;
+}
+
+/**
+ * Cross entropy of the output layer's logits h[N, C] weight[V, C]^T (+ bias)
+ * against integer targets[N], without making the [N, V] logits: a chunk of
+ * rows at a time (native/src/linear_cross_entropy.cc). 'mean' and 'sum' are
+ * differentiable; 'none' (per-row losses [N]) is for no-grad scoring. fp32
+ * CPU tensors.
+ */
+export function linearCrossEntropy(h: Tensor, weight: Tensor, bias: Tensor | null, targets: Tensor, options: { ignoreIndex?: number; reduction?: 'mean' | 'sum' | 'none' } = {}): Tensor {
+  return new Tensor(native.linearCrossEntropy(h.handle, weight.handle, bias?.handle ?? null, targets.handle, options.ignoreIndex ?? -100, options.reduction ?? 'mean'));
 }
 
 /** Cross entropy of logits[N, C] against integer targets[N]. */

@@ -13,9 +13,11 @@ export {
   gelu,
   softmax,
   maskedSoftmax,
+  causalAttention,
   logSoftmax,
   dropout,
   crossEntropy,
+  linearCrossEntropy,
   type CrossEntropyOptions,
 } from './functional.js';
 export { noGrad, isGradEnabled } from './autograd.js';

@@ -115,8 +115,10 @@ export interface NativeAddon {
   softmax(x: T, dim: number): T;
   logSoftmax(x: T, dim: number): T;
   maskedSoftmax(x: T, blocked: T, dim: number): T;
+  causalAttention(q: T, k: T, v: T, scale: number, window: number, dropout: number, useSdpa: boolean): T;
   dropout(x: T, p: number, train: boolean): T;
   crossEntropy(logits: T, target: T, ignoreIndex: number, reduction: string, labelSmoothing?: number): T;
+  linearCrossEntropy(h: T, weight: T, bias: T | null, target: T, ignoreIndex: number, reduction: string): T;
 
   sum(x: T, dims?: number[] | null, keepdim?: boolean): T;
   mean(x: T, dims?: number[] | null, keepdim?: boolean): T;

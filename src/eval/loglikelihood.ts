@@ -1,7 +1,7 @@
 // Log-likelihood of a token sequence under a causal LM, scored in rolling
 // windows (see rolling-windows.ts). Evaluation mode, no gradients.
 import { inference, logSoftmax, tensor, type Tensor } from '../engine/index.js';
-import { checkTokenIds, type CausalLM } from '../models/index.js';
+import { checkTokenIds, fusedOutputLoss, fusedOutputLossApplies, outputLogits, type CausalLM } from '../models/index.js';
 import { streamRollingWindows, type ScoringWindow } from './rolling-windows.js';
 
 /**
@@ -16,7 +16,14 @@ export function continuationLogProbs(model: CausalLM, window: ScoringWindow): Te
   checkTokenIds(window.continuation, model, 'scoring');
   const ids = tensor(input, { dtype: 'int64', shape: [1, input.length], device });
   const n = window.continuation.length;
-  const logProbs = logSoftmax(model.logits(ids).narrow(1, input.length - n, n), -1); // [1, n, V]
+  const output = model.outputLayerInput(ids); // hidden [1, T, C]
+  const hidden = output.hidden.narrow(1, input.length - n, n); // the continuation's positions only
+  if (fusedOutputLossApplies(output)) {
+    // log p = -(cross entropy), row by row, without the [n, V] log-softmax.
+    const targets = tensor(window.continuation, { dtype: 'int64', shape: [n], device });
+    return fusedOutputLoss(hidden.reshape([n, hidden.size(2)]), output.weight, targets, 'none').neg().view([1, n, 1]);
+  }
+  const logProbs = logSoftmax(outputLogits({ hidden, weight: output.weight }), -1); // [1, n, V]
   const targets = tensor(window.continuation, { dtype: 'int64', shape: [1, n, 1], device });
   return logProbs.gather(2, targets);
 }

@@ -1,6 +1,6 @@
 // Multi-head attention pieces shared by GPT-2, GPT-Neo and RoBERTa.
 // Shapes: B batch, T tokens, C channels, H heads, D = C / H head size.
-import { arange, dropout, maskedSoftmax, ones, softmax, type Tensor } from '../engine/index.js';
+import { arange, causalAttention, dropout, maskedSoftmax, ones, softmax, type Tensor } from '../engine/index.js';
 
 /** [B, T, C] -> [B, H, T, D] */
 export function splitHeads(x: Tensor, heads: number): Tensor {
@@ -15,6 +15,17 @@ export function mergeHeads(x: Tensor): Tensor {
 }
 
 /**
+ * What the caller knows about `blocked`: it is exactly the causal mask, with
+ * `window` also blocking every key `window` or more positions back (GPT-Neo's
+ * local layers, the sliding windows of the rotary families), and no padding.
+ * The attention then runs as one fused kernel (engine causalAttention) that
+ * never computes the blocked scores nor holds a T x T tensor.
+ */
+export interface CausalStructure {
+  window?: number | undefined;
+}
+
+/**
  * softmax(q k^T * scale, masked) v with dropout on the probabilities.
  * q, k, v: [B, H, T, D]. `blocked`: bool, broadcastable to [B, H, T, T], true
  * where a query may not attend to a key. Returns [B, H, T, D].
@@ -23,8 +34,17 @@ export function attend(
   q: Tensor,
   k: Tensor,
   v: Tensor,
-  options: { scale: number; blocked?: Tensor; dropoutP: number; training: boolean },
+  options: { scale: number; blocked?: Tensor; causal?: CausalStructure; dropoutP: number; training: boolean },
 ): Tensor {
+  if (options.causal && fusedCausalApplies(q, k)) {
+    // bf16 projections (autocast, or bf16 weights): the kernel computes in
+    // fp32, as the masked softmax does, and the result goes back to q's dtype
+    // so that the output projection sees what the T x T path gives it.
+    const [q32, k32, v32] = [q, k, v].map((t) => (t.dtype === 'float32' ? t : t.to({ dtype: 'float32' }))) as [Tensor, Tensor, Tensor];
+    const dropoutP = options.training ? options.dropoutP : 0;
+    const y = causalAttention(q32, k32, v32, { scale: options.scale, window: options.causal.window ?? 0, dropoutP }); // [B, H, T, D] fp32
+    return q.dtype === 'float32' ? y : y.to({ dtype: q.dtype });
+  }
   // Scaling q [B, H, T, D] costs T/D times less than scaling the scores.
   const scaled = options.scale === 1 ? q : q.mul(options.scale);
   const scores = scaled.matmul(k.transpose(-1, -2)); // [B, H, T, T]
@@ -33,6 +53,11 @@ export function attend(
   // probabilities (exactly 0) wherever a row has any unblocked key.
   const probs = options.blocked ? maskedSoftmax(scores, options.blocked, -1) : softmax(scores, -1);
   return dropout(probs, options.dropoutP, options.training).matmul(v);
+}
+
+/** The fused kernel's domain: CPU tensors of fp32 or bf16, queries and keys of one length. */
+function fusedCausalApplies(q: Tensor, k: Tensor): boolean {
+  return q.device === 'cpu' && (q.dtype === 'float32' || q.dtype === 'bfloat16') && q.size(2) === k.size(2);
 }
 
 /** [T, T] bool, true above the diagonal (future keys): the causal mask. */

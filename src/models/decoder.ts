@@ -4,6 +4,7 @@
 // embeddings.
 import { arange, dropout, embedding, keep, linear, withPrecision, type Tensor } from '../engine/index.js';
 import { applyNorm, normParams, runLayers, type Norm } from './layers.js';
+import type { OutputLayerInput } from './language-model.js';
 import type { ParameterSet } from './parameter-set.js';
 
 /** The parameters outside the blocks. */
@@ -31,6 +32,11 @@ export interface DecoderShape {
  * is layer i: [B, T, C] -> [B, T, C]. `past` is a key/value cache's length (0 without one).
  */
 export function decoderLogits<L>(trunk: DecoderTrunk, ids: Tensor, shape: DecoderShape, layers: readonly L[], block: (layer: L, x: Tensor, index: number) => Tensor, past = 0): Tensor {
+  return outputLogits(decoderOutputLayerInput(trunk, ids, shape, layers, block, past));
+}
+
+/** As decoderLogits, but stops before the output layer: the final hidden states [B, T, C] and its weight (wte, tied). */
+export function decoderOutputLayerInput<L>(trunk: DecoderTrunk, ids: Tensor, shape: DecoderShape, layers: readonly L[], block: (layer: L, x: Tensor, index: number) => Tensor, past = 0): OutputLayerInput {
   const [, T] = ids.shape as [number, number];
   if (past + T > shape.contextLength) throw new RangeError(`input of ${past + T} tokens is longer than the model's context (${shape.contextLength})`);
   const positions = arange(past, past + T, 1, { device: ids.device });
@@ -44,7 +50,12 @@ export function decoderLogits<L>(trunk: DecoderTrunk, ids: Tensor, shape: Decode
   // on three neighbours lowered bits per byte 3.23 -> 3.10 in fp32 and not at
   // all with a bf16 head; with an fp32 head, and backward passes outside
   // autocast (native/src/autocast.h), bf16 tracks fp32 step for step.
-  return withPrecision('fp32', () => linear(h, trunk.wte)); // tied lm_head: [B, T, V]
+  return { hidden: h, weight: trunk.wte }; // tied lm_head
+}
+
+/** The output layer, fp32 under mixed precision (see above): [B, T, C] -> [B, T, V]. */
+export function outputLogits(input: OutputLayerInput): Tensor {
+  return withPrecision('fp32', () => linear(input.hidden, input.weight));
 }
 
 /** Attention masks by key, made once and kept until the model is disposed. */

@@ -10,10 +10,10 @@ import { dropout, gelu, ones, randn, tidy, zeros, type Tensor } from '../engine/
 import { attend, causalMask, localCausalMask, mergeHeads, offsetCausalMask, paddingBlocked, splitHeads } from './attention.js';
 import type { KvCache } from './kv-cache.js';
 import { ConfigReader, MAX_LAYERS, checkModelFits, geluVariant, type RawConfig } from './config.js';
-import { MaskCache, canonicalDecoderName, decoderLogits, decoderTrunk, type DecoderTrunk } from './decoder.js';
+import { MaskCache, canonicalDecoderName, decoderOutputLayerInput, decoderTrunk, outputLogits, type DecoderTrunk } from './decoder.js';
 import { applyLinear, applyNorm, denseParams, normParams, type Dense, type Norm } from './layers.js';
 import type { Architecture } from './architecture.js';
-import type { CausalLM } from './language-model.js';
+import type { CausalLM, OutputLayerInput } from './language-model.js';
 import { ParameterSet, type ParameterSpec, type PlacementOptions } from './parameter-set.js';
 
 export interface GptNeoConfig {
@@ -166,12 +166,16 @@ export class GptNeoForCausalLM implements CausalLM {
   }
 
   logits(ids: Tensor, attentionMask?: Tensor, cache?: KvCache): Tensor {
+    return outputLogits(this.outputLayerInput(ids, attentionMask, cache));
+  }
+
+  outputLayerInput(ids: Tensor, attentionMask?: Tensor, cache?: KvCache): OutputLayerInput {
     const c = this.config;
     if (cache && attentionMask) throw new Error('logits: an attention mask with a key/value cache is not supported');
     const past = cache?.length ?? 0;
     const padding = attentionMask ? paddingBlocked(attentionMask) : undefined; // [B, 1, 1, T]
     const shape = { contextLength: c.maxPositions, layerNormEpsilon: c.layerNormEpsilon, embeddingDropout: c.embedDropout, training: this.training };
-    const out = decoderLogits(this.trunk, ids, shape, this.blocks, (L, x, i) => this.block(L, x, padding, past, cache, i), past);
+    const out = decoderOutputLayerInput(this.trunk, ids, shape, this.blocks, (L, x, i) => this.block(L, x, padding, past, cache, i), past);
     cache?.advance(ids.size(1));
     return out;
   }
@@ -189,7 +193,9 @@ export class GptNeoForCausalLM implements CausalLM {
     const T = x.size(1);
     let blocked = past === 0 ? this.mask(L.attention, T, x.device) : offsetCausalMask(past, T, L.attention === 'local' ? c.windowSize : undefined, x.device); // [T, past + T]
     if (padding) blocked = blocked!.logicalOr(padding);
-    const y = attend(q, k, v, { scale: 1, blocked, dropoutP: c.attentionDropout, training: this.training }); // no 1/sqrt(D)
+    // Unpadded and uncached, the mask is exactly causal (local: a window) and the attention runs fused.
+    const causal = padding || past > 0 ? {} : { causal: { window: L.attention === 'global' ? undefined : c.windowSize } };
+    const y = attend(q, k, v, { scale: 1, blocked, ...causal, dropoutP: c.attentionDropout, training: this.training }); // no 1/sqrt(D)
     const x1 = x.add(drop(applyLinear(mergeHeads(y), L.attn.out), c.residDropout));
     const m = applyNorm(x1, L.ln2, c.layerNormEpsilon);
     const hidden = gelu(applyLinear(m, L.mlp.fc), c.activation); // [B, T, I]

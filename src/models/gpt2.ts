@@ -8,10 +8,10 @@ import { dropout, gelu, randn, zeros, ones, tidy, type Tensor } from '../engine/
 import { attend, causalMask, mergeHeads, offsetCausalMask, paddingBlocked, splitHeads } from './attention.js';
 import type { KvCache } from './kv-cache.js';
 import { ConfigReader, MAX_LAYERS, checkModelFits, geluVariant, type RawConfig } from './config.js';
-import { MaskCache, canonicalDecoderName, decoderLogits, decoderTrunk, type DecoderTrunk } from './decoder.js';
+import { MaskCache, canonicalDecoderName, decoderOutputLayerInput, decoderTrunk, outputLogits, type DecoderTrunk } from './decoder.js';
 import { applyConv1D, applyNorm, conv1DParams, normParams, type Dense, type Norm } from './layers.js';
 import type { Architecture } from './architecture.js';
-import type { CausalLM } from './language-model.js';
+import type { CausalLM, OutputLayerInput } from './language-model.js';
 import { ParameterSet, type ParameterSpec, type PlacementOptions } from './parameter-set.js';
 
 export interface Gpt2Config {
@@ -142,6 +142,10 @@ export class Gpt2LMHeadModel implements CausalLM {
   }
 
   logits(ids: Tensor, attentionMask?: Tensor, cache?: KvCache): Tensor {
+    return outputLogits(this.outputLayerInput(ids, attentionMask, cache));
+  }
+
+  outputLayerInput(ids: Tensor, attentionMask?: Tensor, cache?: KvCache): OutputLayerInput {
     const c = this.config;
     const T = ids.size(1);
     const past = cache?.length ?? 0;
@@ -149,13 +153,16 @@ export class Gpt2LMHeadModel implements CausalLM {
     let blocked = past === 0 ? this.masks.get(`${T}@${ids.device}`, () => causalMask(T, ids.device)) : offsetCausalMask(past, T, undefined, ids.device); // [T, past + T]
     if (attentionMask) blocked = blocked!.logicalOr(paddingBlocked(attentionMask)); // [B, 1, T, T]
     const shape = { contextLength: c.nPositions, layerNormEpsilon: c.layerNormEpsilon, embeddingDropout: c.embdPdrop, training: this.training };
-    const out = decoderLogits(this.trunk, ids, shape, this.blocks, (L, x, i) => this.block(L, x, blocked, cache, i), past);
+    const out = decoderOutputLayerInput(this.trunk, ids, shape, this.blocks, (L, x, i) => this.block(L, x, blocked, attentionMask !== undefined, cache, i), past);
     cache?.advance(T);
     return out;
   }
 
-  /** One transformer block (pre-LN): x [B, T, C] -> [B, T, C]; with a cache, layer `index`'s keys and values join it. */
-  private block(L: Gpt2Block, x: Tensor, blocked: Tensor | undefined, cache: KvCache | undefined, index: number): Tensor {
+  /**
+   * One transformer block (pre-LN): x [B, T, C] -> [B, T, C]; with a cache, layer `index`'s keys and
+   * values join it. Unpadded, the attention is exactly causal and runs fused (attention.ts attend).
+   */
+  private block(L: Gpt2Block, x: Tensor, blocked: Tensor | undefined, padded: boolean, cache: KvCache | undefined, index: number): Tensor {
     const c = this.config;
     const drop = (t: Tensor, rate: number): Tensor => dropout(t, rate, this.training);
     // attention
@@ -163,7 +170,7 @@ export class Gpt2LMHeadModel implements CausalLM {
     const qkv = applyConv1D(a, L.attn.qkv); // [B, T, 3C]
     const [q, kNew, vNew] = qkv.split(c.nEmbd, 2).map((t) => splitHeads(t, c.nHead)) as [Tensor, Tensor, Tensor]; // [B, H, T, D]
     const { k, v } = cache ? cache.extend(index, kNew, vNew) : { k: kNew, v: vNew }; // [B, H, past + T, D]
-    const y = attend(q, k, v, { scale: 1 / Math.sqrt(c.nEmbd / c.nHead), blocked, dropoutP: c.attnPdrop, training: this.training });
+    const y = attend(q, k, v, { scale: 1 / Math.sqrt(c.nEmbd / c.nHead), blocked, ...(padded ? {} : { causal: {} }), dropoutP: c.attnPdrop, training: this.training });
     const x1 = x.add(drop(applyConv1D(mergeHeads(y), L.attn.proj), c.residPdrop));
     // MLP
     const m = applyNorm(x1, L.ln2, c.layerNormEpsilon);

@@ -1,5 +1,5 @@
 // Models with Hugging Face weight names: GPT-2, GPT-Neo, RoBERTa, BERT, Llama, Mistral, Qwen2, Phi-3.
-export type { Model, CausalLM, EncoderModel, AnyModel } from './language-model.js';
+export type { Model, CausalLM, EncoderModel, AnyModel, OutputLayerInput } from './language-model.js';
 export type { RawConfig } from './config.js';
 export type { PlacementOptions } from './parameter-set.js';
 export { Gpt2LMHeadModel, parseGpt2Config, type Gpt2Config } from './gpt2.js';
@@ -10,7 +10,8 @@ export { poolHiddenStates, describePooling, ORIGINAL_POOLING, POOLING_MODES, typ
 export { loadModel, loadCausalLM, loadEncoder, createModel, saveModel, architectureOf, ARCHITECTURES, SUPPORTED_MODEL_TYPES } from './auto.js';
 export { RopeDecoderForCausalLM, type RopeDecoderConfig, type RopeDecoderFamily } from './rope-decoder.js';
 export type { Architecture } from './architecture.js';
-export { causalLmLoss, maskedLmLoss } from './losses.js';
+export { causalLmLoss, fusedOutputLoss, fusedOutputLossApplies, maskedLmLoss } from './losses.js';
+export { outputLogits } from './decoder.js';
 export { generate, generateAsync, type GenerateOptions } from './generate.js';
 export { KvCache } from './kv-cache.js';
 export { TokenSampler, SeededRandom, checkSamplingOptions, type SamplingOptions } from './sampling.js';

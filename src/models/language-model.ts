@@ -29,6 +29,18 @@ export interface CausalLM extends Model {
    * after the cache's `length` positions; their keys and values join the cache.
    */
   logits(ids: Tensor, attentionMask?: Tensor, cache?: KvCache): Tensor;
+  /**
+   * What the output layer gets: the final hidden states [B, T, C] and the
+   * output weight [V, C] (logits = hidden W^T, in fp32). For losses that fuse
+   * the output layer with the cross entropy (models/losses.ts) instead of
+   * making the [B, T, V] logits. `cache` as for logits.
+   */
+  outputLayerInput(ids: Tensor, attentionMask?: Tensor, cache?: KvCache): OutputLayerInput;
+}
+
+export interface OutputLayerInput {
+  hidden: Tensor;
+  weight: Tensor;
 }
 
 /** An encoder (RoBERTa): hidden states, masked-LM logits, sentence embeddings. */

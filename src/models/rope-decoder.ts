@@ -11,14 +11,14 @@
 // layouts are Hugging Face's, so the directories load as the Hub ships them.
 // Shapes: B batch, T tokens, C = hidden_size, H = num_attention_heads,
 // K = num_key_value_heads, D = head_dim, I = intermediate_size, V = vocab_size.
-import { dropout, embedding, linear, ones, randn, tidy, withPrecision, zeros, type Tensor } from '../engine/index.js';
+import { dropout, embedding, ones, randn, tidy, zeros, type Tensor } from '../engine/index.js';
 import { attend, causalMask, localCausalMask, offsetCausalMask, paddingBlocked } from './attention.js';
 import type { Architecture } from './architecture.js';
 import { ConfigReader, type RawConfig } from './config.js';
-import { MaskCache } from './decoder.js';
+import { MaskCache, outputLogits } from './decoder.js';
 import type { KvCache } from './kv-cache.js';
 import { applyLinear, denseParams, runLayers, type Dense } from './layers.js';
-import type { CausalLM } from './language-model.js';
+import type { CausalLM, OutputLayerInput } from './language-model.js';
 import { ParameterSet, type ParameterSpec, type PlacementOptions } from './parameter-set.js';
 import { applyRotary, inverseFrequencies, parseRope, rotaryTables, type RopeConfig } from './rope.js';
 
@@ -228,6 +228,10 @@ export class RopeDecoderForCausalLM implements CausalLM {
   }
 
   logits(ids: Tensor, attentionMask?: Tensor, cache?: KvCache): Tensor {
+    return outputLogits(this.outputLayerInput(ids, attentionMask, cache));
+  }
+
+  outputLayerInput(ids: Tensor, attentionMask?: Tensor, cache?: KvCache): OutputLayerInput {
     const c = this.config;
     const T = ids.size(1);
     const past = cache?.length ?? 0;
@@ -256,8 +260,7 @@ export class RopeDecoderForCausalLM implements CausalLM {
       c.rmsNormEps,
     );
     cache?.advance(T);
-    // fp32 output layer under bf16 mixed precision: see decoder.ts.
-    return withPrecision('fp32', () => linear(h, this.lmHead)); // [B, T, V]
+    return { hidden: h, weight: this.lmHead }; // the output layer: outputLogits (fp32 under bf16, see decoder.ts) or a fused loss
   }
 
   /** One block: x [B, T, C] at positions past.. -> [B, T, C]; with a cache, layer `index`'s keys and values join it. */
@@ -278,7 +281,9 @@ export class RopeDecoderForCausalLM implements CausalLM {
     const T = x.size(1);
     let blocked = past === 0 ? this.mask(L.window, T, x.device) : offsetCausalMask(past, T, L.window, x.device); // [T, past + T]
     if (padding) blocked = blocked!.logicalOr(padding);
-    const y = attend(q, repeatKv(k, H / K), repeatKv(v, H / K), { scale: 1 / Math.sqrt(D), blocked, dropoutP: c.attentionDropout, training: this.training });
+    // Unpadded and uncached, the mask is exactly causal (or a sliding window) and the attention runs fused.
+    const causal = padding || past > 0 ? {} : { causal: { window: L.window } };
+    const y = attend(q, repeatKv(k, H / K), repeatKv(v, H / K), { scale: 1 / Math.sqrt(D), blocked, ...causal, dropoutP: c.attentionDropout, training: this.training });
     const [b, , t] = y.shape as [number, number, number, number];
     const x1 = x.add(dropout(applyLinear(y.transpose(1, 2).reshape([b, t, H * D]), L.attn.o), c.residDropout, this.training));
     const m = applyRmsNorm(x1, L.postNorm, c.rmsNormEps);
