@@ -15,7 +15,7 @@ import type { FleetRetriever } from '../eval/retriever.js';
 import { applyPrecision, precisionOption } from './precision-option.js';
 import { applyDevice, deviceOption } from './device-option.js';
 import { rankOrAutoArg, resolveRank, type RankArg } from './scheduler-rank.js';
-import { ADDRESSES_HELP, CA_HELP, connectFleet } from './fleet-options.js';
+import { ADDRESSES_HELP, CA_HELP, connectRetriever } from './fleet-options.js';
 
 /** The commander options of one declared setting (none for a setting without a flag). */
 export function settingOptions(d: AnySetting): Option[] {
@@ -99,10 +99,7 @@ interface EvalCommandOptions {
 async function fleetRetriever(o: EvalCommandOptions): Promise<FleetRetriever> {
   const { embedder, addresses, tokenFile } = o;
   if (!embedder || !addresses || !tokenFile) throw new Error(`--method ${o.method} needs --embedder, --addresses and --token-file`);
-  const { FleetRetriever } = await import('../eval/retriever.js');
-  const { loadEmbedder } = await import('../index/index.js');
-  const client = await connectFleet({ addresses, tokenFile, onMissingShard: o.onMissingShard, ca: o.ca, embedder });
-  return new FleetRetriever(client, loadEmbedder(embedder, { device: o.device })); // refuses an index pooled or normalised otherwise
+  return (await connectRetriever({ addresses, tokenFile, onMissingShard: o.onMissingShard, ca: o.ca, embedder, device: o.device })).retriever;
 }
 
 export function registerEvalCommand(program: Command): Command {

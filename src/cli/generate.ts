@@ -9,7 +9,7 @@ import { InvalidArgumentError, Option, type Command } from 'commander';
 import type { Precision } from '../engine/precision.js';
 import { describeModelTypes } from '../models/model-types.js';
 import { applyDevice, deviceOption } from './device-option.js';
-import { ADDRESSES_HELP, CA_HELP, connectFleet } from './fleet-options.js';
+import { ADDRESSES_HELP, CA_HELP, connectRetriever } from './fleet-options.js';
 import { applyPrecision, precisionOption } from './precision-option.js';
 
 interface GenerateCommandOptions {
@@ -76,7 +76,7 @@ export function registerGenerateCommand(program: Command): void {
     )
     .requiredOption('--model <dir>', `causal LM checkpoint directory (${describeModelTypes('causal')})`)
     .option('--tokenizer <dir>', 'tokenizer directory (default: the model directory)')
-    .option('--embedder <dir>', 'encoder checkpoint the index was built with (not needed with --num-neighbors 0)')
+    .option('--embedder <dir>', 'the embedder the index was built with: an encoder checkpoint (mean pooling) or a sentence-transformers directory (not needed with --num-neighbors 0)')
     .option('--addresses <file|list>', `${ADDRESSES_HELP}; not needed with --num-neighbors 0`)
     .option('--token-file <file>', 'token file of the shard servers')
     .option('--ca <file>', CA_HELP)
@@ -104,11 +104,10 @@ export function registerGenerateCommand(program: Command): void {
       const { readUtf8Text } = await import('../data/utf8.js');
       const { withPath } = await import('../io/path-errors.js');
       const prompt = o.prompt ?? readUtf8Text(o.promptFile!, withPath(o.promptFile!, 'read', () => readFileSync(o.promptFile!)));
-      const { checkTokenizerFits, loadCausalLM, loadEncoder } = await import('../models/index.js');
+      const { checkTokenizerFits, loadCausalLM } = await import('../models/index.js');
       const { loadTokenizer, TextStream } = await import('../tokenizers/index.js');
       const { resolveSettings } = await import('../eval/settings.js');
       const { firstWords, generateWithTtt, ORIGINAL_MAX_LENGTH } = await import('../eval/ttt-generate.js');
-      const { FleetRetriever } = await import('../eval/retriever.js');
 
       const tokenizer = loadTokenizer(o.tokenizer ?? o.model);
       const model = loadCausalLM(o.model, { device: o.device });
@@ -124,10 +123,9 @@ export function registerGenerateCommand(program: Command): void {
         const seed = o.seed ?? randomInt(2 ** 32);
         let retriever;
         if (o.numNeighbors > 0) {
-          const client = await connectFleet({ addresses: o.addresses!, tokenFile: o.tokenFile!, ca: o.ca, embedder: o.embedder });
-          const encoderModel = loadEncoder(o.embedder!, { device: o.device });
-          encoder = encoderModel;
-          retriever = new FleetRetriever(client, { model: encoderModel, tokenizer: loadTokenizer(o.embedder!) });
+          const connected = await connectRetriever({ addresses: o.addresses!, tokenFile: o.tokenFile!, ca: o.ca, embedder: o.embedder!, device: o.device });
+          encoder = connected.embedder.model;
+          retriever = connected.retriever;
         }
         const out = (text: string): void => {
           if (!o.json) process.stdout.write(text);

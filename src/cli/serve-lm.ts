@@ -6,7 +6,7 @@ import { InvalidArgumentError, Option, type Command } from 'commander';
 import type { Precision } from '../engine/precision.js';
 import { describeModelTypes } from '../models/model-types.js';
 import { applyDevice, deviceOption } from './device-option.js';
-import { ADDRESSES_HELP, CA_HELP, connectFleet } from './fleet-options.js';
+import { ADDRESSES_HELP, CA_HELP, connectRetriever } from './fleet-options.js';
 import { applyPrecision, precisionOption } from './precision-option.js';
 
 interface ServeLmOptions {
@@ -46,7 +46,7 @@ export function registerServeLmCommand(program: Command): void {
     .requiredOption('--model <dir>', `causal LM checkpoint directory (${describeModelTypes('causal')})`)
     .option('--tokenizer <dir>', 'tokenizer directory (default: the model directory); its chat template (tokenizer_config.json chat_template or chat_template.jinja) serves /v1/chat/completions, which is refused without one')
     .requiredOption('--api-token-file <file>', "the bearer token clients must send (Authorization: Bearer <token>; the openai client's apiKey), in a file only its owner can read; no default")
-    .option('--embedder <dir>', 'encoder checkpoint the index was built with (without --embedder/--addresses only ttt.neighbors 0 is served)')
+    .option('--embedder <dir>', 'the embedder the index was built with: an encoder checkpoint (mean pooling) or a sentence-transformers directory (without --embedder/--addresses only ttt.neighbors 0 is served)')
     .option('--addresses <file|list>', ADDRESSES_HELP)
     .option('--token-file <file>', 'token file of the shard servers')
     .option('--ca <file>', CA_HELP)
@@ -73,9 +73,8 @@ export function registerServeLmCommand(program: Command): void {
       await applyPrecision(o.precision, 'serve-lm');
       await applyDevice(o.device, 'serve-lm');
       const { readToken } = await import('../retrieval/auth.js');
-      const { checkTokenizerFits, loadCausalLM, loadEncoder } = await import('../models/index.js');
+      const { checkTokenizerFits, loadCausalLM } = await import('../models/index.js');
       const { ChatTemplate, loadTokenizer } = await import('../tokenizers/index.js');
-      const { FleetRetriever } = await import('../eval/retriever.js');
       const { DEFAULT_LM_LIMITS, startLmServer } = await import('../serving/lm-server.js');
       const token = readToken(o.apiTokenFile);
       const tokenizerDir = o.tokenizer ?? o.model;
@@ -85,8 +84,7 @@ export function registerServeLmCommand(program: Command): void {
       const chatTemplate = ChatTemplate.load(tokenizerDir);
       let retriever;
       if (o.addresses !== undefined) {
-        const client = await connectFleet({ addresses: o.addresses, tokenFile: o.tokenFile!, ca: o.ca, embedder: o.embedder });
-        retriever = new FleetRetriever(client, { model: loadEncoder(o.embedder!, { device: o.device }), tokenizer: loadTokenizer(o.embedder!) });
+        retriever = (await connectRetriever({ addresses: o.addresses, tokenFile: o.tokenFile!, ca: o.ca, embedder: o.embedder!, device: o.device })).retriever;
       }
       const server = await startLmServer({
         model, tokenizer, chatTemplate, retriever, token, host: o.host, port: o.port, modelName: o.modelName ?? basename(o.model),
