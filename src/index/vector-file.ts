@@ -14,12 +14,19 @@ export interface VectorFile {
   d: number;
 }
 
-/** Fills `into` (whole rows) from row `row` on; throws naming the file when it ends early. */
-function readRows(fd: number, file: VectorFile, row: number, into: Float32Array): void {
-  const bytes = new Uint8Array(into.buffer, into.byteOffset, into.byteLength);
+/**
+ * Bytes read by one readSync and viewed by one Uint8Array: a training sample
+ * of the Pile's list counts (IVF65536: 2.6M x 4 KiB, 10.6 GB) is larger than
+ * a Uint8Array may be (4 GiB) or one read may ask for (2 GiB).
+ */
+const MAX_READ_BYTES = 1 << 30;
+
+/** Fills `into` (whole rows) from row `row` on, at most `maxReadBytes` a read; throws naming the file when it ends early. */
+export function readRows(fd: number, file: VectorFile, row: number, into: Float32Array, maxReadBytes = MAX_READ_BYTES): void {
   let done = 0;
-  while (done < bytes.length) {
-    const got = readSync(fd, bytes, done, bytes.length - done, file.offset + row * file.d * 4 + done);
+  while (done < into.byteLength) {
+    const piece = new Uint8Array(into.buffer, into.byteOffset + done, Math.min(maxReadBytes, into.byteLength - done));
+    const got = readSync(fd, piece, 0, piece.length, file.offset + row * file.d * 4 + done);
     if (got === 0) throw new Error(`${file.path}: ended at byte ${file.offset + row * file.d * 4 + done} while reading vector ${row + Math.floor(done / (4 * file.d))}; was it truncated meanwhile?`);
     done += got;
   }
