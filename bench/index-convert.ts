@@ -15,7 +15,9 @@
 // shard server (`tttnn serve-shard`, over a data file of N one-word
 // documents) on the converted index at the sweep's middle nprobe: its load
 // seconds, the held-out queries through it (k = 50, over HTTP, one at a time)
-// and its peak RSS — the RAM a server of that many vectors needs.
+// and its peak RSS — the RAM a server of that many vectors needs (for IVF-PQ
+// it includes FAISS's precomputed distance table, nlist x M x 256 floats,
+// built when the index loads, whatever N is).
 //
 // BENCH_VECTORS (default 300,000), BENCH_FACTORIES (';'-separated), BENCH_NPROBE
 // (default 8,32,128), BENCH_QUERIES (default 200), BENCH_TRAIN_PER_LIST (training
