@@ -20,11 +20,12 @@
 // harness's bits_per_byte) before TTT, after TTT-NN on the Flat index's
 // neighbours and after TTT-NN on the compressed index's, with the paired
 // per-document differences.
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describeEngine } from '../src/engine/index.js';
 import type { DocumentResult } from '../src/eval/results.js';
 import { readFlatLayout } from '../src/index/index-file-check.js';
+import { bitsAt, curveLength, loadResults } from '../src/report/aggregate.js';
 import { writeNewToken } from '../src/retrieval/auth.js';
 import { formatTable } from './helpers.js';
 import { loadLine, machineLine, startServer, stopServer, tttnnLastLine, tttnnShown } from './tttnn-cli.js';
@@ -44,29 +45,19 @@ function demoRun(): { run: string; corpus: string } {
   return { run: join(ARTIFACTS, name), corpus: join(ARTIFACTS, name.replace(/^run-/, 'corpus-').replace(/-v\d+$/, '')) };
 }
 
-/** TTT-NN's result lines of one evaluation, by task and document. */
+/** TTT-NN's result lines of one evaluation (the report's reader), by task and document; a bad line or a failed retrieval is an error here. */
 function readResults(resultsDir: string): Map<string, DocumentResult> {
-  const dir = join(resultsDir, 'ttt');
+  const loaded = loadResults(resultsDir);
+  const failed = loaded.failedRetrievals.get('ttt');
+  if (failed) throw new Error(`${resultsDir}: retrieval failed for ${[...failed].map(([task, n]) => `${n} document(s) of ${task}`).join(', ')}`);
+  if (loaded.warnings.length > 0) throw new Error(loaded.warnings.join('\n'));
   const byDocument = new Map<string, DocumentResult>();
-  for (const file of readdirSync(dir).filter((f) => f.endsWith('.jsonl'))) {
-    for (const line of readFileSync(join(dir, file), 'utf8').split('\n')) {
-      if (line.trim() === '') continue;
-      const r = JSON.parse(line) as DocumentResult;
-      if (r.loglikelihoods === undefined) throw new Error(`${file}: document ${r.doc_id} has no curve (${r.retrieval_error ?? 'no retrieval'})`);
-      byDocument.set(`${r.task}/${r.doc_id}`, r);
-    }
-  }
+  for (const [task, docs] of loaded.byMethod.get('ttt') ?? []) for (const r of docs) byDocument.set(`${task}/${r.doc_id}`, r);
   return byDocument;
 }
 
-/** Σ −log-likelihood / Σ bytes / ln 2 over the documents, at curve point `at` (0: before training; -1: after every neighbour). */
-function bitsPerByte(results: DocumentResult[], at: number): number {
-  const nats = results.reduce((sum, r) => sum - r.loglikelihoods!.at(at)!, 0);
-  const bytes = results.reduce((sum, r) => sum + r.bytes, 0);
-  return nats / bytes / Math.LN2;
-}
-
-const documentBitsPerByte = (r: DocumentResult): number => -r.loglikelihoods!.at(-1)! / r.bytes / Math.LN2;
+/** Bits per byte over `docs` (Σ −log-likelihood / Σ bytes / ln 2) after every neighbour: a shorter curve counts at its last point, as in the report. */
+const bitsAfterAll = (docs: readonly DocumentResult[]): number => bitsAt(docs, curveLength(docs) - 1);
 
 function meanAndStandardError(values: number[]): [number, number] {
   const mean = values.reduce((a, b) => a + b, 0) / values.length;
@@ -125,8 +116,8 @@ async function main(): Promise<void> {
 
   const exact = await evaluate('Flat', flat, flatResults);
   const documents = [...exact.keys()];
-  const before = bitsPerByte([...exact.values()], 0);
-  const afterFlat = bitsPerByte([...exact.values()], -1);
+  const before = bitsAt([...exact.values()], 0);
+  const afterFlat = bitsAfterAll([...exact.values()]);
   const rows: string[][] = [['Flat', String(d * 4), '1', String(documents.length), '0', '1.000', before.toFixed(4), afterFlat.toFixed(4), '0', '—', '100']];
   for (const nprobe of nprobes) {
     const approx = await evaluate(`${factory} nprobe ${nprobe}`, converted.path, join(work, `nprobe-${nprobe}`), nprobe);
@@ -146,11 +137,11 @@ async function main(): Promise<void> {
       shared += common / Math.max(1, a.neighbor_ids.length);
       if (a.neighbor_ids.join() === b.neighbor_ids.join()) sameOrder++;
       else if (common === a.neighbor_ids.length && common === b.neighbor_ids.length) sameSet++;
-      deltas.push(documentBitsPerByte(b) - documentBitsPerByte(a));
+      deltas.push(bitsAfterAll([b]) - bitsAfterAll([a]));
       paired.push(b);
     }
     const [meanDelta, standardError] = meanAndStandardError(deltas);
-    const afterApprox = bitsPerByte(paired, -1);
+    const afterApprox = bitsAfterAll(paired);
     const setting = recall.rows.find((r) => r.setting === `nprobe=${nprobe}`);
     rows.push([
       `${factory} nprobe ${nprobe}`, ((converted.bytes - converted.trainedBytes) / n).toFixed(1), setting ? setting.recallAt10.toFixed(3) : '?', String(documents.length),
